@@ -1,0 +1,1 @@
+"""Response tiers, notification channels and bulletin drafting (built in later issues)."""

@@ -1,0 +1,1 @@
+"""The Scrapy project that collects posts from configured sources."""

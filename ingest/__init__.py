@@ -1,0 +1,1 @@
+"""Bulk imports into the store: JSON lines and the CED research layout."""

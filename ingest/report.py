@@ -1,0 +1,54 @@
+"""What an import did: counts, and skipped records by reason with their first locations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class ImportReport:
+    """Counts of one import. ``skipped`` maps a reason to a count; ``examples`` keeps the first
+    few places (``file:line``) where each reason occurred."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    snapshots: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, where: str) -> None:
+        self.skipped[reason] += 1
+        self._example(reason, where)
+
+    def warn(self, reason: str, where: str) -> None:
+        self.warnings[reason] += 1
+        self._example(reason, where)
+
+    def _example(self, reason: str, where: str) -> None:
+        places = self.examples.setdefault(reason, [])
+        if len(places) < MAX_EXAMPLES:
+            places.append(where)
+
+    @property
+    def imported(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "snapshots": self.snapshots,
+            "skipped": dict(self.skipped),
+            "warnings": dict(self.warnings),
+            "examples": self.examples,
+        }

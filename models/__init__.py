@@ -1,0 +1,40 @@
+"""Shared domain vocabulary of Tingfeng.
+
+Every other package imports from here; this package imports from none of them, so the
+models can be used by the crawler, the NLP layer, the store, alerting and the API alike.
+"""
+
+from models.common import SHANGHAI, ensure_aware, now_utc
+from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
+from models.records import (
+    Alert,
+    AlertStatus,
+    Bulletin,
+    BulletinKind,
+    BulletinStatus,
+    Incident,
+    Record,
+    Tier,
+)
+from models.source import Source, SourceKind
+
+__all__ = [
+    "SHANGHAI",
+    "Alert",
+    "AlertStatus",
+    "Author",
+    "Bulletin",
+    "BulletinKind",
+    "BulletinStatus",
+    "Incident",
+    "MetricSnapshot",
+    "Post",
+    "PostKind",
+    "Record",
+    "Source",
+    "SourceKind",
+    "Tier",
+    "ensure_aware",
+    "make_post_id",
+    "now_utc",
+]

@@ -1,0 +1,113 @@
+"""Incidents, alerts and bulletins: records people edit, guarded by a version number.
+
+Every record carries ``version``: the store only saves a record whose version matches the
+stored one and then increments it, so two people editing one record cannot silently
+overwrite each other (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.post import AwareTime
+from models.common import now_utc
+
+
+class Tier(StrEnum):
+    """Response tier (响应级别); I is the most urgent."""
+
+    I = "I"  # noqa: E741 - the tier's official name
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+
+class Record(BaseModel):
+    """Base of every versioned record kept by the store."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ClassVar[str] = "record"
+
+    id: str = Field(min_length=1)
+    version: int = Field(default=0, ge=0)
+    created_at: AwareTime = Field(default_factory=now_utc)
+    updated_at: AwareTime = Field(default_factory=now_utc)
+
+
+class Incident(Record):
+    """Posts about the same real-world happening, grouped automatically."""
+
+    kind: ClassVar[str] = "incident"
+
+    title: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    district: str | None = None
+    category: str | None = None
+    first_seen: AwareTime | None = None
+    last_seen: AwareTime | None = None
+    root_ids: list[str] = Field(default_factory=list)
+    post_count: int = Field(default=0, ge=0)
+    heat: float = 0.0
+    velocity: dict[str, float] = Field(default_factory=dict)
+    burst: bool = False
+    virality: float | None = None
+    rumor_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    status: str = "open"
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+class Alert(Record):
+    """A tiered notice about one incident or one unhealthy source."""
+
+    kind: ClassVar[str] = "alert"
+
+    incident_id: str | None = None
+    source_name: str | None = None
+    tier: Tier
+    rule: str = Field(min_length=1)
+    reason: str = ""
+    department: str | None = None
+    status: AlertStatus = AlertStatus.OPEN
+    assignee: str | None = None
+    first_response_due: AwareTime | None = None
+    follow_up_due: AwareTime | None = None
+    history: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class BulletinKind(StrEnum):
+    SITUATION = "情况通报"
+    REBUTTAL = "辟谣声明"
+    RESPONSE = "回应"
+    PROGRESS = "进展通报"
+
+
+class BulletinStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+
+class Bulletin(Record):
+    """A public text the office issues; drafted by the system, approved by a second person."""
+
+    kind: ClassVar[str] = "bulletin"
+
+    incident_id: str | None = None
+    bulletin_kind: BulletinKind = BulletinKind.SITUATION
+    title: str = ""
+    body: str = ""
+    status: BulletinStatus = BulletinStatus.DRAFT
+    drafted_by: str | None = None
+    approved_by: str | None = None
+    published_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Text tools and estimators: tokenisation, rumor scoring, claim matching, incidents."""

@@ -1,0 +1,112 @@
+"""The one tokenisation function every layer uses (index, search, classifiers, clustering).
+
+The backend is rjieba, a Rust port of jieba with the same dictionary (≈190k short texts/s
+against ≈17k for pure-Python jieba), so that tokenising is not the bottleneck of a
+million-post import. Every caller goes through :func:`cut` / :func:`cut_for_index`, so the
+index and the query side always agree.
+
+Text is NFKC-normalised (full-width letters and digits become half-width) and lower-cased
+before cutting; whitespace and punctuation tokens are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import rjieba
+
+_lock = threading.Lock()
+_loaded_dicts: set[str] = set()
+
+#: A token made only of punctuation, symbols or spaces carries no meaning for search.
+_NOISE = re.compile(r"^[\W_]+$", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> rjieba.Jieba:
+    instance = rjieba.Jieba()
+    _add_dict_lines(instance, resources.files("nlp.data").joinpath("userdict.txt").read_text("utf-8"))
+    return instance
+
+
+def _add_dict_lines(instance: rjieba.Jieba, text: str) -> int:
+    added = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[2] if len(parts) > 2 else None
+        instance.add_word(parts[0], freq, tag)
+        added += 1
+    return added
+
+
+def load_user_dict(path: str | Path) -> int:
+    """Add a user dictionary (jieba format: ``word [freq] [tag]`` per line); idempotent.
+
+    Offices add their districts, towns, landmarks, official account names and local slang.
+    Returns the number of words added (0 if this file was already loaded).
+    """
+    key = str(Path(path).resolve())
+    with _lock:
+        if key in _loaded_dicts:
+            return 0
+        added = _add_dict_lines(_jieba(), Path(path).read_text("utf-8"))
+        _loaded_dicts.add(key)
+    _normalise.cache_clear()
+    return added
+
+
+def add_words(words: Iterable[str]) -> None:
+    """Add words (e.g. a gazetteer's place names) so they are never split."""
+    instance = _jieba()
+    with _lock:
+        for word in words:
+            if word:
+                instance.add_word(normalise(word), None, None)
+
+
+@lru_cache(maxsize=4096)
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def normalise(text: str) -> str:
+    """NFKC + lower case: the form every token is produced from."""
+    if len(text) < 64:
+        return _normalise(text)
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _keep(tokens: list[str]) -> list[str]:
+    return [t for t in tokens if t.strip() and not _NOISE.match(t)]
+
+
+def cut(text: str | None) -> list[str]:
+    """Precise-mode tokens of ``text``, without whitespace and punctuation."""
+    if not text:
+        return []
+    return _keep(_jieba().cut(normalise(text)))
+
+
+def cut_for_index(text: str | None) -> list[str]:
+    """Search-mode tokens: long words plus the shorter words inside them.
+
+    Indexing with these and querying with :func:`cut` lets ``抢救`` find ``抢救无效``.
+    """
+    if not text:
+        return []
+    return _keep(_jieba().cut_for_search(normalise(text)))
+
+
+def index_text(*parts: str | None) -> str:
+    """Space-joined index tokens of several fields: what full-text backends store."""
+    return " ".join(t for part in parts for t in cut_for_index(part))

@@ -1,0 +1,184 @@
+"""The storage contract every backend fulfils (tests/store/test_contract.py checks it)."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models import MetricSnapshot, Post, Record
+from models.post import AwareTime
+
+R = TypeVar("R", bound=Record)
+
+
+class StoreError(Exception):
+    """A storage problem worth showing to a user (no traceback)."""
+
+
+class ConflictError(StoreError):
+    """A record was changed by someone else since it was read."""
+
+    def __init__(self, kind: str, record_id: str, expected: int, actual: int | None) -> None:
+        self.kind, self.record_id, self.expected, self.actual = kind, record_id, expected, actual
+        super().__init__(
+            f"{kind} {record_id!r} was changed by someone else "
+            f"(you edited version {expected}, stored version is {actual}); reload and retry"
+        )
+
+
+class NotFoundError(StoreError):
+    pass
+
+
+class PostFilter(BaseModel):
+    """Filters shared by search, export and counting. All given conditions must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: AwareTime | None = None
+    until: AwareTime | None = None
+    sources: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    incident_ids: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)
+    root_ids: list[str] = Field(default_factory=list)
+    min_rumor_score: float | None = Field(default=None, ge=0, le=1)
+    max_rumor_score: float | None = Field(default=None, ge=0, le=1)
+
+
+FacetName = Literal["day", "hour", "source", "region"]
+
+
+class SearchQuery(PostFilter):
+    """A full-text search: ``text`` is free user input (any string is safe)."""
+
+    text: str = ""
+    sort: Literal["relevance", "time", "time_asc"] = "relevance"
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=20, ge=0, le=1000)
+    facets: list[FacetName] = Field(default_factory=list)
+
+
+class SearchHit(BaseModel):
+    post: Post
+    score: float | None = None
+    snippet: str = ""
+
+
+Facets = dict[str, list[tuple[str, int]]]
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[SearchHit]
+    facets: Facets = Field(default_factory=dict)
+
+
+class UpsertResult(BaseModel):
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = Field(default_factory=list)
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.failed.extend(other.failed)
+        return self
+
+
+class Store(abc.ABC):
+    """Posts, metric snapshots and versioned records, with Chinese full-text search.
+
+    Post upserts are idempotent: the same id twice gives one post; counts from the copy
+    fetched later win; fields the newer copy lacks keep their stored values; region tags
+    are merged. Records (incidents, alerts, bulletins...) use optimistic concurrency.
+    """
+
+    backend: str = "abstract"
+
+    # -- posts ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def upsert_posts(self, posts: Iterable[Post]) -> UpsertResult: ...
+
+    @abc.abstractmethod
+    def get_post(self, post_id: str) -> Post | None: ...
+
+    @abc.abstractmethod
+    def get_posts(self, post_ids: Iterable[str]) -> list[Post]: ...
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def iter_posts(
+        self, flt: PostFilter | None = None, *, text: str = "", order: str = "time_asc"
+    ) -> Iterator[Post]:
+        """Stream matching posts in time order with bounded memory (for export and replay)."""
+
+    @abc.abstractmethod
+    def count_posts(self, flt: PostFilter | None = None) -> int: ...
+
+    @abc.abstractmethod
+    def set_post_fields(self, updates: dict[str, dict[str, Any]]) -> int:
+        """Set derived fields (``incident_id``, ``rumor_score``, ``region_tags``,
+        ``near_duplicate_of``) on stored posts, by id. Returns the number updated."""
+
+    # -- metric snapshots ----------------------------------------------------------------
+    @abc.abstractmethod
+    def add_snapshots(self, snapshots: Iterable[MetricSnapshot]) -> int:
+        """Append snapshots; the same (post, observed_at) twice is stored once."""
+
+    @abc.abstractmethod
+    def get_snapshots(
+        self, post_ids: Iterable[str], since: datetime | None = None
+    ) -> list[MetricSnapshot]: ...
+
+    # -- versioned records ---------------------------------------------------------------
+    @abc.abstractmethod
+    def save_record(self, record: R) -> R:
+        """Insert (``version == 0``) or update (version equal to the stored one).
+
+        Returns the saved copy with ``version`` incremented; raises :class:`ConflictError`
+        when the stored version differs (someone else saved in between).
+        """
+
+    @abc.abstractmethod
+    def get_record(self, cls: type[R], record_id: str) -> R | None: ...
+
+    @abc.abstractmethod
+    def list_records(
+        self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
+    ) -> list[R]:
+        """Records of one kind, newest update first, filtered by top-level field equality."""
+
+    @abc.abstractmethod
+    def count_records(self, cls: type[R]) -> int: ...
+
+    # -- key/value state (crawl cursors, model versions, detector state) ------------------
+    @abc.abstractmethod
+    def get_state(self, key: str) -> Any | None: ...
+
+    @abc.abstractmethod
+    def set_state(self, key: str, value: Any) -> None: ...
+
+    # -- overview ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """``{"posts": n, "snapshots": n, "incidents": n, "alerts": n, "bulletins": n,
+        "per_source": {source: n}}``"""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

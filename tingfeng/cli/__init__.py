@@ -1,0 +1,10 @@
+"""The ``tingfeng`` command. Each subsystem registers its commands in its own module."""
+
+from __future__ import annotations
+
+from tingfeng.cli.app import app, main
+
+# Command modules register themselves on import (one per subsystem).
+from tingfeng.cli import data as _data  # noqa: F401  isort: skip
+
+__all__ = ["app", "main"]

@@ -1,0 +1,85 @@
+"""The typer application, global options and the user-facing error boundary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from store import StoreError
+from tingfeng.config import Config, ConfigError, load_config
+
+app = typer.Typer(
+    name="tingfeng",
+    help="Tingfeng (听风): public-opinion monitoring and rumor response.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+
+class UserError(Exception):
+    """An error a user can fix; shown as one message, never as a traceback."""
+
+
+class State:
+    config_path: Path | None = None
+    _config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+state = State()
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Configuration file (default: TINGFENG_CONFIG or ./tingfeng.yaml)."),
+    ] = None,
+) -> None:
+    state.config_path = config
+    state._config = None
+
+
+def open_configured_store():  # noqa: ANN201 - returns store.Store
+    from store import open_store
+
+    cfg = state.config
+    if cfg.store.backend == "sqlite":
+        cfg.store.path.parent.mkdir(parents=True, exist_ok=True)
+    return open_store(cfg.store)
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one clear line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except (ConfigError, StoreError, UserError, FileNotFoundError) as exc:
+        console.print(f"[bold red]错误 / error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise

@@ -1,0 +1,3 @@
+"""Data commands: import, search, stats, export."""
+
+from __future__ import annotations

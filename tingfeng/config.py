@@ -1,0 +1,137 @@
+"""Configuration: one YAML file plus environment overrides.
+
+Lookup order for the file: ``--config PATH``, then ``TINGFENG_CONFIG``, then ``./tingfeng.yaml``
+(a missing default file means "all defaults"). Any key can be overridden from the
+environment as ``TINGFENG_<SECTION>__<KEY>`` (e.g. ``TINGFENG_STORE__BACKEND=elasticsearch``).
+
+Written on plain pydantic rather than pydantic-settings because the file path is chosen at
+run time and every error must name the exact key (``store.backend``) and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models import Source
+
+ENV_PREFIX = "TINGFENG_"
+DEFAULT_FILE = "tingfeng.yaml"
+
+
+class ConfigError(Exception):
+    """A configuration problem, naming the key and what is wrong with it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreConfig(_Section):
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    path: Path = Path("data/tingfeng.db")
+    url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    index_prefix: str = "tingfeng"
+    verify_certs: bool = True
+    ca_certs: Path | None = None
+    batch_size: int = Field(default=2000, ge=1, le=100_000)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class NlpConfig(_Section):
+    user_dict: list[Path] = Field(default_factory=list)
+    rumor_model: Path | None = None
+
+
+class Config(_Section):
+    """The whole configuration; later subsystems add their sections here."""
+
+    model_config = ConfigDict(extra="allow")
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    nlp: NlpConfig = Field(default_factory=NlpConfig)
+    sources: list[Source] = Field(default_factory=list)
+    gazetteer: dict[str, list[str]] = Field(default_factory=dict)
+    source_file: Path | None = None
+
+    def source(self, name: str) -> Source:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"sources: no source named {name!r} (known: {known})")
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX) or "__" not in key:
+            continue
+        path = key[len(ENV_PREFIX):].lower().split("__")
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = yaml.safe_load(raw) if raw else raw
+    return out
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def format_validation_error(exc: ValidationError, where: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{where}: {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    environ = dict(os.environ if environ is None else environ)
+    explicit = path or environ.get("TINGFENG_CONFIG")
+    file = Path(explicit) if explicit else Path(DEFAULT_FILE)
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            loaded = yaml.safe_load(file.read_text("utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ConfigError(f"{file}:{at}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read ({exc})") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: top level must be a mapping of sections, got {type(loaded).__name__}")
+        data = loaded
+    elif explicit:
+        raise ConfigError(f"{file}: configuration file not found")
+    data = _deep_merge(data, _env_overrides(environ))
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(file))) from None
+    config.source_file = file if file.exists() else None
+    if config.source_file and not config.store.path.is_absolute():
+        config.store.path = (file.parent / config.store.path).resolve()
+    return config
