@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.post import AwareTime
 from models.common import now_utc
+from models.post import AwareTime
 
 
 class Tier(StrEnum):

@@ -51,7 +51,7 @@ def _root(
     state._config = None
 
 
-def open_configured_store():  # noqa: ANN201 - returns store.Store
+def open_configured_store():
     from store import open_store
 
     cfg = state.config

@@ -1,0 +1,609 @@
+"""Embedded SQLite backend: the default store, no server to install.
+
+- WAL journal; one writer connection that takes ``BEGIN IMMEDIATE`` per batch, and a
+  separate read connection, so readers never block the writer.
+- A post is stored whole as JSON (``doc``) plus the columns filters and facets need.
+- Full text: FTS5 over jieba-pretokenised text (space-joined tokens from
+  :func:`nlp.tokenize.index_text`), so no SQLite tokenizer extension is needed. User query
+  strings are turned into quoted FTS5 string tokens: no input can raise an FTS syntax error.
+- ``meta.schema_version`` with forward migrations in :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from models import MetricSnapshot, Post, Record
+from nlp.tokenize import cut, index_text
+from store.base import (
+    ConflictError,
+    Facets,
+    PostFilter,
+    R,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    Store,
+    StoreError,
+    UpsertResult,
+)
+from store.highlight import query_terms, snippet
+from store.merge import merge_post
+
+#: China has no daylight-saving time, so local days and hours are a fixed offset from UTC.
+LOCAL_OFFSET = 8 * 3600
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE posts(
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            author_id TEXT,
+            root_id TEXT,
+            incident_id TEXT,
+            rumor_score REAL,
+            doc BLOB NOT NULL
+        );
+        CREATE INDEX posts_created ON posts(created_at);
+        CREATE INDEX posts_source ON posts(source, created_at);
+        CREATE INDEX posts_root ON posts(root_id) WHERE root_id IS NOT NULL;
+        CREATE INDEX posts_incident ON posts(incident_id) WHERE incident_id IS NOT NULL;
+        CREATE INDEX posts_author ON posts(author_id) WHERE author_id IS NOT NULL;
+        CREATE TABLE post_regions(
+            region TEXT NOT NULL,
+            post_rowid INTEGER NOT NULL,
+            PRIMARY KEY(region, post_rowid)
+        ) WITHOUT ROWID;
+        CREATE INDEX post_regions_post ON post_regions(post_rowid);
+        CREATE VIRTUAL TABLE posts_fts USING fts5(tokens);
+        CREATE TABLE snapshots(
+            post_id TEXT NOT NULL,
+            observed_at INTEGER NOT NULL,
+            reposts INTEGER NOT NULL,
+            comments INTEGER NOT NULL,
+            likes INTEGER NOT NULL,
+            PRIMARY KEY(post_id, observed_at)
+        ) WITHOUT ROWID;
+        CREATE TABLE records(
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            doc BLOB NOT NULL,
+            PRIMARY KEY(kind, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX records_updated ON records(kind, updated_at);
+        CREATE TABLE state(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+        """,
+    ),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+_IN_CHUNK = 500  # ids per "IN (...)" clause, well under SQLite's variable limit
+
+
+def _ts(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _fts_match(text: str) -> str | None:
+    """FTS5 expression for user text: every query token as a quoted string, ANDed.
+
+    Quoting makes ``*``, ``NEAR``, ``-``, ``:``, ``(`` and ``"`` plain characters. Returns
+    ``None`` when the text has no searchable token (then nothing can match).
+    """
+    tokens = cut(text)
+    if not tokens:
+        return None
+    return " ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(tokens))
+
+
+class SQLiteStore(Store):
+    """The embedded store. Safe to share between threads; one writer at a time."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, *, batch_size: int = 2000) -> None:
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self._write_lock = threading.RLock()
+        self._read_lock = threading.RLock()
+        try:
+            self._db = self._connect()
+            self._migrate()
+            self._reader = self._connect()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the SQLite store ({exc})") from None
+
+    # -- connections and schema ----------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA temp_store=MEMORY")
+        return db
+
+    def _migrate(self) -> None:
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
+                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                current = int(row[0]) if row else 0
+                if current > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: schema version {current} is newer than this Tingfeng "
+                        f"supports ({SCHEMA_VERSION}); upgrade Tingfeng"
+                    )
+                for version, script in MIGRATIONS:
+                    if version > current:
+                        for statement in script.split(";"):
+                            if statement.strip():
+                                db.execute(statement)
+                        current = version
+                db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
+                    (str(current),),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        row = self._read("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._read_lock:
+            return self._reader.execute(sql, tuple(params))
+
+    def close(self) -> None:
+        for db in (getattr(self, "_reader", None), getattr(self, "_db", None)):
+            if db is not None:
+                db.close()
+
+    # -- posts ---------------------------------------------------------------------------
+    def upsert_posts(self, posts: Iterable[Post]) -> UpsertResult:
+        result = UpsertResult()
+        batch: dict[str, Post] = {}
+        for post in posts:
+            earlier = batch.get(post.id)
+            if earlier is not None:
+                post = merge_post(earlier, post) or earlier
+            batch[post.id] = post
+            if len(batch) >= self.batch_size:
+                result += self._upsert_batch(list(batch.values()))
+                batch = {}
+        if batch:
+            result += self._upsert_batch(list(batch.values()))
+        return result
+
+    def _upsert_batch(self, posts: list[Post]) -> UpsertResult:
+        result = UpsertResult()
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                existing = self._existing(db, [p.id for p in posts])
+                next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
+                new_rows, fts_rows, region_rows = [], [], []
+                for post in posts:
+                    found = existing.get(post.id)
+                    if found is None:
+                        rowid, next_rowid = next_rowid, next_rowid + 1
+                        new_rows.append(self._row(rowid, post))
+                        fts_rows.append((rowid, index_text(post.title, post.text)))
+                        region_rows.extend((r, rowid) for r in post.region_tags)
+                        result.inserted += 1
+                        continue
+                    rowid, old = found
+                    merged = merge_post(old, post)
+                    if merged is None:
+                        result.unchanged += 1
+                        continue
+                    self._update(db, rowid, old, merged)
+                    result.updated += 1
+                db.executemany(
+                    "INSERT INTO posts(rowid, id, source, kind, created_at, author_id, root_id,"
+                    " incident_id, rumor_score, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    new_rows,
+                )
+                db.executemany("INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)", fts_rows)
+                db.executemany(
+                    "INSERT OR IGNORE INTO post_regions(region, post_rowid) VALUES (?, ?)",
+                    region_rows,
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return result
+
+    @staticmethod
+    def _row(rowid: int, post: Post) -> tuple[Any, ...]:
+        return (
+            rowid,
+            post.id,
+            post.source,
+            post.kind,
+            _ts(post.created_at),
+            post.author.id,
+            post.root_id,
+            post.incident_id,
+            post.rumor_score,
+            post.model_dump_json(exclude_defaults=True).encode(),
+        )
+
+    def _existing(self, db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, Post]]:
+        found: dict[str, tuple[int, Post]] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for rowid, doc in db.execute(
+                f"SELECT rowid, doc FROM posts WHERE id IN ({marks})", chunk
+            ):
+                post = Post.model_validate_json(doc)
+                found[post.id] = (rowid, post)
+        return found
+
+    def _update(self, db: sqlite3.Connection, rowid: int, old: Post, new: Post) -> None:
+        row = self._row(rowid, new)
+        db.execute(
+            "UPDATE posts SET source=?, kind=?, created_at=?, author_id=?, root_id=?,"
+            " incident_id=?, rumor_score=?, doc=? WHERE rowid=?",
+            (*row[2:], rowid),
+        )
+        if (old.title, old.text) != (new.title, new.text):
+            db.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
+            db.execute(
+                "INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)",
+                (rowid, index_text(new.title, new.text)),
+            )
+        if set(old.region_tags) != set(new.region_tags):
+            db.execute("DELETE FROM post_regions WHERE post_rowid=?", (rowid,))
+            db.executemany(
+                "INSERT OR IGNORE INTO post_regions(region, post_rowid) VALUES (?, ?)",
+                [(r, rowid) for r in new.region_tags],
+            )
+
+    def set_post_fields(self, updates: dict[str, dict[str, Any]]) -> int:
+        allowed = {"incident_id", "rumor_score", "region_tags", "near_duplicate_of", "extra"}
+        changed = 0
+        items = list(updates.items())
+        for start in range(0, len(items), self.batch_size):
+            chunk = dict(items[start : start + self.batch_size])
+            with self._write_lock:
+                db = self._db
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    existing = self._existing(db, list(chunk))
+                    for post_id, fields in chunk.items():
+                        bad = set(fields) - allowed
+                        if bad:
+                            raise StoreError(f"set_post_fields: cannot set {sorted(bad)}")
+                        if post_id not in existing:
+                            continue
+                        rowid, old = existing[post_id]
+                        new = old.model_copy(update=fields)
+                        new = Post.model_validate(new.model_dump())
+                        if new != old:
+                            self._update(db, rowid, old, new)
+                            changed += 1
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        return changed
+
+    def get_post(self, post_id: str) -> Post | None:
+        row = self._read("SELECT doc FROM posts WHERE id=?", (post_id,)).fetchone()
+        return Post.model_validate_json(row[0]) if row else None
+
+    def get_posts(self, post_ids: Iterable[str]) -> list[Post]:
+        ids = list(dict.fromkeys(post_ids))
+        by_id: dict[str, Post] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for (doc,) in self._read(f"SELECT doc FROM posts WHERE id IN ({marks})", chunk):
+                post = Post.model_validate_json(doc)
+                by_id[post.id] = post
+        return [by_id[i] for i in ids if i in by_id]
+
+    # -- filtering -----------------------------------------------------------------------
+    @staticmethod
+    def _where(flt: PostFilter) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if flt.since is not None:
+            clauses.append("p.created_at >= ?")
+            params.append(_ts(flt.since))
+        if flt.until is not None:
+            clauses.append("p.created_at < ?")
+            params.append(_ts(flt.until))
+        for column, values in (
+            ("p.source", flt.sources),
+            ("p.author_id", flt.authors),
+            ("p.incident_id", flt.incident_ids),
+            ("p.kind", flt.kinds),
+            ("p.root_id", flt.root_ids),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if flt.regions:
+            marks = ",".join("?" * len(flt.regions))
+            clauses.append(
+                f"p.rowid IN (SELECT post_rowid FROM post_regions WHERE region IN ({marks}))"
+            )
+            params.extend(flt.regions)
+        if flt.min_rumor_score is not None:
+            clauses.append("p.rumor_score >= ?")
+            params.append(flt.min_rumor_score)
+        if flt.max_rumor_score is not None:
+            clauses.append("p.rumor_score <= ?")
+            params.append(flt.max_rumor_score)
+        return clauses, params
+
+    def _from(self, flt: PostFilter, text: str) -> tuple[str, list[Any], bool] | None:
+        """FROM + WHERE for a filter and optional full-text query; None when nothing matches."""
+        clauses, params = self._where(flt)
+        if text.strip():
+            match = _fts_match(text)
+            if match is None:
+                return None
+            sql = "FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid WHERE posts_fts MATCH ?"
+            params = [match, *params]
+            if clauses:
+                sql += " AND " + " AND ".join(clauses)
+            return sql, params, True
+        sql = "FROM posts p" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        return sql, params, False
+
+    def count_posts(self, flt: PostFilter | None = None) -> int:
+        frm = self._from(flt or PostFilter(), "")
+        assert frm is not None
+        return int(self._read(f"SELECT count(*) {frm[0]}", frm[1]).fetchone()[0])
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        frm = self._from(query, query.text)
+        if frm is None:
+            return SearchResult(total=0, hits=[], facets={f: [] for f in query.facets})
+        sql_from, params, fulltext = frm
+        total, facets = self._aggregate(sql_from, params, query.facets)
+        if fulltext and query.sort == "relevance":
+            order, score = "ORDER BY posts_fts.rank", "posts_fts.rank"
+        else:
+            direction = "ASC" if query.sort == "time_asc" else "DESC"
+            order, score = f"ORDER BY p.created_at {direction}, p.rowid {direction}", "NULL"
+        rows = self._read(
+            f"SELECT p.doc, {score} {sql_from} {order} LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        ).fetchall()
+        terms = query_terms(query.text) if query.text else []
+        hits = []
+        for doc, rank in rows:
+            post = Post.model_validate_json(doc)
+            body = post.text or post.title or ""
+            hits.append(
+                SearchHit(
+                    post=post,
+                    score=None if rank is None else -float(rank),
+                    snippet=snippet(body, terms) if terms else snippet(body, []),
+                )
+            )
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _aggregate(
+        self, sql_from: str, params: list[Any], wanted: list[str]
+    ) -> tuple[int, Facets]:
+        """Total and the day/hour/source facets from ONE grouped scan of the matches."""
+        hourly = "hour" in wanted
+        bucket = f"(p.created_at + {LOCAL_OFFSET}) / {3600 if hourly else 86400}"
+        rows = self._read(
+            f"SELECT {bucket} AS b, p.source, count(*) {sql_from} GROUP BY b, p.source", params
+        ).fetchall()
+        total = sum(r[2] for r in rows)
+        facets: Facets = {}
+        by_source: dict[str, int] = {}
+        by_day: dict[int, int] = {}
+        by_hour: dict[int, int] = {}
+        for b, source, n in rows:
+            by_source[source] = by_source.get(source, 0) + n
+            day = b // 24 if hourly else b
+            by_day[day] = by_day.get(day, 0) + n
+            if hourly:
+                by_hour[b] = by_hour.get(b, 0) + n
+        epoch = datetime(1970, 1, 1)
+        if "day" in wanted:
+            facets["day"] = [
+                ((epoch + timedelta(days=d)).strftime("%Y-%m-%d"), n) for d, n in sorted(by_day.items())
+            ]
+        if hourly:
+            facets["hour"] = [
+                ((epoch + timedelta(hours=h)).strftime("%Y-%m-%dT%H:00"), n)
+                for h, n in sorted(by_hour.items())
+            ]
+        if "source" in wanted:
+            facets["source"] = sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))
+        if "region" in wanted:
+            facets["region"] = self._region_facet(sql_from, params)
+        return total, facets
+
+    def _region_facet(self, sql_from: str, params: list[Any]) -> list[tuple[str, int]]:
+        rows = self._read(
+            f"SELECT r.region, count(*) FROM post_regions r WHERE r.post_rowid IN "
+            f"(SELECT p.rowid {sql_from}) GROUP BY r.region ORDER BY count(*) DESC, r.region",
+            params,
+        ).fetchall()
+        return [(region, int(n)) for region, n in rows]
+
+    def iter_posts(
+        self, flt: PostFilter | None = None, *, text: str = "", order: str = "time_asc"
+    ) -> Iterator[Post]:
+        frm = self._from(flt or PostFilter(), text)
+        if frm is None:
+            return
+        direction = "DESC" if order == "time_desc" else "ASC"
+        # A dedicated connection: the cursor stays open while the caller consumes it.
+        db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
+        try:
+            cursor = db.execute(
+                f"SELECT p.doc {frm[0]} ORDER BY p.created_at {direction}, p.rowid {direction}",
+                frm[1],
+            )
+            while rows := cursor.fetchmany(1000):
+                for (doc,) in rows:
+                    yield Post.model_validate_json(doc)
+        finally:
+            db.close()
+
+    # -- snapshots -----------------------------------------------------------------------
+    def add_snapshots(self, snapshots: Iterable[MetricSnapshot]) -> int:
+        rows = [
+            (s.post_id, _ts(s.observed_at), s.reposts, s.comments, s.likes) for s in snapshots
+        ]
+        if not rows:
+            return 0
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT OR IGNORE INTO snapshots(post_id, observed_at, reposts, comments,"
+                    " likes) VALUES (?,?,?,?,?)",
+                    rows,
+                )
+                added = db.total_changes - before
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return added
+
+    def get_snapshots(
+        self, post_ids: Iterable[str], since: datetime | None = None
+    ) -> list[MetricSnapshot]:
+        ids = list(dict.fromkeys(post_ids))
+        out: list[MetricSnapshot] = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            sql = (
+                "SELECT post_id, observed_at, reposts, comments, likes FROM snapshots "
+                f"WHERE post_id IN ({','.join('?' * len(chunk))})"
+            )
+            params: list[Any] = list(chunk)
+            if since is not None:
+                sql += " AND observed_at >= ?"
+                params.append(_ts(since))
+            for post_id, at, reposts, comments, likes in self._read(sql, params):
+                out.append(
+                    MetricSnapshot(
+                        post_id=post_id,
+                        observed_at=datetime.fromtimestamp(at, UTC),
+                        reposts=reposts,
+                        comments=comments,
+                        likes=likes,
+                    )
+                )
+        out.sort(key=lambda s: (s.post_id, s.observed_at))
+        return out
+
+    # -- records -------------------------------------------------------------------------
+    def save_record(self, record: R) -> R:
+        kind = type(record).kind
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT version FROM records WHERE kind=? AND id=?", (kind, record.id)
+                ).fetchone()
+                stored = row[0] if row else None
+                if (stored or 0) != record.version:
+                    raise ConflictError(kind, record.id, record.version, stored)
+                now = datetime.now(UTC)
+                saved = record.model_copy(update={"version": record.version + 1, "updated_at": now})
+                db.execute(
+                    "INSERT OR REPLACE INTO records(kind, id, version, updated_at, doc)"
+                    " VALUES (?,?,?,?,?)",
+                    (kind, saved.id, saved.version, _ts(now), saved.model_dump_json().encode()),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return saved
+
+    def get_record(self, cls: type[R], record_id: str) -> R | None:
+        row = self._read(
+            "SELECT doc FROM records WHERE kind=? AND id=?", (cls.kind, record_id)
+        ).fetchone()
+        return cls.model_validate_json(row[0]) if row else None
+
+    def list_records(
+        self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
+    ) -> list[R]:
+        sql = "SELECT doc FROM records WHERE kind=?"
+        params: list[Any] = [cls.kind]
+        for field, value in equals.items():
+            if field not in cls.model_fields:
+                raise StoreError(f"list_records: {cls.kind} has no field {field!r}")
+            sql += f" AND json_extract(doc, '$.{field}') IS ?"
+            params.append(value.value if hasattr(value, "value") else value)
+        sql += " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        return [cls.model_validate_json(doc) for (doc,) in self._read(sql, params)]
+
+    def count_records(self, cls: type[Record]) -> int:
+        row = self._read("SELECT count(*) FROM records WHERE kind=?", (cls.kind,)).fetchone()
+        return int(row[0])
+
+    # -- state ---------------------------------------------------------------------------
+    def get_state(self, key: str) -> Any | None:
+        row = self._read("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._write_lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)",
+                (key, orjson.dumps(value, default=str)),
+            )
+
+    # -- overview ------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        per_source = dict(
+            self._read("SELECT source, count(*) FROM posts GROUP BY source ORDER BY source")
+        )
+        kinds = dict(self._read("SELECT kind, count(*) FROM records GROUP BY kind"))
+        snapshots = self._read("SELECT count(*) FROM snapshots").fetchone()[0]
+        return {
+            "backend": self.backend,
+            "posts": sum(per_source.values()),
+            "snapshots": snapshots,
+            "incidents": kinds.get("incident", 0),
+            "alerts": kinds.get("alert", 0),
+            "bulletins": kinds.get("bulletin", 0),
+            "per_source": per_source,
+        }
