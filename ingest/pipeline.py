@@ -52,7 +52,10 @@ def import_jsonl(
     report = ImportReport()
     for path in paths:
         store_posts(
-            store, iter_jsonl(path, report, default_source=default_source), report, progress=progress
+            store,
+            iter_jsonl(path, report, default_source=default_source),
+            report,
+            progress=progress,
         )
     return report
 

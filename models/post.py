@@ -84,9 +84,9 @@ class Post(BaseModel):
         expected = make_post_id(self.source, self.native_id)
         if not self.id:
             self.id = expected
-        if not self.text.strip() and not (self.title or "").strip():
-            if self.kind not in EMPTY_TEXT_KINDS:
-                raise ValueError(f"text: empty text is only allowed for reposts (kind={self.kind})")
+        empty = not self.text.strip() and not (self.title or "").strip()
+        if empty and self.kind not in EMPTY_TEXT_KINDS:
+            raise ValueError(f"text: empty text is only allowed for reposts (kind={self.kind})")
         return self
 
 

@@ -31,7 +31,9 @@ _NOISE = re.compile(r"^[\W_]+$", re.UNICODE)
 @lru_cache(maxsize=1)
 def _jieba() -> rjieba.Jieba:
     instance = rjieba.Jieba()
-    _add_dict_lines(instance, resources.files("nlp.data").joinpath("userdict.txt").read_text("utf-8"))
+    _add_dict_lines(
+        instance, resources.files("nlp.data").joinpath("userdict.txt").read_text("utf-8")
+    )
     return instance
 
 

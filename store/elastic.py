@@ -220,8 +220,10 @@ class ElasticStore(Store):
             else:
                 self.client.indices.create(index=target, **body)
                 self.client.reindex(
-                    source={"index": alias}, dest={"index": target},
-                    wait_for_completion=True, refresh=True,
+                    source={"index": alias},
+                    dest={"index": target},
+                    wait_for_completion=True,
+                    refresh=True,
                 )
                 self.client.indices.update_aliases(
                     actions=[{"remove": {"index": i, "alias": alias}} for i in current]
@@ -232,7 +234,8 @@ class ElasticStore(Store):
     def refresh_all(self) -> None:
         """Make every write so far visible to search (tests, and after a bulk import)."""
         self.client.indices.refresh(
-            index=",".join(self.names.all_patterns()), ignore_unavailable=True,
+            index=",".join(self.names.all_patterns()),
+            ignore_unavailable=True,
             allow_no_indices=True,
         )
 
@@ -322,7 +325,9 @@ class ElasticStore(Store):
                 )
                 for hit in resp["hits"]["hits"]:
                     found[hit["_id"]] = _Stored(
-                        hit["_index"], hit["_seq_no"], hit["_primary_term"],
+                        hit["_index"],
+                        hit["_seq_no"],
+                        hit["_primary_term"],
                         post_from_source(hit["_source"]),
                     )
             missing = [i for i in ids if i not in found]
@@ -349,7 +354,9 @@ class ElasticStore(Store):
                     raise StoreError(f"elasticsearch: reading {doc['_id']}: {reason}")
                 if doc.get("found"):
                     found[doc["_id"]] = _Stored(
-                        doc["_index"], doc["_seq_no"], doc["_primary_term"],
+                        doc["_index"],
+                        doc["_seq_no"],
+                        doc["_primary_term"],
                         post_from_source(doc["_source"]),
                     )
         return found
@@ -382,17 +389,30 @@ class ElasticStore(Store):
                 old = stored.get(pid)
                 if old is None:
                     outcome[pid] = "inserted"
-                    actions.append({"_op_type": "create", "_index": hints[pid], "_id": pid,
-                                    "_source": post_document(post)})
+                    actions.append(
+                        {
+                            "_op_type": "create",
+                            "_index": hints[pid],
+                            "_id": pid,
+                            "_source": post_document(post),
+                        }
+                    )
                     continue
                 merged = merge_post(old.post, post)
                 if merged is None:
                     outcome[pid] = "unchanged"
                     continue
                 outcome[pid] = "updated"
-                actions.append({"_op_type": "index", "_index": old.index, "_id": pid,
-                                "if_seq_no": old.seq_no, "if_primary_term": old.primary_term,
-                                "_source": post_document(merged)})
+                actions.append(
+                    {
+                        "_op_type": "index",
+                        "_index": old.index,
+                        "_id": pid,
+                        "if_seq_no": old.seq_no,
+                        "if_primary_term": old.primary_term,
+                        "_source": post_document(merged),
+                    }
+                )
             conflicts: dict[str, Post] = {}
             for pid, (status, reason) in self._bulk(actions).items():
                 if status == 409:  # someone else wrote it since we read it: merge again
@@ -437,10 +457,16 @@ class ElasticStore(Store):
                     old = stored[pid]
                     new = Post.model_validate(old.post.model_copy(update=fields).model_dump())
                     if new != old.post:
-                        actions.append({"_op_type": "index", "_index": old.index, "_id": pid,
-                                        "if_seq_no": old.seq_no,
-                                        "if_primary_term": old.primary_term,
-                                        "_source": post_document(new)})
+                        actions.append(
+                            {
+                                "_op_type": "index",
+                                "_index": old.index,
+                                "_id": pid,
+                                "if_seq_no": old.seq_no,
+                                "if_primary_term": old.primary_term,
+                                "_source": post_document(new),
+                            }
+                        )
                 failures = self._bulk(actions)
                 errors = {k: r for k, (s, r) in failures.items() if s != 409}
                 if errors:
@@ -466,7 +492,9 @@ class ElasticStore(Store):
             )
         try:
             resp = self.client.search(
-                index=self.names.posts_alias, ignore_unavailable=True, allow_no_indices=True,
+                index=self.names.posts_alias,
+                ignore_unavailable=True,
+                allow_no_indices=True,
                 **body,
             )
         except (ApiError, TransportError) as exc:
@@ -477,11 +505,13 @@ class ElasticStore(Store):
         for hit in resp["hits"]["hits"]:
             post = post_from_source(hit["_source"])
             score = hit.get("_score")
-            hits.append(SearchHit(
-                post=post,
-                score=float(score) if relevance and score is not None else None,
-                snippet=snippet(post.text or post.title or "", terms),
-            ))
+            hits.append(
+                SearchHit(
+                    post=post,
+                    score=float(score) if relevance and score is not None else None,
+                    snippet=snippet(post.text or post.title or "", terms),
+                )
+            )
         facets = es_query.read_facets(resp.get("aggregations", {}), list(query.facets))
         return SearchResult(total=resp["hits"]["total"]["value"], hits=hits, facets=facets)
 
@@ -490,8 +520,10 @@ class ElasticStore(Store):
         assert query is not None  # no text: always a query
         try:
             resp = self.client.count(
-                index=self.names.posts_alias, query=query,
-                ignore_unavailable=True, allow_no_indices=True,
+                index=self.names.posts_alias,
+                query=query,
+                ignore_unavailable=True,
+                allow_no_indices=True,
             )
         except (ApiError, TransportError) as exc:
             raise self._error("count", exc) from None
@@ -509,17 +541,20 @@ class ElasticStore(Store):
         try:
             if not self.client.indices.exists_alias(name=self.names.posts_alias):
                 return
-            pit_id = self.client.open_point_in_time(
-                index=self.names.posts_alias, keep_alive="5m"
-            )["id"]
+            pit_id = self.client.open_point_in_time(index=self.names.posts_alias, keep_alive="5m")[
+                "id"
+            ]
         except (ApiError, TransportError) as exc:
             raise self._error("export", exc) from None
         try:
             after: list[Any] | None = None
             while True:
                 resp = self.client.search(
-                    pit={"id": pit_id, "keep_alive": "5m"}, query=query, sort=sort,
-                    size=_PAGE, track_total_hits=False,
+                    pit={"id": pit_id, "keep_alive": "5m"},
+                    query=query,
+                    sort=sort,
+                    size=_PAGE,
+                    track_total_hits=False,
                     **({"search_after": after} if after is not None else {}),
                 )
                 pit_id = resp.get("pit_id", pit_id)
@@ -542,12 +577,20 @@ class ElasticStore(Store):
         batch: list[dict[str, Any]] = []
         for snap in snapshots:
             at = datetime.fromtimestamp(int(snap.observed_at.timestamp()), UTC)
-            batch.append({
-                "_op_type": "create", "_index": self.names.snapshots, "_id": snapshot_id(snap),
-                "_source": {"post_id": snap.post_id, "observed_at": at.isoformat(),
-                            "reposts": snap.reposts, "comments": snap.comments,
-                            "likes": snap.likes},
-            })
+            batch.append(
+                {
+                    "_op_type": "create",
+                    "_index": self.names.snapshots,
+                    "_id": snapshot_id(snap),
+                    "_source": {
+                        "post_id": snap.post_id,
+                        "observed_at": at.isoformat(),
+                        "reposts": snap.reposts,
+                        "comments": snap.comments,
+                        "likes": snap.likes,
+                    },
+                }
+            )
             if len(batch) >= self.batch_size:
                 added += self._add_snapshot_batch(batch)
                 batch = []
@@ -578,8 +621,11 @@ class ElasticStore(Store):
                 filters.append({"range": {"observed_at": {"gte": moment.isoformat()}}})
             out.extend(
                 MetricSnapshot.model_validate(src)
-                for src in self._scan(self.names.snapshots, {"bool": {"filter": filters}},
-                                      [{"post_id": "asc"}, {"observed_at": "asc"}])
+                for src in self._scan(
+                    self.names.snapshots,
+                    {"bool": {"filter": filters}},
+                    [{"post_id": "asc"}, {"observed_at": "asc"}],
+                )
             )
         out.sort(key=lambda s: (s.post_id, s.observed_at))
         return out
@@ -592,8 +638,13 @@ class ElasticStore(Store):
         try:
             while True:
                 resp = self.client.search(
-                    index=index, query=query, sort=sort, size=_PAGE, track_total_hits=False,
-                    ignore_unavailable=True, allow_no_indices=True,
+                    index=index,
+                    query=query,
+                    sort=sort,
+                    size=_PAGE,
+                    track_total_hits=False,
+                    ignore_unavailable=True,
+                    allow_no_indices=True,
                     **({"search_after": after} if after is not None else {}),
                 )
                 page = resp["hits"]["hits"]
@@ -630,14 +681,18 @@ class ElasticStore(Store):
         )
         data = saved.model_dump(mode="json")
         document = {
-            "id": saved.id, "version": saved.version,
-            "created_at": data["created_at"], "updated_at": data["updated_at"],
-            "fields": es_query.record_fields(saved.model_dump()), "doc": data,
+            "id": saved.id,
+            "version": saved.version,
+            "created_at": data["created_at"],
+            "updated_at": data["updated_at"],
+            "fields": es_query.record_fields(saved.model_dump()),
+            "doc": data,
         }
         try:
             if record.version == 0:
-                self.client.create(index=alias, id=record.id, document=document,
-                                   **self._refresh_kw())
+                self.client.create(
+                    index=alias, id=record.id, document=document, **self._refresh_kw()
+                )
                 return saved
             try:
                 current = self.client.get(index=alias, id=record.id, source_includes=["version"])
@@ -647,8 +702,11 @@ class ElasticStore(Store):
             if stored != record.version:
                 raise ConflictError(kind, record.id, record.version, stored)
             self.client.index(
-                index=alias, id=record.id, document=document,
-                if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
+                index=alias,
+                id=record.id,
+                document=document,
+                if_seq_no=current["_seq_no"],
+                if_primary_term=current["_primary_term"],
                 **self._refresh_kw(),
             )
         except ESConflictError:
@@ -676,9 +734,13 @@ class ElasticStore(Store):
                 raise StoreError(f"list_records: {cls.kind} has no field {field!r}")
         try:
             resp = self.client.search(
-                index=self._records_alias(cls.kind), query=es_query.records_query(equals),
-                sort=[{"updated_at": "desc"}, {"id": "asc"}], from_=offset, size=limit,
-                ignore_unavailable=True, allow_no_indices=True,
+                index=self._records_alias(cls.kind),
+                query=es_query.records_query(equals),
+                sort=[{"updated_at": "desc"}, {"id": "asc"}],
+                from_=offset,
+                size=limit,
+                ignore_unavailable=True,
+                allow_no_indices=True,
             )
         except (ApiError, TransportError) as exc:
             raise self._error(f"listing {cls.kind}", exc) from None
@@ -709,7 +771,8 @@ class ElasticStore(Store):
         plain = orjson.loads(orjson.dumps(value, default=str))
         try:
             self.client.index(
-                index=self.names.state, id=key,
+                index=self.names.state,
+                id=key,
                 document={"key": key, "value": plain, "updated_at": datetime.now(UTC).isoformat()},
                 **self._refresh_kw(),
             )
@@ -720,10 +783,20 @@ class ElasticStore(Store):
     def stats(self) -> dict[str, Any]:
         try:
             resp = self.client.search(
-                index=self.names.posts_alias, size=0, track_total_hits=True,
-                aggs={"per_source": {"terms": {"field": "source", "size": es_query.FACET_SIZE,
-                                               "order": {"_key": "asc"}}}},
-                ignore_unavailable=True, allow_no_indices=True,
+                index=self.names.posts_alias,
+                size=0,
+                track_total_hits=True,
+                aggs={
+                    "per_source": {
+                        "terms": {
+                            "field": "source",
+                            "size": es_query.FACET_SIZE,
+                            "order": {"_key": "asc"},
+                        }
+                    }
+                },
+                ignore_unavailable=True,
+                allow_no_indices=True,
             )
         except (ApiError, TransportError) as exc:
             raise self._error("stats", exc) from None

@@ -115,9 +115,7 @@ def index_settings(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     return {
         "number_of_shards": shards,
         "number_of_replicas": replicas,
-        "analysis": {
-            "analyzer": {TOKENS_ANALYZER: {"type": "custom", "tokenizer": "whitespace"}}
-        },
+        "analysis": {"analyzer": {TOKENS_ANALYZER: {"type": "custom", "tokenizer": "whitespace"}}},
     }
 
 

@@ -24,8 +24,10 @@ def merge_post(old: Post, new: Post) -> Post | None:
     for key in _DERIVED:
         if data.get(key) is None:
             data[key] = getattr(old, key)
-    data["author"] = {**older.author.model_dump(exclude_none=True),
-                      **newer.author.model_dump(exclude_none=True)}
+    data["author"] = {
+        **older.author.model_dump(exclude_none=True),
+        **newer.author.model_dump(exclude_none=True),
+    }
     data["region_tags"] = sorted(set(old.region_tags) | set(new.region_tags))
     data["extra"] = {**older.extra, **newer.extra}
     for key in _COUNTS:

@@ -129,9 +129,7 @@ class SQLiteStore(Store):
 
     # -- connections and schema ----------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=30000")
@@ -413,9 +411,7 @@ class SQLiteStore(Store):
             )
         return SearchResult(total=total, hits=hits, facets=facets)
 
-    def _aggregate(
-        self, sql_from: str, params: list[Any], wanted: list[str]
-    ) -> tuple[int, Facets]:
+    def _aggregate(self, sql_from: str, params: list[Any], wanted: list[str]) -> tuple[int, Facets]:
         """Total and the day/hour/source facets from ONE grouped scan of the matches."""
         hourly = "hour" in wanted
         bucket = f"(p.created_at + {LOCAL_OFFSET}) / {3600 if hourly else 86400}"
@@ -436,7 +432,8 @@ class SQLiteStore(Store):
         epoch = datetime(1970, 1, 1)
         if "day" in wanted:
             facets["day"] = [
-                ((epoch + timedelta(days=d)).strftime("%Y-%m-%d"), n) for d, n in sorted(by_day.items())
+                ((epoch + timedelta(days=d)).strftime("%Y-%m-%d"), n)
+                for d, n in sorted(by_day.items())
             ]
         if hourly:
             facets["hour"] = [
@@ -479,9 +476,7 @@ class SQLiteStore(Store):
 
     # -- snapshots -----------------------------------------------------------------------
     def add_snapshots(self, snapshots: Iterable[MetricSnapshot]) -> int:
-        rows = [
-            (s.post_id, _ts(s.observed_at), s.reposts, s.comments, s.likes) for s in snapshots
-        ]
+        rows = [(s.post_id, _ts(s.observed_at), s.reposts, s.comments, s.likes) for s in snapshots]
         if not rows:
             return 0
         with self._write_lock:

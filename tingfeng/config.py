@@ -79,7 +79,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     for key, raw in environ.items():
         if not key.startswith(ENV_PREFIX) or "__" not in key:
             continue
-        path = key[len(ENV_PREFIX):].lower().split("__")
+        path = key[len(ENV_PREFIX) :].lower().split("__")
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -116,13 +116,17 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise ConfigError(f"{file}:{at}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+            raise ConfigError(
+                f"{file}:{at}: not valid YAML ({getattr(exc, 'problem', exc)})"
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: cannot read ({exc})") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
-            raise ConfigError(f"{file}: top level must be a mapping of sections, got {type(loaded).__name__}")
+            raise ConfigError(
+                f"{file}: top level must be a mapping of sections, got {type(loaded).__name__}"
+            )
         data = loaded
     elif explicit:
         raise ConfigError(f"{file}: configuration file not found")

@@ -44,7 +44,11 @@ state = State()
 def _root(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Configuration file (default: TINGFENG_CONFIG or ./tingfeng.yaml)."),
+        typer.Option(
+            "--config",
+            "-c",
+            help="Configuration file (default: TINGFENG_CONFIG or ./tingfeng.yaml).",
+        ),
     ] = None,
 ) -> None:
     state.config_path = config

@@ -116,7 +116,9 @@ def _time(value: str | None, option: str) -> datetime | None:
     try:
         return parse_time(value)
     except ValueError:
-        raise UserError(f"{option}: cannot read {value!r} as a date (try 2024-05-01 or 2024-05-01 08:00)") from None
+        raise UserError(
+            f"{option}: cannot read {value!r} as a date (try 2024-05-01 or 2024-05-01 08:00)"
+        ) from None
 
 
 def _filter(
@@ -134,9 +136,16 @@ def _filter(
 
 
 SinceOpt = Annotated[str | None, typer.Option(help="Only posts written at or after this time.")]
-UntilOpt = Annotated[str | None, typer.Option(help="Only posts written before this time (a bare date includes that day).")]
-SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable).")]
-RegionOpt = Annotated[list[str] | None, typer.Option("--region", help="Only this region tag (repeatable).")]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option(help="Only posts written before this time (a bare date includes that day)."),
+]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+]
+RegionOpt = Annotated[
+    list[str] | None, typer.Option("--region", help="Only this region tag (repeatable).")
+]
 
 
 @app.command()
@@ -209,11 +218,34 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 CSV_COLUMNS = [
-    "id", "source", "native_id", "kind", "url", "author_id", "author_name", "author_verified",
-    "author_verified_type", "author_followers", "author_friends", "author_posts",
-    "author_created_at", "author_location", "title", "text", "created_at", "fetched_at",
-    "reposts", "comments", "likes", "parent_id", "root_id", "region_tags", "incident_id",
-    "rumor_score", "near_duplicate_of", "extra",
+    "id",
+    "source",
+    "native_id",
+    "kind",
+    "url",
+    "author_id",
+    "author_name",
+    "author_verified",
+    "author_verified_type",
+    "author_followers",
+    "author_friends",
+    "author_posts",
+    "author_created_at",
+    "author_location",
+    "title",
+    "text",
+    "created_at",
+    "fetched_at",
+    "reposts",
+    "comments",
+    "likes",
+    "parent_id",
+    "root_id",
+    "region_tags",
+    "incident_id",
+    "rumor_score",
+    "near_duplicate_of",
+    "extra",
 ]
 
 
@@ -232,9 +264,13 @@ def export(
     until: UntilOpt = None,
     source: SourceOpt = None,
     region: RegionOpt = None,
-    query: Annotated[str, typer.Option("--query", "-q", help="Only posts matching these words.")] = "",
+    query: Annotated[
+        str, typer.Option("--query", "-q", help="Only posts matching these words.")
+    ] = "",
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
-    out: Annotated[Path | None, typer.Option("--out", help="Output file (default: standard output).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output file (default: standard output).")
+    ] = None,
 ) -> None:
     """Export posts with every stored field, streamed in time order."""
     if fmt not in ("jsonl", "csv"):
