@@ -299,7 +299,7 @@ class FakeES:
 
     def answer(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:
         route = path.split("?")[0]
-        if route == "/_bulk":
+        if route == "/_bulk":  # items carry their index; refresh etc. are in the query
             lines = [json.loads(x) for x in raw.decode().splitlines() if x.strip()]
             actions = []
             it = iter(lines)
@@ -311,7 +311,10 @@ class FakeES:
                     time.monotonic(),
                     method,
                     path,
-                    [{"_id": a["_id"], "op": a["op"]} for a in actions],
+                    [
+                        {"_id": a["_id"], "op": a["op"], "guarded": "if_seq_no" in a}
+                        for a in actions
+                    ],
                 )
             )
             if self.reject_request_429:
@@ -330,6 +333,16 @@ class FakeES:
         if route == "/_mget":
             body = json.loads(raw)
             return 200, {"docs": [self.get_doc(d["_index"], d["_id"]) for d in body["docs"]]}
+        if route.endswith("/_pit"):
+            return 200, {"id": "pit-1"}
+        if route.endswith("/_count"):
+            return 200, {"count": 0}
+        if method == "GET" and "/_doc/" in route:
+            return 404, {
+                "_index": route.split("/")[1],
+                "_id": route.rsplit("/", 1)[1],
+                "found": False,
+            }
         if route.endswith("/_search"):
             return 200, {
                 "took": 1,
@@ -365,6 +378,15 @@ class FakeES:
             return {**base, "status": status, "error": error}
         if action["op"] == "create" and doc_id in self.race:
             self.store(index, doc_id, self.race.pop(doc_id))
+            return {
+                **base,
+                "status": 409,
+                "error": {
+                    "type": "version_conflict_engine_exception",
+                    "reason": f"[{doc_id}]: version conflict, document already exists",
+                },
+            }
+        if action["op"] == "create" and doc_id in self.docs:
             return {
                 **base,
                 "status": 409,
@@ -549,7 +571,7 @@ def test_upsert_merges_with_the_stored_copy(fake_es: tuple[FakeES, str]) -> None
     assert src["reposts"] == 9 and src["region_tags"] == ["旌阳区", "罗江区"]
     # The overwrite was guarded by the sequence number read just before.
     index_ops = [b for _, _, p, b in state.requests if p.startswith("/_bulk")]
-    assert index_ops[1] == [{"_id": "weibo:1", "op": "index"}]
+    assert index_ops[1] == [{"_id": "weibo:1", "op": "index", "guarded": True}]
 
 
 def test_concurrent_writer_is_merged_not_overwritten(fake_es: tuple[FakeES, str]) -> None:
@@ -623,3 +645,49 @@ def test_from_config_and_errors(fake_es: tuple[FakeES, str], tmp_path: Path) -> 
     closed = StoreConfig(backend="elasticsearch", url="http://127.0.0.1:9", index_prefix="tfx")
     with pytest.raises(StoreError, match="elasticsearch: setting up indices failed"):
         ElasticStore.from_config(closed, max_retries=0)
+
+
+def test_every_call_is_accepted_by_the_client(fake_es: tuple[FakeES, str]) -> None:
+    """Smoke test of the client calls (parameter names, paths) of every Store method."""
+    from models import Incident
+
+    state, url = fake_es
+    with open_fake(url, refresh="wait_for") as store:
+        found = store.search(
+            SearchQuery(
+                text="交通事故",
+                sources=["weibo"],
+                offset=20,
+                limit=10,
+                facets=["day", "hour", "source", "region"],
+            )
+        )
+        assert (found.total, found.hits, found.facets["day"]) == (0, [], [])
+        assert store.count_posts(PostFilter(regions=["旌阳区"])) == 0
+        assert list(store.iter_posts(PostFilter(), text="事故", order="time_desc")) == []
+        assert store.get_post("weibo:1") is None
+        assert store.set_post_fields({"weibo:1": {"incident_id": "i"}}) == 0
+        snap = MetricSnapshot(post_id="weibo:1", observed_at=datetime(2024, 5, 20, tzinfo=UTC))
+        assert store.add_snapshots([snap, snap]) == 1  # the second create is a 409 here
+        assert store.get_snapshots(["weibo:1"], since=datetime(2024, 5, 1, tzinfo=UTC)) == []
+        saved = store.save_record(Incident(id="inc-1", title="t"))
+        assert saved.version == 1
+        assert store.get_record(Incident, "inc-1") is None  # the receiver keeps no records
+        assert store.list_records(Incident, status="open") == []
+        assert store.count_records(Incident) == 0
+        store.set_state("cursor", {"at": datetime(2024, 5, 20, tzinfo=UTC)})
+        assert store.get_state("cursor") is None
+        assert store.stats()["posts"] == 0
+    paths = [(m, p.split("?")[0]) for _, m, p, _ in state.requests]
+    assert ("POST", "/tf-posts/_search") in paths
+    assert ("POST", "/tf-posts/_pit") in paths and ("DELETE", "/_pit") in paths
+    assert ("PUT", "/tf-records-incident/_create/inc-1") in paths
+    assert ("PUT", "/tf-state/_doc/cursor") in paths
+    search = next(
+        b
+        for _, m, p, b in state.requests
+        if p.startswith("/tf-posts/_search") and b and "aggs" in b
+    )
+    assert (search["from"], search["size"]) == (20, 10)
+    bulk_paths = [p for _, _, p, _ in state.requests if p.startswith("/_bulk")]
+    assert all("refresh=wait_for" in p for p in bulk_paths)
