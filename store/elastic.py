@@ -244,8 +244,18 @@ class ElasticStore(Store):
         names = self.names
         self._ready_aliases.clear()
         opts = self.client.options(ignore_status=404)
-        for pattern in names.all_patterns():
-            opts.indices.delete(index=pattern, expand_wildcards="all", allow_no_indices=True)
+        # Deleting by wildcard is refused by default (action.destructive_requires_name), so
+        # resolve the patterns to concrete names first.
+        found = self.client.indices.get(
+            index=",".join(names.all_patterns()),
+            expand_wildcards="all",
+            allow_no_indices=True,
+            ignore_unavailable=True,
+            features="aliases",
+        )
+        indices = sorted(found)
+        for start in range(0, len(indices), 50):
+            opts.indices.delete(index=",".join(indices[start : start + 50]))
         opts.indices.delete_index_template(name=names.posts_template)
 
     @staticmethod

@@ -333,6 +333,8 @@ class FakeES:
         if route == "/_mget":
             body = json.loads(raw)
             return 200, {"docs": [self.get_doc(d["_index"], d["_id"]) for d in body["docs"]]}
+        if method == "GET" and "*" in route:  # GET <patterns>: the indices they match
+            return 200, {"tf-posts-2024.05": {"aliases": {"tf-posts": {}}}}
         if route.endswith("/_pit"):
             return 200, {"id": "pit-1"}
         if route.endswith("/_count"):
@@ -691,3 +693,13 @@ def test_every_call_is_accepted_by_the_client(fake_es: tuple[FakeES, str]) -> No
     assert (search["from"], search["size"]) == (20, 10)
     bulk_paths = [p for _, _, p, _ in state.requests if p.startswith("/_bulk")]
     assert all("refresh=wait_for" in p for p in bulk_paths)
+
+
+def test_drop_all_deletes_concrete_indices_and_the_template(
+    fake_es: tuple[FakeES, str],
+) -> None:
+    state, url = fake_es
+    with open_fake(url) as store:
+        store.drop_all()
+    deletes = [p.split("?")[0] for _, m, p, _ in state.requests if m == "DELETE"]
+    assert deletes == ["/tf-posts-2024.05", "/_index_template/tf-posts"]  # no wildcards
