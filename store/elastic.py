@@ -695,6 +695,7 @@ class ElasticStore(Store):
             "version": saved.version,
             "created_at": data["created_at"],
             "updated_at": data["updated_at"],
+            "updated_s": int(saved.updated_at.timestamp()),
             "fields": es_query.record_fields(saved.model_dump()),
             "doc": data,
         }
@@ -746,7 +747,7 @@ class ElasticStore(Store):
             resp = self.client.search(
                 index=self._records_alias(cls.kind),
                 query=es_query.records_query(equals),
-                sort=[{"updated_at": "desc"}, {"id": "asc"}],
+                sort=[{"updated_s": "desc"}, {"id": "asc"}],
                 from_=offset,
                 size=limit,
                 ignore_unavailable=True,

@@ -98,6 +98,8 @@ RECORDS_MAPPING: dict[str, Any] = {
         "version": _LONG,
         "created_at": _DATE,
         "updated_at": _DATE,
+        # Whole seconds of updated_at: the sort key, as in SQLite (ties broken by id).
+        "updated_s": _LONG,
         "fields": {"type": "flattened", "ignore_above": 1024},
         "doc": {"type": "object", "enabled": False},
     },
