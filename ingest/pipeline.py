@@ -1,24 +1,44 @@
-"""Bulk import into a store: batching, counting and the hooks later stages add."""
+"""Bulk import into a store: batching, counting, and preparing posts in worker processes.
+
+Reading, validating and tokenising are CPU work that parallelises; SQLite has one writer.
+So workers turn files into :class:`store.base.PreparedPost` rows and the parent process
+only writes. Results are consumed in input order through a bounded window of pending
+work, so memory stays flat however large the import.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
-from ingest.ced import CedEvent, iter_events
+from ingest.ced import EventFiles, event_files, load_event
 from ingest.jsonl import iter_jsonl
 from ingest.report import ImportReport
 from models import MetricSnapshot, Post
 from store import Store
+from store.base import PreparedPost, UpsertResult
 
 Progress = Callable[[int], None]
 
 
-def _batched(items: Iterable[Post], size: int) -> Iterator[list[Post]]:
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _count(report: ImportReport, result: UpsertResult) -> None:
+    report.inserted += result.inserted
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    for post_id, why in result.failed:
+        report.skip(f"store rejected ({why})", post_id)
 
 
 def store_posts(
@@ -32,12 +52,7 @@ def store_posts(
     """Upsert ``posts`` batch by batch; each batch is one transaction, so an interrupted
     import leaves only whole batches and re-running it adds no duplicates."""
     for chunk in _batched(posts, batch_size):
-        result = store.upsert_posts(chunk)
-        report.inserted += result.inserted
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        for post_id, why in result.failed:
-            report.skip(f"store rejected ({why})", post_id)
+        _count(report, store.upsert_posts(chunk))
         if progress:
             progress(len(chunk))
 
@@ -51,13 +66,50 @@ def import_jsonl(
 ) -> ImportReport:
     report = ImportReport()
     for path in paths:
-        store_posts(
-            store,
-            iter_jsonl(path, report, default_source=default_source),
-            report,
-            progress=progress,
-        )
+        posts = iter_jsonl(path, report, default_source=default_source)
+        store_posts(store, posts, report, progress=progress)
     return report
+
+
+def default_workers() -> int:
+    """Worker processes for preparing posts: leave one core to the writer."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+EventResult = tuple[ImportReport, str | None, list[tuple[Any, ...]], list[MetricSnapshot]]
+
+
+def _prepare_events(group: list[EventFiles]) -> list[EventResult]:
+    out = []
+    for files in group:
+        report = ImportReport()
+        event = load_event(files, report)
+        if event is None:
+            out.append((report, None, [], []))
+            continue
+        prepared = [tuple(PreparedPost.of(p)) for p in event.posts()]
+        out.append((report, event.source.id, prepared, event.snapshots()))
+    return out
+
+
+def _in_order(groups: list[list[EventFiles]], workers: int) -> Iterator[EventResult]:
+    """Prepared events in input order, with at most ``2 * workers + 1`` groups pending."""
+    if workers <= 1 and len(groups) <= 1:
+        for group in groups:
+            yield from _prepare_events(group)
+        return
+    # spawn, not fork: forking a process that runs threads (progress bars) is unsafe.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque[Future[list[EventResult]]] = deque()
+        queue = iter(groups)
+        for group in islice(queue, 2 * workers + 1):
+            pending.append(pool.submit(_prepare_events, group))
+        while pending:
+            results = pending.popleft().result()
+            for group in islice(queue, 1):
+                pending.append(pool.submit(_prepare_events, group))
+            yield from results
 
 
 def import_ced(
@@ -65,19 +117,41 @@ def import_ced(
     root: Path,
     *,
     progress: Progress | None = None,
-    on_event: Callable[[CedEvent], None] | None = None,
+    on_root: Callable[[str], None] | None = None,
+    workers: int | None = None,
+    batch_size: int = 5000,
 ) -> ImportReport:
     """Import a CED-layout directory: source posts, reposts, derived metric snapshots."""
     report = ImportReport()
+    files = event_files(root, report)
+    groups = list(_batched(files, 8))
+    seen_roots: set[str] = set()
+    buffer: list[PreparedPost] = []
     snapshots: list[MetricSnapshot] = []
 
-    def posts() -> Iterator[Post]:
-        for event in iter_events(root, report):
-            snapshots.extend(event.snapshots())
-            if on_event:
-                on_event(event)
-            yield from event.posts()
+    def flush() -> None:
+        if buffer:
+            _count(report, store.upsert_prepared(buffer))
+            if progress:
+                progress(len(buffer))
+            buffer.clear()
+        if snapshots:
+            report.snapshots += store.add_snapshots(snapshots)
+            snapshots.clear()
 
-    store_posts(store, posts(), report, progress=progress)
-    report.snapshots = store.add_snapshots(snapshots)
+    for part, root_id, prepared, snaps in _in_order(groups, workers or default_workers()):
+        report.merge(part)
+        if root_id is None:
+            continue
+        if root_id in seen_roots:
+            report.skip("duplicate id", root_id)
+            continue
+        seen_roots.add(root_id)
+        if on_root:
+            on_root(root_id)
+        buffer.extend(PreparedPost._make(p) for p in prepared)
+        snapshots.extend(snaps)
+        if len(buffer) >= batch_size:
+            flush()
+    flush()
     return report

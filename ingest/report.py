@@ -36,6 +36,15 @@ class ImportReport:
         if len(places) < MAX_EXAMPLES:
             places.append(where)
 
+    def merge(self, other: ImportReport) -> None:
+        """Add the counts of a partial report (from a worker) to this one."""
+        self.read += other.read
+        self.skipped.update(other.skipped)
+        self.warnings.update(other.warnings)
+        for reason, places in other.examples.items():
+            mine = self.examples.setdefault(reason, [])
+            mine.extend(places[: MAX_EXAMPLES - len(mine)])
+
     @property
     def imported(self) -> int:
         return self.inserted + self.updated + self.unchanged

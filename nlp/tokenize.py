@@ -89,7 +89,8 @@ def normalise(text: str) -> str:
 
 
 def _keep(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if t.strip() and not _NOISE.match(t)]
+    # isalnum() is true for CJK words, so the regex only runs on the rare mixed tokens.
+    return [t for t in tokens if t.isalnum() or (t.strip() and not _NOISE.match(t))]
 
 
 def cut(text: str | None) -> list[str]:

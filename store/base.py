@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import MetricSnapshot, Post, Record
 from models.post import AwareTime
+from nlp.tokenize import index_text
 
 R = TypeVar("R", bound=Record)
 
@@ -93,6 +94,46 @@ class UpsertResult(BaseModel):
         return self
 
 
+class PreparedPost(NamedTuple):
+    """A post with the CPU-heavy work done (JSON document, index tokens, filter columns).
+
+    Preparing is pure, so bulk imports do it in worker processes and hand the store
+    ready rows; a backend merges with a stored copy only when the id already exists.
+    A named tuple, because plain tuples cross process boundaries several times faster.
+    """
+
+    id: str
+    source: str
+    kind: str
+    created_at: int
+    author_id: str | None
+    root_id: str | None
+    incident_id: str | None
+    rumor_score: float | None
+    region_tags: tuple[str, ...]
+    doc: bytes
+    tokens: str
+
+    @classmethod
+    def of(cls, post: Post) -> PreparedPost:
+        return cls(
+            post.id,
+            post.source,
+            post.kind,
+            int(post.created_at.timestamp()),
+            post.author.id,
+            post.root_id,
+            post.incident_id,
+            post.rumor_score,
+            tuple(post.region_tags),
+            post.model_dump_json(exclude_none=True).encode(),
+            index_text(post.title, post.text),
+        )
+
+    def post(self) -> Post:
+        return Post.model_validate_json(self.doc)
+
+
 class Store(abc.ABC):
     """Posts, metric snapshots and versioned records, with Chinese full-text search.
 
@@ -106,6 +147,10 @@ class Store(abc.ABC):
     # -- posts ---------------------------------------------------------------------------
     @abc.abstractmethod
     def upsert_posts(self, posts: Iterable[Post]) -> UpsertResult: ...
+
+    def upsert_prepared(self, items: Iterable[PreparedPost]) -> UpsertResult:
+        """Upsert posts prepared elsewhere (see :class:`PreparedPost`)."""
+        return self.upsert_posts(item.post() for item in items)
 
     @abc.abstractmethod
     def get_post(self, post_id: str) -> Post | None: ...

@@ -21,11 +21,12 @@ from typing import Any
 import orjson
 
 from models import MetricSnapshot, Post, Record
-from nlp.tokenize import cut, index_text
+from nlp.tokenize import cut
 from store.base import (
     ConflictError,
     Facets,
     PostFilter,
+    PreparedPost,
     R,
     SearchHit,
     SearchQuery,
@@ -181,13 +182,17 @@ class SQLiteStore(Store):
 
     # -- posts ---------------------------------------------------------------------------
     def upsert_posts(self, posts: Iterable[Post]) -> UpsertResult:
+        return self.upsert_prepared(PreparedPost.of(post) for post in posts)
+
+    def upsert_prepared(self, items: Iterable[PreparedPost]) -> UpsertResult:
         result = UpsertResult()
-        batch: dict[str, Post] = {}
-        for post in posts:
-            earlier = batch.get(post.id)
-            if earlier is not None:
-                post = merge_post(earlier, post) or earlier
-            batch[post.id] = post
+        batch: dict[str, PreparedPost] = {}
+        for item in items:
+            earlier = batch.get(item.id)
+            if earlier is not None:  # the same post twice in one batch: merge first
+                merged = merge_post(earlier.post(), item.post())
+                item = PreparedPost.of(merged) if merged else earlier
+            batch[item.id] = item
             if len(batch) >= self.batch_size:
                 result += self._upsert_batch(list(batch.values()))
                 batch = {}
@@ -195,26 +200,30 @@ class SQLiteStore(Store):
             result += self._upsert_batch(list(batch.values()))
         return result
 
-    def _upsert_batch(self, posts: list[Post]) -> UpsertResult:
+    def _upsert_batch(self, items: list[PreparedPost]) -> UpsertResult:
         result = UpsertResult()
         with self._write_lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                existing = self._existing(db, [p.id for p in posts])
+                existing = self._existing(db, [p.id for p in items])
                 next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
                 new_rows, fts_rows, region_rows = [], [], []
-                for post in posts:
-                    found = existing.get(post.id)
+                for item in items:
+                    found = existing.get(item.id)
                     if found is None:
                         rowid, next_rowid = next_rowid, next_rowid + 1
-                        new_rows.append(self._row(rowid, post))
-                        fts_rows.append((rowid, index_text(post.title, post.text)))
-                        region_rows.extend((r, rowid) for r in post.region_tags)
+                        new_rows.append(self._row(rowid, item))
+                        fts_rows.append((rowid, item.tokens))
+                        region_rows.extend((r, rowid) for r in item.region_tags)
                         result.inserted += 1
                         continue
-                    rowid, old = found
-                    merged = merge_post(old, post)
+                    rowid, old_doc = found
+                    if old_doc == item.doc:  # byte-identical re-import: nothing to merge
+                        result.unchanged += 1
+                        continue
+                    old = Post.model_validate_json(old_doc)
+                    merged = merge_post(old, item.post())
                     if merged is None:
                         result.unchanged += 1
                         continue
@@ -237,34 +246,27 @@ class SQLiteStore(Store):
         return result
 
     @staticmethod
-    def _row(rowid: int, post: Post) -> tuple[Any, ...]:
+    def _row(rowid: int, p: PreparedPost) -> tuple[Any, ...]:
         return (
-            rowid,
-            post.id,
-            post.source,
-            post.kind,
-            _ts(post.created_at),
-            post.author.id,
-            post.root_id,
-            post.incident_id,
-            post.rumor_score,
-            post.model_dump_json(exclude_defaults=True).encode(),
-        )
+            rowid, p.id, p.source, p.kind, p.created_at, p.author_id, p.root_id,
+            p.incident_id, p.rumor_score, p.doc,
+        )  # fmt: skip
 
-    def _existing(self, db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, Post]]:
-        found: dict[str, tuple[int, Post]] = {}
+    def _existing(self, db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, bytes]]:
+        """Stored ``(rowid, doc)`` of the given ids that exist."""
+        found: dict[str, tuple[int, bytes]] = {}
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            for rowid, doc in db.execute(
-                f"SELECT rowid, doc FROM posts WHERE id IN ({marks})", chunk
+            for rowid, post_id, doc in db.execute(
+                f"SELECT rowid, id, doc FROM posts WHERE id IN ({marks})", chunk
             ):
-                post = Post.model_validate_json(doc)
-                found[post.id] = (rowid, post)
+                found[post_id] = (rowid, doc)
         return found
 
     def _update(self, db: sqlite3.Connection, rowid: int, old: Post, new: Post) -> None:
-        row = self._row(rowid, new)
+        prepared = PreparedPost.of(new)
+        row = self._row(rowid, prepared)
         db.execute(
             "UPDATE posts SET source=?, kind=?, created_at=?, author_id=?, root_id=?,"
             " incident_id=?, rumor_score=?, doc=? WHERE rowid=?",
@@ -273,8 +275,7 @@ class SQLiteStore(Store):
         if (old.title, old.text) != (new.title, new.text):
             db.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
             db.execute(
-                "INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)",
-                (rowid, index_text(new.title, new.text)),
+                "INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)", (rowid, prepared.tokens)
             )
         if set(old.region_tags) != set(new.region_tags):
             db.execute("DELETE FROM post_regions WHERE post_rowid=?", (rowid,))
@@ -300,7 +301,8 @@ class SQLiteStore(Store):
                             raise StoreError(f"set_post_fields: cannot set {sorted(bad)}")
                         if post_id not in existing:
                             continue
-                        rowid, old = existing[post_id]
+                        rowid, old_doc = existing[post_id]
+                        old = Post.model_validate_json(old_doc)
                         new = old.model_copy(update=fields)
                         new = Post.model_validate(new.model_dump())
                         if new != old:

@@ -104,7 +104,7 @@ def import_ced_cmd(
             store,
             directory,
             progress=lambda n: bar.advance(task, n),
-            on_event=lambda e: roots.append(e.source.id),
+            on_root=roots.append,
         )
         _after_import(store, roots)
     _print_report(report, as_json)
