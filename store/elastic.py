@@ -38,6 +38,7 @@ from store import es_query
 from store.base import (
     ConflictError,
     PostFilter,
+    PreparedPost,
     R,
     SearchHit,
     SearchQuery,
@@ -80,13 +81,25 @@ class _Stored:
     seq_no: int
     primary_term: int
     post: Post
+    tokens: str | None = None
 
 
-def post_document(post: Post) -> dict[str, Any]:
-    """The indexed document of a post: the model as JSON plus the pretokenised text."""
+def post_document(post: Post, tokens: str | None = None) -> dict[str, Any]:
+    """The indexed document of a post: the model as JSON plus the pretokenised text.
+
+    ``tokens`` are ``index_text(title, text)`` when the caller already has them.
+    """
     doc = post.model_dump(mode="json")
-    doc["tokens"] = index_text(post.title, post.text)
+    doc["tokens"] = index_text(post.title, post.text) if tokens is None else tokens
     return doc
+
+
+def _tokens_for(post: Post, *known: tuple[Post, str | None]) -> str | None:
+    """Tokens of ``post`` reused from a copy with the same title and text, if any."""
+    for other, tokens in known:
+        if tokens is not None and (other.title, other.text) == (post.title, post.text):
+            return tokens
+    return None
 
 
 def post_from_source(source: dict[str, Any]) -> Post:
@@ -339,6 +352,7 @@ class ElasticStore(Store):
                         hit["_seq_no"],
                         hit["_primary_term"],
                         post_from_source(hit["_source"]),
+                        hit["_source"].get("tokens"),
                     )
             missing = [i for i in ids if i not in found]
             if realtime and missing:
@@ -368,18 +382,30 @@ class ElasticStore(Store):
                         doc["_seq_no"],
                         doc["_primary_term"],
                         post_from_source(doc["_source"]),
+                        doc["_source"].get("tokens"),
                     )
         return found
 
     # -- posts ---------------------------------------------------------------------------
     def upsert_posts(self, posts: Iterable[Post]) -> UpsertResult:
+        return self._upsert((post, None) for post in posts)
+
+    def upsert_prepared(self, items: Iterable[PreparedPost]) -> UpsertResult:
+        """Upsert posts tokenised elsewhere (import workers): their tokens are reused."""
+        return self._upsert((item.post(), item.tokens) for item in items)
+
+    def _upsert(self, pairs: Iterable[tuple[Post, str | None]]) -> UpsertResult:
         result = UpsertResult()
-        batch: dict[str, Post] = {}
-        for post in posts:
+        batch: dict[str, tuple[Post, str | None]] = {}
+        for post, tokens in pairs:
             earlier = batch.get(post.id)
-            if earlier is not None:
-                post = merge_post(earlier, post) or earlier
-            batch[post.id] = post
+            if earlier is not None:  # the same post twice in one batch: merge first
+                merged = merge_post(earlier[0], post)
+                if merged is None:
+                    post, tokens = earlier
+                else:
+                    post, tokens = merged, _tokens_for(merged, earlier, (post, tokens))
+            batch[post.id] = (post, tokens)
             if len(batch) >= self.batch_size:
                 result += self._upsert_batch(batch)
                 batch = {}
@@ -387,15 +413,15 @@ class ElasticStore(Store):
             result += self._upsert_batch(batch)
         return result
 
-    def _upsert_batch(self, batch: dict[str, Post]) -> UpsertResult:
+    def _upsert_batch(self, batch: dict[str, tuple[Post, str | None]]) -> UpsertResult:
         outcome: dict[str, str] = {}
         failed: dict[str, str] = {}
         pending = dict(batch)
         for _round in range(_CONFLICT_ROUNDS):
-            hints = {pid: self.names.posts_index(p.created_at) for pid, p in pending.items()}
+            hints = {pid: self.names.posts_index(p.created_at) for pid, (p, _) in pending.items()}
             stored = self._locate(list(pending), hints)
             actions: list[dict[str, Any]] = []
-            for pid, post in pending.items():
+            for pid, (post, tokens) in pending.items():
                 old = stored.get(pid)
                 if old is None:
                     outcome[pid] = "inserted"
@@ -404,7 +430,7 @@ class ElasticStore(Store):
                             "_op_type": "create",
                             "_index": hints[pid],
                             "_id": pid,
-                            "_source": post_document(post),
+                            "_source": post_document(post, tokens),
                         }
                     )
                     continue
@@ -420,10 +446,12 @@ class ElasticStore(Store):
                         "_id": pid,
                         "if_seq_no": old.seq_no,
                         "if_primary_term": old.primary_term,
-                        "_source": post_document(merged),
+                        "_source": post_document(
+                            merged, _tokens_for(merged, (old.post, old.tokens), (post, tokens))
+                        ),
                     }
                 )
-            conflicts: dict[str, Post] = {}
+            conflicts: dict[str, tuple[Post, str | None]] = {}
             for pid, (status, reason) in self._bulk(actions).items():
                 if status == 409:  # someone else wrote it since we read it: merge again
                     conflicts[pid] = pending[pid]
@@ -474,7 +502,7 @@ class ElasticStore(Store):
                                 "_id": pid,
                                 "if_seq_no": old.seq_no,
                                 "if_primary_term": old.primary_term,
-                                "_source": post_document(new),
+                                "_source": post_document(new, old.tokens),
                             }
                         )
                 failures = self._bulk(actions)

@@ -333,6 +333,8 @@ class FakeES:
         if route == "/_mget":
             body = json.loads(raw)
             return 200, {"docs": [self.get_doc(d["_index"], d["_id"]) for d in body["docs"]]}
+        if method == "GET" and route == "/_alias/tf-posts" and self.docs:
+            return 200, {index: {"aliases": {"tf-posts": {}}} for index, _, _ in self.docs.values()}
         if method == "GET" and "*" in route:  # GET <patterns>: the indices they match
             return 200, {"tf-posts-2024.05": {"aliases": {"tf-posts": {}}}}
         if route.endswith("/_pit"):
@@ -703,3 +705,23 @@ def test_drop_all_deletes_concrete_indices_and_the_template(
         store.drop_all()
     deletes = [p.split("?")[0] for _, m, p, _ in state.requests if m == "DELETE"]
     assert deletes == ["/tf-posts-2024.05", "/_index_template/tf-posts"]  # no wildcards
+
+
+def test_prepared_tokens_are_reused_and_recomputed_when_text_changes(
+    fake_es: tuple[FakeES, str],
+) -> None:
+    from store.base import PreparedPost
+
+    state, url = fake_es
+    first = PreparedPost.of(make_post("1"))._replace(tokens="prepared tokens")
+    with open_fake(url) as store:
+        assert store.upsert_prepared([first]).inserted == 1
+        assert state.docs["weibo:1"][2]["tokens"] == "prepared tokens"  # not re-tokenised
+        assert store.set_post_fields({"weibo:1": {"incident_id": "inc-1"}}) == 1
+        assert state.docs["weibo:1"][2]["tokens"] == "prepared tokens"  # text unchanged
+        edited = make_post(
+            "1", text="旌阳区交通事故伤者已脱离危险", fetched_at=datetime(2024, 5, 22, tzinfo=UTC)
+        )
+        assert store.upsert_posts([edited]).updated == 1
+    assert state.docs["weibo:1"][2]["tokens"] == index_text(None, edited.text)
+    assert state.docs["weibo:1"][2]["incident_id"] == "inc-1"
