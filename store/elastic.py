@@ -22,6 +22,7 @@ bodies in :mod:`store.es_query`. Behaviour matches the SQLite backend (one contr
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +62,8 @@ from store.merge import merge_post
 
 if TYPE_CHECKING:
     from tingfeng.config import StoreConfig
+
+log = logging.getLogger(__name__)
 
 Refresh = bool | Literal["wait_for"]
 
@@ -169,6 +172,12 @@ class ElasticStore(Store):
             kwargs["basic_auth"] = (cfg.username, cfg.password or "")
         if cfg.ca_certs:
             kwargs["ca_certs"] = str(cfg.ca_certs)
+        if not cfg.verify_certs and cfg.url and cfg.url.startswith("https:"):
+            # The operator chose this: say it once in the log rather than warn per request.
+            kwargs["ssl_show_warn"] = False
+            log.warning(
+                "store.verify_certs is false: the TLS certificate of %s is not checked", cfg.url
+            )
         client = Elasticsearch(cfg.url, **kwargs)
         options.setdefault("batch_size", cfg.batch_size)
         return cls(client, index_prefix=cfg.index_prefix, owns_client=True, **options)

@@ -29,6 +29,7 @@ def _elastic_store() -> Store:
         username=os.environ.get("TINGFENG_ES_USERNAME"),
         password=os.environ.get("TINGFENG_ES_PASSWORD"),
         verify_certs=os.environ.get("TINGFENG_ES_VERIFY_CERTS", "1") != "0",
+        ca_certs=os.environ.get("TINGFENG_ES_CA_CERTS") or None,
         index_prefix=f"tftest-{uuid.uuid4().hex[:8]}",
     )
     return ElasticStore.from_config(cfg, refresh=True)

@@ -725,3 +725,13 @@ def test_prepared_tokens_are_reused_and_recomputed_when_text_changes(
         assert store.upsert_posts([edited]).updated == 1
     assert state.docs["weibo:1"][2]["tokens"] == index_text(None, edited.text)
     assert state.docs["weibo:1"][2]["incident_id"] == "inc-1"
+
+
+def test_unverified_tls_is_logged_once_not_warned_per_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # filterwarnings=error would turn the client's SecurityWarning into a failure here.
+    cfg = StoreConfig(backend="elasticsearch", url="https://127.0.0.1:9", verify_certs=False)
+    with ElasticStore.from_config(cfg, ensure_schema=False):
+        pass
+    assert "verify_certs is false" in caplog.text
