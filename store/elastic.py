@@ -139,7 +139,7 @@ class ElasticStore(Store):
         max_retries: int = 5,
         initial_backoff: float = 1.0,
         max_backoff: float = 60.0,
-        replicas: int = 0,
+        replicas: int | None = None,
         ensure_schema: bool = True,
         owns_client: bool = False,
     ) -> None:

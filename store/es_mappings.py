@@ -112,13 +112,21 @@ STATE_MAPPING: dict[str, Any] = {
 }
 
 
-def index_settings(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
-    """Settings shared by every Tingfeng index (replicas 0 suits the single-node compose)."""
-    return {
-        "number_of_shards": shards,
-        "number_of_replicas": replicas,
-        "analysis": {"analyzer": {TOKENS_ANALYZER: {"type": "custom", "tokenizer": "whitespace"}}},
+def index_settings(*, shards: int = 1, replicas: int | None = None) -> dict[str, Any]:
+    """Settings shared by every Tingfeng index.
+
+    Without an explicit ``replicas`` the indices auto-expand to 0-1 replicas: green on the
+    single node of docker-compose, and a copy on a second node as soon as one joins.
+    """
+    settings: dict[str, Any] = {"number_of_shards": shards}
+    if replicas is None:
+        settings["auto_expand_replicas"] = "0-1"
+    else:
+        settings["number_of_replicas"] = replicas
+    settings["analysis"] = {
+        "analyzer": {TOKENS_ANALYZER: {"type": "custom", "tokenizer": "whitespace"}}
     }
+    return settings
 
 
 class IndexNames:
@@ -155,7 +163,9 @@ class IndexNames:
         ]
 
 
-def posts_template(names: IndexNames, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+def posts_template(
+    names: IndexNames, *, shards: int = 1, replicas: int | None = None
+) -> dict[str, Any]:
     """Body for ``indices.put_index_template`` of the monthly post indices."""
     return {
         "index_patterns": [names.posts_pattern],
@@ -171,6 +181,6 @@ def posts_template(names: IndexNames, *, shards: int = 1, replicas: int = 0) -> 
     }
 
 
-def fixed_index_body(mapping: dict[str, Any], *, replicas: int = 0) -> dict[str, Any]:
+def fixed_index_body(mapping: dict[str, Any], *, replicas: int | None = None) -> dict[str, Any]:
     """Body for ``indices.create`` of a single versioned index (snapshots, records, state)."""
     return {"settings": index_settings(replicas=replicas), "mappings": mapping}

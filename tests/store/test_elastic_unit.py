@@ -67,6 +67,10 @@ def test_posts_template_is_versioned_and_puts_monthly_indices_behind_the_alias()
     analyzer = body["template"]["settings"]["analysis"]["analyzer"][TOKENS_ANALYZER]
     assert analyzer == {"type": "custom", "tokenizer": "whitespace"}  # no plugin needed
     assert body["template"]["mappings"] is POSTS_MAPPING
+    settings = body["template"]["settings"]
+    assert settings["auto_expand_replicas"] == "0-1" and "number_of_replicas" not in settings
+    fixed = posts_template(names, replicas=2)["template"]["settings"]
+    assert fixed["number_of_replicas"] == 2 and "auto_expand_replicas" not in fixed
 
 
 def test_posts_mapping_fields() -> None:
