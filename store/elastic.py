@@ -303,6 +303,7 @@ class ElasticStore(Store):
         if not actions:
             return {}
         failures: dict[str, tuple[int, str]] = {}
+        done: set[str] = set()
         try:
             for ok, item in helpers.streaming_bulk(
                 self.client,
@@ -313,10 +314,12 @@ class ElasticStore(Store):
                 max_backoff=self.max_backoff,
                 raise_on_error=False,
                 raise_on_exception=True,
-                yield_ok=False,
+                yield_ok=True,
                 **self._refresh_kw(),
             ):
-                if not ok:
+                if ok:
+                    done.add(str(next(iter(item.values())).get("_id")))
+                else:
                     info = next(iter(item.values()))
                     status = int(info.get("status") or 0)
                     reason = _reason(info.get("error"))
@@ -327,7 +330,10 @@ class ElasticStore(Store):
             if exc.status_code != 429:
                 raise self._error("bulk write", exc) from None
             reason = f"request rejected (429) after {self.max_retries} retries"
-            return {str(a["_id"]): (429, reason) for a in actions}
+            for action in actions:  # those not already answered one way or the other
+                failures.setdefault(str(action["_id"]), (429, reason))
+            for doc_id in done:
+                failures.pop(doc_id, None)
         except TransportError as exc:
             raise self._error("bulk write", exc) from None
         return failures
