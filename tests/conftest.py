@@ -40,14 +40,31 @@ def make_post(native_id: str, text: str, minutes: int = 0, **kw: object) -> Post
 @pytest.fixture
 def sample_posts() -> list[Post]:
     return [
-        make_post("1", "青川市东城区人民医院门口发生纠纷，现场有城管执法", 0, region_tags=["东城区"]),
+        make_post(
+            "1", "青川市东城区人民医院门口发生纠纷，现场有城管执法", 0, region_tags=["东城区"]
+        ),
         make_post("2", "网传东城区城管打死小贩，真的吗？求证", 30, region_tags=["东城区"]),
-        make_post("3", "西江区暴雨导致地铁三号线停运，市民注意出行安全", 60 * 26, source="news",
-                  region_tags=["西江区"]),
-        make_post("4", "南山县食品安全抽检结果公布，全部合格", 60 * 50, source="news",
-                  region_tags=["南山县"]),
+        make_post(
+            "3",
+            "西江区暴雨导致地铁三号线停运，市民注意出行安全",
+            60 * 26,
+            source="news",
+            region_tags=["西江区"],
+        ),
+        make_post(
+            "4",
+            "南山县食品安全抽检结果公布，全部合格",
+            60 * 50,
+            source="news",
+            region_tags=["南山县"],
+        ),
         make_post("5", "", 45, kind="repost", parent_id="weibo:2", root_id="weibo:2"),
-        make_post("6", "辟谣：东城区城管与小贩发生肢体冲突，无人死亡", 120, source="gov",
-                  author=Author(id="gov1", name="青川发布", verified=True, followers=1_200_000),
-                  region_tags=["东城区"]),
+        make_post(
+            "6",
+            "辟谣：东城区城管与小贩发生肢体冲突，无人死亡",
+            120,
+            source="gov",
+            author=Author(id="gov1", name="青川发布", verified=True, followers=1_200_000),
+            region_tags=["东城区"],
+        ),
     ]

@@ -67,9 +67,12 @@ def open_configured_store():
 def main() -> None:
     """Entry point: run the app, turning known errors into one clear line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
+            sys.exit(code)
     except (ConfigError, StoreError, UserError, FileNotFoundError) as exc:
-        console.print(f"[bold red]错误 / error:[/] {exc}", highlight=False, markup=True)
+        # Plain text, unwrapped: messages name paths and keys that must stay greppable.
+        sys.stderr.write(f"错误 / error: {exc}\n")
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted")

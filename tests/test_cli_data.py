@@ -1,0 +1,134 @@
+"""The data commands through the real ``tingfeng`` entry point, in subprocesses."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.cedfactory import default_reposts, write_event
+
+
+def run(tmp: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TINGFENG_STORE__PATH": str(tmp / "t.db"), "TINGFENG_CONFIG": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tingfeng", *args],
+        capture_output=True, text=True, env=env, cwd=tmp, timeout=120,
+    )  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def ced(tmp_path: Path) -> Path:
+    root = tmp_path / "ced"
+    write_event(root, 1, text="网传东城区化工厂爆炸，已有多人死亡")
+    write_event(root, 2, label="non-rumor", text="西江区地铁三号线今日恢复运营")
+    write_event(root, 3, text="南山县自来水有毒，不要喝", reposts=[*default_reposts(3), "junk"])
+    return root
+
+
+def test_import_search_stats_export(tmp_path: Path, ced: Path) -> None:
+    out = run(tmp_path, "import", "ced", str(ced), "--json")
+    summary = json.loads(out.stdout)
+    assert summary["inserted"] == 18 and summary["skipped"] == {"not an object": 1}
+
+    found = json.loads(run(tmp_path, "search", "爆炸", "--json").stdout)
+    assert found["total"] == 1 and "<mark>爆炸</mark>" in found["hits"][0]["snippet"]
+    assert found["facets"]["source"] == [["ced", 1]]
+    none = json.loads(run(tmp_path, "search", "爆炸", "--until", "2000-01-01", "--json").stdout)
+    assert none["total"] == 0
+    human = run(tmp_path, "search", '"地铁 *(:')
+    assert "1 matches" in human.stdout
+
+    stats = json.loads(run(tmp_path, "stats", "--json").stdout)
+    assert stats["posts"] == 18 and stats["per_source"] == {"ced": 18}
+
+    jsonl = tmp_path / "all.jsonl"
+    run(tmp_path, "export", "--format", "jsonl", "--out", str(jsonl))
+    rows = [json.loads(line) for line in jsonl.read_text("utf-8").splitlines()]
+    assert len(rows) == 18
+    assert {"id", "author", "created_at", "fetched_at", "root_id", "extra"} <= set(rows[0])
+
+    csv_file = tmp_path / "all.csv"
+    run(tmp_path, "export", "--format", "csv", "--out", str(csv_file), "--source", "ced")
+    raw = csv_file.read_bytes()
+    assert raw.startswith("\ufeff".encode())  # BOM, so Excel reads the Chinese
+    table = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(table) == 18 and any("爆炸" in r["text"] for r in table)
+
+    # exported JSON lines import back as the same posts
+    run(tmp_path, "import", "jsonl", str(jsonl))
+    assert json.loads(run(tmp_path, "stats", "--json").stdout)["posts"] == 18
+
+
+def test_user_errors_are_one_line_not_tracebacks(tmp_path: Path) -> None:
+    missing = run(tmp_path, "import", "ced", str(tmp_path / "nope"), check=False)
+    assert missing.returncode == 2 and "not a CED directory" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad_date = run(tmp_path, "search", "x", "--since", "someday", check=False)
+    assert bad_date.returncode == 2 and "--since" in bad_date.stderr
+    bad_cfg = tmp_path / "bad.yaml"
+    bad_cfg.write_text("store:\n  backend: oracle\n", "utf-8")
+    proc = run(tmp_path, "--config", str(bad_cfg), "stats", check=False)
+    assert proc.returncode == 2 and "store.backend" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_import_of_nothing_valid_exits_non_zero(tmp_path: Path) -> None:
+    file = tmp_path / "bad.jsonl"
+    file.write_text("{oops\n[]\n", "utf-8")
+    proc = run(tmp_path, "import", "jsonl", str(file), "--json", check=False)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["skipped"] == {"malformed JSON": 1, "not a JSON object": 1}
+
+
+def test_kill_during_import_then_rerun_leaves_no_duplicates(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    for n in range(1, 61):
+        write_event(root, n, reposts=default_reposts(n, count=400))
+    expected = 60 * 401
+    env = {
+        **os.environ,
+        "TINGFENG_STORE__PATH": str(tmp_path / "t.db"),
+        "TINGFENG_STORE__BATCH_SIZE": "300",
+        "TINGFENG_CONFIG": "",
+    }
+    cmd = [sys.executable, "-m", "tingfeng", "import", "ced", str(root)]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    db_path = tmp_path / "t.db"
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db_path.exists():
+            try:
+                with sqlite3.connect(db_path, timeout=1) as db:
+                    stored = db.execute("SELECT count(*) FROM posts").fetchone()[0]
+            except sqlite3.OperationalError:
+                stored = 0
+            if stored > 0:
+                break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < stored < expected, "the kill should land mid-import"
+    run(tmp_path, "import", "ced", str(root))
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == expected
+        assert db.execute("SELECT count(DISTINCT id) FROM posts").fetchone()[0] == expected
+        assert db.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == expected
+        orphans = db.execute(
+            "SELECT count(*) FROM posts p LEFT JOIN posts_fts f ON f.rowid = p.rowid"
+            " WHERE f.rowid IS NULL"
+        ).fetchone()[0]
+        assert orphans == 0

@@ -1,0 +1,3 @@
+from tingfeng.cli import main
+
+main()
