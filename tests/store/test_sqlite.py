@@ -16,7 +16,7 @@ from store.sqlite import SCHEMA_VERSION, SQLiteStore, _fts_match
 from tests.conftest import make_post
 
 HOSTILE = st.text(
-    alphabet=st.sampled_from(list("\"'*:-^()[]{}+NEARORANDNOT 城管東东　\\%_;—") + ["\x00"]),
+    alphabet=st.sampled_from([*"\"'*:-^()[]{}+NEARORANDNOT 城管東东\u3000\\%_;—", "\x00"]),
     max_size=40,
 ) | st.text(max_size=40)
 
