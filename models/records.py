@@ -55,6 +55,9 @@ class Incident(Record):
     velocity: dict[str, float] = Field(default_factory=dict)
     burst: bool = False
     virality: float | None = None
+    #: Hot topic: bursting against its locality's baseline or predicted to end large.
+    hot: bool = False
+    hot_since: AwareTime | None = None
     rumor_score: float | None = Field(default=None, ge=0.0, le=1.0)
     status: str = "open"
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -55,6 +55,43 @@ class NlpConfig(_Section):
     rumor_model: Path | None = None
 
 
+class HotClusterConfig(_Section):
+    """Incident clustering: how similar and how close in time a new root must be to join."""
+
+    window_hours: float = Field(default=72.0, gt=0)
+    tau_hours: float = Field(default=24.0, gt=0)
+    threshold: float = Field(default=0.2, gt=0, le=1)
+
+
+class HotBurstConfig(_Section):
+    """Burst rule (SpikeRule-like): reference and current windows against the locality."""
+
+    reference_minutes: int = Field(default=1440, ge=1)
+    current_minutes: int = Field(default=60, ge=1)
+    ratio: float = Field(default=3.0, gt=0)
+    min_current: int = Field(default=30, ge=1)
+    min_reference: int = Field(default=1, ge=0)
+    release: float = Field(default=0.5, gt=0, le=1)
+    cooldown_minutes: int = Field(default=30, ge=0)
+    backoff_minutes: int = Field(default=60, ge=0)
+    max_backoff_minutes: int = Field(default=480, ge=0)
+
+
+class HotConfigSection(_Section):
+    """Hot topics: incidents, bursts, virality (see docs/hot-topics.md)."""
+
+    categories: Path | None = None
+    virality_model: Path | None = None
+    virality_threshold: float | None = Field(default=None, ge=0, le=1)
+    active_hours: float = Field(default=6.0, gt=0)
+    retention_hours: float = Field(default=72.0, gt=0)
+    late_margin_hours: float = Field(default=6.0, ge=0)
+    hot_cooldown_minutes: float = Field(default=30.0, ge=0)
+    locality: str = "全市"
+    cluster: HotClusterConfig = Field(default_factory=HotClusterConfig)
+    burst: HotBurstConfig = Field(default_factory=HotBurstConfig)
+
+
 class Config(_Section):
     """The whole configuration; later subsystems add their sections here."""
 
@@ -62,6 +99,7 @@ class Config(_Section):
 
     store: StoreConfig = Field(default_factory=StoreConfig)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
+    hot: HotConfigSection = Field(default_factory=HotConfigSection)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
@@ -138,4 +176,9 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     config.source_file = file if file.exists() else None
     if config.source_file and not config.store.path.is_absolute():
         config.store.path = (file.parent / config.store.path).resolve()
+    if config.source_file:
+        for key in ("categories", "virality_model"):
+            value = getattr(config.hot, key)
+            if value is not None and not value.is_absolute():
+                setattr(config.hot, key, (file.parent / value).resolve())
     return config

@@ -1,0 +1,427 @@
+"""Hot-topic detection: incidents, velocity, heat, bursts and virality in one pass.
+
+:class:`HotTopics` is the live pipeline without storage: posts go in (:meth:`ingest`),
+figures come out (:meth:`evaluate`). :func:`run_detect` is one scheduled pass against a
+store: load the detector state, assign posts written since the last pass (minus a late
+margin), evaluate every active incident, save the incidents and the state.
+
+An incident is *hot* when its burst flag is up (its last-hour volume against its
+locality's usual volume, :class:`nlp.heat.SpikeDetector`) or when the virality model
+predicts it ends large. It stays hot while either holds and for ``hot_cooldown`` after.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from models import Incident, Post, now_utc
+from nlp.heat import SpikeConfig, SpikeDetector, heat_score
+from nlp.incidents import (
+    Assignment,
+    ClusterConfig,
+    IncidentCluster,
+    IncidentEngine,
+    epoch_to_dt,
+    load_categories,
+)
+from nlp.spread import velocity
+from nlp.virality import ViralityModel, load_model
+from store import ConflictError, PostFilter, Store
+
+STATE_KEY = "hot.detector"
+DEFAULT_LOCALITY = "全市"
+
+
+@dataclass(frozen=True)
+class HotConfig:
+    """Every setting of the hot-topic layer (``hot:`` in ``tingfeng.yaml``)."""
+
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    burst: SpikeConfig = field(default_factory=SpikeConfig)
+    #: Probability at which virality alone makes an incident hot; None = the model's own.
+    virality_threshold: float | None = None
+    #: Incidents with a post in this window are evaluated on every pass.
+    active: timedelta = timedelta(hours=6)
+    #: Incidents quiet for longer leave the live detector (their records stay).
+    retention: timedelta = timedelta(hours=72)
+    #: A pass re-reads posts written this long before its cursor (late crawls).
+    late_margin: timedelta = timedelta(hours=6)
+    hot_cooldown: timedelta = timedelta(minutes=30)
+    locality: str = DEFAULT_LOCALITY
+    categories: str | None = None
+    virality_model: str | None = None
+
+
+@dataclass
+class _HotState:
+    hot: bool = False
+    since: float | None = None
+    last_reason_at: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    notified: int = 0
+
+
+@dataclass
+class Evaluation:
+    """Figures of one incident at one moment, ready to become an :class:`Incident` record."""
+
+    cluster: IncidentCluster
+    at: float
+    velocity: dict[str, float]
+    heat: float
+    burst: bool
+    burst_reason: str
+    burst_ratio: float | None
+    virality: float | None
+    hot: bool
+    hot_since: float | None
+    reasons: list[str]
+    notify: bool
+    rumor_score: float | None = None
+
+    def to_incident(self, base: Incident | None = None) -> Incident:
+        c = self.cluster
+        fields = {
+            "title": c.title or (base.title if base else ""),
+            "keywords": c.keywords(),
+            "district": c.district,
+            "category": c.category,
+            "first_seen": epoch_to_dt(c.first_seen),
+            "last_seen": epoch_to_dt(c.last_seen),
+            "root_ids": list(c.root_ids),
+            "post_count": len(c.stats.times),
+            "heat": self.heat,
+            "velocity": self.velocity,
+            "burst": self.burst,
+            "virality": self.virality,
+            "hot": self.hot,
+            "hot_since": epoch_to_dt(self.hot_since),
+            "rumor_score": self.rumor_score
+            if self.rumor_score is not None
+            else (base.rumor_score if base else None),
+        }
+        extra = dict(base.extra) if base else {}
+        extra.update(
+            {
+                "evaluated_at": epoch_to_dt(self.at).isoformat() if self.at else None,
+                "burst_reason": self.burst_reason,
+                "burst_ratio": self.burst_ratio,
+                "hot_reasons": self.reasons,
+                "reach": int(self.velocity.get("reach", 0)),
+                "unique_authors": int(self.velocity.get("unique_authors", 0)),
+                "verified": int(self.velocity.get("verified", 0)),
+            }
+        )
+        fields["extra"] = extra
+        if base is None:
+            return Incident(id=c.id, **fields)
+        return base.model_copy(update=fields)
+
+
+class HotTopics:
+    """The live hot-topic pipeline (pure: no store, no clock)."""
+
+    def __init__(self, config: HotConfig | None = None, model: ViralityModel | None = None):
+        self.config = config or HotConfig()
+        lexicon = load_categories(self.config.categories)
+        self.engine = IncidentEngine(self.config.cluster, lexicon)
+        self.spike = SpikeDetector(self.config.burst)
+        self.model = model if model is not None else load_model(self.config.virality_model)
+        self.hot: dict[str, _HotState] = {}
+        #: signature of the figures last written per incident (skip unchanged saves)
+        self.saved: dict[str, list] = {}
+        #: latest post time seen (epoch seconds): the cursor of the next store pass
+        self.cursor: float | None = None
+
+    @property
+    def virality_threshold(self) -> float:
+        thr = self.config.virality_threshold
+        return self.model.threshold if thr is None else thr
+
+    def locality_of(self, post: Post, cluster: IncidentCluster | None) -> str:
+        if post.region_tags:
+            return post.region_tags[0]
+        if cluster is not None and cluster.district:
+            return cluster.district
+        return self.config.locality
+
+    def ingest(self, posts: Iterable[Post]) -> list[Assignment]:
+        out = []
+        for post in posts:
+            result = self.engine.assign(post)
+            out.append(result)
+            if result.how == "seen":
+                continue
+            cluster = self.engine.incidents[result.incident_id]
+            ts = post.created_at.timestamp()
+            self.spike.observe(result.incident_id, ts)
+            self.spike.observe("loc:" + self.locality_of(post, cluster), ts)
+            if self.cursor is None or ts > self.cursor:
+                self.cursor = ts
+        return out
+
+    def active_ids(self, now: float) -> list[str]:
+        horizon = now - self.config.active.total_seconds()
+        return [
+            inc_id
+            for inc_id, c in self.engine.incidents.items()
+            if (c.last_seen is not None and c.last_seen >= horizon)
+            or c.dirty
+            or self.hot.get(inc_id, _HotState()).hot
+        ]
+
+    def evaluate(
+        self,
+        now: datetime | float,
+        incident_ids: Iterable[str] | None = None,
+        snapshots: dict[str, dict[str, list[tuple[float, int, int]]]] | None = None,
+    ) -> list[Evaluation]:
+        """Figures and hot decisions at ``now`` for the active incidents (or the given)."""
+        ts = now.timestamp() if isinstance(now, datetime) else float(now)
+        ids = list(incident_ids) if incident_ids is not None else self.active_ids(ts)
+        out = []
+        for inc_id in ids:
+            cluster = self.engine.incidents.get(inc_id)
+            if cluster is None or not cluster.stats.times:
+                continue
+            out.append(self._evaluate_one(cluster, ts, (snapshots or {}).get(inc_id)))
+        return out
+
+    def _evaluate_one(
+        self,
+        cluster: IncidentCluster,
+        ts: float,
+        snapshots: dict[str, list[tuple[float, int, int]]] | None,
+    ) -> Evaluation:
+        stats = cluster.stats
+        vel = velocity(stats, ts, snapshots)
+        heat = heat_score(
+            int(vel["posts"]),
+            vel["posts_per_h_1h"],
+            stats.reach,
+            len(stats.verified),
+            stats.engagement_total,
+        )
+        locality = "loc:" + (cluster.district or self.config.locality)
+        burst = self.spike.evaluate(cluster.id, ts, reference_key=locality)
+        vir = self.model.score_stats(stats, ts)
+        threshold = self.virality_threshold
+        reasons = []
+        if burst.flagged:
+            reasons.append(f"burst: {burst.reason}")
+        if vir is not None and vir >= threshold:
+            reasons.append(f"virality {vir:.2f} ≥ {threshold:.2f}")
+        state = self.hot.setdefault(cluster.id, _HotState())
+        notify = False
+        if reasons:
+            state.last_reason_at = ts
+            state.reasons = reasons
+            if not state.hot:
+                state.hot, state.since = True, ts
+                notify = burst.notify or state.notified == 0
+                state.notified += int(notify)
+        elif state.hot:
+            quiet_since = state.last_reason_at or ts
+            if ts - quiet_since >= self.config.hot_cooldown.total_seconds():
+                state.hot, state.since, state.reasons = False, None, []
+        return Evaluation(
+            cluster=cluster,
+            at=ts,
+            velocity=vel,
+            heat=heat,
+            burst=burst.flagged,
+            burst_reason=burst.reason,
+            burst_ratio=burst.ratio,
+            virality=vir,
+            hot=state.hot,
+            hot_since=state.since,
+            reasons=list(state.reasons),
+            notify=notify,
+        )
+
+    def changed(self, ev: Evaluation) -> bool:
+        """Whether ``ev`` differs enough from the last saved figures to be written again."""
+        sig = [
+            round(ev.heat, 1),
+            ev.hot,
+            ev.burst,
+            None if ev.virality is None else round(ev.virality, 2),
+            len(ev.cluster.stats.times),
+            ev.rumor_score,
+            round(ev.velocity.get("posts_per_h_1h", 0.0), 1),
+        ]
+        if self.saved.get(ev.cluster.id) == sig and not ev.cluster.dirty:
+            return False
+        self.saved[ev.cluster.id] = sig
+        return True
+
+    def prune(self, now: float) -> None:
+        cfg = self.config
+        self.engine.prune(now - cfg.retention.total_seconds())
+        keep = (cfg.burst.reference + cfg.burst.current).total_seconds()
+        self.spike.prune(now - keep - cfg.burst.bucket_seconds)
+        self.hot = {k: v for k, v in self.hot.items() if k in self.engine.incidents}
+        self.saved = {k: v for k, v in self.saved.items() if k in self.engine.incidents}
+
+    # -- persistence --------------------------------------------------------------------
+    def to_state(self) -> dict:
+        return {
+            "version": 1,
+            "cursor": self.cursor,
+            "engine": self.engine.to_state(),
+            "spike": self.spike.to_state(),
+            "hot": {
+                k: [v.hot, v.since, v.last_reason_at, v.reasons, v.notified]
+                for k, v in self.hot.items()
+            },
+            "saved": self.saved,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict | None, config: HotConfig | None = None, model: ViralityModel | None = None
+    ) -> HotTopics:
+        det = cls(config, model)
+        if not state:
+            return det
+        det.cursor = state.get("cursor")
+        det.engine = IncidentEngine.from_state(
+            state.get("engine"), det.config.cluster, det.engine.lexicon
+        )
+        det.spike = SpikeDetector.from_state(state.get("spike"), det.config.burst)
+        det.hot = {k: _HotState(*v) for k, v in state.get("hot", {}).items()}
+        det.saved = dict(state.get("saved", {}))
+        return det
+
+
+# -- against a store -----------------------------------------------------------------------
+@dataclass
+class DetectReport:
+    """What one detection pass did."""
+
+    at: datetime
+    read: int = 0
+    assigned: int = 0
+    new_incidents: int = 0
+    evaluated: int = 0
+    saved: int = 0
+    hot: int = 0
+    notify: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "read": self.read,
+            "assigned": self.assigned,
+            "new_incidents": self.new_incidents,
+            "evaluated": self.evaluated,
+            "saved": self.saved,
+            "hot": self.hot,
+            "notify": self.notify,
+            "seconds": self.seconds,
+        }
+
+
+def load_detector(store: Store, config: HotConfig | None = None) -> HotTopics:
+    det = HotTopics.from_state(store.get_state(STATE_KEY), config)
+
+    def lookup(post_id: str) -> str | None:
+        post = store.get_post(post_id)
+        return post.incident_id if post else None
+
+    det.engine.parent_lookup = lookup
+    return det
+
+
+def save_evaluations(store: Store, evaluations: list[Evaluation]) -> int:
+    """Write incidents, keeping what people edited (status, extra keys) on the record;
+    a concurrent edit (version conflict) is re-read and retried once."""
+    saved = 0
+    for ev in evaluations:
+        for _attempt in range(2):
+            base = store.get_record(Incident, ev.cluster.id)
+            try:
+                store.save_record(ev.to_incident(base))
+                saved += 1
+                break
+            except ConflictError:
+                continue
+    return saved
+
+
+def _rumor_scores(store: Store, evaluations: list[Evaluation]) -> None:
+    roots = {r for ev in evaluations for r in ev.cluster.root_ids}
+    if not roots:
+        return
+    scores = {p.id: p.rumor_score for p in store.get_posts(roots) if p.rumor_score is not None}
+    for ev in evaluations:
+        values = [scores[r] for r in ev.cluster.root_ids if r in scores]
+        ev.rumor_score = max(values) if values else None
+
+
+def run_detect(
+    store: Store,
+    config: HotConfig | None = None,
+    now: datetime | None = None,
+    detector: HotTopics | None = None,
+    save_state: bool = True,
+) -> DetectReport:
+    """One detection pass (the scheduler runs it every minute)."""
+    t0 = time.perf_counter()
+    det = detector or load_detector(store, config)
+    at = now or now_utc()
+    report = DetectReport(at=at)
+    cfg = det.config
+    t1 = time.perf_counter()
+    if det.cursor is None:
+        since = at - cfg.retention
+    else:
+        since = datetime.fromtimestamp(det.cursor, UTC) - cfg.late_margin
+    fresh: list[Post] = []
+    for post in store.iter_posts(PostFilter(since=since, until=at + timedelta(seconds=1))):
+        report.read += 1
+        if post.incident_id is None and post.id not in det.engine.post_incident:
+            fresh.append(post)
+    assignments = det.ingest(fresh)
+    report.assigned = len(assignments)
+    report.new_incidents = sum(a.new_incident for a in assignments)
+    if assignments:
+        store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
+    t2 = time.perf_counter()
+    ts = at.timestamp()
+    ids = det.active_ids(ts)
+    root_ids = [r for i in ids for r in det.engine.incidents[i].root_ids]
+    series: dict[str, dict[str, list[tuple[float, int, int]]]] = {}
+    if root_ids:
+        owner = {r: i for i in ids for r in det.engine.incidents[i].root_ids}
+        for snap in store.get_snapshots(root_ids):
+            per = series.setdefault(owner[snap.post_id], {})
+            per.setdefault(snap.post_id, []).append(
+                (snap.observed_at.timestamp(), snap.reposts, snap.comments)
+            )
+    evaluations = det.evaluate(ts, ids, series)
+    _rumor_scores(store, evaluations)
+    t3 = time.perf_counter()
+    report.evaluated = len(evaluations)
+    report.hot = sum(ev.hot for ev in evaluations)
+    report.notify = [ev.cluster.id for ev in evaluations if ev.notify]
+    changed = [ev for ev in evaluations if det.changed(ev)]
+    report.saved = save_evaluations(store, changed)
+    for ev in evaluations:
+        ev.cluster.dirty = False
+    det.prune(ts)
+    if save_state:
+        store.set_state(STATE_KEY, det.to_state())
+    t4 = time.perf_counter()
+    report.seconds = {
+        "load_state": round(t1 - t0, 3),
+        "read_and_assign": round(t2 - t1, 3),
+        "evaluate": round(t3 - t2, 3),
+        "save": round(t4 - t3, 3),
+        "total": round(t4 - t0, 3),
+    }
+    return report

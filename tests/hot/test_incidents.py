@@ -1,0 +1,137 @@
+"""Online incident clustering on the labelled 青川市 fixture, threads and late posts."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from models import Author, Post
+from nlp.incidents import IncidentEngine, categorise, clean_text, load_categories
+from tests.hot.conftest import fixture_posts, minutes, repost
+
+BASE = datetime.fromisoformat("2026-05-10T19:00:00+08:00")
+
+
+def _cluster(rows: list[dict]) -> tuple[IncidentEngine, dict[str, str], dict[str, str]]:
+    posts = fixture_posts(rows)
+    engine = IncidentEngine()
+    got = {p.id: engine.assign(p).incident_id for p in sorted(posts, key=lambda p: p.created_at)}
+    labels = {p.id: r["label"] for p, r in zip(posts, rows, strict=True)}
+    return engine, got, labels
+
+
+def test_fixture_purity_and_completeness(fixture_rows: list[dict]) -> None:
+    _, got, labels = _cluster(fixture_rows)
+    clusters, classes = defaultdict(list), defaultdict(list)
+    for pid, inc in got.items():
+        clusters[inc].append(labels[pid])
+        classes[labels[pid]].append(inc)
+    n = len(got)
+    purity = sum(Counter(v).most_common(1)[0][1] for v in clusters.values()) / n
+    completeness = sum(Counter(v).most_common(1)[0][1] for v in classes.values()) / n
+    assert purity >= 0.95
+    assert completeness >= 0.9
+    # Unrelated noise never joins a real incident.
+    for members in clusters.values():
+        if any(m.startswith("N") for m in members):
+            assert len(members) == 1
+
+
+def test_incident_figures_title_district_category(fixture_rows: list[dict]) -> None:
+    engine, got, labels = _cluster(fixture_rows)
+    by_label = defaultdict(set)
+    for pid, inc in got.items():
+        by_label[labels[pid]].add(inc)
+    fire = engine.incidents[Counter(got[p] for p in got if labels[p] == "A").most_common(1)[0][0]]
+    assert "火锅店" in fire.keywords() or "起火" in fire.keywords()
+    assert fire.district == "青川区"
+    assert fire.category == "安全事故"
+    assert "人民路" in fire.title
+    food = engine.incidents[next(iter(by_label["C"]))]
+    assert food.category == "食品安全"
+    assert len(fire.root_ids) >= 5
+
+
+def test_reposts_join_their_root_even_before_it_arrives() -> None:
+    engine = IncidentEngine()
+    root = Post(source="t", native_id="1", text="青川区人民路火锅店起火", created_at=BASE)
+    early = repost(root, 1, minutes(BASE, 2))
+    first = engine.assign(early)
+    assert first.new_incident and first.how == "thread"
+    placed = engine.assign(root)
+    assert placed.incident_id == first.incident_id and not placed.new_incident
+    reply = Post(
+        source="t",
+        native_id="2",
+        kind="comment",
+        text="太吓人了",
+        created_at=minutes(BASE, 5),
+        parent_id=early.id,
+    )
+    assert engine.assign(reply).incident_id == first.incident_id
+    cluster = engine.incidents[first.incident_id]
+    assert cluster.root_ids == [root.id]
+    assert cluster.title.startswith("青川区人民路")
+    assert len(cluster.stats.times) == 3
+    # The same post again (a re-crawl) is not counted twice.
+    engine.assign(root)
+    assert len(cluster.stats.times) == 3
+
+
+def test_late_posts_update_first_seen_and_windows() -> None:
+    from nlp.spread import velocity
+
+    engine = IncidentEngine()
+    root = Post(source="t", native_id="1", text="滨江花园小区停水三天", created_at=BASE)
+    inc = engine.assign(root).incident_id
+    for i in range(10):
+        engine.assign(repost(root, i, minutes(BASE, 120 + i)))
+    cluster = engine.incidents[inc]
+    now = minutes(BASE, 130).timestamp()
+    before = velocity(cluster.stats, now)
+    # Crawled late but written 85-94 min after the root: they land in the last hour.
+    for i in range(10, 20):
+        engine.assign(repost(root, i, minutes(BASE, 75 + i)))
+    after = velocity(cluster.stats, now)
+    assert after["posts_per_h_6h"] > before["posts_per_h_6h"]
+    assert after["posts_per_h_1h"] == before["posts_per_h_1h"] + 10
+    # A post written before the root moves first_seen back.
+    engine.assign(repost(root, 99, minutes(BASE, -30)))
+    assert cluster.first_seen == minutes(BASE, -30).timestamp()
+
+
+def test_far_apart_in_time_do_not_merge() -> None:
+    engine = IncidentEngine()
+    a = Post(source="t", native_id="a", text="青川一中食堂学生食物中毒送医", created_at=BASE)
+    b = Post(
+        source="t",
+        native_id="b",
+        text="青川一中食堂学生食物中毒送医",
+        created_at=minutes(BASE, 60 * 24 * 10),
+    )
+    assert engine.assign(a).incident_id != engine.assign(b).incident_id
+
+
+def test_state_round_trip_keeps_assignments() -> None:
+    engine = IncidentEngine()
+    a = Post(source="t", native_id="a", text="临江夜市城管推倒摆摊老人", created_at=BASE)
+    inc = engine.assign(a).incident_id
+    restored = IncidentEngine.from_state(engine.to_state())
+    b = Post(
+        source="t",
+        native_id="b",
+        author=Author(id="x"),
+        text="临江夜市城管执法推倒摆摊老人，群众围观",
+        created_at=minutes(BASE, 30),
+    )
+    assert restored.assign(b).incident_id == inc
+    assert restored.assign(repost(a, 1, minutes(BASE, 40))).incident_id == inc
+
+
+def test_clean_text_and_lexicon() -> None:
+    text = "青川大桥车祸//@某人:转发 http://t.cn/abc [蜡烛] @青川发布"
+    assert clean_text(text).strip() == "青川大桥车祸"
+    lexicon = load_categories()
+    assert "社会稳定/群体性事件" in lexicon
+    assert categorise(["大桥上公交车追尾"], lexicon) == "交通"
+    assert categorise(["今天天气真好"], lexicon) is None
