@@ -55,6 +55,32 @@ class NlpConfig(_Section):
     rumor_model: Path | None = None
 
 
+class CrawlerConfig(_Section):
+    """The ``crawler:`` section: politeness, retries and cleaning thresholds (crawler/)."""
+
+    user_agent: str | None = None
+    obey_robots: bool = True
+    concurrent_requests: int = Field(default=16, ge=1)
+    per_domain_concurrency: int = Field(default=4, ge=1)
+    download_delay: float = Field(default=0.5, ge=0)
+    download_timeout: float = Field(default=20, gt=0)
+    retry_times: int = Field(default=3, ge=0)
+    retry_backoff: float = Field(default=1.0, ge=0)
+    retry_backoff_max: float = Field(default=30.0, ge=0)
+    autothrottle: bool = True
+    autothrottle_start_delay: float = Field(default=1.0, ge=0)
+    autothrottle_max_delay: float = Field(default=30.0, ge=0)
+    autothrottle_target_concurrency: float = Field(default=2.0, gt=0)
+    store_batch_size: int = Field(default=200, ge=1)
+    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
+    near_duplicate_min_chars: int = Field(default=20, ge=1)
+    future_tolerance_minutes: int = Field(default=60, ge=0)
+    stale_factor: float = Field(default=4.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Raw Scrapy settings, applied last (for what has no option above).
+    scrapy: dict[str, Any] = Field(default_factory=dict)
+
+
 class HotClusterConfig(_Section):
     """Incident clustering: how similar and how close in time a new root must be to join."""
 
@@ -100,6 +126,7 @@ class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
+    crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None

@@ -1,0 +1,170 @@
+"""What every source spider shares: its source, options, cursor, errors and item factory.
+
+Spiders stay thin: callbacks pull raw strings out of responses into
+:class:`crawler.items.PostItem`; dates, cleaning, de-duplication and storage happen in the
+item pipelines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import scrapy
+from parsel import Selector, SelectorList
+from pydantic import BaseModel, ConfigDict, ValidationError
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.errors import ERRORS, PROBLEMS, BlockedError, classify_failure
+from crawler.items import PostItem
+from models import Source
+
+logger = logging.getLogger(__name__)
+
+#: How many (native id → fingerprint) pairs a cursor remembers per source.
+SEEN_LIMIT = 5000
+
+
+class SourceSettings(BaseModel):
+    """Options every kind accepts in ``settings:``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Extra regular expressions: a matching line is removed from every post of the source.
+    strip_patterns: list[str] = []
+    #: Phrases that mark a page as a login wall for this source, besides the built-in ones.
+    login_markers: list[str] = []
+    #: Expected time between new items; longer without one marks the source unhealthy.
+    #: Defaults to four times ``interval_minutes``.
+    expect_new_within_minutes: int | None = None
+    #: Extra HTTP headers for every request.
+    headers: dict[str, str] = {}
+
+
+class SourceSettingsError(ValueError):
+    """The ``settings:`` of one source are invalid for its kind."""
+
+
+def select(node: Selector | Response, spec: str | None) -> SelectorList:
+    """Run a selector written in config: XPath if it starts with ``/``, ``./`` or ``(``,
+    otherwise CSS (with Scrapy's ``::text`` and ``::attr(name)`` extensions)."""
+    if not spec:
+        return SelectorList([])
+    if spec.startswith(("/", "./", "(")):
+        return node.xpath(spec)
+    return node.css(spec)
+
+
+def first(node: Selector | Response, spec: str | None, pattern: str | None = None) -> str | None:
+    """First match of ``spec`` as a stripped string (group 1 of ``pattern`` if given)."""
+    for value in select(node, spec).getall():
+        value = value.strip()
+        if pattern:
+            m = re.search(pattern, value)
+            if not m:
+                continue
+            value = m.group(1) if m.groups() else m.group(0)
+        if value:
+            return value
+    return None
+
+
+def joined(node: Selector | Response, spec: str | None) -> str | None:
+    """All matches of ``spec`` joined (a text split over several nodes)."""
+    values = [v.strip() for v in select(node, spec).getall()]
+    text = " ".join(v for v in values if v)
+    return text or None
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of every registered spider: one instance crawls one configured source.
+
+    ``cursor`` is what the previous finished crawl of this source left (see
+    :meth:`next_cursor`); it is persisted by the health extension only when the crawl
+    finishes cleanly, so a crawl killed mid-way is simply repeated from the old cursor and
+    idempotent upserts keep the store free of duplicates.
+    """
+
+    kind: ClassVar[str] = ""
+    options_model: ClassVar[type[SourceSettings]] = SourceSettings
+
+    def __init__(
+        self, source: Source | dict[str, Any], cursor: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        self.source = source if isinstance(source, Source) else Source.model_validate(source)
+        super().__init__(name=self.source.name, **kwargs)
+        self.opts = self.parse_options(self.source)
+        self.cursor: dict[str, Any] = dict(cursor or {})
+        self._seen: dict[str, str] = dict(self.cursor.get("seen") or {})
+        self._seen_now: dict[str, str] = {}
+        #: Set when a listing request failed: the next crawl must not stop early.
+        self.incomplete = False
+
+    @classmethod
+    def parse_options(cls, source: Source) -> Any:
+        try:
+            return cls.options_model.model_validate(source.settings)
+        except ValidationError as exc:
+            lines = []
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"])
+                lines.append(f"sources.{source.name}.settings.{key}: {err['msg']}")
+            raise SourceSettingsError("\n".join(lines)) from None
+
+    # -- cursor --------------------------------------------------------------------------
+    def is_fresh(self, native_id: str, fingerprint: object = "") -> bool:
+        """True when ``native_id`` was not collected by the last finished crawl, or has
+        changed since (``fingerprint``: a reply count, a last-post time)."""
+        return self._seen.get(native_id) != str(fingerprint)
+
+    def mark_seen(self, native_id: str, fingerprint: object = "") -> None:
+        """Remember ``native_id`` as collected: call once its page was parsed, not when it
+        was merely listed, so a detail page that failed is fetched again next time."""
+        self._seen_now[native_id] = str(fingerprint)
+
+    @property
+    def resuming(self) -> bool:
+        """The previous crawl missed a listing page: do not stop early at known items."""
+        return bool(self.cursor.get("incomplete"))
+
+    def next_cursor(self) -> dict[str, Any]:
+        """The cursor to persist when this crawl finishes cleanly."""
+        merged = {k: v for k, v in self._seen.items() if k not in self._seen_now}
+        merged.update(self._seen_now)
+        keep = list(merged.items())[-SEEN_LIMIT:]
+        return {**self.cursor, "seen": dict(keep), "incomplete": self.incomplete}
+
+    # -- requests and errors -------------------------------------------------------------
+    def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
+        headers = {**self.opts.headers, **kwargs.pop("headers", {})}
+        return Request(url, callback=callback, errback=self.on_error, headers=headers, **kwargs)
+
+    def on_error(self, failure: Failure) -> Iterable[Any]:
+        kind = classify_failure(failure)
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        if isinstance(failure.value, BlockedError):
+            # Counted by the middleware that recognised it. One wall means the next
+            # requests meet it too: stop instead of hammering and getting banned longer.
+            raise CloseSpider("blocked")
+        self.crawler.stats.inc_value(f"{ERRORS}{kind}")
+        self.logger.warning("%s: %s fetching %s", self.source.name, kind, url)
+        if request is not None and request.meta.get("listing"):
+            self.incomplete = True
+        return []
+
+    def problem(self, kind: str, detail: str = "", url: str | None = None) -> None:
+        """Count bad input found while parsing (the crawl goes on)."""
+        self.crawler.stats.inc_value(f"{PROBLEMS}{kind}")
+        self.logger.info("%s: %s %s %s", self.source.name, kind, detail, url or "")
+
+    def item(self, response: Response | None = None, **fields: Any) -> PostItem:
+        fields.setdefault("fetched_at", datetime.now(UTC))
+        if response is not None:
+            fields.setdefault("url", response.url)
+        return PostItem(source=self.source.name, **fields)

@@ -1,0 +1,254 @@
+"""News sites, government portals and Discuz!-style forums: list pages → detail pages.
+
+One spider covers all three because they share one shape: a paginated list of links, and
+a page per link. A news or portal source describes the article page under ``detail``; a
+forum describes the thread page under ``thread``, whose first floor becomes a ``thread``
+post and the others ``reply`` posts pointing to it (``parent_id``/``root_id``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from scrapy.http import Request, Response, TextResponse
+
+from crawler.items import PostItem
+from crawler.registry import register
+from crawler.spiders.base import SourceSettings, SourceSpider, first, joined, select
+
+#: Item fields a selector may fill (``fields:`` maps these names to selectors).
+FIELD_NAMES = (
+    "title",
+    "created_at",
+    "author",
+    "author_id",
+    "reposts",
+    "comments",
+    "likes",
+    "views",
+)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListSettings(_Part):
+    #: One entry of the list; ``link`` and ``fields`` are relative to it.
+    item: str | None = None
+    #: The detail URL (``a::attr(href)``).
+    link: str
+    #: A value that changes when the detail page does (a forum's reply count): a known
+    #: entry is fetched again only when it changed.
+    fingerprint: str | None = None
+    #: Values read from the list entry (e.g. ``comments`` for a reply count).
+    fields: dict[str, str] = {}
+    next_page: str | None = None
+    max_pages: int = 5
+
+
+class DetailSettings(_Part):
+    kind: Literal["article", "post", "message", "thread"] = "article"
+    title: str | None = None
+    #: Selector of the body markup (its HTML is kept; the pipeline makes text of it).
+    content: str
+    fields: dict[str, str] = {}
+
+
+class ThreadSettings(_Part):
+    title: str
+    #: One floor (楼) of the thread: the first is the thread, the rest replies.
+    floors: str
+    #: The floor's own id, relative to the floor (e.g. ``::attr(id)``) and a regex for it.
+    floor_id: str
+    floor_id_pattern: str | None = r"(\d+)"
+    content: str
+    fields: dict[str, str] = {}
+    next_page: str | None = None
+    max_pages: int = 20
+
+
+class SiteSettings(SourceSettings):
+    start_urls: list[str]
+    #: Force a charset when a site declares the wrong one (``gbk``, ``gb18030``, ``utf-8``).
+    encoding: str | None = None
+    #: Regex on the detail URL whose group 1 is the native id (default: the whole URL).
+    id_pattern: str | None = None
+    #: Stop paginating the list once a page holds nothing new.
+    stop_when_caught_up: bool = True
+    list: ListSettings
+    detail: DetailSettings | None = None
+    thread: ThreadSettings | None = None
+
+    @model_validator(mode="after")
+    def _one_page_kind(self) -> SiteSettings:
+        if (self.detail is None) == (self.thread is None):
+            raise ValueError("give exactly one of detail (articles) or thread (forums)")
+        return self
+
+
+@register("site")
+class SiteSpider(SourceSpider):
+    """List → detail crawling by CSS/XPath selectors from config."""
+
+    options_model = SiteSettings
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.opts.start_urls:
+            yield self.request(url, self.parse, cb_kwargs={"page": 1}, meta={"listing": True})
+
+    def decoded(self, response: Response) -> TextResponse | None:
+        if not isinstance(response, TextResponse):
+            self.problem("not_html", f"{type(response).__name__}", response.url)
+            return None
+        if self.opts.encoding:
+            return response.replace(encoding=self.opts.encoding)
+        return response
+
+    def native_id(self, url: str) -> str:
+        if self.opts.id_pattern:
+            m = re.search(self.opts.id_pattern, url)
+            if m:
+                return m.group(1) if m.groups() else m.group(0)
+        return url
+
+    def parse(self, response: Response, page: int = 1) -> Iterator[Request]:
+        page_response = self.decoded(response)
+        if page_response is None:
+            return
+        opts = self.opts.list
+        entries = select(page_response, opts.item) if opts.item else [page_response]
+        found = fresh = 0
+        for entry in entries:
+            link = first(entry, opts.link)
+            if not link:
+                continue
+            found += 1
+            url = page_response.urljoin(link)
+            mark = first(entry, opts.fingerprint) if opts.fingerprint else ""
+            seen_id = self.native_id(url)
+            if not self.is_fresh(seen_id, mark or ""):
+                continue
+            fresh += 1
+            listed = {name: first(entry, spec) for name, spec in opts.fields.items()}
+            callback = self.parse_detail if self.opts.detail else self.parse_thread
+            yield self.request(
+                url,
+                callback,
+                cb_kwargs={"listed": listed, "page": 1},
+                meta={"mark": mark or "", "seen_id": seen_id},
+            )
+        if not found:
+            self.problem("empty_list", "no entries matched list selectors", response.url)
+        caught_up = self.opts.stop_when_caught_up and not self.resuming and found and not fresh
+        next_link = first(page_response, opts.next_page)
+        if next_link and page < opts.max_pages and not caught_up:
+            yield self.request(
+                page_response.urljoin(next_link),
+                self.parse,
+                cb_kwargs={"page": page + 1},
+                meta={"listing": True},
+            )
+
+    def parse_detail(
+        self, response: Response, listed: dict[str, Any], page: int = 1
+    ) -> Iterator[PostItem]:
+        page_response = self.decoded(response)
+        if page_response is None:
+            return
+        opts = self.opts.detail
+        assert opts is not None
+        fields = {**listed, **_fields(page_response, opts.fields)}
+        self._mark(response)
+        yield self._item(
+            page_response,
+            fields,
+            native_id=self.native_id(response.url),
+            kind=opts.kind,
+            title=first(page_response, opts.title) if opts.title else fields.get("title"),
+            html=_html(page_response, opts.content),
+        )
+
+    def parse_thread(
+        self,
+        response: Response,
+        listed: dict[str, Any],
+        page: int = 1,
+        root: str | None = None,
+    ) -> Iterator[Any]:
+        page_response = self.decoded(response)
+        if page_response is None:
+            return
+        opts = self.opts.thread
+        assert opts is not None
+        thread_id = root or f"thread-{self.native_id(response.url)}"
+        title = first(page_response, opts.title) or listed.get("title")
+        floors = select(page_response, opts.floors)
+        if not floors:
+            self.problem("empty_thread", "no floors matched", response.url)
+        for index, floor in enumerate(floors):
+            floor_fields = _fields(floor, opts.fields)
+            html = _html(floor, opts.content)
+            if page == 1 and index == 0:
+                yield self._item(
+                    page_response,
+                    {**listed, **floor_fields},
+                    native_id=thread_id,
+                    kind="thread",
+                    title=title,
+                    html=html,
+                )
+                continue
+            floor_id = first(floor, opts.floor_id, opts.floor_id_pattern)
+            if not floor_id:
+                self.problem("missing_id", "floor without id", response.url)
+                continue
+            yield self._item(
+                page_response,
+                floor_fields,
+                native_id=f"post-{floor_id}",
+                kind="reply",
+                html=html,
+                parent_native_id=thread_id,
+                root_native_id=thread_id,
+            )
+        next_link = first(page_response, opts.next_page)
+        if not next_link or page >= opts.max_pages:
+            self._mark(response)  # the whole thread is in: remember it
+        else:
+            yield self.request(
+                page_response.urljoin(next_link),
+                self.parse_thread,
+                cb_kwargs={"listed": listed, "page": page + 1, "root": thread_id},
+                meta={k: response.meta[k] for k in ("mark", "seen_id") if k in response.meta},
+            )
+
+    def _mark(self, response: Response) -> None:
+        seen_id = response.meta.get("seen_id")
+        if seen_id:
+            self.mark_seen(seen_id, response.meta.get("mark", ""))
+
+    def _item(self, response: Response, fields: dict[str, Any], **kw: Any) -> PostItem:
+        extra = {"views": fields["views"]} if fields.get("views") else {}
+        return self.item(
+            response,
+            created_at=fields.get("created_at"),
+            author={"name": fields.get("author"), "id": fields.get("author_id")},
+            reposts=fields.get("reposts"),
+            comments=fields.get("comments"),
+            likes=fields.get("likes"),
+            extra=extra,
+            **kw,
+        )
+
+
+def _fields(node: Any, specs: dict[str, str]) -> dict[str, Any]:
+    return {name: joined(node, spec) for name, spec in specs.items()}
+
+
+def _html(node: Any, spec: str) -> str | None:
+    parts = select(node, spec).getall()
+    return "\n".join(parts) if parts else None

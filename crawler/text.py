@@ -1,0 +1,128 @@
+"""Markup to clean text: the normalise step's tools.
+
+Kept apart from the pipeline so parsing tests and the bench can call them directly.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+#: Blocks after which a line break belongs in the text.
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "table",
+        "ul",
+        "ol",
+        "dd",
+        "dt",
+        "header",
+        "footer",
+    ]
+)
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "template")
+_SHORT_LINK = re.compile(r"^https?://(?:t\.cn|sinaurl\.cn|url\.cn)/", re.I)
+#: Weibo/forum emoticon codes: [哈哈] [doge] [心]; at most 8 characters, no spaces.
+EMOTICON = re.compile(r"\[([\u4e00-\u9fffA-Za-z0-9_]{1,8})\]")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2002-\u200b\u202f\u205f]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+# Full-width ASCII letters, digits and a few symbols become half-width; Chinese punctuation
+# (，。！？：；（）) stays as the writer typed it.
+_FULLWIDTH = {
+    **{code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)},  # ０-９
+    **{code: code - 0xFEE0 for code in range(0xFF21, 0xFF3B)},  # Ａ-Ｚ
+    **{code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)},  # ａ-ｚ
+    0x3000: 0x20,  # ideographic space
+    0xFF20: 0x40,  # ＠
+    0xFF03: 0x23,  # ＃
+    0xFF05: 0x25,  # ％
+    0xFF0B: 0x2B,  # ＋
+    0xFF0F: 0x2F,  # ／
+    0xFF0E: 0x2E,  # ．
+    0xFF3F: 0x5F,  # ＿
+}
+
+
+def looks_like_html(text: str) -> bool:
+    return "<" in text and re.search(r"</?[a-zA-Z][^>]*>|&[a-z]+;|&#\d+;", text) is not None
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML fragment, with block boundaries as line breaks.
+
+    Emoticon images become their code (``<img alt="[哈哈]">`` → ``[哈哈]``) and short links
+    (t.cn) keep their URL instead of the "网页链接" label Weibo shows. Broken markup is
+    repaired by lxml; what cannot be parsed at all is returned with tags stripped by regex.
+    """
+    if not markup or not markup.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return re.sub(r"<[^>]+>", " ", markup)
+    etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
+    for img in root.iter("img"):
+        alt = (img.get("alt") or img.get("title") or "").strip()
+        img.text = alt if EMOTICON.fullmatch(alt) else ""
+    for link in root.iter("a"):
+        # m.weibo.cn puts the short link in data-url and a search URL in href.
+        href = (link.get("data-url") or "").strip()
+        if not _SHORT_LINK.match(href):
+            href = (link.get("href") or "").strip()
+        if _SHORT_LINK.match(href):
+            for child in list(link):
+                link.remove(child)
+            link.text = f" {href} "
+    parts: list[str] = []
+    _walk(root, parts)
+    return "".join(parts)
+
+
+def _walk(node: etree._Element, parts: list[str]) -> None:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    block = tag.lower() in _BLOCK_TAGS
+    if block:
+        parts.append("\n")
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+    if block:
+        parts.append("\n")
+
+
+def normalise_text(text: str) -> str:
+    """Half-width ASCII, one space between words, at most one blank line, trimmed."""
+    text = text.translate(_FULLWIDTH).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u200b", "").replace("\ufeff", "")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+def emoticons(text: str) -> list[str]:
+    """Emoticon codes in order of first appearance (``[哈哈]``, ``[doge]``)."""
+    seen: dict[str, None] = {}
+    for match in EMOTICON.finditer(text):
+        seen.setdefault(match.group(0), None)
+    return list(seen)

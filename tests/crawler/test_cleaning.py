@@ -1,0 +1,123 @@
+"""Normalise, boilerplate, near-duplicates and region tagging as plain functions."""
+
+from __future__ import annotations
+
+from crawler.boilerplate import BoilerplateStripper, is_ad_line
+from crawler.gazetteer import RegionTagger
+from crawler.minhash import NearDuplicateIndex, features, signature, similarity
+from crawler.text import emoticons, html_to_text, normalise_text
+from tests.crawler.conftest import GAZETTEER, WWW
+
+WEIBO_HTML = (
+    "<a href='/n/青川发布'>@青川发布</a>：滨江路积水"
+    '<span class="url-icon"><img alt="[泪]" src="d_lei.png"></span>'
+    '<a data-url="http://t.cn/A6qcJx7Y" href="https://m.weibo.cn/search?q=x">'
+    '<span class="surl-text">网页链接</span></a>'
+)
+
+
+def clean(markup: str) -> str:
+    return normalise_text(html_to_text(markup))
+
+
+def test_html_becomes_text_with_line_breaks() -> None:
+    assert clean("<p>第一段</p><p>第二段<br>第二行</p>") == "第一段\n第二段\n第二行"
+
+
+def test_scripts_styles_and_comments_are_dropped() -> None:
+    assert clean("<p>正文<script>var a=1;</script><style>p{}</style><!-- x --></p>") == "正文"
+
+
+def test_emoticon_images_become_codes() -> None:
+    assert "[泪]" in clean(WEIBO_HTML)
+    assert emoticons("[泪][泪]不要[doge]") == ["[泪]", "[doge]"]
+
+
+def test_short_links_are_kept_as_urls() -> None:
+    text = clean(WEIBO_HTML)
+    assert "http://t.cn/A6qcJx7Y" in text
+    assert "网页链接" not in text
+
+
+def test_mentions_keep_their_text() -> None:
+    assert clean(WEIBO_HTML).startswith("@青川发布：")
+
+
+def test_full_width_letters_digits_become_half_width_but_punctuation_stays() -> None:
+    assert normalise_text("Ｈｅｌｌｏ　１２３，青川！") == "Hello 123，青川！"
+
+
+def test_whitespace_is_collapsed() -> None:
+    assert normalise_text("  a \t b\u00a0c \n\n\n d  ") == "a b c\nd"
+
+
+def test_broken_markup_still_gives_text() -> None:
+    assert clean("<p>未闭合<b>加粗<div>块</p></i>") == "未闭合加粗\n块"
+
+
+def test_realty_ad_lines_are_recognised() -> None:
+    assert is_ad_line("【广告】首付15万买地铁三室！青川·江悦府 售楼热线：0838-6123456")
+    assert is_ad_line("急用钱？无抵押信用贷款 当天到账 加微信 qcdai8888 详询")
+    assert not is_ad_line("市住建局：今年首付比例政策保持不变，青川房价稳中有降。")
+
+
+def test_article_tail_ad_related_block_and_footer_are_stripped() -> None:
+    html = (WWW / "news/2026/1001.html").read_text("utf-8")
+    text = clean(html)
+    stripped, fired = BoilerplateStripper().clean(text)
+    assert "首付" not in stripped
+    assert "相关阅读" not in stripped
+    assert "ICP备" not in stripped and "版权所有" not in stripped
+    assert "消防救援支队" in stripped
+    assert {"ad", "tail_block"} <= set(fired)
+
+
+def test_related_marker_at_the_very_start_is_not_a_tail() -> None:
+    text, fired = BoilerplateStripper().clean(
+        "相关新闻：青川市召开防汛会议\n会议要求各区县做好准备。"
+    )
+    assert "会议要求" in text
+    assert "tail_block" not in fired
+
+
+def test_source_patterns_remove_matching_lines() -> None:
+    stripper = BoilerplateStripper(extra_patterns=[r"^本报讯"])
+    assert stripper.clean("本报讯（记者 李明）\n正文内容在这里。")[0] == "正文内容在这里。"
+
+
+RAIN = "青川市西江区滨江路昨晚发生严重内涝，多辆汽车被淹，消防部门连夜排水，目前交通已经恢复。"
+
+
+def test_near_copies_are_similar_and_topics_are_not() -> None:
+    a = signature(features(RAIN))
+    b = signature(features(RAIN.replace("已经恢复。", "已恢复正常。")))
+    c = signature(features("西江区滨江路昨晚发生内涝，目前交通已经恢复。"))
+    assert similarity(a, b) >= 0.7
+    assert similarity(a, c) < 0.7
+
+
+def test_index_links_to_the_first_copy() -> None:
+    index = NearDuplicateIndex(threshold=0.7)
+    index.add("news:1", signature(features(RAIN)))
+    index.add("news:2", signature(features(RAIN + "（来源：青川日报）")))
+    found = index.find(signature(features(RAIN.replace("昨晚", "昨天晚上"))))
+    assert found is not None and found[0] == "news:1"
+
+
+def test_index_state_round_trips_and_stays_bounded() -> None:
+    index = NearDuplicateIndex(capacity=2)
+    for i, text in enumerate(
+        [RAIN, "南山县白石镇脐橙大丰收，果农笑开颜，收购价比去年高两成", RAIN + "!"]
+    ):
+        index.add(f"p{i}", signature(features(text)))
+    assert len(index) == 2
+    copy = NearDuplicateIndex()
+    copy.load(index.dump())
+    assert copy.find(signature(features(RAIN)))[0] == "p2"
+
+
+def test_region_tags_use_tokens_not_substrings() -> None:
+    tagger = RegionTagger(GAZETTEER)
+    assert tagger.tag("昨晚西江大桥附近滨江路积水") == ["西江区"]
+    assert tagger.tag("广东城市发展论坛") == []
+    assert tagger.tag("东城区人民广场", "白石镇") == ["东城区", "南山县"]

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from crawler.dates import DateError, parse_cn_time
+from models import SHANGHAI
+
+NOW = datetime(2026, 5, 28, 12, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2013-05-28 23:10", datetime(2013, 5, 28, 23, 10)),
+        ("2013年5月28日", datetime(2013, 5, 28)),
+        ("2013年5月28日 23:10", datetime(2013, 5, 28, 23, 10)),
+        ("5分钟前", datetime(2026, 5, 28, 11, 55)),
+        ("5 分钟前", datetime(2026, 5, 28, 11, 55)),
+        ("3小时前", datetime(2026, 5, 28, 9, 0)),
+        ("刚刚", datetime(2026, 5, 28, 12, 0)),
+        ("昨天 12:30", datetime(2026, 5, 27, 12, 30)),
+        ("前天 08:00", datetime(2026, 5, 26, 8, 0)),
+        ("今天 08:01", datetime(2026, 5, 28, 8, 1)),
+        ("发表于 2013-5-28 23:10", datetime(2013, 5, 28, 23, 10)),
+        ("05-20 10:00", datetime(2026, 5, 20, 10, 0)),
+        ("Sat Jun 29 12:40:09 +0800 2013", datetime(2013, 6, 29, 12, 40, 9)),
+        ("Wed, 27 May 2026 18:00:00 +0800", datetime(2026, 5, 27, 18, 0)),
+        ("2026-05-28T17:30:00+08:00", datetime(2026, 5, 28, 17, 30)),
+        (1369754400, datetime(2013, 5, 28, 23, 20)),
+        ("1369754400000", datetime(2013, 5, 28, 23, 20)),
+    ],
+)
+def test_chinese_forms_become_aware_datetimes(raw: object, expected: datetime) -> None:
+    parsed = parse_cn_time(raw, now=NOW)
+    assert parsed.tzinfo is not None
+    assert parsed == expected.replace(tzinfo=SHANGHAI)
+
+
+def test_month_day_in_january_means_last_year() -> None:
+    january = datetime(2027, 1, 3, 9, 0, tzinfo=SHANGHAI)
+    assert parse_cn_time("12-30 10:00", now=january).year == 2026
+
+
+def test_absurd_dates_are_read_not_refused() -> None:
+    # Range checks belong to the validate pipeline, which counts them.
+    assert parse_cn_time("1970-01-01 08:00", now=NOW).year == 1970
+    assert parse_cn_time("2099-12-31 23:59", now=NOW).year == 2099
+    assert parse_cn_time(0, now=NOW).year == 1970
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "明天见", "2026-13-45", "13月45日", None, ["x"]])
+def test_garbage_raises_date_error(raw: object) -> None:
+    with pytest.raises(DateError):
+        parse_cn_time(raw, now=NOW)

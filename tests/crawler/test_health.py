@@ -1,0 +1,64 @@
+"""Source health evaluation (pure: no crawl, no clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from crawler.health import SourceHealth, evaluate, merge_previous
+
+NOW = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
+
+
+def health(**fields: object) -> SourceHealth:
+    base = {
+        "source": "s",
+        "pages": 3,
+        "pages_ok": 3,
+        "first_crawl_at": NOW,
+        "last_new_item_at": NOW - timedelta(minutes=10),
+        "expect_new_within_minutes": 120,
+    }
+    return SourceHealth.model_validate({**base, **fields})
+
+
+def test_working_source_is_healthy() -> None:
+    assert evaluate(health(), NOW).healthy
+
+
+def test_login_wall_is_unhealthy_with_reason() -> None:
+    h = evaluate(health(errors={"blocked_login": 1}, blocked="blocked_login at http://x"), NOW)
+    assert not h.healthy and h.reason and h.reason.startswith("blocked: login wall")
+
+
+def test_captcha_and_432() -> None:
+    assert "captcha" in (evaluate(health(errors={"blocked_captcha": 1}), NOW).reason or "")
+    assert "432" in (evaluate(health(errors={"blocked_432": 2}), NOW).reason or "")
+
+
+def test_only_errors() -> None:
+    h = evaluate(health(pages=4, pages_ok=0, errors={"http_500": 2, "timeout": 2}), NOW)
+    assert h.reason == "only errors: 2× http_500, 2× timeout"
+
+
+def test_some_errors_are_fine() -> None:
+    assert evaluate(health(errors={"timeout": 1}), NOW).healthy
+
+
+def test_nothing_new_for_longer_than_expected() -> None:
+    h = evaluate(health(last_new_item_at=NOW - timedelta(hours=5)), NOW)
+    assert not h.healthy and h.reason == "stale: no new items for 5.0 h (expected within 2.0 h)"
+
+
+def test_never_a_new_item() -> None:
+    h = evaluate(health(last_new_item_at=None, first_crawl_at=NOW - timedelta(days=3)), NOW)
+    assert h.reason and "never a new item" in h.reason
+
+
+def test_previous_facts_carry_over() -> None:
+    old = health(
+        last_new_item_at=NOW - timedelta(hours=1), first_crawl_at=NOW - timedelta(days=9), crawls=7
+    ).model_dump(mode="json")
+    h = merge_previous(health(last_new_item_at=None, crawls=1), old)
+    assert h.crawls == 8
+    assert h.first_crawl_at == NOW - timedelta(days=9)
+    assert h.last_new_item_at == NOW - timedelta(hours=1)
