@@ -2,7 +2,8 @@
 
 - WAL journal; one writer connection that takes ``BEGIN IMMEDIATE`` per batch, and a
   separate read connection, so readers never block the writer.
-- A post is stored whole as JSON (``doc``) plus the columns filters and facets need.
+- A post is stored whole as JSON in ``post_docs``; ``posts`` holds only the narrow columns
+  filters and facets read, so scanning thousands of matches never touches the documents.
 - Full text: FTS5 over jieba-pretokenised text (space-joined tokens from
   :func:`nlp.tokenize.index_text`), so no SQLite tokenizer extension is needed. User query
   strings are turned into quoted FTS5 string tokens: no input can raise an FTS syntax error.
@@ -54,9 +55,9 @@ MIGRATIONS: list[tuple[int, str]] = [
             author_id TEXT,
             root_id TEXT,
             incident_id TEXT,
-            rumor_score REAL,
-            doc BLOB NOT NULL
+            rumor_score REAL
         );
+        CREATE TABLE post_docs(rowid INTEGER PRIMARY KEY, doc BLOB NOT NULL);
         CREATE INDEX posts_created ON posts(created_at);
         CREATE INDEX posts_source ON posts(source, created_at);
         CREATE INDEX posts_root ON posts(root_id) WHERE root_id IS NOT NULL;
@@ -231,8 +232,12 @@ class SQLiteStore(Store):
                     result.updated += 1
                 db.executemany(
                     "INSERT INTO posts(rowid, id, source, kind, created_at, author_id, root_id,"
-                    " incident_id, rumor_score, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    new_rows,
+                    " incident_id, rumor_score) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [row[:-1] for row in new_rows],
+                )
+                db.executemany(
+                    "INSERT INTO post_docs(rowid, doc) VALUES (?, ?)",
+                    [(row[0], row[-1]) for row in new_rows],
                 )
                 db.executemany("INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)", fts_rows)
                 db.executemany(
@@ -259,7 +264,9 @@ class SQLiteStore(Store):
             chunk = ids[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             for rowid, post_id, doc in db.execute(
-                f"SELECT rowid, id, doc FROM posts WHERE id IN ({marks})", chunk
+                "SELECT p.rowid, p.id, d.doc FROM posts p JOIN post_docs d ON d.rowid = p.rowid"
+                f" WHERE p.id IN ({marks})",
+                chunk,
             ):
                 found[post_id] = (rowid, doc)
         return found
@@ -269,9 +276,10 @@ class SQLiteStore(Store):
         row = self._row(rowid, prepared)
         db.execute(
             "UPDATE posts SET source=?, kind=?, created_at=?, author_id=?, root_id=?,"
-            " incident_id=?, rumor_score=?, doc=? WHERE rowid=?",
-            (*row[2:], rowid),
+            " incident_id=?, rumor_score=? WHERE rowid=?",
+            (*row[2:-1], rowid),
         )
+        db.execute("UPDATE post_docs SET doc=? WHERE rowid=?", (row[-1], rowid))
         if (old.title, old.text) != (new.title, new.text):
             db.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
             db.execute(
@@ -315,7 +323,10 @@ class SQLiteStore(Store):
         return changed
 
     def get_post(self, post_id: str) -> Post | None:
-        row = self._read("SELECT doc FROM posts WHERE id=?", (post_id,)).fetchone()
+        row = self._read(
+            "SELECT d.doc FROM posts p JOIN post_docs d ON d.rowid = p.rowid WHERE p.id=?",
+            (post_id,),
+        ).fetchone()
         return Post.model_validate_json(row[0]) if row else None
 
     def get_posts(self, post_ids: Iterable[str]) -> list[Post]:
@@ -324,7 +335,11 @@ class SQLiteStore(Store):
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            for (doc,) in self._read(f"SELECT doc FROM posts WHERE id IN ({marks})", chunk):
+            for (doc,) in self._read(
+                "SELECT d.doc FROM posts p JOIN post_docs d ON d.rowid = p.rowid"
+                f" WHERE p.id IN ({marks})",
+                chunk,
+            ):
                 post = Post.model_validate_json(doc)
                 by_id[post.id] = post
         return [by_id[i] for i in ids if i in by_id]
@@ -395,10 +410,12 @@ class SQLiteStore(Store):
         else:
             direction = "ASC" if query.sort == "time_asc" else "DESC"
             order, score = f"ORDER BY p.created_at {direction}, p.rowid {direction}", "NULL"
-        rows = self._read(
-            f"SELECT p.doc, {score} {sql_from} {order} LIMIT ? OFFSET ?",
+        page = self._read(
+            f"SELECT p.rowid, {score} {sql_from} {order} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         ).fetchall()
+        docs = self._docs([rowid for rowid, _ in page])
+        rows = [(docs[rowid], rank) for rowid, rank in page]
         terms = query_terms(query.text) if query.text else []
         hits = []
         for doc, rank in rows:
@@ -412,6 +429,14 @@ class SQLiteStore(Store):
                 )
             )
         return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _docs(self, rowids: list[int]) -> dict[int, bytes]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        return dict(
+            self._read(f"SELECT rowid, doc FROM post_docs WHERE rowid IN ({marks})", rowids)
+        )
 
     def _aggregate(self, sql_from: str, params: list[Any], wanted: list[str]) -> tuple[int, Facets]:
         """Total and the day/hour/source facets from ONE grouped scan of the matches."""
@@ -467,7 +492,8 @@ class SQLiteStore(Store):
         db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
         try:
             cursor = db.execute(
-                f"SELECT p.doc {frm[0]} ORDER BY p.created_at {direction}, p.rowid {direction}",
+                f"SELECT (SELECT doc FROM post_docs d WHERE d.rowid = p.rowid) {frm[0]}"
+                f" ORDER BY p.created_at {direction}, p.rowid {direction}",
                 frm[1],
             )
             while rows := cursor.fetchmany(1000):

@@ -127,6 +127,7 @@ def test_kill_during_import_then_rerun_leaves_no_duplicates(tmp_path: Path) -> N
         assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == expected
         assert db.execute("SELECT count(DISTINCT id) FROM posts").fetchone()[0] == expected
         assert db.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == expected
+        assert db.execute("SELECT count(*) FROM post_docs").fetchone()[0] == expected
         orphans = db.execute(
             "SELECT count(*) FROM posts p LEFT JOIN posts_fts f ON f.rowid = p.rowid"
             " WHERE f.rowid IS NULL"
