@@ -1,8 +1,9 @@
 """Elasticsearch backend (official ``elasticsearch`` 8.x client, for an ES 8 server).
 
-Index layout, templates and the mapping version live in :mod:`store.es_mappings`; the query
-bodies in :mod:`store.es_query`. Behaviour matches the SQLite backend (one contract suite,
-``tests/store/test_contract.py``, runs against both):
+Index layout, templates and the mapping version live in :mod:`store.es_mappings` (installed
+by :mod:`store.es_schema`); query bodies in :mod:`store.es_query`; bulk writes and errors in
+:mod:`store.es_client`; records and state in :mod:`store.es_records`. Behaviour matches the
+SQLite backend (one contract suite, ``tests/store/test_contract.py``, runs against both):
 
 - Post ids are the model's deterministic ``source:native_id``, so writing a post twice
   touches one document. An upsert reads the stored copies (a real-time ``mget`` on the
@@ -22,22 +23,18 @@ bodies in :mod:`store.es_query`. Behaviour matches the SQLite backend (one contr
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import orjson
-from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
-from elasticsearch import ConflictError as ESConflictError
+from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import NotFoundError as ESNotFoundError
 
 from models import Alert, Bulletin, Incident, MetricSnapshot, Post, Record
 from nlp.tokenize import index_text
 from store import es_query
 from store.base import (
-    ConflictError,
     PostFilter,
     PreparedPost,
     R,
@@ -48,24 +45,15 @@ from store.base import (
     StoreError,
     UpsertResult,
 )
-from store.es_mappings import (
-    MAPPING_VERSION,
-    RECORDS_MAPPING,
-    SNAPSHOTS_MAPPING,
-    STATE_MAPPING,
-    IndexNames,
-    fixed_index_body,
-    posts_template,
-)
+from store.es_client import BulkWriter, Refresh, make_client, reason, store_error
+from store.es_mappings import IndexNames
+from store.es_records import RecordStore
+from store.es_schema import Schema
 from store.highlight import query_terms, snippet
 from store.merge import merge_post
 
 if TYPE_CHECKING:
     from tingfeng.config import StoreConfig
-
-log = logging.getLogger(__name__)
-
-Refresh = bool | Literal["wait_for"]
 
 #: Fields ``set_post_fields`` may change (the same list as the SQLite backend).
 SETTABLE_POST_FIELDS = frozenset(
@@ -116,14 +104,6 @@ def snapshot_id(snap: MetricSnapshot) -> str:
     return f"{snap.post_id}@{int(snap.observed_at.timestamp())}"
 
 
-def _reason(error: Any) -> str:
-    if isinstance(error, dict):
-        text = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip(": ")
-        cause = error.get("caused_by")
-        return f"{text} ({_reason(cause)})" if isinstance(cause, dict) else text
-    return str(error)
-
-
 class ElasticStore(Store):
     """The Elasticsearch store; see the module docstring for the layout and guarantees."""
 
@@ -146,197 +126,39 @@ class ElasticStore(Store):
         self.client = client
         self.names = IndexNames(index_prefix)
         self.batch_size = batch_size
-        self.refresh = refresh
-        self.max_retries = max_retries
-        self.initial_backoff = initial_backoff
-        self.max_backoff = max_backoff
-        self.replicas = replicas
+        self.writer = BulkWriter(client, max_retries, initial_backoff, max_backoff, refresh)
+        self.schema = Schema(client, self.names, replicas=replicas)
+        self.records = RecordStore(client, self.names, self.schema, self.writer)
         self._owns_client = owns_client
-        self._ready_aliases: set[str] = set()
         if ensure_schema:
             try:
-                self.ensure_schema()
+                self.schema.ensure()
             except BaseException:
                 self.close()
                 raise
 
     @classmethod
     def from_config(cls, cfg: StoreConfig, **options: Any) -> ElasticStore:
-        kwargs: dict[str, Any] = {
-            "verify_certs": cfg.verify_certs,
-            "request_timeout": 30,
-            "retry_on_timeout": True,
-            "max_retries": 3,
-        }
-        if cfg.username:
-            kwargs["basic_auth"] = (cfg.username, cfg.password or "")
-        if cfg.ca_certs:
-            kwargs["ca_certs"] = str(cfg.ca_certs)
-        if not cfg.verify_certs and cfg.url and cfg.url.startswith("https:"):
-            # The operator chose this: say it once in the log rather than warn per request.
-            kwargs["ssl_show_warn"] = False
-            log.warning(
-                "store.verify_certs is false: the TLS certificate of %s is not checked", cfg.url
-            )
-        client = Elasticsearch(cfg.url, **kwargs)
+        """The store ``store.*`` describes; ``options`` go to the constructor."""
         options.setdefault("batch_size", cfg.batch_size)
-        return cls(client, index_prefix=cfg.index_prefix, owns_client=True, **options)
+        return cls(make_client(cfg), index_prefix=cfg.index_prefix, owns_client=True, **options)
 
     def close(self) -> None:
         if self._owns_client:
             self.client.close()
 
-    # -- schema --------------------------------------------------------------------------
+    # -- schema and housekeeping --------------------------------------------------------
     def ensure_schema(self) -> None:
-        """Install the index template and create the fixed indices; idempotent.
-
-        Refuses to run against indices written by a newer Tingfeng (higher mapping version);
-        a fixed index from an older version is reindexed into the current one and its alias
-        swapped atomically.
-        """
-        names = self.names
-        try:
-            try:
-                found = self.client.indices.get_index_template(name=names.posts_template)
-                stored = found["index_templates"][0]["index_template"].get("version") or 0
-            except ESNotFoundError:
-                stored = 0
-            if stored > MAPPING_VERSION:
-                raise StoreError(
-                    f"elasticsearch: index template {names.posts_template} has mapping version "
-                    f"{stored}, newer than this Tingfeng supports ({MAPPING_VERSION}); upgrade"
-                )
-            self.client.indices.put_index_template(
-                name=names.posts_template, **posts_template(names, replicas=self.replicas)
-            )
-            self._ensure_fixed(names.snapshots, SNAPSHOTS_MAPPING)
-            self._ensure_fixed(names.state, STATE_MAPPING)
-            for cls in (Incident, Alert, Bulletin):
-                self._ensure_fixed(names.records(cls.kind), RECORDS_MAPPING)
-        except (ApiError, TransportError) as exc:
-            raise self._error("setting up indices", exc) from None
-
-    def _ensure_fixed(self, alias: str, mapping: dict[str, Any]) -> None:
-        if alias in self._ready_aliases:
-            return
-        target = IndexNames.versioned(alias)
-        try:
-            current = list(self.client.indices.get_alias(name=alias))
-        except ESNotFoundError:
-            current = []
-        if target not in current:
-            versions = {i: int(i.rsplit("-v", 1)[-1]) for i in current if "-v" in i}
-            newer = [i for i, v in versions.items() if v > MAPPING_VERSION]
-            if newer:
-                raise StoreError(
-                    f"elasticsearch: {newer[0]} was written by a newer Tingfeng "
-                    f"(mapping version > {MAPPING_VERSION}); upgrade"
-                )
-            body = fixed_index_body(mapping, replicas=self.replicas)
-            if not current:
-                try:
-                    self.client.indices.create(index=target, aliases={alias: {}}, **body)
-                except ApiError as exc:
-                    if "resource_already_exists" not in str(exc):
-                        raise
-            else:
-                self.client.indices.create(index=target, **body)
-                self.client.reindex(
-                    source={"index": alias},
-                    dest={"index": target},
-                    wait_for_completion=True,
-                    refresh=True,
-                )
-                self.client.indices.update_aliases(
-                    actions=[{"remove": {"index": i, "alias": alias}} for i in current]
-                    + [{"add": {"index": target, "alias": alias}}]
-                )
-        self._ready_aliases.add(alias)
+        """Install templates and fixed indices (see :meth:`store.es_schema.Schema.ensure`)."""
+        self.schema.ensure()
 
     def refresh_all(self) -> None:
         """Make every write so far visible to search (tests, and after a bulk import)."""
-        self.client.indices.refresh(
-            index=",".join(self.names.all_patterns()),
-            ignore_unavailable=True,
-            allow_no_indices=True,
-        )
+        self.schema.refresh_all()
 
     def drop_all(self) -> None:
-        """Delete every index and the template of this prefix (tests and ``--reset``)."""
-        names = self.names
-        self._ready_aliases.clear()
-        opts = self.client.options(ignore_status=404)
-        # Deleting by wildcard is refused by default (action.destructive_requires_name), so
-        # resolve the patterns to concrete names first.
-        found = self.client.indices.get(
-            index=",".join(names.all_patterns()),
-            expand_wildcards="all",
-            allow_no_indices=True,
-            ignore_unavailable=True,
-            features="aliases",
-        )
-        indices = sorted(found)
-        for start in range(0, len(indices), 50):
-            opts.indices.delete(index=",".join(indices[start : start + 50]))
-        opts.indices.delete_index_template(name=names.posts_template)
-
-    @staticmethod
-    def _error(what: str, exc: Exception) -> StoreError:
-        if isinstance(exc, ApiError):
-            body = exc.body.get("error") if isinstance(exc.body, dict) else exc.body
-            detail = f"{exc.status_code} {_reason(body)}"
-        else:
-            detail = str(exc)
-        return StoreError(f"elasticsearch: {what} failed: {detail}")
-
-    def _refresh_kw(self) -> dict[str, Any]:
-        return {"refresh": self.refresh} if self.refresh else {}
-
-    # -- bulk ----------------------------------------------------------------------------
-    def _bulk(self, actions: list[dict[str, Any]]) -> dict[str, tuple[int, str]]:
-        """Send actions; return ``{id: (status, reason)}`` for items that finally failed.
-
-        429s (per item or for the whole request) are retried by the helper with
-        exponential back-off: ``initial_backoff``, doubling, capped at ``max_backoff``,
-        ``max_retries`` times.
-        """
-        if not actions:
-            return {}
-        failures: dict[str, tuple[int, str]] = {}
-        done: set[str] = set()
-        try:
-            for ok, item in helpers.streaming_bulk(
-                self.client,
-                actions,
-                chunk_size=max(len(actions), 1),
-                max_retries=self.max_retries,
-                initial_backoff=self.initial_backoff,
-                max_backoff=self.max_backoff,
-                raise_on_error=False,
-                raise_on_exception=True,
-                yield_ok=True,
-                **self._refresh_kw(),
-            ):
-                if ok:
-                    done.add(str(next(iter(item.values())).get("_id")))
-                else:
-                    info = next(iter(item.values()))
-                    status = int(info.get("status") or 0)
-                    reason = _reason(info.get("error"))
-                    if status == 429:
-                        reason = f"rejected (429) after {self.max_retries} retries: {reason}"
-                    failures[str(info.get("_id"))] = (status, reason)
-        except ApiError as exc:
-            if exc.status_code != 429:
-                raise self._error("bulk write", exc) from None
-            reason = f"request rejected (429) after {self.max_retries} retries"
-            for action in actions:  # those not already answered one way or the other
-                failures.setdefault(str(action["_id"]), (429, reason))
-            for doc_id in done:
-                failures.pop(doc_id, None)
-        except TransportError as exc:
-            raise self._error("bulk write", exc) from None
-        return failures
+        """Delete every index and the template of this prefix (tests and resets)."""
+        self.schema.drop_all()
 
     # -- locating stored posts -----------------------------------------------------------
     def _locate(
@@ -378,7 +200,7 @@ class ElasticStore(Store):
                 docs = [{"_index": x, "_id": i} for i in missing for x in indices]
                 found.update(self._mget(docs))
         except (ApiError, TransportError) as exc:
-            raise self._error("reading posts", exc) from None
+            raise store_error("reading posts", exc) from None
         return found
 
     def _mget(self, docs: list[dict[str, str]]) -> dict[str, _Stored]:
@@ -389,8 +211,8 @@ class ElasticStore(Store):
                 if "error" in doc:
                     if "index_not_found" in str(doc["error"]):
                         continue
-                    reason = _reason(doc["error"])
-                    raise StoreError(f"elasticsearch: reading {doc['_id']}: {reason}")
+                    why = reason(doc["error"])
+                    raise StoreError(f"elasticsearch: reading {doc['_id']}: {why}")
                 if doc.get("found"):
                     found[doc["_id"]] = _Stored(
                         doc["_index"],
@@ -467,11 +289,11 @@ class ElasticStore(Store):
                     }
                 )
             conflicts: dict[str, tuple[Post, str | None]] = {}
-            for pid, (status, reason) in self._bulk(actions).items():
+            for pid, (status, why) in self.writer.write(actions).items():
                 if status == 409:  # someone else wrote it since we read it: merge again
                     conflicts[pid] = pending[pid]
                 else:
-                    failed[pid] = reason
+                    failed[pid] = why
             pending = conflicts
             if not pending:
                 break
@@ -520,11 +342,11 @@ class ElasticStore(Store):
                                 "_source": post_document(new, old.tokens),
                             }
                         )
-                failures = self._bulk(actions)
+                failures = self.writer.write(actions)
                 errors = {k: r for k, (s, r) in failures.items() if s != 409}
                 if errors:
-                    pid, reason = next(iter(errors.items()))
-                    raise StoreError(f"set_post_fields: {pid}: {reason}")
+                    pid, why = next(iter(errors.items()))
+                    raise StoreError(f"set_post_fields: {pid}: {why}")
                 changed += len(actions) - len(failures)
                 pending = {k: pending[k] for k in failures}
                 if not pending:
@@ -551,7 +373,7 @@ class ElasticStore(Store):
                 **body,
             )
         except (ApiError, TransportError) as exc:
-            raise self._error("search", exc) from None
+            raise store_error("search", exc) from None
         relevance = body["sort"][0] == "_score"
         terms = query_terms(query.text) if query.text else []
         hits = []
@@ -579,7 +401,7 @@ class ElasticStore(Store):
                 allow_no_indices=True,
             )
         except (ApiError, TransportError) as exc:
-            raise self._error("count", exc) from None
+            raise store_error("count", exc) from None
         return int(resp["count"])
 
     def iter_posts(
@@ -598,7 +420,7 @@ class ElasticStore(Store):
                 "id"
             ]
         except (ApiError, TransportError) as exc:
-            raise self._error("export", exc) from None
+            raise store_error("export", exc) from None
         try:
             after: list[Any] | None = None
             while True:
@@ -618,7 +440,7 @@ class ElasticStore(Store):
                     break
                 after = page[-1]["sort"]
         except (ApiError, TransportError) as exc:
-            raise self._error("export", exc) from None
+            raise store_error("export", exc) from None
         finally:
             # If closing fails the point in time still expires after keep_alive.
             with contextlib.suppress(ApiError, TransportError):
@@ -652,7 +474,7 @@ class ElasticStore(Store):
         return added
 
     def _add_snapshot_batch(self, actions: list[dict[str, Any]]) -> int:
-        failures = self._bulk(actions)
+        failures = self.writer.write(actions)
         errors = [(i, r) for i, (s, r) in failures.items() if s != 409]  # 409: already stored
         if errors:
             raise StoreError(
@@ -707,131 +529,28 @@ class ElasticStore(Store):
                     return
                 after = page[-1]["sort"]
         except (ApiError, TransportError) as exc:
-            raise self._error(f"reading {index}", exc) from None
+            raise store_error(f"reading {index}", exc) from None
 
-    # -- versioned records ---------------------------------------------------------------
-    def _records_alias(self, kind: str, *, create: bool = False) -> str:
-        alias = self.names.records(kind)
-        if create and alias not in self._ready_aliases:
-            try:
-                self._ensure_fixed(alias, RECORDS_MAPPING)
-            except (ApiError, TransportError) as exc:
-                raise self._error(f"creating the {kind} index", exc) from None
-        return alias
-
-    def _stored_version(self, alias: str, record_id: str) -> int | None:
-        try:
-            doc = self.client.get(index=alias, id=record_id, source_includes=["version"])
-        except ESNotFoundError:
-            return None
-        return int(doc["_source"]["version"])
-
+    # -- versioned records and state (store/es_records.py) --------------------------------
     def save_record(self, record: R) -> R:
-        kind = type(record).kind
-        alias = self._records_alias(kind, create=True)
-        saved = record.model_copy(
-            update={"version": record.version + 1, "updated_at": datetime.now(UTC)}
-        )
-        data = saved.model_dump(mode="json")
-        document = {
-            "id": saved.id,
-            "version": saved.version,
-            "created_at": data["created_at"],
-            "updated_at": data["updated_at"],
-            "updated_s": int(saved.updated_at.timestamp()),
-            "fields": es_query.record_fields(saved.model_dump()),
-            "doc": data,
-        }
-        try:
-            if record.version == 0:
-                self.client.create(
-                    index=alias, id=record.id, document=document, **self._refresh_kw()
-                )
-                return saved
-            try:
-                current = self.client.get(index=alias, id=record.id, source_includes=["version"])
-            except ESNotFoundError:
-                raise ConflictError(kind, record.id, record.version, None) from None
-            stored = int(current["_source"]["version"])
-            if stored != record.version:
-                raise ConflictError(kind, record.id, record.version, stored)
-            self.client.index(
-                index=alias,
-                id=record.id,
-                document=document,
-                if_seq_no=current["_seq_no"],
-                if_primary_term=current["_primary_term"],
-                **self._refresh_kw(),
-            )
-        except ESConflictError:
-            raise ConflictError(
-                kind, record.id, record.version, self._stored_version(alias, record.id)
-            ) from None
-        except (ApiError, TransportError) as exc:
-            raise self._error(f"saving {kind} {record.id}", exc) from None
-        return saved
+        return self.records.save(record)
 
     def get_record(self, cls: type[R], record_id: str) -> R | None:
-        try:
-            doc = self.client.get(index=self._records_alias(cls.kind), id=record_id)
-        except ESNotFoundError:
-            return None
-        except (ApiError, TransportError) as exc:
-            raise self._error(f"reading {cls.kind} {record_id}", exc) from None
-        return cls.model_validate(doc["_source"]["doc"])
+        return self.records.get(cls, record_id)
 
     def list_records(
         self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
     ) -> list[R]:
-        for field in equals:
-            if field not in cls.model_fields:
-                raise StoreError(f"list_records: {cls.kind} has no field {field!r}")
-        try:
-            resp = self.client.search(
-                index=self._records_alias(cls.kind),
-                query=es_query.records_query(equals),
-                sort=[{"updated_s": "desc"}, {"id": "asc"}],
-                from_=offset,
-                size=limit,
-                ignore_unavailable=True,
-                allow_no_indices=True,
-            )
-        except (ApiError, TransportError) as exc:
-            raise self._error(f"listing {cls.kind}", exc) from None
-        return [cls.model_validate(h["_source"]["doc"]) for h in resp["hits"]["hits"]]
+        return self.records.list(cls, limit=limit, offset=offset, equals=equals)
 
     def count_records(self, cls: type[Record]) -> int:
-        return self._count(self._records_alias(cls.kind))
+        return self.records.count(cls)
 
-    def _count(self, index: str) -> int:
-        try:
-            resp = self.client.count(index=index, ignore_unavailable=True, allow_no_indices=True)
-        except (ApiError, TransportError) as exc:
-            raise self._error(f"counting {index}", exc) from None
-        return int(resp["count"])
-
-    # -- key/value state -----------------------------------------------------------------
     def get_state(self, key: str) -> Any | None:
-        try:
-            doc = self.client.get(index=self.names.state, id=key)
-        except ESNotFoundError:
-            return None
-        except (ApiError, TransportError) as exc:
-            raise self._error(f"reading state {key!r}", exc) from None
-        return doc["_source"].get("value")
+        return self.records.get_state(key)
 
     def set_state(self, key: str, value: Any) -> None:
-        # Same JSON round trip as the SQLite backend (datetimes and the like become strings).
-        plain = orjson.loads(orjson.dumps(value, default=str))
-        try:
-            self.client.index(
-                index=self.names.state,
-                id=key,
-                document={"key": key, "value": plain, "updated_at": datetime.now(UTC).isoformat()},
-                **self._refresh_kw(),
-            )
-        except (ApiError, TransportError) as exc:
-            raise self._error(f"saving state {key!r}", exc) from None
+        self.records.set_state(key, value)
 
     # -- overview ------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -853,12 +572,12 @@ class ElasticStore(Store):
                 allow_no_indices=True,
             )
         except (ApiError, TransportError) as exc:
-            raise self._error("stats", exc) from None
+            raise store_error("stats", exc) from None
         buckets = resp.get("aggregations", {}).get("per_source", {}).get("buckets", [])
         return {
             "backend": self.backend,
             "posts": resp["hits"]["total"]["value"],
-            "snapshots": self._count(self.names.snapshots),
+            "snapshots": self.records.count_index(self.names.snapshots),
             "incidents": self.count_records(Incident),
             "alerts": self.count_records(Alert),
             "bulletins": self.count_records(Bulletin),

@@ -1,0 +1,149 @@
+"""Versioned records (incidents, alerts, bulletins) and key/value state on Elasticsearch.
+
+A record is stored whole under ``doc``; its top-level scalar fields are copied into the
+flattened ``fields`` for ``list_records(**equals)``. Saving is optimistic: the stored
+``version`` must equal the edited one, and the write is guarded by ``if_seq_no`` /
+``if_primary_term`` so a save landing in between is a :class:`ConflictError`, not a silent
+overwrite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ConflictError as ESConflictError
+from elasticsearch import NotFoundError as ESNotFoundError
+
+from models import Record
+from store import es_query
+from store.base import ConflictError, R, StoreError
+from store.es_client import BulkWriter, store_error
+from store.es_mappings import IndexNames
+from store.es_schema import Schema
+
+
+class RecordStore:
+    """Records and state of one index prefix (used by :class:`store.elastic.ElasticStore`)."""
+
+    def __init__(
+        self, client: Elasticsearch, names: IndexNames, schema: Schema, writer: BulkWriter
+    ) -> None:
+        self.client = client
+        self.names = names
+        self.schema = schema
+        self.writer = writer
+
+    def _stored_version(self, alias: str, record_id: str) -> int | None:
+        try:
+            doc = self.client.get(index=alias, id=record_id, source_includes=["version"])
+        except ESNotFoundError:
+            return None
+        return int(doc["_source"]["version"])
+
+    def save(self, record: R) -> R:
+        kind = type(record).kind
+        alias = self.schema.ensure_records(kind)
+        saved = record.model_copy(
+            update={"version": record.version + 1, "updated_at": datetime.now(UTC)}
+        )
+        data = saved.model_dump(mode="json")
+        document = {
+            "id": saved.id,
+            "version": saved.version,
+            "created_at": data["created_at"],
+            "updated_at": data["updated_at"],
+            "updated_s": int(saved.updated_at.timestamp()),
+            "fields": es_query.record_fields(saved.model_dump()),
+            "doc": data,
+        }
+        refresh = self.writer.refresh_kw()
+        try:
+            if record.version == 0:
+                self.client.create(index=alias, id=record.id, document=document, **refresh)
+                return saved
+            try:
+                current = self.client.get(index=alias, id=record.id, source_includes=["version"])
+            except ESNotFoundError:
+                raise ConflictError(kind, record.id, record.version, None) from None
+            stored = int(current["_source"]["version"])
+            if stored != record.version:
+                raise ConflictError(kind, record.id, record.version, stored)
+            self.client.index(
+                index=alias,
+                id=record.id,
+                document=document,
+                if_seq_no=current["_seq_no"],
+                if_primary_term=current["_primary_term"],
+                **refresh,
+            )
+        except ESConflictError:
+            raise ConflictError(
+                kind, record.id, record.version, self._stored_version(alias, record.id)
+            ) from None
+        except (ApiError, TransportError) as exc:
+            raise store_error(f"saving {kind} {record.id}", exc) from None
+        return saved
+
+    def get(self, cls: type[R], record_id: str) -> R | None:
+        try:
+            doc = self.client.get(index=self.names.records(cls.kind), id=record_id)
+        except ESNotFoundError:
+            return None
+        except (ApiError, TransportError) as exc:
+            raise store_error(f"reading {cls.kind} {record_id}", exc) from None
+        return cls.model_validate(doc["_source"]["doc"])
+
+    def list(self, cls: type[R], *, limit: int, offset: int, equals: dict[str, Any]) -> list[R]:
+        for field in equals:
+            if field not in cls.model_fields:
+                raise StoreError(f"list_records: {cls.kind} has no field {field!r}")
+        try:
+            resp = self.client.search(
+                index=self.names.records(cls.kind),
+                query=es_query.records_query(equals),
+                # Whole seconds, then id: the order of the SQLite backend.
+                sort=[{"updated_s": "desc"}, {"id": "asc"}],
+                from_=offset,
+                size=limit,
+                ignore_unavailable=True,
+                allow_no_indices=True,
+            )
+        except (ApiError, TransportError) as exc:
+            raise store_error(f"listing {cls.kind}", exc) from None
+        return [cls.model_validate(h["_source"]["doc"]) for h in resp["hits"]["hits"]]
+
+    def count(self, cls: type[Record]) -> int:
+        return self.count_index(self.names.records(cls.kind))
+
+    def count_index(self, index: str) -> int:
+        try:
+            resp = self.client.count(index=index, ignore_unavailable=True, allow_no_indices=True)
+        except (ApiError, TransportError) as exc:
+            raise store_error(f"counting {index}", exc) from None
+        return int(resp["count"])
+
+    # -- key/value state -----------------------------------------------------------------
+    def get_state(self, key: str) -> Any | None:
+        try:
+            doc = self.client.get(index=self.names.state, id=key)
+        except ESNotFoundError:
+            return None
+        except (ApiError, TransportError) as exc:
+            raise store_error(f"reading state {key!r}", exc) from None
+        return doc["_source"].get("value")
+
+    def set_state(self, key: str, value: Any) -> None:
+        # Same JSON round trip as the SQLite backend (datetimes and the like become strings).
+        plain = orjson.loads(orjson.dumps(value, default=str))
+        try:
+            self.client.index(
+                index=self.names.state,
+                id=key,
+                document={"key": key, "value": plain, "updated_at": datetime.now(UTC).isoformat()},
+                **self.writer.refresh_kw(),
+            )
+        except (ApiError, TransportError) as exc:
+            raise store_error(f"saving state {key!r}", exc) from None
