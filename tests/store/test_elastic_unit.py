@@ -291,6 +291,8 @@ class FakeES:
         self.reject_request_429 = 0  # whole _bulk requests to answer with HTTP 429
         self.permanent: dict[str, tuple[int, dict[str, Any]]] = {}
         self.race: dict[str, dict[str, Any]] = {}  # written "by someone else" on first create
+        self.aliases: dict[str, list[str]] = {}  # alias -> indices already behind it
+        self.template_version: int | None = None  # stored posts template, if any
         self.seq = 0
         self.lock = threading.Lock()
 
@@ -337,6 +339,12 @@ class FakeES:
         if route == "/_mget":
             body = json.loads(raw)
             return 200, {"docs": [self.get_doc(d["_index"], d["_id"]) for d in body["docs"]]}
+        if method == "GET" and route.startswith("/_alias/") and route[8:] in self.aliases:
+            name = route[8:]
+            return 200, {index: {"aliases": {name: {}}} for index in self.aliases[name]}
+        if method == "GET" and route == "/_index_template/tf-posts" and self.template_version:
+            template = {"index_patterns": ["tf-posts-*"], "version": self.template_version}
+            return 200, {"index_templates": [{"name": "tf-posts", "index_template": template}]}
         if method == "GET" and route == "/_alias/tf-posts" and self.docs:
             return 200, {index: {"aliases": {"tf-posts": {}}} for index, _, _ in self.docs.values()}
         if method == "GET" and "*" in route:  # GET <patterns>: the indices they match
@@ -739,3 +747,39 @@ def test_unverified_tls_is_logged_once_not_warned_per_request(
     with ElasticStore.from_config(cfg, ensure_schema=False):
         pass
     assert "verify_certs is false" in caplog.text
+
+
+def test_older_fixed_index_is_reindexed_and_its_alias_swapped(
+    fake_es: tuple[FakeES, str],
+) -> None:
+    state, url = fake_es
+    state.aliases = {"tf-state": ["tf-state-v0"]}
+    with open_fake(url, ensure_schema=True):
+        pass
+    calls = [(m, p.split("?")[0], b) for _, m, p, b in state.requests]
+    v = f"v{MAPPING_VERSION}"
+    create = next(b for m, p, b in calls if (m, p) == ("PUT", f"/tf-state-{v}"))
+    assert "aliases" not in create  # the alias moves only once the copy is complete
+    reindex = next(b for m, p, b in calls if p == "/_reindex")
+    assert reindex == {"source": {"index": "tf-state"}, "dest": {"index": f"tf-state-{v}"}}
+    swap = next(b for m, p, b in calls if p == "/_aliases")
+    assert swap == {
+        "actions": [
+            {"remove": {"index": "tf-state-v0", "alias": "tf-state"}},
+            {"add": {"index": f"tf-state-{v}", "alias": "tf-state"}},
+        ]
+    }
+    order = [p for m, p, b in calls]
+    assert order.index(f"/tf-state-{v}") < order.index("/_reindex") < order.index("/_aliases")
+
+
+@pytest.mark.parametrize("newer", ["template", "index"])
+def test_a_layout_from_a_newer_tingfeng_is_refused(fake_es: tuple[FakeES, str], newer: str) -> None:
+    state, url = fake_es
+    if newer == "template":
+        state.template_version = MAPPING_VERSION + 1
+    else:
+        state.aliases = {"tf-snapshots": [f"tf-snapshots-v{MAPPING_VERSION + 1}"]}
+    with pytest.raises(StoreError, match="newer"):
+        open_fake(url, ensure_schema=True)
+    assert not any(m == "PUT" and "snapshots" in p for _, m, p, _ in state.requests)
