@@ -61,3 +61,12 @@ def test_example_file_is_valid() -> None:
     example = Path(__file__).resolve().parent.parent / "tingfeng.example.yaml"
     cfg = load_config(example, environ={})
     assert cfg.store.backend == "sqlite"
+
+
+@pytest.mark.parametrize("password", ["123456", "yes", "*abc", "{x", "null", "[1"])
+def test_env_strings_arrive_intact(tmp_path: Path, password: str) -> None:
+    env = {"TINGFENG_STORE__PASSWORD": password, "TINGFENG_STORE__BATCH_SIZE": "50",
+           "TINGFENG_NLP__USER_DICT": "[a.txt, b.txt]"}  # fmt: skip
+    cfg = load_config(None, environ=env)
+    assert cfg.store.password == password and cfg.store.batch_size == 50
+    assert [p.name for p in cfg.nlp.user_dict] == ["a.txt", "b.txt"]

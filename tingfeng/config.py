@@ -139,6 +139,20 @@ class Config(_Section):
         raise ConfigError(f"sources: no source named {name!r} (known: {known})")
 
 
+def _env_value(raw: str) -> Any:
+    """Environment values stay strings (pydantic converts "2000" or "true" where the field
+    wants it), so a password such as ``123456`` or ``*abc`` arrives intact; only a YAML list
+    or mapping (``[a, b]``) is parsed, for list-valued options."""
+    if raw[:1] in "[{":
+        try:
+            parsed = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            return raw
+        if isinstance(parsed, list | dict):
+            return parsed
+    return raw
+
+
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, raw in environ.items():
@@ -148,7 +162,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = yaml.safe_load(raw) if raw else raw
+        node[path[-1]] = _env_value(raw)
     return out
 
 
