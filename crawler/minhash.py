@@ -83,7 +83,11 @@ class NearDuplicateIndex:
         return [sig[i * ROWS : (i + 1) * ROWS].tobytes() for i in range(BANDS)]
 
     def find(self, sig: np.ndarray) -> tuple[str, float] | None:
-        """The earliest remembered post at or above the threshold, with its similarity."""
+        """The earliest remembered post at or above the threshold, with its similarity.
+
+        Buckets are in insertion order, so each band stops at its first match: a flood of
+        copies costs one comparison per band, not one per copy.
+        """
         best: tuple[int, str, float] | None = None
         checked: set[str] = set()
         for band, key in enumerate(self._keys(sig)):
@@ -92,11 +96,12 @@ class NearDuplicateIndex:
                     continue
                 checked.add(post_id)
                 entry = self._entries.get(post_id)
-                if entry is None:
+                if entry is None or (best is not None and entry[0] >= best[0]):
                     continue
                 score = similarity(entry[1], sig)
-                if score >= self.threshold and (best is None or entry[0] < best[0]):
+                if score >= self.threshold:
                     best = (entry[0], post_id, score)
+                    break
         return (best[1], best[2]) if best else None
 
     def add(self, post_id: str, sig: np.ndarray) -> None:

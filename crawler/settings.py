@@ -26,6 +26,9 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 TINGFENG_RETRY_BACKOFF = 1.0
 TINGFENG_RETRY_BACKOFF_MAX = 30.0
+# Scrapy starts this many asyncio workers for every response's output; our callbacks
+# yield a handful of items each, and 100 idle workers per page cost more than parsing.
+CONCURRENT_ITEMS = 8
 COOKIES_ENABLED = False  # Weibo's cookie is sent as a header from config
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

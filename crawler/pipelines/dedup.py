@@ -112,5 +112,6 @@ class DedupPipeline(Step):
             item.near_duplicate_of = match[0]
             item.extra["similarity"] = round(match[1], 3)
             self.crawler.stats.inc_value("tingfeng/duplicates/near")
+            return item  # the first copy stands for it: floods do not grow the index
         self.state.index.add(post_id, sig)
         return item

@@ -94,6 +94,9 @@ def crawl(
         raise UserError("no configuration file: give --config PATH or set TINGFENG_CONFIG")
     if not names and not any(s.enabled for s in cfg.sources):
         raise UserError("sources: nothing to crawl (no enabled source configured)")
+    from crawler.run import check_sources, select_sources
+
+    check_sources(select_sources(cfg, names))  # bad settings: one clear error, no crawl
     cmd = [sys.executable, "-m", "crawler.run", str(cfg.source_file), *names, "--progress"]
     for value in settings or []:
         cmd += ["--set", value]
