@@ -79,11 +79,19 @@ class Post(BaseModel):
     near_duplicate_of: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        # Before validation, so the id is set without a validated attribute assignment
+        # (this runs for every one of a million imported posts).
+        if isinstance(data, dict) and not data.get("id"):
+            source, native_id = data.get("source"), data.get("native_id")
+            if isinstance(source, str) and isinstance(native_id, str) and source and native_id:
+                data = {**data, "id": f"{source}:{native_id}"}
+        return data
+
     @model_validator(mode="after")
-    def _derive_and_check(self) -> Post:
-        expected = make_post_id(self.source, self.native_id)
-        if not self.id:
-            self.id = expected
+    def _check_text(self) -> Post:
         empty = not self.text.strip() and not (self.title or "").strip()
         if empty and self.kind not in EMPTY_TEXT_KINDS:
             raise ValueError(f"text: empty text is only allowed for reposts (kind={self.kind})")

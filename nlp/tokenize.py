@@ -63,7 +63,6 @@ def load_user_dict(path: str | Path) -> int:
             return 0
         added = _add_dict_lines(_jieba(), Path(path).read_text("utf-8"))
         _loaded_dicts.add(key)
-    _normalise.cache_clear()
     return added
 
 
@@ -76,15 +75,8 @@ def add_words(words: Iterable[str]) -> None:
                 instance.add_word(normalise(word), None, None)
 
 
-@lru_cache(maxsize=4096)
-def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
-
-
 def normalise(text: str) -> str:
     """NFKC + lower case: the form every token is produced from."""
-    if len(text) < 64:
-        return _normalise(text)
     return unicodedata.normalize("NFKC", text).lower()
 
 
@@ -112,4 +104,6 @@ def cut_for_index(text: str | None) -> list[str]:
 
 def index_text(*parts: str | None) -> str:
     """Space-joined index tokens of several fields: what full-text backends store."""
+    if len(parts) == 2 and not parts[0]:  # the common case: no title
+        return " ".join(cut_for_index(parts[1]))
     return " ".join(t for part in parts for t in cut_for_index(part))
