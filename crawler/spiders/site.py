@@ -20,16 +20,9 @@ from crawler.registry import register
 from crawler.spiders.base import SourceSettings, SourceSpider, first, joined, select
 
 #: Item fields a selector may fill (``fields:`` maps these names to selectors).
-FIELD_NAMES = (
-    "title",
-    "created_at",
-    "author",
-    "author_id",
-    "reposts",
-    "comments",
-    "likes",
-    "views",
-)
+FieldName = Literal[
+    "title", "created_at", "author", "author_id", "reposts", "comments", "likes", "views"
+]
 
 
 class _Part(BaseModel):
@@ -45,7 +38,7 @@ class ListSettings(_Part):
     #: entry is fetched again only when it changed.
     fingerprint: str | None = None
     #: Values read from the list entry (e.g. ``comments`` for a reply count).
-    fields: dict[str, str] = {}
+    fields: dict[FieldName, str] = {}
     next_page: str | None = None
     max_pages: int = 5
 
@@ -55,7 +48,7 @@ class DetailSettings(_Part):
     title: str | None = None
     #: Selector of the body markup (its HTML is kept; the pipeline makes text of it).
     content: str
-    fields: dict[str, str] = {}
+    fields: dict[FieldName, str] = {}
 
 
 class ThreadSettings(_Part):
@@ -66,7 +59,7 @@ class ThreadSettings(_Part):
     floor_id: str
     floor_id_pattern: str | None = r"(\d+)"
     content: str
-    fields: dict[str, str] = {}
+    fields: dict[FieldName, str] = {}
     next_page: str | None = None
     max_pages: int = 20
 
