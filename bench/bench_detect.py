@@ -52,35 +52,31 @@ SUBJECTS = [
     "汽车站",
     "中心广场",
 ]
-EVENTS = [
-    "火锅店起火浓烟滚滚",
-    "停水三天物业没有回应",
-    "学生食物中毒送医",
-    "偷排废水死鱼一片",
-    "公交车与货车追尾",
-    "城管与摊贩发生冲突",
-    "患者家属与医生争执",
-    "隧道塌方车辆被困",
-    "广场舞噪音扰民投诉",
-    "出租车拒载乘客投诉",
-    "演唱会散场交通拥堵",
-    "燃气泄漏居民疏散",
-]
 EXTRA = ["现场视频", "网友爆料", "求扩散", "已经报警", "官方回应了吗", "太吓人了", "希望没事"]
 
 
+def _vocabulary(rng: random.Random, n: int = 20000) -> list[str]:
+    from nlp.incidents import _idf_table
+
+    words = [w for w in _idf_table()[0] if len(w) >= 2 and w.isalpha()]
+    return rng.sample(words, min(n, len(words)))
+
+
 def synthesize(n_posts: int, n_roots: int, seed: int = 7) -> list[Post]:
+    """Roots tell ``n_roots // 2`` stories (each root: its story's words plus its own);
+    reposts and comments follow each root with a heavy-tailed count."""
     rng = random.Random(seed)
+    vocab = _vocabulary(rng)
+    stories = [(rng.choice(SUBJECTS), rng.sample(vocab, 4)) for _ in range(max(n_roots // 2, 1))]
     start = datetime(2026, 5, 10, tzinfo=UTC)
     weights = [1.0 / (i + 1) ** 1.1 for i in range(n_roots)]
     scale = (n_posts - n_roots) / sum(weights)
     posts: list[Post] = []
     for i in range(n_roots):
         at = start + timedelta(seconds=rng.uniform(0, 86400 * 0.95))
-        text = (
-            f"{rng.choice(SUBJECTS)}{rng.choice(EVENTS)}，{rng.choice(EXTRA)} "
-            f"编号{rng.randint(1, 10**6)}"
-        )
+        subject, words = rng.choice(stories)
+        own = rng.sample(vocab, 3)
+        text = f"{subject}{'，'.join(words)}，{rng.choice(EXTRA)}，{''.join(own)}"
         root = Post(
             source="bench",
             native_id=f"r{i}",

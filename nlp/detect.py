@@ -47,8 +47,10 @@ class HotConfig:
     active: timedelta = timedelta(hours=6)
     #: Incidents quiet for longer leave the live detector (their records stay).
     retention: timedelta = timedelta(hours=72)
-    #: A pass re-reads posts written this long before its cursor (late crawls).
-    late_margin: timedelta = timedelta(hours=6)
+    #: A pass re-reads posts written this long before its cursor (late crawls). Posts
+    #: written earlier that reach the store by bulk import are assigned by
+    #: :func:`assign_stored` (or a ``detect --rescan-hours`` pass).
+    late_margin: timedelta = timedelta(hours=1)
     hot_cooldown: timedelta = timedelta(minutes=30)
     locality: str = DEFAULT_LOCALITY
     categories: str | None = None
@@ -363,24 +365,39 @@ def _rumor_scores(store: Store, evaluations: list[Evaluation]) -> None:
         ev.rumor_score = max(values) if values else None
 
 
+def assign_stored(store: Store, posts: Iterable[Post], config: HotConfig | None = None) -> int:
+    """Assign posts that were just written to the store (an import or crawl hook), however
+    late they were written; the next pass evaluates their incidents. Returns how many."""
+    det = load_detector(store, config)
+    fresh = [p for p in posts if p.incident_id is None]
+    assignments = det.ingest(fresh)
+    if assignments:
+        store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
+    store.set_state(STATE_KEY, det.to_state())
+    return len(assignments)
+
+
 def run_detect(
     store: Store,
     config: HotConfig | None = None,
     now: datetime | None = None,
     detector: HotTopics | None = None,
     save_state: bool = True,
+    rescan: timedelta | None = None,
 ) -> DetectReport:
-    """One detection pass (the scheduler runs it every minute)."""
+    """One detection pass (the scheduler runs it every minute). ``rescan`` widens this
+    pass's look-back for unassigned posts (default ``config.late_margin``)."""
     t0 = time.perf_counter()
     det = detector or load_detector(store, config)
     at = now or now_utc()
     report = DetectReport(at=at)
     cfg = det.config
     t1 = time.perf_counter()
+    margin = cfg.late_margin if rescan is None else rescan
     if det.cursor is None:
         since = at - cfg.retention
     else:
-        since = datetime.fromtimestamp(det.cursor, UTC) - cfg.late_margin
+        since = min(datetime.fromtimestamp(det.cursor, UTC), at) - margin
     fresh: list[Post] = []
     for post in store.iter_posts(PostFilter(since=since, until=at + timedelta(seconds=1))):
         report.read += 1

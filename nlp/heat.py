@@ -108,6 +108,9 @@ class _Series:
     first: int | None = None
 
     def add(self, bucket: int, n: int) -> None:
+        if self.starts and self.starts[-1] == bucket:  # the common case: same minute
+            self.counts[-1] += n
+            return
         i = bisect.bisect_left(self.starts, bucket)
         if i < len(self.starts) and self.starts[i] == bucket:
             self.counts[i] += n
@@ -160,7 +163,10 @@ class SpikeDetector:
         ts = at.timestamp() if isinstance(at, datetime) else float(at)
         width = self.config.bucket_seconds
         bucket = int(ts // width) * width
-        self._series.setdefault(key, _Series()).add(bucket, count)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Series()
+        series.add(bucket, count)
 
     def count(self, key: str, start: float, end: float) -> int:
         """Observations of ``key`` in ``[start, end)`` (epoch seconds, bucket precision)."""

@@ -128,15 +128,31 @@ def load_categories(path: str | None = None) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def category_hits(text: str, lexicon: dict[str, tuple[str, ...]]) -> Counter[str]:
+    """Keyword occurrences per category in one text."""
+    hits: Counter[str] = Counter()
+    for name, words in lexicon.items():
+        n = sum(text.count(w) for w in words)
+        if n:
+            hits[name] = n
+    return hits
+
+
+def best_category(hits: Counter[str], lexicon: dict[str, tuple[str, ...]]) -> str | None:
+    """The category with most hits; on a tie the one listed first in the lexicon."""
+    best, best_hits = None, 0
+    for name in lexicon:
+        if hits.get(name, 0) > best_hits:
+            best, best_hits = name, hits[name]
+    return best
+
+
 def categorise(texts: Iterable[str], lexicon: dict[str, tuple[str, ...]]) -> str | None:
     """The category whose keywords occur most often in ``texts`` (first listed wins ties)."""
-    joined = "\n".join(texts)
-    best, best_hits = None, 0
-    for name, words in lexicon.items():
-        hits = sum(joined.count(w) for w in words)
-        if hits > best_hits:
-            best, best_hits = name, hits
-    return best
+    hits: Counter[str] = Counter()
+    for text in texts:
+        hits.update(category_hits(text, lexicon))
+    return best_category(hits, lexicon)
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -155,6 +171,9 @@ class ClusterConfig:
     keywords: int = 8
 
 
+MAX_TEXTS = 20
+
+
 def incident_id_for(post_id: str) -> str:
     """Deterministic incident id from the post that opened it (idempotent replays)."""
     return "inc-" + hashlib.sha1(post_id.encode("utf-8")).hexdigest()[:16]
@@ -171,9 +190,12 @@ class IncidentCluster:
     regions: Counter[str] = field(default_factory=Counter)
     title: str = ""
     title_score: float = -1.0
+    #: the first few root texts (for people and later stages; not needed for scoring)
     texts: list[str] = field(default_factory=list)
     stats: SpreadStats = field(default_factory=SpreadStats)
     category: str | None = None
+    category_hits: Counter[str] = field(default_factory=Counter)
+    district: str | None = None
     #: Set whenever a post joins; the detection pass clears it after saving the incident.
     dirty: bool = True
 
@@ -184,10 +206,6 @@ class IncidentCluster:
     @property
     def last_seen(self) -> float | None:
         return self.stats.last
-
-    @property
-    def district(self) -> str | None:
-        return self.regions.most_common(1)[0][0] if self.regions else None
 
     def keywords(self, n: int = 8) -> list[str]:
         return [t for t, _ in sorted(self.centroid.items(), key=lambda kv: -kv[1])[:n]]
@@ -204,6 +222,7 @@ class IncidentCluster:
             "texts": self.texts,
             "stats": self.stats.to_state(),
             "category": self.category,
+            "category_hits": dict(self.category_hits),
         }
 
     @classmethod
@@ -219,6 +238,10 @@ class IncidentCluster:
             texts=list(data.get("texts", [])),
             stats=SpreadStats.from_state(data.get("stats", {})),
             category=data.get("category"),
+            category_hits=Counter(data.get("category_hits", {})),
+            district=Counter(data.get("regions", {})).most_common(1)[0][0]
+            if data.get("regions")
+            else None,
             dirty=False,
         )
 
@@ -355,9 +378,13 @@ class IncidentEngine:
         cluster.root_ids.append(post.id)
         self._merge_vector(cluster, vector)
         cluster.term_counts.update(tokens)
-        cluster.texts.append(post.text[:500])
+        if len(cluster.texts) < MAX_TEXTS:
+            cluster.texts.append(post.text[:500])
         if self.lexicon:
-            cluster.category = categorise(cluster.texts, self.lexicon)
+            hits = category_hits(f"{post.title or ''}\n{post.text}", self.lexicon)
+            if hits:
+                cluster.category_hits.update(hits)
+                cluster.category = best_category(cluster.category_hits, self.lexicon)
         self._add(cluster, post, root=True)
         score = round(best_score, 4) if best_id is not None else None
         return Assignment(post.id, cluster.id, new, how, score)
@@ -382,7 +409,9 @@ class IncidentEngine:
 
     def _add(self, cluster: IncidentCluster, post: Post, root: bool) -> None:
         cluster.stats.add(post)
-        cluster.regions.update(post.region_tags)
+        if post.region_tags:
+            cluster.regions.update(post.region_tags)
+            cluster.district = cluster.regions.most_common(1)[0][0]
         if root or not cluster.title:
             engaged = post.reposts + post.comments + post.likes + (1e6 if root else 0)
             if engaged > cluster.title_score and (post.text.strip() or post.title):

@@ -25,6 +25,8 @@ from nlp.detect import STATE_KEY, Evaluation, HotTopics, save_evaluations
 from store import Store
 
 TICK_SECONDS = 60
+#: Simulated seconds between two prunes of the live detector.
+PRUNE_EVERY = 3600
 
 
 @dataclass
@@ -137,6 +139,7 @@ def replay(
     assign_s = store_s = detect_s = 0.0
     pending: dict[str, Evaluation] = {}
     last_tick = None
+    last_prune = items[0][0] if items else 0.0
     for end, posts, snaps in _minutes(items):
         if sim_start is None:
             sim_start = end - TICK_SECONDS
@@ -165,8 +168,9 @@ def replay(
             pending[ev.cluster.id] = ev
             ev.cluster.dirty = False
         report.ticks += 1
-        if report.ticks % 1440 == 0:
+        if end - last_prune >= PRUNE_EVERY:
             detector.prune(end)
+            last_prune = end
         if store is not None and report.ticks % save_every == 0:
             changed = [e for e in pending.values() if detector.changed(e)]
             report.saved += save_evaluations(store, changed)

@@ -50,6 +50,14 @@ def features(
     n = bisect.bisect_right(rel_times, end)
     half = n - bisect.bisect_right(rel_times, end / 2)
     last5 = n - bisect.bisect_right(rel_times, end - 300.0)
+    return features_from_counts(n, half, last5, followers, verified, minutes)
+
+
+def features_from_counts(
+    n: int, half: int, last5: int, followers: int, verified: bool, minutes: float
+) -> list[float]:
+    """Feature row from repost counts: so far, in the second half, in the last 5 minutes."""
+    minutes = max(float(minutes), 1.0)
     log_n = math.log1p(n)
     log_t = math.log(minutes)
     return [
@@ -69,17 +77,23 @@ def features_from_stats(stats: SpreadStats, now: float, max_minutes: float) -> l
     if not stats.times:
         return None
     origin = stats.root_times[0] if stats.root_times else stats.times[0]
-    minutes = min((now - origin) / 60.0, max_minutes)
+    minutes = max(min((now - origin) / 60.0, max_minutes), 1.0)
     end = origin + minutes * 60.0
-    roots = set(stats.root_times)
-    lo = bisect.bisect_left(stats.times, origin)
-    hi = bisect.bisect_right(stats.times, end)
-    rel = [t - origin for t in stats.times[lo:hi] if t not in roots]
+
+    def replies(lo: float, hi: float) -> int:
+        # Posts in [lo, hi] that are not roots: the incident's reposts/comments/replies.
+        posts = bisect.bisect_right(stats.times, hi) - bisect.bisect_left(stats.times, lo)
+        roots = bisect.bisect_right(stats.root_times, hi) - bisect.bisect_left(stats.root_times, lo)
+        return posts - roots
+
+    n = replies(origin, end)
+    half = n - replies(origin, origin + minutes * 30.0)
+    last5 = n - replies(origin, end - 300.0)
     followers = max((f for f, _ in stats.root_authors.values()), default=0)
     verified = any(v for _, v in stats.root_authors.values())
     if not stats.root_authors and stats.authors:
         followers = max(stats.authors.values())
-    return features(rel, followers, verified, minutes)
+    return features_from_counts(n, half, last5, followers, verified, minutes)
 
 
 @dataclass(frozen=True)

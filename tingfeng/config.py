@@ -111,7 +111,7 @@ class HotConfigSection(_Section):
     virality_threshold: float | None = Field(default=None, ge=0, le=1)
     active_hours: float = Field(default=6.0, gt=0)
     retention_hours: float = Field(default=72.0, gt=0)
-    late_margin_hours: float = Field(default=6.0, ge=0)
+    late_margin_hours: float = Field(default=1.0, ge=0)
     hot_cooldown_minutes: float = Field(default=30.0, ge=0)
     locality: str = "全市"
     cluster: HotClusterConfig = Field(default_factory=HotClusterConfig)

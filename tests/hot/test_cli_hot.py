@@ -112,7 +112,7 @@ def test_replay_detect_incidents(ced_dir: Path, env: dict[str, str], tmp_path: P
     quiet = next(d for d in data if "晨跑" in d["title"])
     assert quiet["hot"] is False and quiet["burst"] is False
 
-    # A repost crawled late (written 20 min after the source) reaches the store by import;
+    # A repost crawled late (written 40 min after the source) reaches the store by import;
     # the next detection pass assigns it and the incident's figures change.
     late = tmp_path / "late.jsonl"
     source_time = T0 + timedelta(hours=3, minutes=30)
@@ -123,7 +123,7 @@ def test_replay_detect_incidents(ced_dir: Path, env: dict[str, str], tmp_path: P
                 "native_id": "late-1",
                 "kind": "repost",
                 "text": "转发",
-                "created_at": (source_time + timedelta(minutes=20)).isoformat(),
+                "created_at": (source_time + timedelta(minutes=40)).isoformat(),
                 "parent_id": "ced:200",
                 "root_id": "ced:200",
             },

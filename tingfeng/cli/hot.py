@@ -119,6 +119,12 @@ def detect(
         str | None,
         typer.Option(help="Evaluate at this time (ISO 8601; default now). For replayed data."),
     ] = None,
+    rescan_hours: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Look this far back for unassigned posts (default hot.late_margin_hours)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run one detection pass: assign new posts, update every active incident's figures."""
@@ -133,7 +139,8 @@ def detect(
             raise UserError(f"--at: not an ISO 8601 time: {at!r}") from None
     config = hot_config(state.config.hot)
     with open_configured_store() as store:
-        report = run_detect(store, config, now=when)
+        rescan = None if rescan_hours is None else timedelta(hours=rescan_hours)
+        report = run_detect(store, config, now=when, rescan=rescan)
     if as_json:
         _print_json(report.as_dict())
         return
