@@ -37,6 +37,8 @@ def sources(base: str) -> list[dict[str, Any]]:
         {"name": "wb-redirect", "kind": "weibo",
          "settings": {"api_base": f"{base}/weibo-redirect", "users": ["5001001"]}},
         {"name": "down", "kind": "feed", "settings": {"urls": [f"{base}/down/rss.xml"]}},
+        {"name": "bbs-broken", "kind": "site",
+         "settings": {**forum_settings(base), "start_urls": [f"{base}/bbs/forum-9-1.html"]}},
     ]  # fmt: skip
 
 
@@ -76,6 +78,16 @@ def test_gbk_forum_with_pagination(crawled: dict[str, Any]) -> None:
     assert got["post-30202"].region_tags == ["南山县"]  # inherited from its thread
     problems = crawled["done"]["qc-bbs"]["problems"]
     assert problems["charset_wrong"] == 1 and problems["charset_missing"] == 1
+
+
+def test_malformed_list_page_still_leads_to_its_threads(crawled: dict[str, Any]) -> None:
+    got = posts(crawled["store"], "bbs-broken")
+    assert "thread-2001" in got and got["thread-2001"].title.startswith("西江大桥")
+    # The same thread from the other forum source is linked as a copy, not dropped.
+    assert got["thread-2001"].near_duplicate_of == "qc-bbs:thread-2001" or (
+        crawled["store"].get_post("qc-bbs:thread-2001").near_duplicate_of
+        == "bbs-broken:thread-2001"
+    )
 
 
 def test_rss_and_atom(crawled: dict[str, Any]) -> None:
