@@ -22,7 +22,7 @@ from scrapy.settings import Settings
 
 from crawler.health import cursor_key
 from crawler.registry import UnknownSpiderKind, spider_for
-from crawler.spiders.base import SourceSettingsError
+from crawler.spiders.base import SourceSettingsError, SourceSpider
 from crawler.storage import close_all, shared_store
 from models import Source
 from tingfeng.config import Config, ConfigError, load_config
@@ -60,7 +60,9 @@ def scrapy_settings(
     }
     if c.user_agent:
         values["USER_AGENT"] = c.user_agent
-    settings.setdict(values, priority="cmdline")
+    # "project" priority, so a source's own choice (spider priority) can still override
+    # (see spider_class); raw `crawler.scrapy` values and --set win over everything.
+    settings.setdict(values, priority="project")
     settings.setdict(dict(c.scrapy), priority="cmdline")
     settings.setdict(dict(overrides or {}), priority="cmdline")
     return settings
@@ -70,6 +72,17 @@ def select_sources(config: Config, names: list[str]) -> list[Source]:
     if not names:
         return [s for s in config.sources if s.enabled]
     return [config.source(name) for name in names]
+
+
+def spider_class(source: Source) -> type[SourceSpider]:
+    """The registered spider for the source's kind, with the source's own Scrapy settings
+    (``settings.obey_robots``) as its ``custom_settings``."""
+    cls = spider_for(source.kind)
+    opts = cls.parse_options(source)
+    if opts.obey_robots is None:
+        return cls
+    custom = {**(cls.custom_settings or {}), "ROBOTSTXT_OBEY": opts.obey_robots}
+    return type(cls.__name__, (cls,), {"custom_settings": custom})
 
 
 def check_sources(sources: list[Source]) -> None:
@@ -105,7 +118,7 @@ def crawl(
     process = CrawlerProcess(settings)
     for source in sources:
         cursor = store.get_state(cursor_key(source.name)) or {}
-        process.crawl(spider_for(source.kind), source=source, cursor=cursor)
+        process.crawl(spider_class(source), source=source, cursor=cursor)
     try:
         process.start()
     finally:

@@ -44,6 +44,8 @@ class SourceSettings(BaseModel):
     expect_new_within_minutes: int | None = None
     #: Extra HTTP headers for every request.
     headers: dict[str, str] = {}
+    #: Obey robots.txt for this source (default: ``crawler.obey_robots``).
+    obey_robots: bool | None = None
 
 
 class SourceSettingsError(ValueError):
@@ -142,7 +144,8 @@ class SourceSpider(scrapy.Spider):
     # -- requests and errors -------------------------------------------------------------
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         headers = {**self.opts.headers, **kwargs.pop("headers", {})}
-        return Request(url, callback=callback, errback=self.on_error, headers=headers, **kwargs)
+        errback = kwargs.pop("errback", self.on_error)
+        return Request(url, callback=callback, errback=errback, headers=headers, **kwargs)
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         kind = classify_failure(failure)

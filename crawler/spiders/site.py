@@ -113,20 +113,28 @@ class SiteSpider(SourceSpider):
         if page_response is None:
             return
         opts = self.opts.list
-        entries = select(page_response, opts.item) if opts.item else [page_response]
+        if opts.item:
+            entries = [
+                (entry, first(entry, opts.link)) for entry in select(page_response, opts.item)
+            ]
+        else:  # no entry selector: every link the selector finds, without per-entry fields
+            entries = [(None, link) for link in select(page_response, opts.link).getall()]
         found = fresh = 0
-        for entry in entries:
-            link = first(entry, opts.link)
-            if not link:
+        for entry, link in entries:
+            if not link or not link.strip():
                 continue
             found += 1
-            url = page_response.urljoin(link)
-            mark = first(entry, opts.fingerprint) if opts.fingerprint else ""
+            url = page_response.urljoin(link.strip())
+            mark = first(entry, opts.fingerprint) if entry is not None and opts.fingerprint else ""
             seen_id = self.native_id(url)
             if not self.is_fresh(seen_id, mark or ""):
                 continue
             fresh += 1
-            listed = {name: first(entry, spec) for name, spec in opts.fields.items()}
+            listed = (
+                {name: first(entry, spec) for name, spec in opts.fields.items()}
+                if entry is not None
+                else {}
+            )
             callback = self.parse_detail if self.opts.detail else self.parse_thread
             yield self.request(
                 url,

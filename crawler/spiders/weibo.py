@@ -103,7 +103,12 @@ class WeiboSpider(SourceSpider):
             self.failed_targets.add(target)
             return
         if data.get("ok") != 1:
-            # ok=0 with a message is the API's "no more content"; not an error.
+            # ok=0 with "这里还没有内容" is the API's end of the list, not an error;
+            # any other message ("请求过于频繁") is counted and the page tried next time.
+            message = str(data.get("msg") or "")
+            if message and not any(w in message for w in ("没有内容", "暂无", "no more")):
+                self.problem("api_error", message, response.url)
+                self.failed_targets.add(target)
             return
         cards = (data.get("data") or {}).get("cards") or []
         blogs = [c.get("mblog") for c in _flatten_cards(cards)]
@@ -126,14 +131,38 @@ class WeiboSpider(SourceSpider):
         retweeted = blog.get("retweeted_status")
         if isinstance(retweeted, dict):
             yield from self.from_blog(response, retweeted)
+        item = self.blog_item(response, blog)
+        native_id = item.native_id
+        if native_id and blog.get("isLongText"):
+            # The timeline cuts long posts ("...全文"): the full text replaces this item;
+            # if it cannot be fetched the cut one is kept (long_text_failed).
+            yield self.request(
+                self.api(f"/statuses/extend?id={native_id}"),
+                self.parse_long,
+                cb_kwargs={"blog": blog},
+                errback=self.long_text_failed,
+            )
+        else:
+            yield item
+        if not native_id:
+            return
+        heat = (_int(blog.get("reposts_count")) or 0) + (_int(blog.get("comments_count")) or 0)
+        if heat >= self.opts.heat_threshold:
+            if self.opts.fetch_comments:
+                yield self.child_request("comments", native_id, 1)
+            if self.opts.fetch_reposts:
+                yield self.child_request("reposts", native_id, 1)
+
+    def blog_item(self, response: Response | None, blog: dict[str, Any]) -> PostItem:
+        retweeted = blog.get("retweeted_status")
         native_id = str(blog.get("mid") or blog.get("id") or "") or None
         origin = (
             str(retweeted.get("mid") or retweeted.get("id"))
             if isinstance(retweeted, dict)
-            else None
+            else blog.get("_origin")
         )
-        yield self.item(
-            response,
+        return self.item(
+            None,
             native_id=native_id,
             kind="repost" if origin else "post",
             url=f"https://m.weibo.cn/detail/{native_id}" if native_id else None,
@@ -151,32 +180,18 @@ class WeiboSpider(SourceSpider):
                 if blog.get(k) not in (None, "")
             },
         )
-        if not native_id:
-            return
-        if blog.get("isLongText"):
-            yield self.request(
-                self.api(f"/statuses/extend?id={native_id}"),
-                self.parse_long,
-                cb_kwargs={"blog": blog},
-            )
-        heat = (_int(blog.get("reposts_count")) or 0) + (_int(blog.get("comments_count")) or 0)
-        if heat >= self.opts.heat_threshold:
-            if self.opts.fetch_comments:
-                yield self.child_request("comments", native_id, 1)
-            if self.opts.fetch_reposts:
-                yield self.child_request("reposts", native_id, 1)
 
     def parse_long(self, response: Response, blog: dict[str, Any]) -> Iterator[Any]:
         data = self.load(response)
-        if data is None or data.get("ok") != 1:
+        long_text = ((data or {}).get("data") or {}).get("longTextContent") if data else None
+        if not long_text or (data or {}).get("ok") != 1:
+            yield self.blog_item(response, blog)
             return
-        long_text = (data.get("data") or {}).get("longTextContent")
-        if long_text:
-            full = {**blog, "text": long_text, "isLongText": False}
-            full.pop("retweeted_status", None)
-            for item in self.from_blog(response, full):
-                if isinstance(item, PostItem):
-                    yield item
+        yield self.blog_item(response, {**blog, "text": long_text, "isLongText": False})
+
+    def long_text_failed(self, failure: Failure) -> Iterator[Any]:
+        yield from self.on_error(failure)
+        yield self.blog_item(None, failure.request.cb_kwargs["blog"])
 
     def child_request(self, what: str, mid: str, page: int) -> Request:
         path = (
@@ -197,11 +212,7 @@ class WeiboSpider(SourceSpider):
         for row in rows:
             if what == "reposts":
                 row = {k: v for k, v in row.items() if k != "retweeted_status"}
-                for item in self.from_blog(response, row):
-                    if isinstance(item, PostItem):
-                        item.kind = "repost"
-                        item.parent_native_id = item.root_native_id = mid
-                    yield item
+                yield from self.from_blog(response, {**row, "_origin": mid})
             else:
                 yield self.item(
                     response,

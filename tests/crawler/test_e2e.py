@@ -4,6 +4,7 @@ JSON message board, a 500 that heals, a timeout, malformed HTML/JSON and robots.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +55,7 @@ def crawled(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
         "log": log,
         "store": store,
         "tmp": tmp,
+        "hits": hits(server),
     }
     store.close()
 
@@ -123,7 +125,7 @@ def test_timeout_is_counted_and_the_crawl_goes_on(crawled: dict[str, Any]) -> No
 
 def test_robots_disallow_is_obeyed(crawled: dict[str, Any], server: str) -> None:
     assert crawled["done"]["qc-news"]["errors"]["robots_disallowed"] == 1
-    assert "/private/internal-notice.html" not in hits(server)
+    assert "/private/internal-notice.html" not in crawled["hits"]
 
 
 def test_malformed_html_and_absurd_dates(crawled: dict[str, Any]) -> None:
@@ -144,6 +146,7 @@ def test_weibo_api(crawled: dict[str, Any]) -> None:
     assert got["5023000000000301"].kind == "repost"
     assert got["5023000000000204"].near_duplicate_of == "qc-weibo:5023000000000201"
     assert got["5022000000000004"].created_at.year == 2026  # timeline page 2
+    assert got["5023000000000102"].text.endswith("“青川市民心声”留言。")  # long text in full
     assert crawled["done"]["qc-weibo"]["problems"]["bad_json"] == 1  # truncated search page
 
 
@@ -196,3 +199,12 @@ def test_recrawl_is_incremental_and_appends_snapshots(crawled: dict[str, Any]) -
     assert store.count_posts() == before
     snaps = store.get_snapshots(["qc-weibo:5023000000000002"])
     assert len(snaps) == 2  # the weibo timeline's first page is read again
+
+
+def test_a_source_may_be_exempted_from_robots(server: str, tmp_path: Path) -> None:
+    settings = {**news_settings(server), "obey_robots": False}
+    settings["list"] = {**settings["list"], "max_pages": 1}
+    config = write_config(tmp_path, [{"name": "no-robots", "kind": "site", "settings": settings}])
+    (done,), _ = run_crawl(config)
+    assert "robots_disallowed" not in done["errors"]
+    assert hits(server).get("/private/internal-notice.html", 0) >= 1

@@ -188,3 +188,11 @@ def test_settings_need_exactly_one_of_detail_or_thread() -> None:
     bad = {**news_settings(), "thread": forum_settings()["thread"]}
     with pytest.raises(SourceSettingsError, match="exactly one"):
         make_spider("site", bad)
+
+
+def test_list_without_an_entry_selector_follows_every_link() -> None:
+    settings = news_settings()
+    settings["list"] = {"link": "ul.news-list a::attr(href)"}
+    spider = make_spider("site", settings)
+    urls = [r.url for r in spider.parse(page("news/list_1.html"), page=1)]
+    assert len(urls) == 6 and urls[0].endswith("/news/2026/1001.html")

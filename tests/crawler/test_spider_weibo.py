@@ -161,3 +161,35 @@ def test_truncated_json_is_counted(spider: WeiboSpider) -> None:
     assert _out(spider, "weibo/api/container/search-qingchuan-p2.json", "search:青川") == []
     assert spider.crawler.stats.get_value("tingfeng/problems/bad_json") == 1
     assert "search:青川" in spider.failed_targets
+
+
+def test_long_posts_are_fetched_in_full(spider: WeiboSpider) -> None:
+    out = _out(spider, "weibo/api/container/user-5001002-p1.json", "user:5001002")
+    ids = [i.native_id for i in out if isinstance(i, PostItem)]
+    assert ids == ["5023000000000101"]  # the cut long post waits for its full text
+    (extend,) = [r for r in out if isinstance(r, Request) and "extend" in r.url]
+    assert extend.url == f"{API}/weibo/statuses/extend?id=5023000000000102"
+    (full,) = spider.parse_long(
+        page("weibo/statuses/extend-5023000000000102.json"), **extend.cb_kwargs
+    )
+    assert full.native_id == "5023000000000102" and full.html.endswith("留言。")
+
+
+def test_long_post_falls_back_to_the_cut_text(spider: WeiboSpider) -> None:
+    from twisted.python.failure import Failure
+
+    out = _out(spider, "weibo/api/container/user-5001002-p1.json", "user:5001002")
+    (extend,) = [r for r in out if isinstance(r, Request) and "extend" in r.url]
+    failure = Failure(TimeoutError("slow"))
+    failure.request = extend  # type: ignore[attr-defined]
+    (cut,) = list(spider.long_text_failed(failure))
+    assert cut.native_id == "5023000000000102" and "全文" in (cut.html or "")
+
+
+def test_rate_limit_message_is_counted(spider: WeiboSpider) -> None:
+    from scrapy.http import TextResponse
+
+    answer = TextResponse(API, body='{"ok": 0, "msg": "请求过于频繁"}'.encode(), encoding="utf-8")
+    assert list(spider.parse(answer, target="user:1", page=1)) == []
+    assert spider.crawler.stats.get_value("tingfeng/problems/api_error") == 1
+    assert "user:1" in spider.failed_targets

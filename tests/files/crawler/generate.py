@@ -408,10 +408,16 @@ BLOGS_USER1_P2 = [
     blog("5022000000000004", "5001001", "Tue May 26 10:00:00 +0800 2026",
          "南山县龙潭水库除险加固工程完工，下游4万群众防洪安全更有保障。" + EMO.format("赞"), 40, 8, 260),
 ]
+LONG_TEXT = ("【汛后提示】5月27日强降雨后，西江区组织住建、城管、街道对辖区道路、桥梁、地下通道开展全面排查。"
+             "经排查，滨江路两处雨水井盖松动已更换，江北街道一处地下通道积水已抽排完毕。"
+             "西江大桥南侧人行道裂缝经检测为桥面铺装层开裂，不影响结构安全，将于5月30日前完成修补，修补期间南侧人行道临时封闭，"
+             "请市民绕行北侧人行道。如发现道路、井盖、路灯等设施损坏，请拨打12345热线或在“青川市民心声”留言。")
 BLOGS_USER2_P1 = [
     blog("5023000000000101", "5001002", "Thu May 28 17:35:00 +0800 2026",
          "【情况通报】西江大桥南侧人行道附近裂缝为桥面铺装层开裂，不影响桥梁主体结构安全，将于5月30日前完成修补。",
          95, 60, 800),
+    blog("5023000000000102", "5001002", "Thu May 28 18:10:00 +0800 2026",
+         LONG_TEXT[:100] + '...<a href="/status/5023000000000102">全文</a>', 20, 15, 120, isLongText=True),
 ]
 SEARCH_P1 = [
     blog("5023000000000201", "6002003", "Wed May 27 22:10:00 +0800 2026", RUMOR, 2300, 890, 1200,
@@ -534,6 +540,9 @@ def main() -> None:
         {"ok": 1, "data": {"data": [COMMENTS[2]], "total_number": 128, "max": 1}}, ensure_ascii=False))
     write("weibo/api/reposts/5023000000000001-p1.json", json.dumps(
         {"ok": 1, "data": {"data": [], "max": 0}}, ensure_ascii=False))
+    write("weibo/statuses/extend-5023000000000102.json", json.dumps(
+        {"ok": 1, "data": {"ok": 1, "longTextContent": LONG_TEXT, "reposts_count": 20,
+                           "comments_count": 15, "attitudes_count": 120}}, ensure_ascii=False))
     write("weibo/login-wall.json", json.dumps(
         {"ok": -100, "url": "https://passport.weibo.cn/signin/welcome?entry=mweibo&r=https%3A%2F%2Fm.weibo.cn%2F"}))
     write("weibo/visitor.html", "<!DOCTYPE html><html><head><title>Sina Visitor System</title></head>"
@@ -566,6 +575,8 @@ ROUTES = {
             {"file": "weibo/api/container/search-qingchuan-p1.json"},
         "/weibo/api/container/getIndex?containerid=100103type=1&q=青川&page=2&page_type=searchall":
             {"file": "weibo/api/container/search-qingchuan-p2.json"},
+        "/weibo/statuses/extend?id=5023000000000102":
+            {"file": "weibo/statuses/extend-5023000000000102.json"},
         "/board/api/messages?page=1&size=3": {"file": "board/api/messages-p1.json"},
         "/board/api/messages?page=2&size=3": {"file": "board/api/messages-p2.json"},
         "/board/api/messages?page=3&size=3": {"file": "board/api/messages-p3.json"},
