@@ -29,9 +29,13 @@ class RegionTagger:
         return bool(self._by_name)
 
     def tag(self, *texts: str | None) -> list[str]:
+        return self.tag_tokens(*(cut(text) for text in texts))
+
+    def tag_tokens(self, *token_lists: list[str]) -> list[str]:
+        """Like :meth:`tag`, for text already cut with :func:`nlp.tokenize.cut`."""
         found: set[str] = set()
-        for text in texts:
-            for token in cut(text):
+        for tokens in token_lists:
+            for token in tokens:
                 districts = self._by_name.get(token)
                 if districts:
                     found |= districts

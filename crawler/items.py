@@ -37,6 +37,8 @@ class PostItem:
     extra: dict[str, Any] = field(default_factory=dict)
     #: Problems found while cleaning (kept for the log and the health record).
     problems: list[str] = field(default_factory=list)
+    #: Tokens of ``text`` once a step has cut it, so later steps need not cut again.
+    tokens: list[str] | None = field(default=None, repr=False)
 
     @property
     def post_id(self) -> str:

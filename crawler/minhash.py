@@ -31,9 +31,9 @@ _A = _rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
 _B = _rng.integers(0, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
 
 
-def features(text: str) -> set[str]:
-    """Unigrams and bigrams of the text's tokens."""
-    tokens = cut(text)
+def features(text: str, tokens: list[str] | None = None) -> set[str]:
+    """Unigrams and bigrams of the text's tokens (cut here unless given)."""
+    tokens = cut(text) if tokens is None else tokens
     grams = set(tokens)
     grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
     return grams

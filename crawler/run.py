@@ -25,6 +25,7 @@ from crawler.registry import UnknownSpiderKind, spider_for
 from crawler.spiders.base import SourceSettingsError, SourceSpider
 from crawler.storage import close_all, shared_store
 from models import Source
+from store import StoreError
 from tingfeng.config import Config, ConfigError, load_config
 
 
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(None if args.config == "-" else args.config)
         crawl(config, args.sources, progress=args.progress, overrides=_parse_set(args.set))
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -14,6 +14,7 @@ from crawler.items import PostItem
 from crawler.minhash import NearDuplicateIndex, features, signature
 from crawler.pipelines import Step
 from crawler.storage import shared_store
+from nlp.tokenize import cut
 
 STATE_KEY = "crawler:dedup"
 
@@ -106,7 +107,8 @@ class DedupPipeline(Step):
             item.extra["similarity"] = 1.0
             self.crawler.stats.inc_value("tingfeng/duplicates/exact_text")
             return item
-        sig = signature(features(text))
+        item.tokens = cut(text)
+        sig = signature(features(text, item.tokens))
         match = self.state.index.find(sig)
         if match is not None and match[0] != post_id:
             item.near_duplicate_of = match[0]

@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from crawler.gazetteer import RegionTagger
 from crawler.items import PostItem
 from crawler.pipelines import Step
+from nlp.tokenize import cut
 
 
 class RegionPipeline(Step):
@@ -30,7 +31,10 @@ class RegionPipeline(Step):
     def process_item(self, item: PostItem) -> PostItem:
         if not isinstance(item, PostItem):
             return item
-        tags = self.tagger.tag(item.title, item.text) if self.tagger else []
+        tags: list[str] = []
+        if self.tagger:
+            text_tokens = item.tokens if item.tokens is not None else cut(item.text)
+            tags = self.tagger.tag_tokens(cut(item.title), text_tokens)
         if not tags and item.parent_native_id:
             tags = self.recent.get(f"{item.source}:{item.parent_native_id}", [])
         if not tags:

@@ -29,6 +29,17 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldSpec(_Part):
+    """A field that needs a regular expression after its selector (group 1 is kept)."""
+
+    select: str
+    re: str
+
+
+#: A field is a selector string, or ``{select: ..., re: ...}``.
+FieldSelector = str | FieldSpec
+
+
 class ListSettings(_Part):
     #: One entry of the list; ``link`` and ``fields`` are relative to it.
     item: str | None = None
@@ -38,7 +49,7 @@ class ListSettings(_Part):
     #: entry is fetched again only when it changed.
     fingerprint: str | None = None
     #: Values read from the list entry (e.g. ``comments`` for a reply count).
-    fields: dict[FieldName, str] = {}
+    fields: dict[FieldName, FieldSelector] = {}
     next_page: str | None = None
     max_pages: int = 5
 
@@ -48,7 +59,7 @@ class DetailSettings(_Part):
     title: str | None = None
     #: Selector of the body markup (its HTML is kept; the pipeline makes text of it).
     content: str
-    fields: dict[FieldName, str] = {}
+    fields: dict[FieldName, FieldSelector] = {}
 
 
 class ThreadSettings(_Part):
@@ -59,7 +70,7 @@ class ThreadSettings(_Part):
     floor_id: str
     floor_id_pattern: str | None = r"(\d+)"
     content: str
-    fields: dict[FieldName, str] = {}
+    fields: dict[FieldName, FieldSelector] = {}
     next_page: str | None = None
     max_pages: int = 20
 
@@ -130,11 +141,7 @@ class SiteSpider(SourceSpider):
             if not self.is_fresh(seen_id, mark or ""):
                 continue
             fresh += 1
-            listed = (
-                {name: first(entry, spec) for name, spec in opts.fields.items()}
-                if entry is not None
-                else {}
-            )
+            listed = _fields(entry, opts.fields, join=False) if entry is not None else {}
             callback = self.parse_detail if self.opts.detail else self.parse_thread
             yield self.request(
                 url,
@@ -246,8 +253,14 @@ class SiteSpider(SourceSpider):
         )
 
 
-def _fields(node: Any, specs: dict[str, str]) -> dict[str, Any]:
-    return {name: joined(node, spec) for name, spec in specs.items()}
+def _fields(node: Any, specs: dict[str, FieldSelector], join: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, spec in specs.items():
+        if isinstance(spec, FieldSpec):
+            out[name] = first(node, spec.select, spec.re)
+        else:
+            out[name] = joined(node, spec) if join else first(node, spec)
+    return out
 
 
 def _html(node: Any, spec: str) -> str | None:

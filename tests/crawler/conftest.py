@@ -61,8 +61,8 @@ def make_spider(
     **source: Any,
 ) -> SourceSpider:
     crawler = get_crawler(spider_for(kind), {})
-    spider = crawler._create_spider(
-        source={"name": name, "kind": kind, "settings": settings, **source}, cursor=cursor
+    spider = crawler.spidercls.from_crawler(
+        crawler, source={"name": name, "kind": kind, "settings": settings, **source}, cursor=cursor
     )
     crawler.spider = spider
     return spider
@@ -93,7 +93,8 @@ def forum_settings(base: str = "http://127.0.0.1:8000") -> dict[str, Any]:
         "thread": {
             "title": "#thread_subject::text", "floors": "#postlist > div[id^=post_]",
             "floor_id": "::attr(id)", "content": "td.t_f",
-            "fields": {"author": "a.xw1::text", "author_id": "a.xw1::attr(href)",
+            "fields": {"author": "a.xw1::text",
+                       "author_id": {"select": "a.xw1::attr(href)", "re": r"uid-(\d+)"},
                        "created_at": "em[id^=authorposton]::text"},
             "next_page": "div.pg a.nxt::attr(href)",
         },

@@ -16,8 +16,9 @@ URL = "http://127.0.0.1:8000/weibo/api/container/getIndex?page=1"
 
 def _crawler():
     crawler = get_crawler(spider_for("weibo"), {})
-    crawler.spider = crawler._create_spider(
-        source={"name": "wb", "kind": "weibo", "settings": {"login_markers": ["请扫码登录"]}}
+    crawler.spider = crawler.spidercls.from_crawler(
+        crawler,
+        source={"name": "wb", "kind": "weibo", "settings": {"login_markers": ["请扫码登录"]}},
     )
     return crawler
 

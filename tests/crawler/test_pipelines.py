@@ -29,8 +29,8 @@ RAIN = (
 
 def crawler_with(settings: dict[str, Any] | None = None, **source: Any):
     crawler = get_crawler(spider_for("feed"), settings or {})
-    crawler.spider = crawler._create_spider(
-        source={"name": "src", "kind": "feed", "settings": {"urls": ["x"]}, **source}
+    crawler.spider = crawler.spidercls.from_crawler(
+        crawler, source={"name": "src", "kind": "feed", "settings": {"urls": ["x"]}, **source}
     )
     return crawler
 

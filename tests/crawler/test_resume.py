@@ -41,7 +41,7 @@ def test_killed_crawl_resumes_without_loss_or_duplicates(server: str, tmp_path: 
     work.mkdir()
     # Slow and one item per write, so the kill lands mid-crawl with some posts stored.
     config = write_config(
-        work, _sources(server), store_batch_size=1, download_delay=0.2, per_domain_concurrency=1
+        work, _sources(server), store_batch_size=1, download_delay=0.25, per_domain_concurrency=1
     )
     db = work / "tingfeng.db"
     proc = subprocess.Popen(

@@ -132,6 +132,7 @@ def test_first_floor_is_the_thread(forum: SiteSpider) -> None:
 def test_thread_author_and_date(forum: SiteSpider) -> None:
     first = _thread(forum)[0]
     assert first.author["name"] == "江北老王"
+    assert first.author["id"] == "30011"  # {select, re}: the uid out of the profile link
     assert first.created_at == "发表于 2026-5-28 09:12"
 
 
