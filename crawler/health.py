@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from models import Source
 from models.common import now_utc
 from models.post import AwareTime
 
@@ -83,6 +84,19 @@ def evaluate(health: SourceHealth, now: datetime | None = None) -> SourceHealth:
     health.healthy = reason is None
     health.reason = reason
     return health
+
+
+def read_health(store: Any, source: Source, now: datetime | None = None) -> SourceHealth:
+    """The stored health of ``source``, re-evaluated at ``now`` (a source goes stale by the
+    clock); a source never crawled is unhealthy with the reason "never crawled".
+
+    This is what alerting reads to turn a broken source into an alert.
+    """
+    saved = store.get_state(state_key(source.name))
+    if saved is None:
+        return SourceHealth(source=source.name, kind=source.kind, healthy=False,
+                            reason="never crawled")  # fmt: skip
+    return evaluate(SourceHealth.model_validate(saved), now)
 
 
 def merge_previous(current: SourceHealth, previous: dict[str, Any] | None) -> SourceHealth:

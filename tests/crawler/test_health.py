@@ -62,3 +62,22 @@ def test_previous_facts_carry_over() -> None:
     assert h.crawls == 8
     assert h.first_crawl_at == NOW - timedelta(days=9)
     assert h.last_new_item_at == NOW - timedelta(hours=1)
+
+
+def test_read_health_re_evaluates_and_knows_never_crawled() -> None:
+    from models import Source
+
+    class Store:
+        def __init__(self) -> None:
+            self.state = {"source_health:s": health().model_dump(mode="json")}
+
+        def get_state(self, key: str) -> object:
+            return self.state.get(key)
+
+    from crawler.health import read_health
+
+    source = Source(name="s", kind="feed")
+    assert read_health(Store(), source, NOW).healthy
+    assert not read_health(Store(), source, NOW + timedelta(hours=3)).healthy  # stale now
+    never = read_health(Store(), Source(name="t", kind="feed"), NOW)
+    assert not never.healthy and never.reason == "never crawled"

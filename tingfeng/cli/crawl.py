@@ -44,26 +44,12 @@ def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
 
 
 def _health(names: list[str]) -> int:
-    from crawler.health import SourceHealth, evaluate, state_key
+    from crawler.health import read_health
 
     cfg = state.config
     wanted = [cfg.source(n) for n in names] if names else cfg.sources
-    rows = []
     with open_configured_store() as store:
-        for source in wanted:
-            saved = store.get_state(state_key(source.name))
-            if saved is None:
-                rows.append(
-                    {
-                        "source": source.name,
-                        "kind": source.kind,
-                        "healthy": False,
-                        "reason": "never crawled",
-                    }
-                )
-                continue
-            health = evaluate(SourceHealth.model_validate(saved))
-            rows.append(health.model_dump(mode="json"))
+        rows = [read_health(store, source).model_dump(mode="json") for source in wanted]
     _print_summary(rows, "source health")
     return 0 if all(r.get("healthy") for r in rows) else 1
 
