@@ -16,7 +16,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 
 from crawler.errors import ERRORS, PROBLEMS, BlockedError
 
@@ -36,14 +36,16 @@ LOGIN_MARKERS = (
     "登录后才能查看",
     "请先登录后访问",
 )
+#: Phrases of captcha walls. Generic words like "验证码" are left out on purpose: posts
+#: warning about SMS scams ("不要透露验证码") are everyday content for a monitor.
 CAPTCHA_MARKERS = (
-    "请输入验证码",
+    "输入验证码后继续",
     "请完成安全验证",
-    "访问验证",
     "人机验证",
-    "拖动滑块",
+    "拖动滑块完成",
     "您的访问过于频繁",
     "g-recaptcha",
+    "geetest_",
 )
 _OK_MINUS_100 = re.compile(rb'"ok"\s*:\s*-100\b')
 #: Pages larger than this are content, not a wall; markers in them are ignored.
@@ -110,7 +112,9 @@ class BlockPageMiddleware:
             raise _block(self.crawler, "blocked_captcha", url, "served from a captcha URL")
         if request.meta.get("redirect_urls") and _LOGIN_URL.search(url):
             raise _block(self.crawler, "blocked_login", url, "redirected to a login page")
-        if len(body) <= _WALL_MAX_BYTES and isinstance(response, TextResponse):
+        # Markers are looked for in small HTML pages only: JSON answers carry user posts,
+        # and a wall is a short page, not an article.
+        if len(body) <= _WALL_MAX_BYTES and isinstance(response, HtmlResponse):
             text = response.text
             spider = self.crawler.spider
             extra = tuple(getattr(getattr(spider, "opts", None), "login_markers", ()) or ())

@@ -112,3 +112,12 @@ def test_correct_gbk_page_is_left_alone() -> None:
     body = (WWW / "bbs/thread-2001-1-1.html").read_bytes()
     fixed, stats = _charset(body, "text/html; charset=gbk")
     assert "西江大桥" in fixed.text and stats == {}
+
+
+def test_posts_about_verification_codes_are_not_walls() -> None:
+    scam = (
+        '{"ok": 1, "data": {"cards": [{"mblog": {"text": "请输入验证码？骗子！不要透露验证码"}}]}}'
+    )
+    assert _check(TextResponse(URL, body=scam.encode(), encoding="utf-8")) is None
+    article = "<html><p>警方提醒：陌生人让你“请输入验证码”时千万不要照做。</p></html>".encode()
+    assert _check(HtmlResponse(URL, body=article, encoding="utf-8")) is None
