@@ -44,7 +44,7 @@ def parse_count(value: Any) -> int | None:
 class ValidatePipeline(Step):
     """Check and type raw fields.
 
-    * no id: derived from the URL (counted ``missing_id``); no URL either: dropped;
+    * no id: derived from the URL and content (counted ``missing_id``); no URL: dropped;
     * dates: Chinese relative and absolute forms; missing, unreadable, in the future (beyond
       ``TINGFENG_FUTURE_TOLERANCE_MINUTES``) or before 2000 (a zero timestamp) are counted
       and replaced by the fetch time, with the raw value kept in ``extra["raw_created_at"]``;
@@ -65,8 +65,11 @@ class ValidatePipeline(Step):
             if not item.url:
                 self.problem(item, "missing_id", "no id and no URL")
                 raise DropItem("missing_id: no id and no URL", log_level="INFO")
-            item.native_id = "u" + hashlib.sha1(item.url.encode()).hexdigest()[:16]
-            self.problem(item, "missing_id", "id derived from URL")
+            # URL plus content: several id-less entries of one JSON page stay apart, and
+            # the same entry crawled again gets the same id.
+            basis = "\n".join([item.url, item.title or "", (item.text or item.html or "")[:500]])
+            item.native_id = "u" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+            self.problem(item, "missing_id", "id derived from URL and content")
         item.native_id = str(item.native_id).strip()[:200]
         if item.kind not in _KINDS:
             self.problem(item, "bad_kind", repr(item.kind))

@@ -230,3 +230,10 @@ def test_invalid_post_is_dropped_with_reason(tmp_path: Path) -> None:
     with pytest.raises(DropItem, match="invalid"):
         step.process_item(bad)
     assert problems(step.crawler) == {"invalid": 1}
+
+
+def test_derived_ids_keep_entries_of_one_page_apart(validate: ValidatePipeline) -> None:
+    a = validate.process_item(item(native_id=None, url="http://x/api", html="第一条"))
+    b = validate.process_item(item(native_id=None, url="http://x/api", html="第二条"))
+    again = validate.process_item(item(native_id=None, url="http://x/api", html="第一条"))
+    assert a.native_id != b.native_id and a.native_id == again.native_id

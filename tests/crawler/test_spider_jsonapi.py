@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.http import Request
+from scrapy.http import Request, TextResponse
 
 from crawler.items import PostItem
 from crawler.spiders.base import SourceSettingsError
@@ -95,3 +95,71 @@ def test_bad_jmespath_is_a_settings_error() -> None:
 def test_native_id_mapping_is_required() -> None:
     with pytest.raises(SourceSettingsError, match="native_id"):
         make_spider("jsonapi", {**board_settings(), "fields": {"title": "title"}})
+
+
+def _answer(data: object) -> TextResponse:
+    import json
+
+    url = "http://127.0.0.1:8000/api"
+    return TextResponse(
+        url,
+        body=json.dumps(data, ensure_ascii=False).encode(),
+        encoding="utf-8",
+        request=Request(url),
+    )
+
+
+HOTLINE = {"items": "rows", "fields": {"native_id": "id", "text": "answer"}}
+
+
+def test_offset_paging() -> None:
+    spider = make_spider(
+        "jsonapi",
+        {
+            **HOTLINE,
+            "url": "http://h/api?from={offset}&n={size}",
+            "paging": {"mode": "offset", "start": 0, "size": 50},
+        },
+    )
+    assert spider.page_request(0, None).url == "http://h/api?from=0&n=50"
+    assert spider.page_request(2, None).url == "http://h/api?from=100&n=50"
+
+
+def test_cursor_paging_reads_the_next_cursor() -> None:
+    spider = make_spider(
+        "jsonapi",
+        {
+            **HOTLINE,
+            "url": "http://h/api?after={cursor}",
+            "paging": {"mode": "cursor", "cursor_path": "next"},
+        },
+    )
+    out = list(spider.parse(_answer({"rows": [{"id": 1, "answer": "已办结"}], "next": "c2"})))
+    assert out[-1].url == "http://h/api?after=c2"
+    out = list(spider.parse(_answer({"rows": [{"id": 2, "answer": "已办结"}], "next": None})))
+    assert not any(isinstance(r, Request) for r in out)  # no cursor: last page
+
+
+def test_post_body_with_placeholders() -> None:
+    spider = make_spider(
+        "jsonapi",
+        {
+            **HOTLINE,
+            "url": "http://h/api",
+            "method": "POST",
+            "body": {"pageNo": "{page}", "area": "西江区", "size": 10},
+        },
+    )
+    request = spider.page_request(1, None)
+    assert request.method == "POST"
+    assert request.body.decode() == '{"pageNo": "2", "area": "西江区", "size": 10}'
+
+
+def test_items_without_ids_are_kept_for_the_pipeline() -> None:
+    spider = make_spider("jsonapi", {**HOTLINE, "url": "http://h/api"})
+    (item,) = [
+        i
+        for i in spider.parse(_answer({"rows": [{"answer": "无编号"}]}))
+        if isinstance(i, PostItem)
+    ]
+    assert item.native_id is None and item.text == "无编号"  # validate derives or drops
