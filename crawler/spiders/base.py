@@ -11,11 +11,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import scrapy
 from parsel import Selector, SelectorList
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
@@ -30,13 +30,39 @@ logger = logging.getLogger(__name__)
 SEEN_LIMIT = 5000
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc})") from None
+    return value
+
+
+#: A setting holding a regular expression, checked when the config is loaded.
+Regex = Annotated[str, AfterValidator(_regex)]
+
+_EMPTY = Selector(text="<html></html>")
+
+
+def _selector(value: str) -> str:
+    try:
+        select(_EMPTY, value)
+    except (SyntaxError, ValueError) as exc:
+        raise ValueError(f"not a CSS or XPath selector ({exc})") from None
+    return value
+
+
+#: A setting holding a CSS selector, or an XPath one when it starts with ``/ ./ (``.
+SelectorSpec = Annotated[str, AfterValidator(_selector)]
+
+
 class SourceSettings(BaseModel):
     """Options every kind accepts in ``settings:``."""
 
     model_config = ConfigDict(extra="forbid")
 
     #: Extra regular expressions: a matching line is removed from every post of the source.
-    strip_patterns: list[str] = []
+    strip_patterns: list[Regex] = []
     #: Phrases that mark a page as a login wall for this source, besides the built-in ones.
     login_markers: list[str] = []
     #: Expected time between new items; longer without one marks the source unhealthy.

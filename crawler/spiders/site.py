@@ -8,16 +8,25 @@ post and the others ``reply`` posts pointing to it (``parent_id``/``root_id``).
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.items import PostItem
 from crawler.registry import register
-from crawler.spiders.base import SourceSettings, SourceSpider, first, joined, select
+from crawler.spiders.base import (
+    Regex,
+    SelectorSpec,
+    SourceSettings,
+    SourceSpider,
+    first,
+    joined,
+    select,
+)
 
 #: Item fields a selector may fill (``fields:`` maps these names to selectors).
 FieldName = Literal[
@@ -32,46 +41,46 @@ class _Part(BaseModel):
 class FieldSpec(_Part):
     """A field that needs a regular expression after its selector (group 1 is kept)."""
 
-    select: str
-    re: str
+    select: SelectorSpec
+    re: Regex
 
 
 #: A field is a selector string, or ``{select: ..., re: ...}``.
-FieldSelector = str | FieldSpec
+FieldSelector = SelectorSpec | FieldSpec
 
 
 class ListSettings(_Part):
     #: One entry of the list; ``link`` and ``fields`` are relative to it.
-    item: str | None = None
+    item: SelectorSpec | None = None
     #: The detail URL (``a::attr(href)``).
-    link: str
+    link: SelectorSpec
     #: A value that changes when the detail page does (a forum's reply count): a known
     #: entry is fetched again only when it changed.
-    fingerprint: str | None = None
+    fingerprint: SelectorSpec | None = None
     #: Values read from the list entry (e.g. ``comments`` for a reply count).
     fields: dict[FieldName, FieldSelector] = {}
-    next_page: str | None = None
+    next_page: SelectorSpec | None = None
     max_pages: int = 5
 
 
 class DetailSettings(_Part):
     kind: Literal["article", "post", "message", "thread"] = "article"
-    title: str | None = None
+    title: SelectorSpec | None = None
     #: Selector of the body markup (its HTML is kept; the pipeline makes text of it).
-    content: str
+    content: SelectorSpec
     fields: dict[FieldName, FieldSelector] = {}
 
 
 class ThreadSettings(_Part):
-    title: str
+    title: SelectorSpec
     #: One floor (楼) of the thread: the first is the thread, the rest replies.
-    floors: str
+    floors: SelectorSpec
     #: The floor's own id, relative to the floor (e.g. ``::attr(id)``) and a regex for it.
-    floor_id: str
-    floor_id_pattern: str | None = r"(\d+)"
-    content: str
+    floor_id: SelectorSpec
+    floor_id_pattern: Regex | None = r"(\d+)"
+    content: SelectorSpec
     fields: dict[FieldName, FieldSelector] = {}
-    next_page: str | None = None
+    next_page: SelectorSpec | None = None
     max_pages: int = 20
 
 
@@ -80,12 +89,22 @@ class SiteSettings(SourceSettings):
     #: Force a charset when a site declares the wrong one (``gbk``, ``gb18030``, ``utf-8``).
     encoding: str | None = None
     #: Regex on the detail URL whose group 1 is the native id (default: the whole URL).
-    id_pattern: str | None = None
+    id_pattern: Regex | None = None
     #: Stop paginating the list once a page holds nothing new.
     stop_when_caught_up: bool = True
     list: ListSettings
     detail: DetailSettings | None = None
     thread: ThreadSettings | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value
 
     @model_validator(mode="after")
     def _one_page_kind(self) -> SiteSettings:

@@ -197,3 +197,21 @@ def test_list_without_an_entry_selector_follows_every_link() -> None:
     spider = make_spider("site", settings)
     urls = [r.url for r in spider.parse(page("news/list_1.html"), page=1)]
     assert len(urls) == 6 and urls[0].endswith("/news/2026/1001.html")
+
+
+def test_bad_regular_expressions_are_settings_errors() -> None:
+    from crawler.spiders.base import SourceSettingsError
+
+    with pytest.raises(SourceSettingsError, match="id_pattern: Value error, not a regular"):
+        make_spider("site", {**news_settings(), "id_pattern": "(unclosed"})
+    with pytest.raises(SourceSettingsError, match=r"strip_patterns\.0"):
+        make_spider("site", {**news_settings(), "strip_patterns": ["[x"]})
+
+
+def test_bad_selectors_are_settings_errors() -> None:
+    from crawler.spiders.base import SourceSettingsError
+
+    settings = news_settings()
+    settings["list"] = {**settings["list"], "link": "a::attr(href"}
+    with pytest.raises(SourceSettingsError, match=r"list\.link: Value error, not a CSS or XPath"):
+        make_spider("site", settings)
