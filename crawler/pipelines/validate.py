@@ -85,6 +85,13 @@ class ValidatePipeline(Step):
                 self.problem(item, "bad_count", f"{name}={raw!r}")
                 count = 0
             setattr(item, name, count)
+        if "views" in item.extra:
+            views = parse_count(item.extra["views"])
+            if views is None:
+                self.problem(item, "bad_count", f"views={item.extra['views']!r}")
+                del item.extra["views"]
+            else:
+                item.extra["views"] = views
         item.author = self._author(item)
         return item
 

@@ -76,7 +76,8 @@ def test_gbk_forum_with_pagination(crawled: dict[str, Any]) -> None:
     assert got["thread-2001"].title == "西江大桥上的裂缝是不是越来越大了？有没有懂行的来看看"
     assert got["thread-2006"].text.startswith("昨晚停在滨江路的车")  # lying charset header
     assert got["thread-2005"].text.startswith("今年沙湾镇的龙舟邀请赛")  # no charset at all
-    assert got["thread-2001"].comments == 6 and got["thread-2001"].region_tags == ["西江区"]
+    assert got["thread-2001"].comments == 6 and got["thread-2001"].extra["views"] == 3521
+    assert got["thread-2001"].region_tags == ["西江区"]
     assert got["post-30202"].region_tags == ["南山县"]  # inherited from its thread
     problems = crawled["done"]["qc-bbs"]["problems"]
     assert problems["charset_wrong"] == 1 and problems["charset_missing"] == 1
