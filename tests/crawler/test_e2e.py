@@ -35,6 +35,8 @@ def sources(base: str) -> list[dict[str, Any]]:
          "settings": {"api_base": f"{base}/weibo-locked", "users": ["5001001"]}},
         {"name": "wb-432", "kind": "weibo",
          "settings": {"api_base": f"{base}/weibo-432", "users": ["5001001"]}},
+        {"name": "wb-visitor", "kind": "weibo",
+         "settings": {"api_base": f"{base}/weibo-visitor", "users": ["5001001"]}},
         {"name": "wb-redirect", "kind": "weibo",
          "settings": {"api_base": f"{base}/weibo-redirect", "users": ["5001001"]}},
         {"name": "down", "kind": "feed", "settings": {"urls": [f"{base}/down/rss.xml"]}},
@@ -153,7 +155,12 @@ def test_weibo_api(crawled: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("source", "word"),
-    [("wb-locked", "login wall"), ("wb-432", "432"), ("wb-redirect", "login wall")],
+    [
+        ("wb-locked", "login wall"),
+        ("wb-432", "432"),
+        ("wb-redirect", "login wall"),
+        ("wb-visitor", "login wall"),
+    ],
 )
 def test_walls_are_reported_never_parsed_as_empty(
     crawled: dict[str, Any], source: str, word: str
