@@ -135,6 +135,7 @@ class HotTopics:
         self.hot: dict[str, _HotState] = {}
         #: signature of the figures last written per incident (skip unchanged saves)
         self.saved: dict[str, list] = {}
+        self._vir_cache: dict[str, tuple[tuple, float | None]] = {}
         #: latest post time seen (epoch seconds): the cursor of the next store pass
         self.cursor: float | None = None
 
@@ -184,12 +185,43 @@ class HotTopics:
         """Figures and hot decisions at ``now`` for the active incidents (or the given)."""
         ts = now.timestamp() if isinstance(now, datetime) else float(now)
         ids = list(incident_ids) if incident_ids is not None else self.active_ids(ts)
-        out = []
-        for inc_id in ids:
-            cluster = self.engine.incidents.get(inc_id)
-            if cluster is None or not cluster.stats.times:
-                continue
-            out.append(self._evaluate_one(cluster, ts, (snapshots or {}).get(inc_id)))
+        clusters = [
+            c
+            for c in (self.engine.incidents.get(i) for i in ids)
+            if c is not None and c.stats.times
+        ]
+        virality = self._virality(clusters, ts)
+        return [
+            self._evaluate_one(c, ts, (snapshots or {}).get(c.id), vir)
+            for c, vir in zip(clusters, virality, strict=True)
+        ]
+
+    def _virality(self, clusters: list[IncidentCluster], ts: float) -> list[float | None]:
+        """Virality per incident, recomputed once per age step: every minute for the first
+        half hour (where minutes matter), every 5 up to two hours, then every 15; frozen
+        once older than the model's horizon (it only looks at the first hours)."""
+        out: list[float | None] = []
+        todo: list[int] = []
+        for i, cluster in enumerate(clusters):
+            stats = cluster.stats
+            origin = stats.root_times[0] if stats.root_times else stats.times[0]
+            age = (ts - origin) / 60.0
+            age = min(age, self.model.max_minutes + 1)
+            step = 1 if age < 30 else 5 if age < 120 else 15
+            key = (int(age // step), step, origin)
+            cached = self._vir_cache.get(cluster.id)
+            if cached is not None and cached[0] == key:
+                out.append(cached[1])
+            else:
+                out.append(None)
+                todo.append(i)
+                self._vir_cache[cluster.id] = (key, None)
+        if todo:
+            scores = self.model.score_many([clusters[i].stats for i in todo], ts)
+            for i, score in zip(todo, scores, strict=True):
+                out[i] = score
+                key = self._vir_cache[clusters[i].id][0]
+                self._vir_cache[clusters[i].id] = (key, score)
         return out
 
     def _evaluate_one(
@@ -197,6 +229,7 @@ class HotTopics:
         cluster: IncidentCluster,
         ts: float,
         snapshots: dict[str, list[tuple[float, int, int]]] | None,
+        vir: float | None,
     ) -> Evaluation:
         stats = cluster.stats
         vel = velocity(stats, ts, snapshots)
@@ -209,7 +242,6 @@ class HotTopics:
         )
         locality = "loc:" + (cluster.district or self.config.locality)
         burst = self.spike.evaluate(cluster.id, ts, reference_key=locality)
-        vir = self.model.score_stats(stats, ts)
         threshold = self.virality_threshold
         reasons = []
         if burst.flagged:
@@ -267,6 +299,7 @@ class HotTopics:
         self.spike.prune(now - keep - cfg.burst.bucket_seconds)
         self.hot = {k: v for k, v in self.hot.items() if k in self.engine.incidents}
         self.saved = {k: v for k, v in self.saved.items() if k in self.engine.incidents}
+        self._vir_cache = {k: v for k, v in self._vir_cache.items() if k in self.engine.incidents}
 
     # -- persistence --------------------------------------------------------------------
     def to_state(self) -> dict:

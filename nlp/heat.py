@@ -155,6 +155,7 @@ class SpikeDetector:
         self.config = config or SpikeConfig()
         self._series: dict[str, _Series] = {}
         self._flags: dict[str, _Flag] = {}
+        self._ref_cache: dict[str, tuple[float, float, bool]] = {}
 
     # -- feeding --------------------------------------------------------------------------
     def observe(self, key: str, at: datetime | float, count: int = 1) -> None:
@@ -167,6 +168,8 @@ class SpikeDetector:
         if series is None:
             series = self._series[key] = _Series()
         series.add(bucket, count)
+        if self._ref_cache:
+            self._ref_cache.pop(key, None)
 
     def count(self, key: str, start: float, end: float) -> int:
         """Observations of ``key`` in ``[start, end)`` (epoch seconds, bucket precision)."""
@@ -178,6 +181,7 @@ class SpikeDetector:
         ts = int(before.timestamp() if isinstance(before, datetime) else before)
         for series in self._series.values():
             series.prune(ts)
+        self._ref_cache.clear()
 
     # -- deciding -------------------------------------------------------------------------
     def windows(self, now: float) -> tuple[float, float, float]:
@@ -188,6 +192,9 @@ class SpikeDetector:
     def reference_rate(self, key: str, now: float) -> tuple[float, bool]:
         """Reference count normalised to one current window, and whether the reference
         window is covered by data (the key's first observation is at or before its start)."""
+        cached = self._ref_cache.get(key)
+        if cached is not None and cached[0] == now:
+            return cached[1], cached[2]
         ref_start, cur_start, _ = self.windows(now)
         series = self._series.get(key)
         if series is None or series.first is None:
@@ -195,6 +202,10 @@ class SpikeDetector:
         filled = series.first <= ref_start
         ref_count = series.total(int(ref_start), int(cur_start))
         scale = self.config.current.total_seconds() / self.config.reference.total_seconds()
+        # Every incident of a locality shares this reference at one moment. The reference
+        # window ends where the current one starts, so counts observed since (for ``now``)
+        # cannot change it, except late ones: observe() clears the cache.
+        self._ref_cache[key] = (now, ref_count * scale, filled)
         return ref_count * scale, filled
 
     def evaluate(

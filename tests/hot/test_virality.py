@@ -6,34 +6,44 @@ import json
 from datetime import datetime
 from importlib import resources
 
+import numpy as np
 import pytest
 
 from models import Author, Post
 from nlp.spread import SpreadStats
-from nlp.virality import FEATURES, ViralityModel, evaluate, features, load_model
+from nlp.virality import FEATURES, evaluate, features, load_model
 from tests.hot.conftest import minutes, repost
 
 
-def test_shipped_model_is_json_data_with_figures() -> None:
-    raw = json.loads(resources.files("nlp.models").joinpath("virality.json").read_text("utf-8"))
-    assert raw["format"] == "tingfeng-virality-logreg/1"
-    assert raw["features"] == list(FEATURES)
-    meta = raw["meta"]
+def test_shipped_model_is_skops_plus_json_header() -> None:
+    header = json.loads(resources.files("nlp.models").joinpath("virality.json").read_text("utf-8"))
+    assert header["format"] == "tingfeng-virality-hgb/1"
+    assert header["features"] == list(FEATURES)
+    meta = header["meta"]
     assert meta["cv"].startswith("5-fold GroupKFold")
     assert 0 < meta["cv_at_threshold"]["precision"] <= 1
     model = load_model()
     assert 0.3 <= model.threshold <= 0.95
 
 
-def test_rejects_foreign_files(tmp_path) -> None:
-    path = tmp_path / "m.json"
-    path.write_text(json.dumps({"format": "pickle"}), "utf-8")
+def test_rejects_foreign_files_and_untrusted_types(tmp_path) -> None:
+    (tmp_path / "m.json").write_text(json.dumps({"format": "pickle"}), "utf-8")
     with pytest.raises(ValueError):
-        load_model(path)
-    data = load_model().to_json()
-    data["features"] = ["x"]
-    with pytest.raises(ValueError):
-        ViralityModel.from_json(data)
+        load_model(tmp_path / "m.json")
+    # A skops file holding a type outside the trusted list is refused before loading.
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    header = load_model().header()
+    (tmp_path / "x.json").write_text(json.dumps(header), "utf-8")
+    rows = np.asarray([features([1.0 * i for i in range(n)], 10, False, 15) for n in range(40)])
+    odd = make_pipeline(FunctionTransformer(abs), HistGradientBoostingClassifier(max_iter=2))
+    odd.fit(rows, [n % 2 for n in range(40)])
+    sio.dump(odd, tmp_path / "x.skops")
+    with pytest.raises(ValueError, match="untrusted"):
+        load_model(tmp_path / "x.json")
 
 
 def test_more_early_reposts_means_higher_probability() -> None:
