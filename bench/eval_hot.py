@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +81,7 @@ def clustering_figures(path: Path = FIXTURE) -> dict:
     }
 
 
-def hot_figures(ced: Path) -> dict:
+def hot_figures(ced: Path, config: HotConfig | None = None) -> dict:
     t0 = time.perf_counter()
     items = load_stream(ced)
     load_s = time.perf_counter() - t0
@@ -94,13 +95,16 @@ def hot_figures(ced: Path) -> dict:
     finals = {sid: len(reposts.get(sid, [])) for sid in sources}
     ordered = sorted(finals.values())
     cutoff = ordered[math.floor(0.75 * (len(ordered) - 1))]
-    detector = HotTopics(HotConfig())
+    detector = HotTopics(config or HotConfig())
     first_hot: dict[str, float] = {}
+    first_reason: dict[str, str] = {}
 
     def on_tick(now: float, evaluations: list) -> None:
         for ev in evaluations:
             if ev.hot and ev.cluster.id not in first_hot:
                 first_hot[ev.cluster.id] = now
+                kinds = sorted({r.split(" ", 1)[0].rstrip(":") for r in ev.reasons})
+                first_reason[ev.cluster.id] = "+".join(kinds)
 
     result = replay(items, detector, None, on_tick=on_tick)
     # replay() wrote each post's incident id onto it.
@@ -110,6 +114,11 @@ def hot_figures(ced: Path) -> dict:
         if inc in first_hot:
             flagged_events[sid] = first_hot[inc]
     large = {sid for sid, n in finals.items() if n >= cutoff}
+    by_reason: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sid in flagged_events:
+        reason = first_reason.get(sources[sid].incident_id or "", "?")
+        by_reason[reason][0] += 1
+        by_reason[reason][1] += sid in large
     tp = [sid for sid in flagged_events if sid in large]
     minutes = []
     before20 = 0
@@ -132,6 +141,7 @@ def hot_figures(ced: Path) -> dict:
         "recall": round(len(tp) / len(large), 4) if large else None,
         "median_minutes_to_hot_flag": round(statistics.median(minutes), 1) if minutes else None,
         "share_flagged_before_20pct_of_final": round(before20 / len(large), 4),
+        "first_reason_flagged_and_large": {k: v for k, v in sorted(by_reason.items())},
         "replay": result.as_dict() | {"load_seconds": round(load_s, 1)},
     }
 
@@ -141,10 +151,19 @@ def main() -> int:
     parser.add_argument("ced", nargs="?", default=str(ROOT.parent / "shared/datasets/ced"))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip-ced", action="store_true")
+    parser.add_argument(
+        "--virality-only",
+        action="store_true",
+        help="switch the burst rule off (CED is a sample of events, not a locality's stream)",
+    )
     args = parser.parse_args()
-    out = {"clustering_fixture": clustering_figures()}
+    out: dict = {"clustering_fixture": clustering_figures()}
     if not args.skip_ced:
-        out["ced_replay"] = hot_figures(Path(args.ced))
+        config = HotConfig()
+        if args.virality_only:
+            config = replace(config, burst=replace(config.burst, min_current=10**9))
+        out["config"] = "virality only" if args.virality_only else "default (burst or virality)"
+        out["ced_replay"] = hot_figures(Path(args.ced), config)
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
 

@@ -294,7 +294,9 @@ class HotTopics:
 
     def prune(self, now: float) -> None:
         cfg = self.config
+        before = set(self.engine.incidents)
         self.engine.prune(now - cfg.retention.total_seconds())
+        self.spike.forget(before - set(self.engine.incidents))
         keep = (cfg.burst.reference + cfg.burst.current).total_seconds()
         self.spike.prune(now - keep - cfg.burst.bucket_seconds)
         self.hot = {k: v for k, v in self.hot.items() if k in self.engine.incidents}

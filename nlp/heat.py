@@ -27,8 +27,8 @@ window. The reference count is normalised to the current window's length. A key 
 * ``current / reference ≥ ratio``.
 
 The *reference* may be another key's history: an incident's current count is compared with
-its locality's (district's) usual volume, so 30 posts an hour is a burst in a quiet county
-and not in a big city. Once fired a key *stays flagged* while ``current / reference`` stays
+its locality's (district's) usual volume without the incident's own posts, so 30 posts an
+hour is a burst in a quiet county and not in a big city. Once fired a key *stays flagged* while ``current / reference`` stays
 above ``ratio · release`` and for ``cooldown`` after it drops; a new onset within the
 back-off period after a clear is flagged but not re-notified, and the back-off doubles each
 time (``max_backoff`` caps it), so a flapping incident does not flood the channel.
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -64,11 +65,11 @@ def heat_score(
 class SpikeConfig:
     """Windows and thresholds of :class:`SpikeDetector` (the ``hot.burst`` config section)."""
 
-    reference: timedelta = timedelta(hours=24)
+    reference: timedelta = timedelta(days=7)
     current: timedelta = timedelta(hours=1)
     ratio: float = 3.0
     min_current: int = 30
-    min_reference: int = 1
+    min_reference: int = 100
     release: float = 0.5
     cooldown: timedelta = timedelta(minutes=30)
     backoff: timedelta = timedelta(hours=1)
@@ -183,6 +184,13 @@ class SpikeDetector:
             series.prune(ts)
         self._ref_cache.clear()
 
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop keys entirely (incidents that left the live detector)."""
+        for key in keys:
+            self._series.pop(key, None)
+            self._flags.pop(key, None)
+            self._ref_cache.pop(key, None)
+
     # -- deciding -------------------------------------------------------------------------
     def windows(self, now: float) -> tuple[float, float, float]:
         cur = self.config.current.total_seconds()
@@ -223,7 +231,14 @@ class SpikeDetector:
         current = self.count(key, cur_start, ts + cfg.bucket_seconds)
         ref_key = reference_key or key
         reference, filled = self.reference_rate(ref_key, ts)
-        raw_ref = reference / (cfg.current.total_seconds() / cfg.reference.total_seconds())
+        scale = cfg.current.total_seconds() / cfg.reference.total_seconds()
+        raw_ref = reference / scale
+        if ref_key != key:
+            # The locality's series holds this key's own posts too: the baseline is
+            # everything else that went on there, so an incident is not its own baseline.
+            ref_start, ref_end, _ = self.windows(ts)
+            raw_ref = max(raw_ref - self.count(key, ref_start, ref_end), 0.0)
+            reference = raw_ref * scale
         ratio = current / reference if reference > 0 else None
         flag = self._flags.setdefault(key, _Flag())
         now_i = int(ts)

@@ -92,11 +92,11 @@ class HotClusterConfig(_Section):
 class HotBurstConfig(_Section):
     """Burst rule (SpikeRule-like): reference and current windows against the locality."""
 
-    reference_minutes: int = Field(default=1440, ge=1)
+    reference_minutes: int = Field(default=10080, ge=1)
     current_minutes: int = Field(default=60, ge=1)
     ratio: float = Field(default=3.0, gt=0)
     min_current: int = Field(default=30, ge=1)
-    min_reference: int = Field(default=1, ge=0)
+    min_reference: int = Field(default=100, ge=0)
     release: float = Field(default=0.5, gt=0, le=1)
     cooldown_minutes: int = Field(default=30, ge=0)
     backoff_minutes: int = Field(default=60, ge=0)

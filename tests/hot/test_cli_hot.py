@@ -53,7 +53,7 @@ def ced_dir(tmp_path: Path) -> Path:
     for sub in ("original-microblog", "rumor-repost", "non-rumor-repost"):
         (root / sub).mkdir(parents=True)
     # A quiet locality for three hours, then one incident takes off.
-    _event(root, 0, "100", T0, "青川博物馆青铜器特展开幕", [m * 6 for m in range(30)], "non")
+    _event(root, 0, "100", T0, "青川博物馆青铜器特展开幕", [m * 3 for m in range(100)], "non")
     _event(
         root,
         1,
@@ -81,7 +81,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     config.write_text(
         "store:\n  path: data/t.db\n"
         "hot:\n  burst:\n    reference_minutes: 120\n    current_minutes: 30\n"
-        "    min_current: 20\n",
+        "    min_current: 20\n    min_reference: 20\n",
         encoding="utf-8",
     )
     return {"TINGFENG_CONFIG": str(config)}
@@ -92,7 +92,7 @@ def test_replay_detect_incidents(ced_dir: Path, env: dict[str, str], tmp_path: P
     result = runner.invoke(app, ["replay", str(ced_dir), "--json"], env=env)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{") :])
-    assert summary["posts"] == 3 + 30 + 400 + 2
+    assert summary["posts"] == 3 + 100 + 400 + 2
     assert summary["new_incidents"] == 3
     assert summary["hot_onsets"] >= 1
 

@@ -35,6 +35,12 @@ def steady(det: SpikeDetector, key: str, start: float, hours: float, per_hour: i
         det.observe(key, start + i * (H / per_hour))
 
 
+def both(det: SpikeDetector, at: float) -> None:
+    """One incident post: counted for the incident and for its locality (as HotTopics does)."""
+    det.observe("inc", at)
+    det.observe("loc", at)
+
+
 def test_no_firing_before_reference_window_is_filled() -> None:
     det = SpikeDetector(cfg())
     # Quiet baseline for 2 h only (reference needs 4 h before the current hour).
@@ -44,6 +50,18 @@ def test_no_firing_before_reference_window_is_filled() -> None:
     result = det.evaluate("inc", T0 + 2 * H + 3000, reference_key="loc")
     assert not result.flagged
     assert "not yet filled" in result.reason
+
+
+def test_incident_is_not_its_own_baseline() -> None:
+    det = SpikeDetector(cfg())
+    steady(det, "loc", T0, 6, 2)
+    now = T0 + 6 * H
+    # A long-running incident dominates its locality: compared with everything else that
+    # happened there, it stays a burst rather than becoming its own "normal".
+    for i in range(300):
+        both(det, now - 4 * H + i * 60)
+    result = det.evaluate("inc", now + 3600, reference_key="loc")
+    assert result.flagged and result.reference < 5
 
 
 def test_zero_vs_zero_never_fires() -> None:
@@ -87,11 +105,11 @@ def test_stays_flagged_while_hot_then_cools_down_and_backs_off() -> None:
     steady(det, "loc", T0, 6, 2)
     now = T0 + 6 * H
     for i in range(30):
-        det.observe("inc", now - 1800 + i * 60)
+        both(det, now - 1800 + i * 60)
     assert det.evaluate("inc", now, reference_key="loc").notify
     # Slower but still above ratio * release: stays flagged.
     for i in range(15):
-        det.observe("inc", now + 1800 + i * 120)
+        both(det, now + 1800 + i * 120)
     mid = det.evaluate("inc", now + 3600, reference_key="loc")
     assert mid.flagged and not mid.notify
     # Nothing more: below the release ratio -> cooling down, still flagged for 30 min.
@@ -103,7 +121,7 @@ def test_stays_flagged_while_hot_then_cools_down_and_backs_off() -> None:
     # A new onset soon after the clear is flagged but not re-notified (back-off).
     again_at = later + 40 * 60
     for i in range(40):
-        det.observe("inc", again_at - 1200 + i * 30)
+        both(det, again_at - 1200 + i * 30)
     again = det.evaluate("inc", again_at, reference_key="loc")
     assert again.flagged and not again.notify and "back-off" in again.reason
 
