@@ -6,6 +6,7 @@ from tingfeng.cli.app import app, main
 
 # Command modules register themselves on import (one per subsystem).
 from tingfeng.cli import data as _data  # noqa: F401  isort: skip
+from tingfeng.cli import rumor as _rumor  # noqa: F401  isort: skip
 from tingfeng.cli import crawl as _crawl  # noqa: F401  isort: skip
 from tingfeng.cli import hot as _hot  # noqa: F401  isort: skip
 

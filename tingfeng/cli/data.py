@@ -19,7 +19,7 @@ from ingest.report import ImportReport
 from ingest.timeparse import parse_time
 from models import Post
 from store import PostFilter, SearchQuery
-from tingfeng.cli.app import UserError, app, console, open_configured_store
+from tingfeng.cli.app import UserError, app, console, open_configured_store, state
 
 stdout = Console()
 import_app = typer.Typer(help="Import posts into the store.", no_args_is_help=True)
@@ -66,6 +66,20 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
 
 def _after_import(store: object, root_ids: list[str]) -> None:
     """Hook for ingest stages that follow storage (rumor scoring, incidents)."""
+    if not root_ids:
+        return
+    from nlp.rumor.model import ModelError
+    from nlp.rumor.scoring import cached_model, score_roots
+
+    path = state.config.nlp.rumor_model
+    try:
+        model = cached_model(str(path) if path else None)
+    except ModelError as exc:
+        # The posts are stored; a broken model must not undo the import, only be reported.
+        console.print(f"rumor scoring skipped: {exc}", highlight=False, markup=False)
+        return
+    scored = score_roots(store, root_ids, model=model)  # type: ignore[arg-type]
+    console.print(f"rumor scores: {scored} source posts", highlight=False)
 
 
 @import_app.command("jsonl")

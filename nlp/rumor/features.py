@@ -1,0 +1,454 @@
+"""Turning one source post and the reposts observed so far into model input.
+
+Everything here looks only at what an office could have seen at the moment of scoring: the
+source post, its author, and the reposts dated up to the scoring horizon. The wall-clock time
+or date of posting is never a feature: in CED the non-rumors cluster around midnight, an
+artifact of how the data was collected, and a model that learnt it would fail in production.
+
+The work is split in two steps so that cross-validation over many horizons stays cheap:
+:func:`prepare` does the per-event work once (tokenising nothing, just parsing reposts into
+sorted arrays), :meth:`Prepared.row` cuts that at a horizon and computes the features.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from models import Author, Post
+
+#: Reposts whose text enters the repost-text column; the cap bounds scoring time on events
+#: with tens of thousands of reposts, and the earliest reposts are the ones that matter early.
+MAX_REPOST_TEXTS = 400
+
+#: Cue words in reposts and comments, by what they signal. Matched as substrings of the
+#: normalised (NFKC, lower-case) text of the repost's own words.
+CUES: dict[str, tuple[str, ...]] = {
+    "doubt": (
+        "真的吗",
+        "真的假的",
+        "是真的吗",
+        "是不是真的",
+        "真假",
+        "求证",
+        "求真相",
+        "是否属实",
+        "属实吗",
+        "靠谱吗",
+        "可信吗",
+        "不会吧",
+        "怀疑",
+        "求辟谣",
+        "谁能证实",
+        "有没有人证实",
+        "假的吧",
+        "不信",
+        "真的?",
+        "真的?",
+    ),
+    "denial": (
+        "谣言",
+        "辟谣",
+        "假的",
+        "不实",
+        "造谣",
+        "谣传",
+        "假新闻",
+        "假消息",
+        "旧闻",
+        "老新闻",
+        "传谣",
+        "信谣",
+        "别信",
+        "不要信",
+        "骗人",
+        "忽悠",
+        "p的",
+        "ps的",
+        "已证实",
+        "是假",
+        "虚假",
+        "以讹传讹",
+        "误传",
+        "不是真的",
+        "假图",
+    ),
+    "deleted": ("已删", "被删", "删了", "删帖", "已被删除", "已删除", "和谐了", "被和谐"),
+}
+_CUE_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in CUES.items()}
+#: Default texts Weibo fills in for a repost without words of its own.
+_EMPTY_REPOST = re.compile(r"^(转发微博|轉發微博|repost|转发)[。.!！]*$", re.IGNORECASE)
+_URL = re.compile(r"https?:|t\.cn/")
+_MENTION = re.compile(r"@[\w\-]+")
+
+#: Value used for "time to the k-th repost" when fewer than k reposts were observed.
+NOT_REACHED = math.log1p(7 * 86400)
+#: Repost counts at these offsets after the source (seconds) become features.
+COUNT_WINDOWS = (600, 3600, 6 * 3600, 24 * 3600)
+TIME_TO_K = (1, 10, 50)
+
+#: Numeric features, in column order, with what each means for an analyst.
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "n_reposts",
+    "span_hours",
+    "velocity",
+    "acceleration",
+    *(f"count_{w // 60}m" for w in COUNT_WINDOWS),
+    *(f"time_to_{k}" for k in TIME_TO_K),
+    *(f"reached_{k}" for k in TIME_TO_K),
+    "max_depth",
+    "mean_depth",
+    "share_deep",
+    "breadth",
+    "share_direct",
+    "share_text",
+    "unique_users",
+    *(f"share_{c}" for c in CUES),
+    *(f"n_{c}" for c in CUES),
+    "verified",
+    "followers",
+    "friends",
+    "statuses",
+    "account_age_days",
+    "follower_ratio",
+    "author_missing",
+    "followers_missing",
+    "account_age_missing",
+    "text_length",
+    "has_url",
+    "n_mentions",
+    "has_hashtag",
+    "has_brackets",
+    "n_question",
+    "n_exclaim",
+    "text_missing",
+    "time_missing",
+)
+NUMERIC_INDEX = {name: i for i, name in enumerate(NUMERIC_FEATURES)}
+
+#: Column layout of a model input row (a numpy object array).
+COL_SOURCE, COL_REPOSTS, COL_VTYPE = 0, 1, 2
+N_TEXT_COLS = 3
+
+
+@dataclass
+class RepostLite:
+    """The part of a repost or comment the classifier uses."""
+
+    id: str | None
+    parent_id: str | None
+    created_at: datetime | None
+    text: str = ""
+    author_id: str | None = None
+
+
+@dataclass
+class RumorInput:
+    """One thing to score: a source post as far as it is known, with its reposts.
+
+    Any field may be missing (``None`` / empty); the features say which ones were.
+    """
+
+    source_id: str | None
+    text: str | None
+    created_at: datetime | None
+    author: Author | None
+    reposts: list[RepostLite] = field(default_factory=list)
+
+    @classmethod
+    def from_posts(cls, source: Post, reposts: Iterable[Post] = ()) -> RumorInput:
+        return cls(
+            source_id=source.id,
+            text=source.text,
+            created_at=source.created_at,
+            author=source.author,
+            reposts=[
+                RepostLite(r.id, r.parent_id, r.created_at, r.text or "", r.author.id)
+                for r in reposts
+            ],
+        )
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RumorInput:
+        """Lenient reader for loosely structured records (API payloads, broken exports):
+        ``text``, ``created_at`` or ``time``, ``author`` or ``user``, ``reposts``."""
+        from ingest.timeparse import parse_time
+
+        def _time(value: Any) -> datetime | None:
+            if isinstance(value, datetime):
+                return value
+            try:
+                return parse_time(value)
+            except (ValueError, TypeError, OverflowError):
+                return None
+
+        user = raw.get("author", raw.get("user"))
+        author: Author | None = None
+        if isinstance(user, Author):
+            author = user
+        elif isinstance(user, dict):
+            author = _lenient_author(user, _time)
+        reposts = []
+        for item in raw.get("reposts") or []:
+            if not isinstance(item, dict):
+                continue
+            text = item.get("text")
+            reposts.append(
+                RepostLite(
+                    id=_str_or_none(item.get("id", item.get("mid"))),
+                    parent_id=_str_or_none(item.get("parent_id", item.get("parent"))),
+                    created_at=_time(item.get("created_at", item.get("date"))),
+                    text=text if isinstance(text, str) else "",
+                    author_id=_str_or_none(item.get("author_id", item.get("uid"))),
+                )
+            )
+        text = raw.get("text")
+        return cls(
+            source_id=_str_or_none(raw.get("id")),
+            text=text if isinstance(text, str) else None,
+            created_at=_time(raw.get("created_at", raw.get("time"))),
+            author=author,
+            reposts=reposts,
+        )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _lenient_author(user: dict[str, Any], parse: Any) -> Author:
+    def _count(key: str, *alts: str) -> int | None:
+        for k in (key, *alts):
+            value = user.get(k)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                return int(value)
+        return None
+
+    vtype = user.get("verified_type")
+    return Author(
+        id=_str_or_none(user.get("id")),
+        verified=bool(user.get("verified")),
+        verified_type=vtype if isinstance(vtype, int) and not isinstance(vtype, bool) else None,
+        followers=_count("followers"),
+        friends=_count("friends"),
+        posts=_count("posts", "messages"),
+        created_at=parse(user.get("created_at", user.get("time"))),
+    )
+
+
+def own_words(text: str) -> str:
+    """The reposter's own words: the part before the quoted ``//@user:`` chain."""
+    if not text:
+        return ""
+    head = text.split("//@", 1)[0].strip()
+    return "" if _EMPTY_REPOST.match(head) else head
+
+
+@dataclass
+class Prepared:
+    """An event parsed once; :meth:`row` gives its features at any horizon."""
+
+    source_text: str
+    missing: list[str]
+    static: np.ndarray  # author and source-text features, independent of the horizon
+    vtype: str
+    offsets: np.ndarray  # seconds after the source, sorted; undated reposts excluded
+    texts: list[str]  # own words, in the order of ``offsets``
+    cue_flags: np.ndarray  # (n, len(CUES)) booleans
+    ids: list[str | None]
+    parents: list[str | None]
+    authors: list[str | None]
+    source_id: str | None
+    undated: int = 0
+
+    def count_until(self, horizon: timedelta | None) -> int:
+        if horizon is None:
+            return len(self.offsets)
+        return int(np.searchsorted(self.offsets, horizon.total_seconds(), side="right"))
+
+    def row(self, horizon: timedelta | None = None) -> tuple[list[Any], list[str]]:
+        """Model input row (text columns + numeric features) and the missing-feature list."""
+        n = self.count_until(horizon)
+        nums = self.static.copy()
+        _propagation(self, n, nums)
+        repost_text = " ".join(t for t in self.texts[: min(n, MAX_REPOST_TEXTS)] if t)
+        return [self.source_text, repost_text, self.vtype, *nums.tolist()], self.missing
+
+
+def prepare(inp: RumorInput) -> Prepared:
+    """Parse an input once; the expensive per-repost work happens here."""
+    missing: list[str] = []
+    text = inp.text or ""
+    if not text.strip():
+        missing.append("text")
+    static = np.zeros(len(NUMERIC_FEATURES), dtype=np.float64)
+    author = inp.author
+    if author is None or (author.id is None and author.followers is None and not author.verified):
+        missing.append("author")
+        static[NUMERIC_INDEX["author_missing"]] = 1.0
+        author = Author()
+    static[NUMERIC_INDEX["verified"]] = float(author.verified)
+    if author.followers is None:
+        static[NUMERIC_INDEX["followers_missing"]] = 1.0
+    static[NUMERIC_INDEX["followers"]] = math.log1p(author.followers or 0)
+    static[NUMERIC_INDEX["friends"]] = math.log1p(author.friends or 0)
+    static[NUMERIC_INDEX["statuses"]] = math.log1p(author.posts or 0)
+    static[NUMERIC_INDEX["follower_ratio"]] = math.log1p(author.followers or 0) - math.log1p(
+        author.friends or 0
+    )
+    if author.created_at is not None and inp.created_at is not None:
+        days = max((inp.created_at - author.created_at).total_seconds() / 86400, 0.0)
+        static[NUMERIC_INDEX["account_age_days"]] = math.log1p(days)
+    else:
+        static[NUMERIC_INDEX["account_age_missing"]] = 1.0
+        if "author" not in missing:
+            missing.append("account age")
+    vtype = "none" if author.verified_type is None else str(author.verified_type)
+    _text_stats(text, static)
+    if not text.strip():
+        static[NUMERIC_INDEX["text_missing"]] = 1.0
+
+    origin = inp.created_at
+    dated = [r for r in inp.reposts if r.created_at is not None]
+    undated = len(inp.reposts) - len(dated)
+    if origin is None:
+        missing.append("source time")
+        static[NUMERIC_INDEX["time_missing"]] = 1.0
+        # Without the source time, the first repost is the best guess of when it started.
+        origin = min((r.created_at for r in dated), default=None)  # type: ignore[assignment]
+    if undated:
+        missing.append(f"time of {undated} reposts")
+    if origin is not None and dated:
+        raw = np.fromiter(
+            ((r.created_at - origin).total_seconds() for r in dated),  # type: ignore[operator]
+            dtype=np.float64,
+            count=len(dated),
+        )
+        # Reposts "before" the source are clock noise in the data; they count as instant.
+        raw = np.maximum(raw, 0.0)
+        order = np.argsort(raw, kind="stable")
+        offsets = raw[order]
+        ordered = [dated[i] for i in order]
+    else:
+        offsets = np.zeros(0)
+        ordered = []
+    texts = [own_words(r.text) for r in ordered]
+    cue_flags = np.zeros((len(texts), len(CUES)), dtype=bool)
+    for j, words in enumerate(texts):
+        if words:
+            low = words.lower()
+            for c, pattern in enumerate(_CUE_RE.values()):
+                if pattern.search(low):
+                    cue_flags[j, c] = True
+    return Prepared(
+        source_text=text,
+        missing=missing,
+        static=static,
+        vtype=vtype,
+        offsets=offsets,
+        texts=texts,
+        cue_flags=cue_flags,
+        ids=[r.id for r in ordered],
+        parents=[r.parent_id for r in ordered],
+        authors=[r.author_id for r in ordered],
+        source_id=inp.source_id,
+        undated=undated,
+    )
+
+
+def _text_stats(text: str, out: np.ndarray) -> None:
+    out[NUMERIC_INDEX["text_length"]] = math.log1p(len(text))
+    out[NUMERIC_INDEX["has_url"]] = float(bool(_URL.search(text)))
+    out[NUMERIC_INDEX["n_mentions"]] = math.log1p(len(_MENTION.findall(text)))
+    out[NUMERIC_INDEX["has_hashtag"]] = float(text.count("#") >= 2)
+    out[NUMERIC_INDEX["has_brackets"]] = float("【" in text)
+    out[NUMERIC_INDEX["n_question"]] = math.log1p(text.count("?") + text.count("？"))
+    out[NUMERIC_INDEX["n_exclaim"]] = math.log1p(text.count("!") + text.count("！"))
+
+
+def _propagation(p: Prepared, n: int, out: np.ndarray) -> None:
+    idx = NUMERIC_INDEX
+    out[idx["n_reposts"]] = math.log1p(n)
+    for k in TIME_TO_K:
+        if n >= k:
+            out[idx[f"time_to_{k}"]] = math.log1p(p.offsets[k - 1])
+            out[idx[f"reached_{k}"]] = 1.0
+        else:
+            out[idx[f"time_to_{k}"]] = NOT_REACHED
+    if n == 0:
+        return
+    offs = p.offsets[:n]
+    span = float(offs[-1])
+    hours = max(span / 3600, 1 / 60)
+    out[idx["span_hours"]] = math.log1p(span / 3600)
+    out[idx["velocity"]] = math.log1p(n / hours)
+    half = span / 2
+    first = int(np.searchsorted(offs, half, side="right"))
+    out[idx["acceleration"]] = math.log((n - first + 1) / (first + 1))
+    for w in COUNT_WINDOWS:
+        out[idx[f"count_{w // 60}m"]] = math.log1p(int(np.searchsorted(offs, w, side="right")))
+    depth = _depths(p.ids[:n], p.parents[:n], p.source_id)
+    levels = np.bincount(depth)
+    out[idx["max_depth"]] = float(depth.max())
+    out[idx["mean_depth"]] = float(depth.mean())
+    out[idx["share_deep"]] = float((depth >= 2).mean())
+    out[idx["breadth"]] = math.log1p(int(levels.max()))
+    out[idx["share_direct"]] = float((depth == 1).mean())
+    out[idx["share_text"]] = sum(1 for t in p.texts[:n] if t) / n
+    authors = [a for a in p.authors[:n] if a]
+    out[idx["unique_users"]] = len(set(authors)) / len(authors) if authors else 1.0
+    flags = p.cue_flags[:n]
+    counts = flags.sum(axis=0)
+    for c, name in enumerate(CUES):
+        out[idx[f"share_{name}"]] = counts[c] / n
+        out[idx[f"n_{name}"]] = math.log1p(int(counts[c]))
+
+
+def _depths(
+    ids: Sequence[str | None], parents: Sequence[str | None], root: str | None
+) -> np.ndarray:
+    """Depth of each repost in the repost tree (1 = reposted the source directly).
+
+    Reposts are in time order, so a parent seen earlier already has its depth. A parent that
+    was not observed (deleted, not crawled, or later than the horizon) puts the repost at
+    depth 2: it answers somebody, not the source.
+    """
+    known: dict[str, int] = {}
+    out = np.ones(len(ids), dtype=np.int64)
+    for j, (rid, parent) in enumerate(zip(ids, parents, strict=True)):
+        d = 1 if parent is None or parent == root else known.get(parent, 1) + 1
+        out[j] = min(d, 50)
+        if rid is not None:
+            known[rid] = d
+    return out
+
+
+def to_matrix(rows: Sequence[Sequence[Any]]) -> np.ndarray:
+    """Rows from :meth:`Prepared.row` as the object array the pipeline takes."""
+    matrix = np.empty((len(rows), N_TEXT_COLS + len(NUMERIC_FEATURES)), dtype=object)
+    for i, row in enumerate(rows):
+        matrix[i, :] = row
+    return matrix
+
+
+def numeric_block(x: np.ndarray) -> np.ndarray:
+    """The numeric columns of an input matrix as floats (a FunctionTransformer step)."""
+    return np.asarray(x, dtype=np.float64)
+
+
+__all__ = [
+    "CUES",
+    "NUMERIC_FEATURES",
+    "Prepared",
+    "RepostLite",
+    "RumorInput",
+    "own_words",
+    "prepare",
+    "to_matrix",
+]

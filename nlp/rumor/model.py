@@ -1,0 +1,258 @@
+"""The trained rumor model: scoring, calibration and safe (de)serialisation.
+
+A model file is a skops archive holding a plain dict::
+
+    {"format": "tingfeng-rumor-model", "format_version": 1, "version": "...",
+     "pipeline": <sklearn Pipeline>, "calibration": [slope, intercept], "meta": {...}}
+
+Loading first lists the types the archive would instantiate and refuses any outside
+:data:`TRUSTED_TYPES`, so a model file stays data and can never run foreign code; then it
+checks the format marker, so a skops file of some other project is refused with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from nlp.rumor.features import NUMERIC_FEATURES, RumorInput, prepare, to_matrix
+
+FORMAT = "tingfeng-rumor-model"
+FORMAT_VERSION = 1
+#: File name of the model shipped in ``nlp/models/``.
+SHIPPED_MODEL = "rumor-ced.skops"
+
+#: Everything a Tingfeng rumor model may contain besides builtins and numpy arrays. Only
+#: these are instantiated on load; our own two functions are plain feature helpers.
+TRUSTED_TYPES: list[str] = [
+    "builtins.slice",
+    "nlp.rumor.features.numeric_block",
+    "nlp.tokenize.cut",
+    "numpy.dtype",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.svm._classes.LinearSVC",
+    "sklearn.utils._bunch.Bunch",
+]
+
+
+class ModelError(Exception):
+    """A model file that cannot be used, with the reason."""
+
+
+@dataclass
+class RumorScore:
+    """One scored input: calibrated probability of being a rumor, and what was missing."""
+
+    probability: float
+    missing: list[str] = field(default_factory=list)
+    reposts_seen: int = 0
+
+
+def shipped_model_path() -> Path:
+    return Path(str(resources.files("nlp.models").joinpath(SHIPPED_MODEL)))
+
+
+class RumorModel:
+    """A fitted pipeline plus the sigmoid that turns its margins into probabilities."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        calibration: Sequence[float],
+        *,
+        version: str = "dev",
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.calibration = (float(calibration[0]), float(calibration[1]))
+        self.version = version
+        self.meta = dict(meta or {})
+
+    # -- scoring -------------------------------------------------------------------------
+    def margins(self, matrix: np.ndarray) -> np.ndarray:
+        return self.pipeline.decision_function(matrix)
+
+    def calibrate(self, margins: np.ndarray) -> np.ndarray:
+        slope, intercept = self.calibration
+        return 1.0 / (1.0 + np.exp(-(slope * np.asarray(margins) + intercept)))
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated P(rumor) for rows made by :func:`nlp.rumor.features.to_matrix`."""
+        if len(matrix) == 0:
+            return np.zeros(0)
+        return self.calibrate(self.margins(matrix))
+
+    def score(
+        self, inputs: Iterable[RumorInput], horizon: timedelta | None = None
+    ) -> list[RumorScore]:
+        """Score inputs on what they have; a missing field lowers no other input's score."""
+        prepared = [prepare(inp) for inp in inputs]
+        rows, out = [], []
+        for p in prepared:
+            row, missing = p.row(horizon)
+            rows.append(row)
+            out.append(RumorScore(0.0, list(missing), p.count_until(horizon)))
+        for score, prob in zip(out, self.predict_proba(to_matrix(rows)), strict=True):
+            score.probability = float(prob)
+        return out
+
+    # -- introspection (explanations) ----------------------------------------------------
+    @cached_property
+    def feature_names(self) -> list[str]:
+        """``block:name`` for every column of the transformed vector."""
+        ct = self.pipeline.named_steps["features"]
+        names: list[str] = [""] * sum(
+            s.stop - s.start for s in ct.output_indices_.values() if isinstance(s, slice)
+        )
+        for block, where in ct.output_indices_.items():
+            if block == "remainder" or where.stop == where.start:
+                continue
+            if block == "num":
+                block_names = list(NUMERIC_FEATURES)
+            elif block == "vtype":
+                block_names = [str(c) for c in ct.named_transformers_[block].categories_[0]]
+            else:
+                block_names = list(ct.named_transformers_[block].get_feature_names_out())
+            for offset, name in enumerate(block_names):
+                names[where.start + offset] = f"{block}:{name}"
+        return names
+
+    @cached_property
+    def coefficients(self) -> np.ndarray:
+        return np.asarray(self.pipeline.named_steps["svm"].coef_[0], dtype=np.float64)
+
+    def contributions(self, matrix_row: np.ndarray) -> list[tuple[str, float, float]]:
+        """(feature name, contribution to the margin, feature value) for the non-zero
+        features of one row; positive pushes toward rumor."""
+        vector = self.pipeline.named_steps["features"].transform(matrix_row.reshape(1, -1))
+        vector = vector.tocsr() if hasattr(vector, "tocsr") else vector
+        if hasattr(vector, "indices"):
+            idx, values = vector.indices, vector.data
+        else:
+            dense = np.asarray(vector)[0]
+            idx = np.flatnonzero(dense)
+            values = dense[idx]
+        coef, names = self.coefficients, self.feature_names
+        return [(names[i], float(coef[i] * v), float(v)) for i, v in zip(idx, values, strict=True)]
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        import skops.io as sio
+
+        for vectorizer in _vectorizers(self.pipeline):
+            # The pruned-terms set is only for introspection and can be megabytes.
+            if hasattr(vectorizer, "stop_words_"):
+                delattr(vectorizer, "stop_words_")
+        payload = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "version": self.version,
+            "pipeline": self.pipeline,
+            "calibration": list(self.calibration),
+            "meta": self.meta,
+        }
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        return path
+
+
+def _vectorizers(pipeline: Pipeline) -> list[Any]:
+    ct = pipeline.named_steps["features"]
+    return [t for _, t, _ in getattr(ct, "transformers_", []) if hasattr(t, "vocabulary_")]
+
+
+def load_model(path: str | Path | None = None) -> RumorModel:
+    """Load a Tingfeng rumor model (the shipped one when ``path`` is None).
+
+    Raises :class:`ModelError` naming the reason for anything that is not one.
+    """
+    import skops.io as sio
+
+    path = Path(path) if path is not None else shipped_model_path()
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    try:
+        found = _archive_types(path)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ModelError(
+            f"{path}: not a Tingfeng rumor model (not a skops archive: {exc})"
+        ) from None
+    # skops' own check only covers types it does not trust by default; a Tingfeng model
+    # must contain nothing beyond our explicit list, sklearn estimators included.
+    unexpected = sorted(found - set(TRUSTED_TYPES) - _BASIC_TYPES)
+    if unexpected:
+        raise ModelError(
+            f"{path}: refused, it would load types a Tingfeng rumor model never contains: "
+            + ", ".join(unexpected[:8])
+        )
+    try:
+        payload = sio.load(path, trusted=TRUSTED_TYPES)
+    except Exception as exc:  # skops raises many kinds on a corrupt archive
+        raise ModelError(
+            f"{path}: cannot be read as a model ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a Tingfeng rumor model (no '{FORMAT}' format marker)")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: rumor model format version {payload.get('format_version')!r} is not "
+            f"supported (this Tingfeng reads version {FORMAT_VERSION}); retrain it"
+        )
+    pipeline, calibration = payload.get("pipeline"), payload.get("calibration")
+    if not isinstance(pipeline, Pipeline) or not _is_pair(calibration):
+        raise ModelError(f"{path}: Tingfeng rumor model is incomplete (pipeline or calibration)")
+    return RumorModel(
+        pipeline, calibration, version=str(payload.get("version")), meta=payload.get("meta") or {}
+    )
+
+
+_BASIC_TYPES = frozenset(
+    f"builtins.{name}"
+    for name in ("dict", "list", "tuple", "str", "int", "float", "bool", "NoneType")
+) | {"numpy.ndarray"}
+
+
+def _archive_types(path: Path) -> set[str]:
+    """Every ``module.Class`` the archive's schema would instantiate."""
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _is_pair(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and math.isfinite(v) for v in value)
+    )

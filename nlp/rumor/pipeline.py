@@ -1,0 +1,114 @@
+"""The scikit-learn pipeline of the rumor classifier.
+
+A ColumnTransformer turns a row of :mod:`nlp.rumor.features` into one sparse vector:
+
+* source text: word uni/bigrams (``nlp.tokenize.cut``) and character 1–4-grams, which catch
+  what the tokeniser splits badly (names, slang, emoticon codes);
+* repost/comment text observed so far: words, weighted up because doubt and denial in the
+  crowd is the strongest signal once reposts exist;
+* Weibo's verification type, one-hot;
+* the numeric propagation, author and text-shape features, standardised.
+
+A linear SVM separates them. It was chosen over logistic regression after grouped 5-fold
+CV: as accurate at every horizon, but 3–5× faster to fit on this sparse, wide input, and its
+per-feature contributions (coefficient × value) are the explanations. Its margins are turned
+into calibrated probabilities by a sigmoid fitted on out-of-fold margins (see training).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.svm import LinearSVC
+
+from nlp.rumor.features import (
+    COL_REPOSTS,
+    COL_SOURCE,
+    COL_VTYPE,
+    N_TEXT_COLS,
+    NUMERIC_FEATURES,
+    numeric_block,
+)
+from nlp.tokenize import cut
+
+#: Horizons (hours after the source; None = everything) each training event is cut at, so
+#: one model sees what an event looks like at its start, early on and when complete.
+TRAIN_HORIZONS_HOURS: tuple[float | None, ...] = (0.0, 1.0, 6.0, None)
+
+
+def build_pipeline(
+    *,
+    c: float = 0.5,
+    repost_weight: float = 2.0,
+    numeric_weight: float = 0.5,
+    max_word_features: int = 30_000,
+    max_char_features: int = 60_000,
+    max_repost_features: int = 30_000,
+) -> Pipeline:
+    """The untrained pipeline. Vocabulary caps keep the shipped model a few MB."""
+    numeric_cols = list(range(N_TEXT_COLS, N_TEXT_COLS + len(NUMERIC_FEATURES)))
+    features = ColumnTransformer(
+        [
+            (
+                "src_word",
+                TfidfVectorizer(
+                    tokenizer=cut,
+                    token_pattern=None,
+                    lowercase=False,
+                    ngram_range=(1, 2),
+                    min_df=2,
+                    max_features=max_word_features,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                ),
+                COL_SOURCE,
+            ),
+            (
+                "src_char",
+                TfidfVectorizer(
+                    analyzer="char",
+                    ngram_range=(1, 4),
+                    min_df=2,
+                    max_features=max_char_features,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                ),
+                COL_SOURCE,
+            ),
+            (
+                "rep_word",
+                TfidfVectorizer(
+                    tokenizer=cut,
+                    token_pattern=None,
+                    lowercase=False,
+                    min_df=3,
+                    max_features=max_repost_features,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                ),
+                COL_REPOSTS,
+            ),
+            ("vtype", OneHotEncoder(handle_unknown="ignore"), [COL_VTYPE]),
+            (
+                "num",
+                Pipeline(
+                    [
+                        ("float", FunctionTransformer(numeric_block)),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+                numeric_cols,
+            ),
+        ],
+        # Down-weighting the dense numeric block conditions the SVM's dual solver (2.5× fewer
+        # iterations in CV) at no cost in accuracy.
+        transformer_weights={"rep_word": repost_weight, "num": numeric_weight},
+        sparse_threshold=1.0,
+    )
+    # tol 1e-3 instead of 1e-4: grouped CV gave identical accuracy at every horizon, in a
+    # fifth of the time.
+    svm = LinearSVC(C=c, tol=1e-3, max_iter=2000)
+    return Pipeline([("features", features), ("svm", svm)])

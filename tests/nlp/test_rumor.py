@@ -1,0 +1,309 @@
+"""Rumor classifier: features, CLI train/evaluate, safe loading, explanations, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from models import Author, Post
+from nlp.rumor.evaluation import EARLY_HORIZONS
+from nlp.rumor.explain import explain
+from nlp.rumor.features import NUMERIC_INDEX, RepostLite, RumorInput, prepare
+from nlp.rumor.model import ModelError, RumorModel, load_model
+from nlp.rumor.scoring import score_roots
+from tests.conftest import BASE_TIME
+from tests.nlp.rumor_factory import break_one_file, make_ced
+from tingfeng.cli import app
+
+runner = CliRunner()
+METRICS = {"n", "accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc", "brier"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained through the CLI on a small synthetic directory (shared by tests)."""
+    root = tmp_path_factory.mktemp("train")
+    make_ced(root / "ced")
+    out = root / "model.skops"
+    result = runner.invoke(app, ["train", "--data", str(root / "ced"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file()
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(trained: Path) -> RumorModel:
+    return load_model(trained)
+
+
+def _input(text: str | None = "网传东城区化工厂爆炸", reposts: int = 3, **kw: object) -> RumorInput:
+    author = kw.pop("author", Author(id="u1", followers=10, friends=100))
+    return RumorInput(
+        source_id="weibo:1",
+        text=text,
+        created_at=kw.pop("created_at", BASE_TIME),  # type: ignore[arg-type]
+        author=author,  # type: ignore[arg-type]
+        reposts=[
+            RepostLite(
+                f"weibo:r{i}", "weibo:1", BASE_TIME + timedelta(minutes=10 * i + 1), "假的吧"
+            )
+            for i in range(reposts)
+        ],
+    )
+
+
+# -- features -------------------------------------------------------------------------------
+def test_horizon_keeps_only_reposts_seen_by_then() -> None:
+    p = prepare(_input(reposts=10))
+    assert p.count_until(timedelta(0)) == 0
+    assert p.count_until(timedelta(minutes=30)) == 3
+    assert p.count_until(None) == 10
+    row_0h, _ = p.row(timedelta(0))
+    assert row_0h[1] == ""  # no repost text at 0h
+
+
+def test_time_of_day_is_not_a_feature() -> None:
+    """Shifting an event (source, reposts and author) by hours changes no feature."""
+    inp = _input(reposts=5, author=Author(id="u", created_at=BASE_TIME - timedelta(days=90)))
+    shifted = RumorInput(
+        source_id=inp.source_id,
+        text=inp.text,
+        created_at=inp.created_at + timedelta(hours=13),  # type: ignore[operator]
+        author=Author(id="u", created_at=BASE_TIME - timedelta(days=90, hours=-13)),
+        reposts=[
+            RepostLite(r.id, r.parent_id, r.created_at + timedelta(hours=13), r.text)  # type: ignore[operator]
+            for r in inp.reposts
+        ],
+    )
+    assert prepare(inp).row()[0] == prepare(shifted).row()[0]
+
+
+def test_tree_depth_from_parent_ids() -> None:
+    inp = _input(reposts=0)
+    inp.reposts = [
+        RepostLite("a", "weibo:1", BASE_TIME + timedelta(minutes=1)),
+        RepostLite("b", "a", BASE_TIME + timedelta(minutes=2)),
+        RepostLite("c", "b", BASE_TIME + timedelta(minutes=3)),
+        RepostLite("d", None, BASE_TIME + timedelta(minutes=4)),
+    ]
+    row, _ = prepare(inp).row()
+    nums = row[3:]
+    assert nums[NUMERIC_INDEX["max_depth"]] == 3
+    assert nums[NUMERIC_INDEX["share_direct"]] == 0.5
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_evaluate_json_on_unseen_directory_with_a_broken_file(
+    trained: Path, tmp_path: Path
+) -> None:
+    root = make_ced(tmp_path / "unseen", n_events=12, start=100)
+    broken = break_one_file(root)
+    result = runner.invoke(
+        app, ["evaluate", "--data", str(root), "--model", str(trained), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(out) >= METRICS
+    assert set(out["early"]) == set(EARLY_HORIZONS) == {"0h", "1h", "3h", "6h", "12h", "24h", "all"}
+    assert all(set(m) >= METRICS for m in out["early"].values())
+    assert out["n"] == 11
+    assert out["skipped"] == {"malformed JSON": 1}
+    assert broken.name in result.stderr
+    # The synthetic signal is easy; a working model must find it on unseen events.
+    assert out["accuracy"] >= 0.9
+
+
+def test_evaluate_cross_validation(tmp_path: Path) -> None:
+    root = make_ced(tmp_path / "ced", n_events=24)
+    result = runner.invoke(app, ["evaluate", "--data", str(root), "--cv", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["cv"]["folds"] == 2
+    assert out["n"] == 24 and "1h" in out["early"]
+
+
+def test_train_refuses_single_class(tmp_path: Path) -> None:
+    from tests.ingest.cedfactory import write_event
+
+    root = tmp_path / "ced"
+    for n in range(4):
+        write_event(root, n)
+    result = runner.invoke(app, ["train", "--data", str(root), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0
+    assert "both rumor and non-rumor" in str(result.exception)
+
+
+# -- model files ------------------------------------------------------------------------------
+def test_saved_model_round_trips(model: RumorModel, trained: Path) -> None:
+    again = load_model(trained)
+    rows = [prepare(_input()).row()[0]]
+    from nlp.rumor.features import to_matrix
+
+    assert np.allclose(model.predict_proba(to_matrix(rows)), again.predict_proba(to_matrix(rows)))
+    assert model.version and model.meta["trained_on"] == 32
+
+
+def test_load_refuses_files_that_are_not_tingfeng_models(tmp_path: Path, trained: Path) -> None:
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    text = tmp_path / "notes.skops"
+    text.write_text("hello", "utf-8")
+    with pytest.raises(ModelError, match="not a skops archive"):
+        load_model(text)
+
+    other = tmp_path / "other.skops"
+    sio.dump({"format": "someone-else", "weights": [1, 2]}, other)
+    with pytest.raises(ModelError, match="format marker"):
+        load_model(other)
+
+    foreign = tmp_path / "foreign.skops"
+    sio.dump(LogisticRegression(), foreign)
+    with pytest.raises(ModelError, match=r"never contains: sklearn\.linear_model"):
+        load_model(foreign)
+
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "missing.skops")
+
+    # A real model whose version marker says it is from the future.
+    future = tmp_path / "future.skops"
+    with zipfile.ZipFile(trained) as src, zipfile.ZipFile(future, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "schema.json":
+                schema = json.loads(data)
+                schema["content"]["format_version"]["content"] = "99"
+                data = json.dumps(schema).encode()
+            dst.writestr(item, data)
+    with pytest.raises(ModelError, match="format version"):
+        load_model(future)
+
+
+def test_cli_reports_a_bad_model_cleanly(tmp_path: Path) -> None:
+    root = make_ced(tmp_path / "ced", n_events=4)
+    bad = tmp_path / "bad.skops"
+    bad.write_bytes(b"\x00\x01")
+    result = runner.invoke(app, ["evaluate", "--data", str(root), "--model", str(bad)])
+    assert result.exit_code != 0
+    assert "not a Tingfeng rumor model" in str(result.exception)
+
+
+# -- explanations -----------------------------------------------------------------------------
+def test_explanations_are_readable(model: RumorModel) -> None:
+    rumor = RumorInput.from_dict(
+        {
+            "text": "紧急扩散：东城区自来水有毒，千万不要喝！",
+            "time": "2014-05-14 00:53:20",
+            "user": {"verified": False, "followers": 90, "friends": 300},
+            "reposts": [
+                {"mid": f"m{i}", "text": "谣言吧，求证", "date": f"2014-05-14 01:0{i}:00"}
+                for i in range(5)
+            ],
+        }
+    )
+    out = explain(model, rumor)
+    assert out["probability"] > 0.5
+    texts = [r["text"] for r in out["toward_rumor"]]
+    assert texts and all(isinstance(t, str) and t for t in texts)
+    assert any("转发评论" in t or "原文" in t or "作者" in t for t in texts)
+    assert all(r["weight"] > 0 for r in out["toward_rumor"])
+    assert all(r["weight"] < 0 for r in out["toward_non_rumor"])
+
+
+def test_explain_cli_for_text(trained: Path) -> None:
+    result = runner.invoke(
+        app, ["explain", "--text", "【东城区发布】地铁三号线今日恢复运营", "--model", str(trained)]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    # A bare text has no author and no reposts: scored anyway, and says what it lacked.
+    assert 0.0 <= out["probability"] <= 1.0
+    assert {"author", "source time"} <= set(out["missing"])
+    assert out["toward_rumor"] or out["toward_non_rumor"]
+
+
+# -- bad input --------------------------------------------------------------------------------
+def test_bad_records_are_scored_on_what_they_have(model: RumorModel) -> None:
+    records = [
+        {"text": "网传东城区化工厂爆炸"},  # no user, no time
+        {"user": {"followers": "lots", "verified": True}, "time": "not a date"},  # no text
+        {"text": "x", "time": 1400000000, "reposts": [{"mid": "a", "date": "garbage"}, "junk"]},
+        {},
+    ]
+    scores = model.score(RumorInput.from_dict(r) for r in records)
+    assert len(scores) == 4
+    assert all(0.0 <= s.probability <= 1.0 for s in scores)
+    assert {"author", "source time"} <= set(scores[0].missing)
+    assert "text" in scores[1].missing and "source time" in scores[1].missing
+    assert "time of 1 reposts" in scores[2].missing
+    assert {"text", "author", "source time"} <= set(scores[3].missing)
+
+
+def test_empty_batch(model: RumorModel) -> None:
+    assert model.score([]) == []
+
+
+# -- ingest-time scoring ----------------------------------------------------------------------
+class _FakeStore:
+    """The three Store methods scoring uses, over a dict."""
+
+    def __init__(self, posts: list[Post]) -> None:
+        self.posts = {p.id: p for p in posts}
+
+    def get_posts(self, ids: list[str]) -> list[Post]:
+        return [self.posts[i] for i in ids if i in self.posts]
+
+    def iter_posts(self, flt: object) -> list[Post]:
+        roots = set(flt.root_ids)  # type: ignore[attr-defined]
+        return [p for p in self.posts.values() if p.root_id in roots]
+
+    def set_post_fields(self, updates: dict[str, dict[str, object]]) -> int:
+        for pid, fields in updates.items():
+            self.posts[pid] = self.posts[pid].model_copy(update=fields)
+        return len(updates)
+
+
+def test_score_roots_writes_rumor_score(model: RumorModel) -> None:
+    source = Post(
+        source="weibo", native_id="s1", text="紧急扩散：南山县自来水有毒，千万不要喝！",
+        created_at=BASE_TIME, author=Author(id="u9", followers=50, friends=300),
+    )  # fmt: skip
+    reposts = [
+        Post(
+            source="weibo",
+            native_id=f"r{i}",
+            kind="repost",
+            text="假的，已辟谣",
+            created_at=BASE_TIME + timedelta(minutes=i + 1),
+            parent_id=source.id,
+            root_id=source.id,
+        )
+        for i in range(4)
+    ]
+    store = _FakeStore([source, *reposts])
+    assert score_roots(store, [source.id, "weibo:unknown", reposts[0].id], model=model) == 1  # type: ignore[arg-type]
+    scored = store.posts[source.id].rumor_score
+    assert scored is not None and scored > 0.5
+    assert all(store.posts[r.id].rumor_score is None for r in reposts)
+
+
+# -- the shipped model on real data -----------------------------------------------------------
+def test_shipped_model_on_a_real_sample(ced_dir: Path) -> None:
+    """Sanity check on 200 real events (the model saw them in training: this checks the
+    shipped file loads and scores real data, not its generalisation — see the model card)."""
+    from ingest.ced import iter_events
+
+    shipped = load_model()
+    events = [e for e in itertools.islice(iter_events(ced_dir), 200) if e.label]
+    inputs = [RumorInput.from_posts(e.source, e.reposts) for e in events]
+    y = np.array([e.is_rumor for e in events])
+    for horizon, floor in ((timedelta(hours=1), 0.85), (None, 0.9)):
+        p = np.array([s.probability for s in shipped.score(inputs, horizon)])
+        assert ((p >= 0.5) == y).mean() >= floor

@@ -1,0 +1,67 @@
+"""``tingfeng import ced`` scores the imported source posts (ingest-time rumor scoring)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.nlp.rumor_factory import make_ced
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nlp.rumor.training import load_dataset, train
+
+    root = tmp_path_factory.mktemp("m")
+    return train(load_dataset(make_ced(root / "ced"))).save(root / "m.skops")
+
+
+def test_import_ced_writes_rumor_scores(tmp_path: Path, model_file: Path) -> None:
+    from store.sqlite import SQLiteStore
+
+    ced = make_ced(tmp_path / "ced", n_events=6, start=50)
+    db = tmp_path / "t.db"
+    env = {
+        **os.environ,
+        "TINGFENG_STORE__PATH": str(db),
+        "TINGFENG_NLP__RUMOR_MODEL": str(model_file),
+        "TINGFENG_CONFIG": "",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "tingfeng", "import", "ced", str(ced)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "rumor scores: 6 source posts" in proc.stderr
+    with SQLiteStore(db) as store:
+        sources = [p for p in store.iter_posts() if p.kind == "post"]
+        reposts = [p for p in store.iter_posts() if p.kind == "repost"]
+    assert len(sources) == 6
+    assert all(p.rumor_score is not None for p in sources)
+    assert all(p.rumor_score is None for p in reposts)
+    by_label = {p.extra["ced_label"]: [] for p in sources}
+    for p in sources:
+        by_label[p.extra["ced_label"]].append(p.rumor_score)
+    assert min(by_label["rumor"]) > max(by_label["non-rumor"])
+
+
+def test_import_survives_a_broken_model(tmp_path: Path) -> None:
+    ced = make_ced(tmp_path / "ced", n_events=2)
+    bad = tmp_path / "bad.skops"
+    bad.write_text("not a model", "utf-8")
+    env = {
+        **os.environ,
+        "TINGFENG_STORE__PATH": str(tmp_path / "t.db"),
+        "TINGFENG_NLP__RUMOR_MODEL": str(bad),
+        "TINGFENG_CONFIG": "",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "tingfeng", "import", "ced", str(ced)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "rumor scoring skipped" in proc.stderr

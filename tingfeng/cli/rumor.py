@@ -1,0 +1,167 @@
+"""Rumor commands: train, evaluate (also cross-validate), explain, claims."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tingfeng.cli.app import UserError, app, console, open_configured_store, state
+
+
+def _model(path: Path | None) -> Any:
+    from nlp.rumor.model import ModelError, load_model
+
+    chosen = path or state.config.nlp.rumor_model
+    try:
+        return load_model(chosen)
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _dataset(data: Path) -> Any:
+    from nlp.rumor.training import load_dataset
+
+    if not data.is_dir():
+        raise UserError(f"{data}: not a directory")
+    try:
+        return load_dataset(data)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _print_skips(dataset: Any) -> None:
+    report = dataset.report
+    for reason, count in sorted(report.skipped.items()):
+        where = "; ".join(report.examples.get(reason, [])[:2])
+        console.print(f"skipped {count} × {reason} (e.g. {where})", highlight=False, markup=False)
+
+
+def _parse_horizon(text: str | None) -> timedelta | None:
+    if text in (None, "", "all"):
+        return None
+    try:
+        value = float(text.rstrip("hH"))
+    except ValueError:
+        raise UserError(
+            f"--horizon: expected hours like 0h, 1h, 6h or 'all', got {text!r}"
+        ) from None
+    return timedelta(hours=value)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Directory in the CED layout.")],
+    out: Annotated[Path, typer.Option("--out", help="Model file to write (.skops).")],
+) -> None:
+    """Train the rumor classifier on a CED-layout directory."""
+    from nlp.rumor.training import train as fit
+
+    dataset = _dataset(data)
+    _print_skips(dataset)
+    if len(dataset) == 0:
+        raise UserError(f"{data}: no labelled events to train on")
+    try:
+        model = fit(dataset)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    model.meta["data"] = data.name
+    path = model.save(out)
+    size = path.stat().st_size / 1e6
+    console.print(
+        f"trained on {len(dataset)} events in {model.meta['train_seconds']} s"
+        f" → {path} ({size:.1f} MB)",
+        highlight=False,
+    )
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Directory in the CED layout.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model file (default: configured or shipped).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    cv: Annotated[
+        int,
+        typer.Option("--cv", help="Instead: K-fold grouped cross-validation of training on DATA."),
+    ] = 0,
+) -> None:
+    """Accuracy, F1, ROC-AUC, Brier overall and at 0h/1h/3h/6h/12h/24h after the source."""
+    from nlp.rumor.evaluation import evaluate as run_evaluation
+    from nlp.rumor.training import cross_validate
+
+    dataset = _dataset(data)
+    _print_skips(dataset)
+    if len(dataset) == 0:
+        raise UserError(f"{data}: no labelled events to evaluate")
+    if cv:
+        if cv < 2:
+            raise UserError("--cv: needs at least 2 folds")
+        result = cross_validate(dataset, folds=cv)
+    else:
+        loaded = _model(model)
+        result = run_evaluation(loaded, dataset)
+        result["model_version"] = loaded.version
+    result["skipped"] = dict(dataset.report.skipped)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    typer.echo(f"n={result['n']}  (skipped: {result['skipped'] or 'none'})")
+    typer.echo(
+        f"{'horizon':>8} {'acc':>7} {'prec':>7} {'recall':>7} {'f1':>7} {'auc':>7} {'brier':>7}"
+    )
+    for name, m in result["early"].items():
+        auc = "-" if m["roc_auc"] is None else f"{m['roc_auc']:.4f}"
+        typer.echo(
+            f"{name:>8} {m['accuracy']:7.4f} {m['precision']:7.4f} {m['recall']:7.4f} "
+            f"{m['f1']:7.4f} {auc:>7} {m['brier']:7.4f}"
+        )
+
+
+@app.command()
+def explain(
+    text: Annotated[str | None, typer.Option("--text", help="Score this text alone.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="CED-layout directory.")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event id in --data.")] = None,
+    horizon: Annotated[
+        str | None, typer.Option("--horizon", help="Use reposts up to this time (e.g. 1h).")
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model file.")] = None,
+) -> None:
+    """Rumor probability of a text or a CED event, with the reasons behind it (JSON)."""
+    from nlp.rumor.explain import explain as run_explain
+    from nlp.rumor.features import RumorInput
+
+    loaded = _model(model)
+    if text is not None:
+        inp = RumorInput(source_id=None, text=text, created_at=None, author=None)
+    elif data is not None and event:
+        from ingest.ced import iter_events
+
+        found = next((e for e in iter_events(data) if e.event_id == event), None)
+        if found is None:
+            raise UserError(f"{data}: no event {event!r}")
+        inp = RumorInput.from_posts(found.source, found.reposts)
+    else:
+        raise UserError("give --text, or --data with --event")
+    result = run_explain(loaded, inp, horizon=_parse_horizon(horizon))
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+
+
+@app.command()
+def claims(
+    text: Annotated[str, typer.Argument(help="Text of a new post or incident.")],
+    top: Annotated[int, typer.Option("--top", min=1, max=50)] = 5,
+) -> None:
+    """Earlier stored rumors and bulletins that say the same thing (JSON lines)."""
+    from nlp.claims import index_from_store
+
+    with open_configured_store() as store:
+        index = index_from_store(store)
+    for match in index.match(text, top=top):
+        sys.stdout.write(json.dumps(match.as_dict(), ensure_ascii=False) + "\n")
