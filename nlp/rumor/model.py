@@ -38,6 +38,7 @@ SHIPPED_MODEL = "rumor-ced.skops"
 TRUSTED_TYPES: list[str] = [
     "builtins.slice",
     "nlp.rumor.features.numeric_block",
+    "nlp.rumor.pipeline.StageInteractions",
     "nlp.tokenize.cut",
     "numpy.dtype",
     "numpy.float32",
@@ -135,6 +136,11 @@ class RumorModel:
                 block_names = list(ct.named_transformers_[block].get_feature_names_out())
             for offset, name in enumerate(block_names):
                 names[where.start + offset] = f"{block}:{name}"
+        stages = self.pipeline.named_steps.get("stages")
+        if stages is not None:
+            base = names[: -stages.n_stages]
+            gates = [n.split(":", 1)[1] for n in names[-stages.n_stages :]]
+            names = names + [f"{gate}|{name}" for gate in gates for name in base]
         return names
 
     @cached_property
@@ -143,8 +149,9 @@ class RumorModel:
 
     def contributions(self, matrix_row: np.ndarray) -> list[tuple[str, float, float]]:
         """(feature name, contribution to the margin, feature value) for the non-zero
-        features of one row; positive pushes toward rumor."""
-        vector = self.pipeline.named_steps["features"].transform(matrix_row.reshape(1, -1))
+        features of one row; positive pushes toward rumor. A feature's shared weight and
+        its stage correction are summed into one contribution."""
+        vector = self.pipeline[:-1].transform(matrix_row.reshape(1, -1))
         vector = vector.tocsr() if hasattr(vector, "tocsr") else vector
         if hasattr(vector, "indices"):
             idx, values = vector.indices, vector.data
@@ -153,33 +160,55 @@ class RumorModel:
             idx = np.flatnonzero(dense)
             values = dense[idx]
         coef, names = self.coefficients, self.feature_names
-        return [(names[i], float(coef[i] * v), float(v)) for i, v in zip(idx, values, strict=True)]
+        merged: dict[str, list[float]] = {}
+        for i, v in zip(idx, values, strict=True):
+            name = names[i].rsplit("|", 1)[-1]
+            entry = merged.setdefault(name, [0.0, float(v)])
+            entry[0] += float(coef[i] * v)
+        return [(name, push, value) for name, (push, value) in merged.items()]
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         import skops.io as sio
 
-        for vectorizer in _vectorizers(self.pipeline):
-            # The pruned-terms set is only for introspection and can be megabytes.
-            if hasattr(vectorizer, "stop_words_"):
-                delattr(vectorizer, "stop_words_")
+        vectorizers = _vectorizers(self.pipeline)
+        # skops writes a dict entry by entry (quadratic: 20k entries take 20 s), so the
+        # vocabularies travel as plain string arrays and are rebuilt on load.
+        vocabularies = {
+            name: np.asarray(vec.get_feature_names_out(), dtype=str)
+            for name, vec in vectorizers.items()
+        }
+        saved = {name: vec.vocabulary_ for name, vec in vectorizers.items()}
         payload = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "version": self.version,
             "pipeline": self.pipeline,
+            "vocabularies": vocabularies,
             "calibration": list(self.calibration),
             "meta": self.meta,
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        try:
+            for vec in vectorizers.values():
+                vec.vocabulary_ = {}
+                if hasattr(vec, "stop_words_"):  # pruned terms: introspection only, megabytes
+                    delattr(vec, "stop_words_")
+            sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        finally:
+            for name, vec in vectorizers.items():
+                vec.vocabulary_ = saved[name]
         return path
 
 
-def _vectorizers(pipeline: Pipeline) -> list[Any]:
+def _vectorizers(pipeline: Pipeline) -> dict[str, Any]:
     ct = pipeline.named_steps["features"]
-    return [t for _, t, _ in getattr(ct, "transformers_", []) if hasattr(t, "vocabulary_")]
+    return {
+        name: t
+        for name, t in getattr(ct, "named_transformers_", {}).items()
+        if hasattr(t, "vocabulary_")
+    }
 
 
 def load_model(path: str | Path | None = None) -> RumorModel:
@@ -222,6 +251,12 @@ def load_model(path: str | Path | None = None) -> RumorModel:
     pipeline, calibration = payload.get("pipeline"), payload.get("calibration")
     if not isinstance(pipeline, Pipeline) or not _is_pair(calibration):
         raise ModelError(f"{path}: Tingfeng rumor model is incomplete (pipeline or calibration)")
+    vocabularies = payload.get("vocabularies") or {}
+    for name, vec in _vectorizers(pipeline).items():
+        terms = vocabularies.get(name)
+        if not isinstance(terms, np.ndarray) or len(terms) != len(getattr(vec, "idf_", ())):
+            raise ModelError(f"{path}: Tingfeng rumor model is incomplete (vocabulary {name})")
+        vec.vocabulary_ = {term: i for i, term in enumerate(terms.tolist())}
     return RumorModel(
         pipeline, calibration, version=str(payload.get("version")), meta=payload.get("meta") or {}
     )
