@@ -28,10 +28,11 @@ window. The reference count is normalised to the current window's length. A key 
 
 The *reference* may be another key's history: an incident's current count is compared with
 its locality's (district's) usual volume without the incident's own posts, so 30 posts an
-hour is a burst in a quiet county and not in a big city. Once fired a key *stays flagged* while ``current / reference`` stays
-above ``ratio · release`` and for ``cooldown`` after it drops; a new onset within the
-back-off period after a clear is flagged but not re-notified, and the back-off doubles each
-time (``max_backoff`` caps it), so a flapping incident does not flood the channel.
+hour is a burst in a quiet county and not in a big city. Once fired a key *stays flagged*
+while ``current / reference`` stays above ``ratio · release`` and for ``cooldown`` after it
+drops; a new onset within the back-off period after a clear is flagged but not re-notified,
+and the back-off doubles each time (``max_backoff`` caps it), so a flapping incident does
+not flood the channel.
 """
 
 from __future__ import annotations
