@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from nlp.rumor.features import CUES, NUMERIC_INDEX, RumorInput, prepare, to_matrix
+from nlp.rumor.features import CUES, N_TEXT_COLS, NUMERIC_INDEX, RumorInput, prepare, to_matrix
 from nlp.rumor.model import RumorModel
 
 _CUE_WORDS = {w: kind for kind, words in CUES.items() for w in words}
@@ -124,6 +124,8 @@ def describe(feature: str, raw: list[Any]) -> str | None:
         return _VTYPE.get(name, "作者为机构认证（蓝V）" if name.isdigit() else f"认证类型 {name}")
     if block == "num":
         return _numeric_text(name, raw)
+    if block == "stage":
+        return None  # the stage's own intercept says nothing readable about the claim
     return feature
 
 
@@ -143,7 +145,7 @@ def explain(
     for feature, push, _ in model.contributions(matrix[0]):
         if abs(push) < 1e-6:
             continue
-        text = describe(feature, row[3:])
+        text = describe(feature, row[N_TEXT_COLS:])
         if text is None:
             continue
         reasons.append(Reason(feature, text, "rumor" if push > 0 else "non-rumor", round(push, 4)))

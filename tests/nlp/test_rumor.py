@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from models import Author, Post
 from nlp.rumor.evaluation import EARLY_HORIZONS
 from nlp.rumor.explain import explain
-from nlp.rumor.features import NUMERIC_INDEX, RepostLite, RumorInput, prepare
+from nlp.rumor.features import N_TEXT_COLS, NUMERIC_INDEX, RepostLite, RumorInput, prepare
 from nlp.rumor.model import ModelError, RumorModel, load_model
 from nlp.rumor.scoring import score_roots
 from tests.conftest import BASE_TIME
@@ -94,7 +94,7 @@ def test_tree_depth_from_parent_ids() -> None:
         RepostLite("d", None, BASE_TIME + timedelta(minutes=4)),
     ]
     row, _ = prepare(inp).row()
-    nums = row[3:]
+    nums = row[N_TEXT_COLS:]
     assert nums[NUMERIC_INDEX["max_depth"]] == 3
     assert nums[NUMERIC_INDEX["share_direct"]] == 0.5
 
