@@ -27,6 +27,13 @@ _loaded_dicts: set[str] = set()
 #: A token made only of punctuation, symbols or spaces carries no meaning for search.
 _NOISE = re.compile(r"^[\W_]+$", re.UNICODE)
 
+#: Texts Weibo fills in for a repost that has no words of its own. Such a repost says
+#: nothing a search could find: it is stored, counted and filterable, but gets no index
+#: tokens (in CED 33,000 of the 37,800 posts containing 微博 were exactly 转发微博).
+DEFAULT_REPOST_TEXT = re.compile(
+    r"^\s*(转发微博|轉發微博|转发|轉發|repost)[\s。.!！]*$", re.IGNORECASE
+)
+
 
 @lru_cache(maxsize=1)
 def _jieba() -> rjieba.Jieba:
@@ -103,7 +110,19 @@ def cut_for_index(text: str | None) -> list[str]:
 
 
 def index_text(*parts: str | None) -> str:
-    """Space-joined index tokens of several fields: what full-text backends store."""
+    """Space-joined index tokens of several fields: what full-text backends store.
+
+    A field holding only Weibo's default repost text (:data:`DEFAULT_REPOST_TEXT`) adds
+    nothing.
+    """
     if len(parts) == 2 and not parts[0]:  # the common case: no title
-        return " ".join(cut_for_index(parts[1]))
-    return " ".join(t for part in parts for t in cut_for_index(part))
+        text = parts[1]
+        if text and DEFAULT_REPOST_TEXT.match(text):
+            return ""
+        return " ".join(cut_for_index(text))
+    return " ".join(
+        t
+        for part in parts
+        if not (part and DEFAULT_REPOST_TEXT.match(part))
+        for t in cut_for_index(part)
+    )

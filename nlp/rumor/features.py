@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from models import Author, Post
+from nlp.tokenize import DEFAULT_REPOST_TEXT
 
 #: Reposts whose text enters the repost-text column; the cap bounds scoring time on events
 #: with tens of thousands of reposts, and the earliest reposts are the ones that matter early.
@@ -82,8 +83,6 @@ CUES: dict[str, tuple[str, ...]] = {
     "deleted": ("已删", "被删", "删了", "删帖", "已被删除", "已删除", "和谐了", "被和谐"),
 }
 _CUE_RE = {name: re.compile("|".join(map(re.escape, words))) for name, words in CUES.items()}
-#: Default texts Weibo fills in for a repost without words of its own.
-_EMPTY_REPOST = re.compile(r"^(转发微博|轉發微博|repost|转发)[。.!！]*$", re.IGNORECASE)
 _URL = re.compile(r"https?:|t\.cn/")
 _MENTION = re.compile(r"@[\w\-]+")
 
@@ -263,7 +262,7 @@ def own_words(text: str) -> str:
     if not text:
         return ""
     head = text.split("//@", 1)[0].strip()
-    return "" if _EMPTY_REPOST.match(head) else head
+    return "" if DEFAULT_REPOST_TEXT.match(head) else head
 
 
 @dataclass

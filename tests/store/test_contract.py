@@ -126,6 +126,32 @@ def test_search_sort_and_pagination(store: Store, sample_posts: list[Post]) -> N
     assert oldest.hits[0].post.native_id == "1"
 
 
+def test_default_repost_text_is_stored_but_not_searchable(store: Store) -> None:
+    store.upsert_posts(
+        [
+            make_post("r1", "转发微博", parent_id="weibo:s", root_id="weibo:s"),
+            make_post("r2", "轉發微博。", minutes=1),
+            make_post("r3", "刚看到的微博：大桥塌了", minutes=2),
+        ]
+    )
+    assert store.count_posts() == 3
+    found = store.search(SearchQuery(text="微博", facets=["day", "source"]))
+    assert [h.post.native_id for h in found.hits] == ["r3"]
+    assert found.total == 1 and found.facets["source"] == [("weibo", 1)]
+    assert store.search(SearchQuery(root_ids=["weibo:s"])).total == 1
+
+
+def test_relevance_and_time_sort_agree_on_the_matches(store: Store) -> None:
+    store.upsert_posts([make_post(str(i), f"城管 执法 第{i}次", minutes=i) for i in range(6)])
+    since = BASE_TIME + timedelta(minutes=2)
+    by_rank = store.search(SearchQuery(text="城管", since=since, limit=10))
+    by_time = store.search(SearchQuery(text="城管", since=since, sort="time", limit=10))
+    assert by_rank.total == by_time.total == 4
+    assert {h.post.native_id for h in by_rank.hits} == {"2", "3", "4", "5"}
+    assert [h.post.native_id for h in by_time.hits] == ["5", "4", "3", "2"]
+    assert all(h.score is not None for h in by_rank.hits)
+
+
 def test_relevance_ranks_denser_match_first(store: Store) -> None:
     store.upsert_posts(
         [
