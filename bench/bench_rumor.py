@@ -1,6 +1,6 @@
 """Rumor classifier speed: scoring throughput and training time on the CED copy.
 
-    /work/venv/bin/python bench/bench_rumor.py [--data DIR] [--model FILE] [--no-train]
+    .venv/bin/python bench/bench_rumor.py [--data DIR] [--model FILE] [--no-train]
 
 Targets (issue 4): scoring >= 10,000 posts/s including tokenisation; training on the full
 copy <= 5 minutes. Scoring is measured end to end from :class:`RumorInput` (feature
