@@ -1,6 +1,6 @@
 """Hot-topic performance: incident assignment rate and one detection pass over 24 h.
 
-    /work/venv/bin/python bench/bench_detect.py [--posts 200000] [--roots 4000] [--json]
+    .venv/bin/python bench/bench_detect.py [--posts 200000] [--roots 4000] [--json]
 
 Synthetic but shaped like a city's day: ``--roots`` root posts over 24 hours in five
 districts, each followed by a heavy-tailed number of reposts and comments (Zipf-like), so a

@@ -1,6 +1,6 @@
 """Detection quality on a replay of the CED copy (figures for the closing note and docs).
 
-    /work/venv/bin/python bench/eval_hot.py [CED_DIR] [--json]
+    .venv/bin/python bench/eval_hot.py [CED_DIR] [--json]
 
 Replays every CED event in post-time order through the live pipeline in memory
 (:func:`nlp.replay.replay` without a store: incident assignment, velocity, heat, burst,
