@@ -42,6 +42,9 @@ class PostFilter(BaseModel):
 
     since: AwareTime | None = None
     until: AwareTime | None = None
+    #: Posts collected (``fetched_at``) at or after this moment, however long ago they were
+    #: written: how the detection pass finds posts that were crawled late.
+    fetched_since: AwareTime | None = None
     sources: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     authors: list[str] = Field(default_factory=list)
@@ -113,6 +116,7 @@ class PreparedPost(NamedTuple):
     region_tags: tuple[str, ...]
     doc: bytes
     tokens: str
+    fetched_at: int
 
     @classmethod
     def of(cls, post: Post) -> PreparedPost:
@@ -128,6 +132,7 @@ class PreparedPost(NamedTuple):
             tuple(post.region_tags),
             post.model_dump_json(exclude_none=True).encode(),
             index_text(post.title, post.text),
+            int(post.fetched_at.timestamp()),
         )
 
     def post(self) -> Post:

@@ -46,6 +46,8 @@ def filter_clauses(flt: PostFilter) -> list[dict[str, Any]]:
         created["lt"] = es_time(flt.until)
     if created:
         clauses.append({"range": {"created_at": created}})
+    if flt.fetched_since is not None:
+        clauses.append({"range": {"fetched_at": {"gte": es_time(flt.fetched_since)}}})
     for field, values in (
         ("source", flt.sources),
         ("region_tags", flt.regions),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,25 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE TABLE state(key TEXT PRIMARY KEY, value BLOB NOT NULL);
         """,
     ),
+    (
+        2,
+        # When a post was collected, so a detection pass finds posts crawled late.
+        """
+        ALTER TABLE posts ADD COLUMN fetched_at INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX posts_fetched ON posts(fetched_at);
+        """,
+    ),
 ]
+#: Migrations that need Python (run after the SQL of the same version).
+def _backfill_fetched_at(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT rowid, doc FROM post_docs").fetchall()
+    db.executemany(
+        "UPDATE posts SET fetched_at=? WHERE rowid=?",
+        [(_ts(Post.model_validate_json(doc).fetched_at), rowid) for rowid, doc in rows],
+    )
+
+
+PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_fetched_at}
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _IN_CHUNK = 500  # ids per "IN (...)" clause, well under SQLite's variable limit
@@ -162,6 +180,8 @@ class SQLiteStore(Store):
                         for statement in script.split(";"):
                             if statement.strip():
                                 db.execute(statement)
+                        if version in PY_MIGRATIONS:
+                            PY_MIGRATIONS[version](db)
                         current = version
                 db.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
@@ -237,7 +257,7 @@ class SQLiteStore(Store):
                     result.updated += 1
                 db.executemany(
                     "INSERT INTO posts(rowid, id, source, kind, created_at, author_id, root_id,"
-                    " incident_id, rumor_score) VALUES (?,?,?,?,?,?,?,?,?)",
+                    " incident_id, rumor_score, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [row[:-1] for row in new_rows],
                 )
                 db.executemany(
@@ -259,7 +279,7 @@ class SQLiteStore(Store):
     def _row(rowid: int, p: PreparedPost) -> tuple[Any, ...]:
         return (
             rowid, p.id, p.source, p.kind, p.created_at, p.author_id, p.root_id,
-            p.incident_id, p.rumor_score, p.doc,
+            p.incident_id, p.rumor_score, p.fetched_at, p.doc,
         )  # fmt: skip
 
     def _existing(self, db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, bytes]]:
@@ -281,7 +301,7 @@ class SQLiteStore(Store):
         row = self._row(rowid, prepared)
         db.execute(
             "UPDATE posts SET source=?, kind=?, created_at=?, author_id=?, root_id=?,"
-            " incident_id=?, rumor_score=? WHERE rowid=?",
+            " incident_id=?, rumor_score=?, fetched_at=? WHERE rowid=?",
             (*row[2:-1], rowid),
         )
         db.execute("UPDATE post_docs SET doc=? WHERE rowid=?", (row[-1], rowid))
@@ -360,6 +380,9 @@ class SQLiteStore(Store):
         if flt.until is not None:
             clauses.append("p.created_at < ?")
             params.append(_ts(flt.until))
+        if flt.fetched_since is not None:
+            clauses.append("p.fetched_at >= ?")
+            params.append(_ts(flt.fetched_since))
         for column, values in (
             ("p.source", flt.sources),
             ("p.author_id", flt.authors),

@@ -152,6 +152,19 @@ def test_relevance_and_time_sort_agree_on_the_matches(store: Store) -> None:
     assert all(h.score is not None for h in by_rank.hits)
 
 
+def test_fetched_since_finds_posts_collected_late(store: Store) -> None:
+    on_time = make_post("a", "按时抓取", minutes=0)
+    late = make_post(
+        "b", "晚了五小时才抓到", minutes=-300, fetched_at=BASE_TIME + timedelta(minutes=30)
+    )
+    store.upsert_posts([on_time, late])
+    got = store.search(SearchQuery(fetched_since=BASE_TIME + timedelta(minutes=20)))
+    assert [h.post.native_id for h in got.hits] == ["b"]
+    # a re-crawl moves fetched_at forward: the post is "seen again" after that moment
+    store.upsert_posts([on_time.model_copy(update={"fetched_at": BASE_TIME + timedelta(hours=2)})])
+    assert store.count_posts(PostFilter(fetched_since=BASE_TIME + timedelta(hours=1))) == 1
+
+
 def test_relevance_ranks_denser_match_first(store: Store) -> None:
     store.upsert_posts(
         [

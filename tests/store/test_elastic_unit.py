@@ -138,6 +138,7 @@ def test_filters_become_bool_filter_clauses() -> None:
     flt = PostFilter(
         since=datetime(2024, 5, 1, tzinfo=SHANGHAI),
         until=datetime(2024, 6, 1, tzinfo=SHANGHAI),
+        fetched_since=datetime(2024, 6, 2, tzinfo=SHANGHAI),
         sources=["weibo", "tieba"],
         regions=["旌阳区"],
         authors=["u1"],
@@ -156,6 +157,7 @@ def test_filters_become_bool_filter_clauses() -> None:
                 }
             }
         },
+        {"range": {"fetched_at": {"gte": "2024-06-01T16:00:00+00:00"}}},
         {"terms": {"source": ["weibo", "tieba"]}},
         {"terms": {"region_tags": ["旌阳区"]}},
         {"terms": {"author.id": ["u1"]}},

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Post
-from store import SearchQuery, StoreError
+from store import PostFilter, SearchQuery, StoreError
 from store.sqlite import SCHEMA_VERSION, SQLiteStore, _fts_match
 from tests.conftest import make_post
 
@@ -90,3 +90,40 @@ def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
     a.upsert_posts([make_post("x", "共享文件")])
     post = b.get_post("weibo:x")
     assert isinstance(post, Post) and post.text == "共享文件"
+
+
+def test_version_1_database_migrates_forward_keeping_every_post(tmp_path: Path) -> None:
+    from store import sqlite as sqlite_module
+
+    path = tmp_path / "old.db"
+    posts = [make_post(str(i), f"城管 第{i}条", minutes=i) for i in range(3)]
+    # Build a version-1 file with the version-1 code path: only the first migration.
+    original = sqlite_module.MIGRATIONS
+    sqlite_module.MIGRATIONS = original[:1]
+    try:
+        old = SQLiteStore(path)
+        db = old._db
+        db.execute("BEGIN IMMEDIATE")
+        for rowid, post in enumerate(posts, 1):
+            db.execute(
+                "INSERT INTO posts(rowid, id, source, kind, created_at) VALUES (?,?,?,?,?)",
+                (rowid, post.id, post.source, post.kind, int(post.created_at.timestamp())),
+            )
+            db.execute(
+                "INSERT INTO post_docs(rowid, doc) VALUES (?, ?)",
+                (rowid, post.model_dump_json(exclude_none=True).encode()),
+            )
+        db.execute("COMMIT")
+        assert old.schema_version == 1
+        old.close()
+    finally:
+        sqlite_module.MIGRATIONS = original
+    store = SQLiteStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.count_posts() == 3
+    fetched = {
+        row[0]: row[1] for row in store._read("SELECT id, fetched_at FROM posts").fetchall()
+    }
+    assert fetched == {p.id: int(p.fetched_at.timestamp()) for p in posts}
+    since = posts[1].fetched_at
+    assert store.count_posts(PostFilter(fetched_since=since)) == 2
