@@ -99,6 +99,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
 ]
+
+
 #: Migrations that need Python (run after the SQL of the same version).
 def _backfill_fetched_at(db: sqlite3.Connection) -> None:
     rows = db.execute("SELECT rowid, doc FROM post_docs").fetchall()

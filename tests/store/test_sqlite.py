@@ -121,9 +121,7 @@ def test_version_1_database_migrates_forward_keeping_every_post(tmp_path: Path) 
     store = SQLiteStore(path)
     assert store.schema_version == SCHEMA_VERSION
     assert store.count_posts() == 3
-    fetched = {
-        row[0]: row[1] for row in store._read("SELECT id, fetched_at FROM posts").fetchall()
-    }
+    fetched = {row[0]: row[1] for row in store._read("SELECT id, fetched_at FROM posts").fetchall()}
     assert fetched == {p.id: int(p.fetched_at.timestamp()) for p in posts}
     since = posts[1].fetched_at
     assert store.count_posts(PostFilter(fetched_since=since)) == 2
