@@ -12,6 +12,7 @@ predicts it ends large. It stays hot while either holds and for ``hot_cooldown``
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from nlp.spread import velocity
 from nlp.virality import ViralityModel, load_model
 from store import ConflictError, PostFilter, Store
 
+log = logging.getLogger(__name__)
+
 STATE_KEY = "hot.detector"
 DEFAULT_LOCALITY = "全市"
 
@@ -47,14 +50,20 @@ class HotConfig:
     active: timedelta = timedelta(hours=6)
     #: Incidents quiet for longer leave the live detector (their records stay).
     retention: timedelta = timedelta(hours=72)
-    #: A pass re-reads posts written this long before its cursor (late crawls). Posts
-    #: written earlier that reach the store by bulk import are assigned by
-    #: :func:`assign_stored` (or a ``detect --rescan-hours`` pass).
+    #: A pass re-reads posts written this long before its cursor, and posts collected
+    #: this long before the previous pass started (crawled late, or stored by a crawl
+    #: batch that was still in flight). Late posts older than ``retention`` are history:
+    #: a bulk import of them is assigned by :func:`assign_stored` (or a
+    #: ``detect --rescan-hours`` pass).
     late_margin: timedelta = timedelta(hours=1)
     hot_cooldown: timedelta = timedelta(minutes=30)
     locality: str = DEFAULT_LOCALITY
     categories: str | None = None
     virality_model: str | None = None
+    #: Rescore the source posts of threads that grew in a pass (``nlp.rumor``); the model
+    #: file (``nlp.rumor_model``), None for the shipped one.
+    score_rumors: bool = True
+    rumor_model: str | None = None
 
 
 @dataclass
@@ -138,6 +147,9 @@ class HotTopics:
         self._vir_cache: dict[str, tuple[tuple, float | None]] = {}
         #: latest post time seen (epoch seconds): the cursor of the next store pass
         self.cursor: float | None = None
+        #: wall-clock start of the last store pass (epoch seconds): posts collected since
+        #: then are read whatever time they were written
+        self.fetched_cursor: float | None = None
 
     @property
     def virality_threshold(self) -> float:
@@ -308,6 +320,7 @@ class HotTopics:
         return {
             "version": 1,
             "cursor": self.cursor,
+            "fetched_cursor": self.fetched_cursor,
             "engine": self.engine.to_state(),
             "spike": self.spike.to_state(),
             "hot": {
@@ -325,6 +338,7 @@ class HotTopics:
         if not state:
             return det
         det.cursor = state.get("cursor")
+        det.fetched_cursor = state.get("fetched_cursor")
         det.engine = IncidentEngine.from_state(
             state.get("engine"), det.config.cluster, det.engine.lexicon
         )
@@ -341,8 +355,10 @@ class DetectReport:
 
     at: datetime
     read: int = 0
+    late: int = 0
     assigned: int = 0
     new_incidents: int = 0
+    rumor_scored: int = 0
     evaluated: int = 0
     saved: int = 0
     hot: int = 0
@@ -353,8 +369,10 @@ class DetectReport:
         return {
             "at": self.at.isoformat(),
             "read": self.read,
+            "late": self.late,
             "assigned": self.assigned,
             "new_incidents": self.new_incidents,
+            "rumor_scored": self.rumor_scored,
             "evaluated": self.evaluated,
             "saved": self.saved,
             "hot": self.hot,
@@ -390,6 +408,30 @@ def save_evaluations(store: Store, evaluations: list[Evaluation]) -> int:
     return saved
 
 
+def touched_roots(posts: Iterable[Post]) -> set[str]:
+    """Source posts whose thread changed: the root of each post (or the post itself)."""
+    return {p.root_id or p.id for p in posts}
+
+
+def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int:
+    """Recompute ``rumor_score`` of the given source posts from everything stored so far.
+
+    A model that cannot be loaded is logged and skipped: detection must go on without it.
+    """
+    roots = list(roots)
+    if not config.score_rumors or not roots:
+        return 0
+    from nlp.rumor.model import ModelError
+    from nlp.rumor.scoring import cached_model, score_roots
+
+    try:
+        model = cached_model(config.rumor_model)
+    except ModelError as exc:
+        log.warning("rumor scoring skipped: %s", exc)
+        return 0
+    return score_roots(store, roots, model=model)
+
+
 def _rumor_scores(store: Store, evaluations: list[Evaluation]) -> None:
     roots = {r for ev in evaluations for r in ev.cluster.root_ids}
     if not roots:
@@ -423,8 +465,9 @@ def run_detect(
     """One detection pass (the scheduler runs it every minute). ``rescan`` widens this
     pass's look-back for unassigned posts (default ``config.late_margin``)."""
     t0 = time.perf_counter()
+    wall = now_utc()
     det = detector or load_detector(store, config)
-    at = now or now_utc()
+    at = now or wall
     report = DetectReport(at=at)
     cfg = det.config
     t1 = time.perf_counter()
@@ -433,16 +476,33 @@ def run_detect(
         since = at - cfg.retention
     else:
         since = min(datetime.fromtimestamp(det.cursor, UTC), at) - margin
+    until = at + timedelta(seconds=1)
     fresh: list[Post] = []
-    for post in store.iter_posts(PostFilter(since=since, until=at + timedelta(seconds=1))):
+    seen: set[str] = set()
+    for post in store.iter_posts(PostFilter(since=since, until=until)):
         report.read += 1
+        seen.add(post.id)
         if post.incident_id is None and post.id not in det.engine.post_incident:
             fresh.append(post)
+    if det.fetched_cursor is not None:
+        # Posts that arrived since the last pass but were written before its window (a
+        # crawl that caught up hours later): placed at the time they were written.
+        arrived = datetime.fromtimestamp(det.fetched_cursor, UTC) - margin
+        late = PostFilter(fetched_since=arrived, since=at - cfg.retention, until=until)
+        for post in store.iter_posts(late):
+            if post.id in seen:
+                continue
+            report.read += 1
+            if post.incident_id is None and post.id not in det.engine.post_incident:
+                fresh.append(post)
+                report.late += 1
+        fresh.sort(key=lambda p: p.created_at)
     assignments = det.ingest(fresh)
     report.assigned = len(assignments)
     report.new_incidents = sum(a.new_incident for a in assignments)
     if assignments:
         store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
+    report.rumor_scored = rescore_rumors(store, touched_roots(fresh), cfg)
     t2 = time.perf_counter()
     ts = at.timestamp()
     ids = det.active_ids(ts)
@@ -466,6 +526,7 @@ def run_detect(
     for ev in evaluations:
         ev.cluster.dirty = False
     det.prune(ts)
+    det.fetched_cursor = wall.timestamp()
     if save_state:
         store.set_state(STATE_KEY, det.to_state())
     t4 = time.perf_counter()

@@ -21,7 +21,15 @@ from pathlib import Path
 
 from ingest.report import ImportReport
 from models import MetricSnapshot, Post
-from nlp.detect import STATE_KEY, Evaluation, HotTopics, save_evaluations
+from nlp.detect import (
+    STATE_KEY,
+    Evaluation,
+    HotTopics,
+    _rumor_scores,
+    rescore_rumors,
+    save_evaluations,
+    touched_roots,
+)
 from store import Store
 
 TICK_SECONDS = 60
@@ -40,6 +48,7 @@ class ReplayReport:
     new_incidents: int = 0
     hot_onsets: int = 0
     saved: int = 0
+    rumor_scored: int = 0
     first: datetime | None = None
     last: datetime | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -55,6 +64,7 @@ class ReplayReport:
             "new_incidents": self.new_incidents,
             "hot_onsets": self.hot_onsets,
             "saved_incident_versions": self.saved,
+            "rumor_scored": self.rumor_scored,
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
             "seconds": self.seconds,
@@ -138,6 +148,18 @@ def replay(
     sim_start: float | None = None
     assign_s = store_s = detect_s = 0.0
     pending: dict[str, Evaluation] = {}
+    touched: set[str] = set()
+
+    def save() -> None:
+        # Source posts whose threads grew are rescored before their incidents are written,
+        # so each saved incident carries the rumor score of what had spread by then.
+        report.rumor_scored += rescore_rumors(store, touched, detector.config)
+        touched.clear()
+        changed = [e for e in pending.values() if detector.changed(e)]
+        _rumor_scores(store, changed)
+        report.saved += save_evaluations(store, changed)
+        pending.clear()
+
     last_tick = None
     last_prune = items[0][0] if items else 0.0
     for end, posts, snaps in _minutes(items):
@@ -157,6 +179,7 @@ def replay(
         if store is not None:
             if posts:
                 store.upsert_posts(posts)
+                touched.update(touched_roots(posts))
             if snaps:
                 store.add_snapshots(snaps)
         t2 = time.perf_counter()
@@ -172,9 +195,7 @@ def replay(
             detector.prune(end)
             last_prune = end
         if store is not None and report.ticks % save_every == 0:
-            changed = [e for e in pending.values() if detector.changed(e)]
-            report.saved += save_evaluations(store, changed)
-            pending.clear()
+            save()
         t3 = time.perf_counter()
         assign_s += t1 - t0
         store_s += t2 - t1
@@ -183,8 +204,7 @@ def replay(
         report.snapshots += len(snaps)
         last_tick = end
     if store is not None:
-        changed = [e for e in pending.values() if detector.changed(e)]
-        report.saved += save_evaluations(store, changed)
+        save()
         store.set_state(STATE_KEY, detector.to_state())
     report.incidents = len(detector.engine.incidents)
     if items:

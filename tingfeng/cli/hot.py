@@ -63,6 +63,7 @@ def hot_config(section: HotConfigSection) -> HotConfig:
         locality=section.locality,
         categories=str(section.categories) if section.categories else None,
         virality_model=str(section.virality_model) if section.virality_model else None,
+        rumor_model=str(state.config.nlp.rumor_model) if state.config.nlp.rumor_model else None,
     )
 
 
