@@ -307,3 +307,36 @@ def test_shipped_model_on_a_real_sample(ced_dir: Path) -> None:
     for horizon, floor in ((timedelta(hours=1), 0.85), (None, 0.9)):
         p = np.array([s.probability for s in shipped.score(inputs, horizon)])
         assert ((p >= 0.5) == y).mean() >= floor
+
+
+# -- parallel reading and training ------------------------------------------------------------
+def test_parallel_reading_and_training_match_sequential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes change the speed, never the result: same events, same skips, same
+    model (the SVM's shuffling is seeded)."""
+    import shutil
+
+    from nlp.rumor import training
+    from tests.ingest.cedfactory import write_event
+
+    root = make_ced(tmp_path / "ced", n_events=40)
+    # A duplicate of an early event that sorts into the last chunk, and an unlabelled event.
+    for folder in ("original-microblog", "rumor-repost"):
+        shutil.copy(root / folder / "1_Mid0001_1001.json", root / folder / "99_Mid0001_1001.json")
+    write_event(root, 77, label=None)
+    monkeypatch.setattr(training, "_PARALLEL_MIN_FILES", 4)
+
+    one = training.load_dataset(root, n_jobs=1)
+    two = training.load_dataset(root, n_jobs=2)
+    assert one.event_ids == two.event_ids and one.labels == two.labels
+    assert len(one) == 40 and "99_Mid0001_1001" not in one.event_ids
+    assert one.report.skipped == two.report.skipped
+    assert one.report.skipped["duplicate id"] == 1
+    assert one.report.skipped["event without label"] == 1
+    assert one.report.warnings == two.report.warnings
+
+    a = training.train(one, n_jobs=1)
+    b = training.train(two, n_jobs=2)
+    assert np.allclose(a.coefficients, b.coefficients)
+    assert np.allclose(a.calibration, b.calibration)
