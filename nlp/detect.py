@@ -209,18 +209,16 @@ class HotTopics:
         ]
 
     def _virality(self, clusters: list[IncidentCluster], ts: float) -> list[float | None]:
-        """Virality per incident, recomputed once per age step: every minute for the first
-        half hour (where minutes matter), every 5 up to two hours, then every 15; frozen
-        once older than the model's horizon (it only looks at the first hours)."""
+        """Virality per incident, recomputed when the incident reaches the next of the
+        model's checkpoint ages (5, 10, 15, 30, 60, 120, 240, 360 minutes) and frozen after
+        the last (see :meth:`ViralityModel.checkpoint_age`)."""
         out: list[float | None] = []
         todo: list[int] = []
         for i, cluster in enumerate(clusters):
             stats = cluster.stats
             origin = stats.root_times[0] if stats.root_times else stats.times[0]
-            age = (ts - origin) / 60.0
-            age = min(age, self.model.max_minutes + 1)
-            step = 1 if age < 30 else 5 if age < 120 else 15
-            key = (int(age // step), step, origin)
+            # Late posts written before the checkpoint change its counts: part of the key.
+            key = (self.model.checkpoint_age((ts - origin) / 60.0), len(stats.times), origin)
             cached = self._vir_cache.get(cluster.id)
             if cached is not None and cached[0] == key:
                 out.append(cached[1])

@@ -191,14 +191,29 @@ class ViralityModel:
             raw += value[node]
         return 1.0 / (1.0 + math.exp(-raw))
 
+    @staticmethod
+    def checkpoint_age(elapsed_minutes: float) -> int | None:
+        """The latest training checkpoint (minutes) an incident of this age has reached.
+
+        The model is only asked at the ages it was trained and its threshold chosen at
+        (:data:`CHECKPOINTS`): a probability redrawn every minute would cross a threshold
+        chosen for eight looks far more often. In a replay of CED, scoring every minute
+        gave hot-flag precision 0.56 against 0.80 out of fold.
+        """
+        reached = [c for c in CHECKPOINTS if c <= elapsed_minutes]
+        return reached[-1] if reached else None
+
     def row_for(self, stats: SpreadStats, now: float) -> list[float] | None:
-        """Feature row of a live incident, or ``None`` while too young to say."""
+        """Feature row of a live incident at its latest checkpoint age, or ``None`` while
+        too young to say."""
         if not stats.times:
             return None
         origin = stats.root_times[0] if stats.root_times else stats.times[0]
-        if (now - origin) / 60.0 < self.min_minutes:
+        elapsed = (now - origin) / 60.0
+        age = self.checkpoint_age(elapsed)
+        if elapsed < self.min_minutes or age is None:
             return None
-        return features_from_stats(stats, now, self.max_minutes)
+        return features_from_stats(stats, origin + age * 60.0, self.max_minutes)
 
     def score_many(self, stats: Sequence[SpreadStats], now: float) -> list[float | None]:
         """Probabilities for several incidents at once (one estimator call per pass)."""

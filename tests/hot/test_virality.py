@@ -81,3 +81,18 @@ def test_evaluate_counts_precision_recall() -> None:
     proba = [0.9] * k + [0.1] * k
     result = evaluate([big, small], proba, cutoff=10, threshold=0.5)
     assert result["precision"] == 1.0 and result["recall"] == 1.0
+
+
+def test_a_live_incident_is_scored_at_the_training_checkpoints_only() -> None:
+    model = load_model()
+    base = datetime.fromisoformat("2026-05-10T08:00:00+08:00")
+    root = Post(source="t", native_id="1", text="青川爆炸", created_at=base, author=Author(id="a"))
+    stats = SpreadStats()
+    stats.add(root)
+    for i in range(300):
+        stats.add(repost(root, i, minutes(base, i * 0.1)))
+    at = {m: model.score_stats(stats, minutes(base, m).timestamp()) for m in (15, 16, 29, 30)}
+    # Between checkpoints the answer is the last checkpoint's: no extra looks at the threshold.
+    assert at[15] == at[16] == at[29]
+    assert at[30] != at[15]
+    assert model.checkpoint_age(4.9) is None and model.checkpoint_age(400) == 360
