@@ -340,3 +340,16 @@ def test_parallel_reading_and_training_match_sequential(
     b = training.train(two, n_jobs=2)
     assert np.allclose(a.coefficients, b.coefficients)
     assert np.allclose(a.calibration, b.calibration)
+
+
+def test_model_card_describes_the_shipped_model() -> None:
+    """docs/rumor.md links the card; the card must name the data, its citation and the
+    version and training date of the model actually shipped (retraining means updating it)."""
+    repo = Path(__file__).resolve().parents[2]
+    card = repo / "nlp" / "models" / "MODEL_CARD.md"
+    assert "../nlp/models/MODEL_CARD.md" in (repo / "docs" / "rumor.md").read_text("utf-8")
+    text = card.read_text("utf-8")
+    shipped = load_model()
+    assert f"`{shipped.version}`" in text
+    assert str(shipped.meta["date"]) in text
+    assert "arXiv:1811.04175" in text and "2,721" in text
