@@ -63,11 +63,24 @@ def import_jsonl(
     *,
     default_source: str | None = None,
     progress: Progress | None = None,
+    on_root: Callable[[str], None] | None = None,
 ) -> ImportReport:
+    """Import JSON-lines files. ``on_root`` gets the source post of each imported post's
+    thread (its ``root_id``, or its own id), once per thread, for scoring after import."""
     report = ImportReport()
+    roots: set[str] = set()
+
+    def noting(posts: Iterable[Post]) -> Iterator[Post]:
+        for post in posts:
+            root = post.root_id or post.id
+            if on_root is not None and root not in roots:
+                roots.add(root)
+                on_root(root)
+            yield post
+
     for path in paths:
         posts = iter_jsonl(path, report, default_source=default_source)
-        store_posts(store, posts, report, progress=progress)
+        store_posts(store, noting(posts), report, progress=progress)
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,3 +66,40 @@ def test_import_survives_a_broken_model(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "rumor scoring skipped" in proc.stderr
+
+
+def test_import_jsonl_scores_each_thread_once(tmp_path: Path, model_file: Path) -> None:
+    from store.sqlite import SQLiteStore
+
+    ced = make_ced(tmp_path / "ced", n_events=3, start=80)
+    db = tmp_path / "t.db"
+    env = {
+        **os.environ,
+        "TINGFENG_STORE__PATH": str(db),
+        "TINGFENG_NLP__RUMOR_MODEL": str(model_file),
+        "TINGFENG_CONFIG": "",
+    }
+    run = [sys.executable, "-m", "tingfeng"]
+    for args in (["import", "ced", str(ced)], ["export", "--out", str(tmp_path / "all.jsonl")]):
+        proc = subprocess.run(
+            run + args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+    db.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    # Posts from another tool: no scores yet.
+    lines = (tmp_path / "all.jsonl").read_text("utf-8").splitlines()
+    unscored = [
+        json.dumps({k: v for k, v in json.loads(x).items() if k != "rumor_score"}) for x in lines
+    ]
+    (tmp_path / "all.jsonl").write_text("\n".join(unscored) + "\n", "utf-8")
+    proc = subprocess.run(
+        [*run, "import", "jsonl", str(tmp_path / "all.jsonl")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "rumor scores: 3 source posts" in proc.stderr
+    with SQLiteStore(db) as store:
+        sources = [p for p in store.iter_posts() if p.kind == "post"]
+    assert len(sources) == 3 and all(p.rumor_score is not None for p in sources)

@@ -93,11 +93,17 @@ def import_jsonl_cmd(
     """Import posts from JSON lines (the format `tingfeng export` writes)."""
     from ingest.pipeline import import_jsonl
 
+    roots: list[str] = []
     with open_configured_store() as store, _progress() as bar:
         task = bar.add_task("importing", total=None)
         report = import_jsonl(
-            store, files, default_source=source, progress=lambda n: bar.advance(task, n)
+            store,
+            files,
+            default_source=source,
+            progress=lambda n: bar.advance(task, n),
+            on_root=roots.append,
         )
+        _after_import(store, roots)
     _print_report(report, as_json)
 
 
