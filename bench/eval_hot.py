@@ -7,7 +7,8 @@ Replays every CED event in post-time order through the live pipeline in memory
 virality, evaluated every simulated minute with posts) and reports, for events whose final
 repost count is in the top quartile: the median minutes from source post to hot flag, the
 share flagged before reaching 20% of their final reposts, and the precision of hot flags
-against that quartile. Then clustering purity/completeness on tests/files/incidents_fixture.jsonl.
+against that quartile, per event and per incident flag (an incident may hold several CED
+events). Then clustering purity/completeness on tests/files/incidents_fixture.jsonl.
 
 The virality model was trained on this same CED copy, so the replay figures are optimistic
 for the virality part; the cross-validated figures in nlp/models/virality.json are the
@@ -120,6 +121,16 @@ def hot_figures(ced: Path, config: HotConfig | None = None) -> dict:
         by_reason[reason][0] += 1
         by_reason[reason][1] += sid in large
     tp = [sid for sid in flagged_events if sid in large]
+    # Hot flags are raised per incident, and one incident may hold several CED events told
+    # by different authors (the same rumor posted twice, a report and its follow-up). Per
+    # flag: an incident's flag is right when the incident holds a top-quartile event.
+    events_of: dict[str, list[str]] = defaultdict(list)
+    for sid, post in sources.items():
+        if post.incident_id:
+            events_of[post.incident_id].append(sid)
+    flags = [inc for inc in first_hot if events_of.get(inc)]
+    right = [inc for inc in flags if any(sid in large for sid in events_of[inc])]
+    multi = sum(1 for inc in flags if len(events_of[inc]) > 1)
     minutes = []
     before20 = 0
     for sid in large:
@@ -140,6 +151,9 @@ def hot_figures(ced: Path, config: HotConfig | None = None) -> dict:
         "precision": round(len(tp) / len(flagged_events), 4) if flagged_events else None,
         "recall": round(len(tp) / len(large), 4) if large else None,
         "median_minutes_to_hot_flag": round(statistics.median(minutes), 1) if minutes else None,
+        "flagged_incidents": len(flags),
+        "flagged_incidents_with_several_events": multi,
+        "precision_per_incident_flag": round(len(right) / len(flags), 4) if flags else None,
         "share_flagged_before_20pct_of_final": round(before20 / len(large), 4),
         "first_reason_flagged_and_large": {k: v for k, v in sorted(by_reason.items())},
         "replay": result.as_dict() | {"load_seconds": round(load_s, 1)},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,10 @@ from store import ConflictError, PostFilter, Store
 log = logging.getLogger(__name__)
 
 STATE_KEY = "hot.detector"
+#: A thread is rescored for rumor once it has grown by this factor since its last score:
+#: every new post while it is small, every tenth of its size once it is large (a thread
+#: of 20,000 reposts is not reloaded every minute for one more repost).
+RESCORE_GROWTH = 1.1
 DEFAULT_LOCALITY = "全市"
 
 
@@ -150,6 +155,8 @@ class HotTopics:
         #: wall-clock start of the last store pass (epoch seconds): posts collected since
         #: then are read whatever time they were written
         self.fetched_cursor: float | None = None
+        #: per source post: [posts of its thread seen, thread size at its last rumor score]
+        self.rumor_sizes: dict[str, list[int]] = {}
 
     @property
     def virality_threshold(self) -> float:
@@ -312,6 +319,21 @@ class HotTopics:
         self.hot = {k: v for k, v in self.hot.items() if k in self.engine.incidents}
         self.saved = {k: v for k, v in self.saved.items() if k in self.engine.incidents}
         self._vir_cache = {k: v for k, v in self._vir_cache.items() if k in self.engine.incidents}
+        live = self.engine.incidents
+        self.rumor_sizes = {
+            k: v for k, v in self.rumor_sizes.items() if self.engine.post_incident.get(k) in live
+        }
+
+    def rumor_due(self, posts: Iterable[Post]) -> list[str]:
+        """Source posts whose threads grew enough with ``posts`` to be rescored."""
+        due = []
+        for root, n in Counter(p.root_id or p.id for p in posts).items():
+            sizes = self.rumor_sizes.setdefault(root, [0, 0])
+            sizes[0] += n
+            if sizes[1] == 0 or sizes[0] >= round(sizes[1] * RESCORE_GROWTH, 6):
+                sizes[1] = sizes[0]
+                due.append(root)
+        return due
 
     # -- persistence --------------------------------------------------------------------
     def to_state(self) -> dict:
@@ -319,6 +341,7 @@ class HotTopics:
             "version": 1,
             "cursor": self.cursor,
             "fetched_cursor": self.fetched_cursor,
+            "rumor_sizes": self.rumor_sizes,
             "engine": self.engine.to_state(),
             "spike": self.spike.to_state(),
             "hot": {
@@ -337,6 +360,7 @@ class HotTopics:
             return det
         det.cursor = state.get("cursor")
         det.fetched_cursor = state.get("fetched_cursor")
+        det.rumor_sizes = {k: list(v) for k, v in state.get("rumor_sizes", {}).items()}
         det.engine = IncidentEngine.from_state(
             state.get("engine"), det.config.cluster, det.engine.lexicon
         )
@@ -500,7 +524,7 @@ def run_detect(
     report.new_incidents = sum(a.new_incident for a in assignments)
     if assignments:
         store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
-    report.rumor_scored = rescore_rumors(store, touched_roots(fresh), cfg)
+    report.rumor_scored = rescore_rumors(store, det.rumor_due(fresh), cfg)
     t2 = time.perf_counter()
     ts = at.timestamp()
     ids = det.active_ids(ts)

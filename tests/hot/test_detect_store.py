@@ -112,3 +112,20 @@ def test_growing_threads_are_rescored_and_the_incident_carries_the_score(
         assert after is not None and after != before
         (incident,) = store.list_records(Incident)
         assert incident.rumor_score == after
+
+
+def test_large_threads_are_rescored_only_after_growing_a_tenth() -> None:
+    from nlp.detect import HotTopics
+
+    det = HotTopics(HotConfig())
+    root = Post(
+        source="t", native_id="1", text="网传大桥塌了", created_at=T0, author=Author(id="a")
+    )
+    assert det.rumor_due([root]) == [root.id]  # never scored: now
+    assert det.rumor_due([repost(root, 1, T0)]) == [root.id]  # 2 ≥ 1 × 1.1
+    batch = [repost(root, i, T0) for i in range(2, 100)]
+    assert det.rumor_due(batch) == [root.id]  # 100 posts
+    assert det.rumor_due([repost(root, 100 + i, T0) for i in range(9)]) == []  # 109 < 110
+    assert det.rumor_due([repost(root, 200, T0)]) == [root.id]  # 110
+    restored = HotTopics.from_state(det.to_state(), HotConfig())
+    assert restored.rumor_sizes == {root.id: [110, 110]}
