@@ -324,10 +324,12 @@ class HotTopics:
             k: v for k, v in self.rumor_sizes.items() if self.engine.post_incident.get(k) in live
         }
 
-    def rumor_due(self, posts: Iterable[Post]) -> list[str]:
-        """Source posts whose threads grew enough with ``posts`` to be rescored."""
+    def rumor_due(self, posts: Iterable[Post] | Counter[str]) -> list[str]:
+        """Source posts whose threads grew enough with ``posts`` (or per-root counts of new
+        posts) to be rescored."""
+        counts = posts if isinstance(posts, Counter) else Counter(touched_roots_list(posts))
         due = []
-        for root, n in Counter(p.root_id or p.id for p in posts).items():
+        for root, n in counts.items():
             sizes = self.rumor_sizes.setdefault(root, [0, 0])
             sizes[0] += n
             if sizes[1] == 0 or sizes[0] >= round(sizes[1] * RESCORE_GROWTH, 6):
@@ -430,9 +432,9 @@ def save_evaluations(store: Store, evaluations: list[Evaluation]) -> int:
     return saved
 
 
-def touched_roots(posts: Iterable[Post]) -> set[str]:
-    """Source posts whose thread changed: the root of each post (or the post itself)."""
-    return {p.root_id or p.id for p in posts}
+def touched_roots_list(posts: Iterable[Post]) -> list[str]:
+    """The source post of each post's thread: its root, or the post itself."""
+    return [p.root_id or p.id for p in posts]
 
 
 def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int:

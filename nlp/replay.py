@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from nlp.detect import (
     _rumor_scores,
     rescore_rumors,
     save_evaluations,
-    touched_roots,
+    touched_roots_list,
 )
 from store import Store
 
@@ -148,12 +149,14 @@ def replay(
     sim_start: float | None = None
     assign_s = store_s = detect_s = 0.0
     pending: dict[str, Evaluation] = {}
-    touched: set[str] = set()
+    touched: Counter[str] = Counter()
 
     def save() -> None:
-        # Source posts whose threads grew are rescored before their incidents are written,
-        # so each saved incident carries the rumor score of what had spread by then.
-        report.rumor_scored += rescore_rumors(store, touched, detector.config)
+        # Source posts whose threads grew (by a tenth, see HotTopics.rumor_due) are rescored
+        # before their incidents are written, so each saved incident carries the rumor
+        # score of what had spread by then.
+        due = detector.rumor_due(touched)
+        report.rumor_scored += rescore_rumors(store, due, detector.config)
         touched.clear()
         changed = [e for e in pending.values() if detector.changed(e)]
         _rumor_scores(store, changed)
@@ -179,7 +182,7 @@ def replay(
         if store is not None:
             if posts:
                 store.upsert_posts(posts)
-                touched.update(touched_roots(posts))
+                touched.update(touched_roots_list(posts))
             if snaps:
                 store.add_snapshots(snaps)
         t2 = time.perf_counter()
