@@ -21,6 +21,7 @@ from ingest.ced import EventFiles, event_files, load_event
 from ingest.jsonl import iter_jsonl
 from ingest.report import ImportReport
 from models import MetricSnapshot, Post
+from nlp.tokenize import restore, snapshot
 from store import Store
 from store.base import PreparedPost, UpsertResult
 
@@ -113,7 +114,9 @@ def _in_order(groups: list[list[EventFiles]], workers: int) -> Iterator[EventRes
         return
     # spawn, not fork: forking a process that runs threads (progress bars) is unsafe.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=restore, initargs=(snapshot(),)
+    ) as pool:
         pending: deque[Future[list[EventResult]]] = deque()
         queue = iter(groups)
         for group in islice(queue, 2 * workers + 1):

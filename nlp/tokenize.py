@@ -23,6 +23,8 @@ import rjieba
 
 _lock = threading.Lock()
 _loaded_dicts: set[str] = set()
+#: Words added at run time (:func:`add_words`), in order: worker processes replay them.
+_added_words: dict[str, None] = {}
 
 #: A token made only of punctuation, symbols or spaces carries no meaning for search.
 _NOISE = re.compile(r"^[\W_]+$", re.UNICODE)
@@ -79,7 +81,35 @@ def add_words(words: Iterable[str]) -> None:
     with _lock:
         for word in words:
             if word:
-                instance.add_word(normalise(word), None, None)
+                word = normalise(word)
+                instance.add_word(word, None, None)
+                _added_words[word] = None
+
+
+TokenizerState = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def snapshot() -> TokenizerState:
+    """What this process added to the tokeniser (user dictionaries, words).
+
+    A worker process starts with the bundled dictionary only; :func:`restore` with this
+    snapshot makes it cut exactly as its parent does (index and query tokens, a model's
+    vocabulary), whatever the parent loaded before (a gazetteer's place names, say).
+    """
+    with _lock:
+        return tuple(sorted(_loaded_dicts)), tuple(_added_words)
+
+
+def restore(state: TokenizerState | None) -> None:
+    """Bring this process's tokeniser to a :func:`snapshot` (idempotent)."""
+    if not state:
+        return
+    dicts, words = state
+    for path in dicts:
+        load_user_dict(path)
+    missing = [w for w in words if w not in _added_words]
+    if missing:
+        add_words(missing)
 
 
 def normalise(text: str) -> str:

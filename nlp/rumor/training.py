@@ -22,6 +22,7 @@ from ingest.report import ImportReport
 from nlp.rumor.features import Prepared, RumorInput, prepare, to_matrix
 from nlp.rumor.model import RumorModel
 from nlp.rumor.pipeline import TRAIN_HORIZONS_HOURS, build_pipeline
+from nlp.tokenize import TokenizerState, restore, snapshot
 
 if TYPE_CHECKING:
     from ingest.ced import EventFiles
@@ -158,16 +159,24 @@ def _rows(events: np.ndarray, n_events: int) -> np.ndarray:
     return np.concatenate([k * n_events + events for k in range(len(TRAIN_HORIZONS_HOURS))])
 
 
-def _fit(template: Pipeline, x: np.ndarray, y: np.ndarray) -> Pipeline:
+def _fit(
+    template: Pipeline, x: np.ndarray, y: np.ndarray, tok: TokenizerState | None = None
+) -> Pipeline:
+    restore(tok)  # a worker process tokenises as its parent does
     return clone(template).fit(x, y)
 
 
 def _held_out_margins(
-    template: Pipeline, x: np.ndarray, y: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray
+    template: Pipeline,
+    x: np.ndarray,
+    y: np.ndarray,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    tok: TokenizerState | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     if len(set(y[train_rows].tolist())) < 2:
         return None
-    model = _fit(template, x[train_rows], y[train_rows])
+    model = _fit(template, x[train_rows], y[train_rows], tok)
     return model.decision_function(x[test_rows]), y[test_rows]
 
 
@@ -202,8 +211,9 @@ def train(
             for tr, te in splitter.split(np.zeros(len(y)), y, groups)
         ]
     # The final fit is the longest job, so it goes first and the folds fill in around it.
-    jobs = [delayed(_fit)(template, x, yy)] + [
-        delayed(_held_out_margins)(template, x, yy, tr, te) for tr, te in splits
+    tok = snapshot()
+    jobs = [delayed(_fit)(template, x, yy, tok)] + [
+        delayed(_held_out_margins)(template, x, yy, tr, te, tok) for tr, te in splits
     ]
     workers = max(1, min(n_jobs, len(jobs))) if len(data) >= _PARALLEL_MIN_FILES else 1
     pipeline, *held = Parallel(n_jobs=workers)(jobs)

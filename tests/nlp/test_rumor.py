@@ -353,3 +353,16 @@ def test_model_card_describes_the_shipped_model() -> None:
     assert f"`{shipped.version}`" in text
     assert str(shipped.meta["date"]) in text
     assert "arXiv:1811.04175" in text and "2,721" in text
+
+
+def test_worker_processes_cut_like_their_parent() -> None:
+    """Words a parent added at run time (a gazetteer's place names) reach spawned workers."""
+    import multiprocessing
+
+    from nlp.tokenize import add_words, cut, restore, snapshot
+
+    add_words(["青龙镇水厂路"])
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1, initializer=restore, initargs=(snapshot(),)) as pool:
+        assert pool.apply(cut, ("青龙镇水厂路停水了",)) == cut("青龙镇水厂路停水了")
+    assert "青龙镇水厂路" in cut("青龙镇水厂路停水了")
