@@ -324,12 +324,11 @@ class HotTopics:
             k: v for k, v in self.rumor_sizes.items() if self.engine.post_incident.get(k) in live
         }
 
-    def rumor_due(self, posts: Iterable[Post] | Counter[str]) -> list[str]:
-        """Source posts whose threads grew enough with ``posts`` (or per-root counts of new
-        posts) to be rescored."""
-        counts = posts if isinstance(posts, Counter) else Counter(touched_roots_list(posts))
+    def rumor_due(self, grown: Counter[str]) -> list[str]:
+        """Source posts whose threads grew enough to be rescored, given the new posts per
+        thread (keyed by source post id, see :func:`thread_of`)."""
         due = []
-        for root, n in counts.items():
+        for root, n in grown.items():
             sizes = self.rumor_sizes.setdefault(root, [0, 0])
             sizes[0] += n
             if sizes[1] == 0 or sizes[0] >= round(sizes[1] * RESCORE_GROWTH, 6):
@@ -432,9 +431,9 @@ def save_evaluations(store: Store, evaluations: list[Evaluation]) -> int:
     return saved
 
 
-def touched_roots_list(posts: Iterable[Post]) -> list[str]:
-    """The source post of each post's thread: its root, or the post itself."""
-    return [p.root_id or p.id for p in posts]
+def thread_of(post: Post) -> str:
+    """The source post of a post's thread: its root, or the post itself."""
+    return post.root_id or post.id
 
 
 def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int:
@@ -456,7 +455,8 @@ def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int
     return score_roots(store, roots, model=model)
 
 
-def _rumor_scores(store: Store, evaluations: list[Evaluation]) -> None:
+def attach_rumor_scores(store: Store, evaluations: list[Evaluation]) -> None:
+    """Give each evaluated incident the highest stored rumor score of its source posts."""
     roots = {r for ev in evaluations for r in ev.cluster.root_ids}
     if not roots:
         return
@@ -526,7 +526,8 @@ def run_detect(
     report.new_incidents = sum(a.new_incident for a in assignments)
     if assignments:
         store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
-    report.rumor_scored = rescore_rumors(store, det.rumor_due(fresh), cfg)
+    grown = Counter(thread_of(p) for p in fresh)
+    report.rumor_scored = rescore_rumors(store, det.rumor_due(grown), cfg)
     t2 = time.perf_counter()
     ts = at.timestamp()
     ids = det.active_ids(ts)
@@ -540,7 +541,7 @@ def run_detect(
                 (snap.observed_at.timestamp(), snap.reposts, snap.comments)
             )
     evaluations = det.evaluate(ts, ids, series)
-    _rumor_scores(store, evaluations)
+    attach_rumor_scores(store, evaluations)
     t3 = time.perf_counter()
     report.evaluated = len(evaluations)
     report.hot = sum(ev.hot for ev in evaluations)

@@ -26,10 +26,10 @@ from nlp.detect import (
     STATE_KEY,
     Evaluation,
     HotTopics,
-    _rumor_scores,
+    attach_rumor_scores,
     rescore_rumors,
     save_evaluations,
-    touched_roots_list,
+    thread_of,
 )
 from store import Store
 
@@ -159,7 +159,7 @@ def replay(
         report.rumor_scored += rescore_rumors(store, due, detector.config)
         touched.clear()
         changed = [e for e in pending.values() if detector.changed(e)]
-        _rumor_scores(store, changed)
+        attach_rumor_scores(store, changed)
         report.saved += save_evaluations(store, changed)
         pending.clear()
 
@@ -182,7 +182,7 @@ def replay(
         if store is not None:
             if posts:
                 store.upsert_posts(posts)
-                touched.update(touched_roots_list(posts))
+                touched.update(thread_of(p) for p in posts)
             if snaps:
                 store.add_snapshots(snaps)
         t2 = time.perf_counter()

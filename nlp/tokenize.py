@@ -145,14 +145,9 @@ def index_text(*parts: str | None) -> str:
     A field holding only Weibo's default repost text (:data:`DEFAULT_REPOST_TEXT`) adds
     nothing.
     """
-    if len(parts) == 2 and not parts[0]:  # the common case: no title
-        text = parts[1]
-        if text and DEFAULT_REPOST_TEXT.match(text):
-            return ""
-        return " ".join(cut_for_index(text))
     return " ".join(
         t
         for part in parts
-        if not (part and DEFAULT_REPOST_TEXT.match(part))
+        if part and not DEFAULT_REPOST_TEXT.match(part)
         for t in cut_for_index(part)
     )

@@ -101,15 +101,17 @@ MIGRATIONS: list[tuple[int, str]] = [
 ]
 
 
-#: Migrations that need Python (run after the SQL of the same version).
 def _backfill_fetched_at(db: sqlite3.Connection) -> None:
-    rows = db.execute("SELECT rowid, doc FROM post_docs").fetchall()
-    db.executemany(
-        "UPDATE posts SET fetched_at=? WHERE rowid=?",
-        [(_ts(Post.model_validate_json(doc).fetched_at), rowid) for rowid, doc in rows],
-    )
+    # In chunks: a store of millions of posts must not be read into memory at once.
+    cursor = db.execute("SELECT rowid, doc FROM post_docs")
+    while rows := cursor.fetchmany(5000):
+        db.executemany(
+            "UPDATE posts SET fetched_at=? WHERE rowid=?",
+            [(_ts(Post.model_validate_json(doc).fetched_at), rowid) for rowid, doc in rows],
+        )
 
 
+#: Migrations that need Python (run after the SQL of the same version).
 PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_fetched_at}
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,13 +14,19 @@ from tests.hot.conftest import repost
 T0 = datetime.fromisoformat("2026-05-10T08:00:00+08:00")
 
 
+def source_post(native_id: str, text: str, at: datetime = T0, **kw: object) -> Post:
+    return Post.model_validate(
+        {"source": "t", "native_id": native_id, "text": text, "created_at": at}
+        | {"author": Author(id=f"a{native_id}")}
+        | kw
+    )
+
+
 def test_passes_keep_edits_and_assign_late_imports(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "s.db") as store:
-        root = Post(
-            source="t",
-            native_id="1",
-            text="滨江花园小区停水三天物业不回应",
-            created_at=T0,
+        root = source_post(
+            "1",
+            "滨江花园小区停水三天物业不回应",
             region_tags=["临江区"],
             author=Author(id="a", followers=1200),
             rumor_score=0.2,
@@ -53,21 +60,10 @@ def test_passes_keep_edits_and_assign_late_imports(tmp_path: Path) -> None:
 
 def test_a_post_crawled_hours_late_is_found_by_when_it_arrived(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "s.db") as store:
-        root = Post(
-            source="t",
-            native_id="1",
-            text="西江大桥出现裂缝，网传即将封闭",
-            created_at=T0,
-            fetched_at=T0 + timedelta(minutes=1),
-            author=Author(id="a"),
+        root = source_post(
+            "1", "西江大桥出现裂缝，网传即将封闭", fetched_at=T0 + timedelta(minutes=1)
         )
-        later = Post(
-            source="t",
-            native_id="2",
-            text="南山古镇今晚灯会，游客很多",
-            created_at=T0 + timedelta(hours=5),
-            author=Author(id="b"),
-        )
+        later = source_post("2", "南山古镇今晚灯会，游客很多", T0 + timedelta(hours=5))
         store.upsert_posts([root, later])
         cfg = HotConfig(score_rumors=False)
         run_detect(store, cfg, now=T0 + timedelta(hours=5))
@@ -87,13 +83,7 @@ def test_growing_threads_are_rescored_and_the_incident_carries_the_score(
     tmp_path: Path,
 ) -> None:
     with SQLiteStore(tmp_path / "s.db") as store:
-        root = Post(
-            source="t",
-            native_id="1",
-            text="网传东城区化工厂爆炸，已有多人死亡，大家赶紧转发",
-            created_at=T0,
-            author=Author(id="a"),
-        )
+        root = source_post("1", "网传东城区化工厂爆炸，已有多人死亡，大家赶紧转发")
         store.upsert_posts([root])
         first = run_detect(store, now=T0 + timedelta(minutes=5))
         assert first.rumor_scored == 1
@@ -118,14 +108,11 @@ def test_large_threads_are_rescored_only_after_growing_a_tenth() -> None:
     from nlp.detect import HotTopics
 
     det = HotTopics(HotConfig())
-    root = Post(
-        source="t", native_id="1", text="网传大桥塌了", created_at=T0, author=Author(id="a")
-    )
-    assert det.rumor_due([root]) == [root.id]  # never scored: now
-    assert det.rumor_due([repost(root, 1, T0)]) == [root.id]  # 2 ≥ 1 × 1.1
-    batch = [repost(root, i, T0) for i in range(2, 100)]
-    assert det.rumor_due(batch) == [root.id]  # 100 posts
-    assert det.rumor_due([repost(root, 100 + i, T0) for i in range(9)]) == []  # 109 < 110
-    assert det.rumor_due([repost(root, 200, T0)]) == [root.id]  # 110
+    root = "t:1"
+    assert det.rumor_due(Counter({root: 1})) == [root]  # never scored: now
+    assert det.rumor_due(Counter({root: 1})) == [root]  # 2 ≥ 1 × 1.1
+    assert det.rumor_due(Counter({root: 98})) == [root]  # 100 posts
+    assert det.rumor_due(Counter({root: 9})) == []  # 109 < 110
+    assert det.rumor_due(Counter({root: 1})) == [root]  # 110
     restored = HotTopics.from_state(det.to_state(), HotConfig())
-    assert restored.rumor_sizes == {root.id: [110, 110]}
+    assert restored.rumor_sizes == {root: [110, 110]}

@@ -21,22 +21,28 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train(load_dataset(make_ced(root / "ced"))).save(root / "m.skops")
 
 
+def tingfeng(cwd: Path, db: Path, model: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess on store ``db`` with rumor model ``model``."""
+    env = {
+        **os.environ,
+        "TINGFENG_STORE__PATH": str(db),
+        "TINGFENG_NLP__RUMOR_MODEL": str(model),
+        "TINGFENG_CONFIG": "",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "tingfeng", *args],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 def test_import_ced_writes_rumor_scores(tmp_path: Path, model_file: Path) -> None:
     from store.sqlite import SQLiteStore
 
     ced = make_ced(tmp_path / "ced", n_events=6, start=50)
     db = tmp_path / "t.db"
-    env = {
-        **os.environ,
-        "TINGFENG_STORE__PATH": str(db),
-        "TINGFENG_NLP__RUMOR_MODEL": str(model_file),
-        "TINGFENG_CONFIG": "",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "tingfeng", "import", "ced", str(ced)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    proc = tingfeng(tmp_path, db, model_file, "import", "ced", str(ced))
     assert "rumor scores: 6 source posts" in proc.stderr
     with SQLiteStore(db) as store:
         sources = [p for p in store.iter_posts() if p.kind == "post"]
@@ -54,17 +60,7 @@ def test_import_survives_a_broken_model(tmp_path: Path) -> None:
     ced = make_ced(tmp_path / "ced", n_events=2)
     bad = tmp_path / "bad.skops"
     bad.write_text("not a model", "utf-8")
-    env = {
-        **os.environ,
-        "TINGFENG_STORE__PATH": str(tmp_path / "t.db"),
-        "TINGFENG_NLP__RUMOR_MODEL": str(bad),
-        "TINGFENG_CONFIG": "",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "tingfeng", "import", "ced", str(ced)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    proc = tingfeng(tmp_path, tmp_path / "t.db", bad, "import", "ced", str(ced))
     assert "rumor scoring skipped" in proc.stderr
 
 
@@ -72,33 +68,17 @@ def test_import_jsonl_scores_each_thread_once(tmp_path: Path, model_file: Path) 
     from store.sqlite import SQLiteStore
 
     ced = make_ced(tmp_path / "ced", n_events=3, start=80)
-    db = tmp_path / "t.db"
-    env = {
-        **os.environ,
-        "TINGFENG_STORE__PATH": str(db),
-        "TINGFENG_NLP__RUMOR_MODEL": str(model_file),
-        "TINGFENG_CONFIG": "",
-    }
-    run = [sys.executable, "-m", "tingfeng"]
-    for args in (["import", "ced", str(ced)], ["export", "--out", str(tmp_path / "all.jsonl")]):
-        proc = subprocess.run(
-            run + args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
-        )
-        assert proc.returncode == 0, proc.stderr
-    db.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    export = tmp_path / "all.jsonl"
+    tingfeng(tmp_path, tmp_path / "a.db", model_file, "import", "ced", str(ced))
+    tingfeng(tmp_path, tmp_path / "a.db", model_file, "export", "--out", str(export))
     # Posts from another tool: no scores yet.
-    lines = (tmp_path / "all.jsonl").read_text("utf-8").splitlines()
+    lines = export.read_text("utf-8").splitlines()
     unscored = [
         json.dumps({k: v for k, v in json.loads(x).items() if k != "rumor_score"}) for x in lines
     ]
-    (tmp_path / "all.jsonl").write_text("\n".join(unscored) + "\n", "utf-8")
-    proc = subprocess.run(
-        [*run, "import", "jsonl", str(tmp_path / "all.jsonl")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    export.write_text("\n".join(unscored) + "\n", "utf-8")
+    db = tmp_path / "b.db"
+    proc = tingfeng(tmp_path, db, model_file, "import", "jsonl", str(export))
     assert "rumor scores: 3 source posts" in proc.stderr
     with SQLiteStore(db) as store:
         sources = [p for p in store.iter_posts() if p.kind == "post"]
