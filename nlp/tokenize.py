@@ -112,9 +112,41 @@ def restore(state: TokenizerState | None) -> None:
         add_words(missing)
 
 
+def _nfkc_table() -> dict[int, str]:
+    # Blocks where Chinese posts carry compatibility characters: Latin-1, general
+    # punctuation, enclosed numbers, CJK symbols and compatibility, full/half-width forms.
+    blocks = [(0x00A0, 0x0100), (0x2000, 0x2070), (0x2460, 0x2500), (0x3000, 0x3040)]
+    blocks += [(0x3200, 0x3400), (0xFE30, 0xFE70), (0xFF00, 0xFFF0)]
+    table = {}
+    for start, stop in blocks:
+        for point in range(start, stop):
+            char = chr(point)
+            normal = unicodedata.normalize("NFKC", char)
+            if normal != char:
+                table[point] = normal
+    return table
+
+
+_NFKC_TABLE = _nfkc_table()
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, about twice as fast on Chinese posts.
+
+    Most posts are not NFKC only because of full-width punctuation. Replacing characters by
+    their own NFKC form never changes a string's NFKD, hence never its NFKC; so when the
+    replaced string is already normalised it *is* the NFKC of the original. Otherwise the
+    full algorithm runs.
+    """
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    fast = text.translate(_NFKC_TABLE)
+    return fast if unicodedata.is_normalized("NFKC", fast) else unicodedata.normalize("NFKC", text)
+
+
 def normalise(text: str) -> str:
     """NFKC + lower case: the form every token is produced from."""
-    return unicodedata.normalize("NFKC", text).lower()
+    return _nfkc(text).lower()
 
 
 def _keep(tokens: list[str]) -> list[str]:

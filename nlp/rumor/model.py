@@ -34,11 +34,13 @@ FORMAT_VERSION = 1
 SHIPPED_MODEL = "rumor-ced.skops"
 
 #: Everything a Tingfeng rumor model may contain besides builtins and numpy arrays. Only
-#: these are instantiated on load; our own two functions are plain feature helpers.
+#: these are instantiated on load; our own two functions are plain feature helpers. Plain
+#: ``TfidfVectorizer`` stays trusted so models trained before 1.2.0 still load.
 TRUSTED_TYPES: list[str] = [
     "builtins.slice",
     "nlp.rumor.features.numeric_block",
     "nlp.rumor.pipeline.StageInteractions",
+    "nlp.rumor.vectorize.FastTfidfVectorizer",
     "nlp.tokenize.cut",
     "numpy.dtype",
     "numpy.float32",

@@ -9,6 +9,9 @@ A ColumnTransformer turns a row of :mod:`nlp.rumor.features` into one sparse vec
 * Weibo's verification type, one-hot;
 * the numeric propagation, author and text-shape features, standardised.
 
+The TF-IDF blocks are :class:`nlp.rumor.vectorize.FastTfidfVectorizer`: sklearn's fit and
+output, with a vectorised transform (scoring 3× faster).
+
 A linear SVM separates them. It was chosen over logistic regression after grouped 5-fold
 CV: as accurate at every horizon, but 3–5× faster to fit on this sparse, wide input, and its
 per-feature contributions (coefficient × value) are the explanations. Its margins are turned
@@ -21,7 +24,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
@@ -36,6 +38,7 @@ from nlp.rumor.features import (
     STAGES,
     numeric_block,
 )
+from nlp.rumor.vectorize import FastTfidfVectorizer
 from nlp.tokenize import cut
 
 #: Horizons (hours after the source; None = everything) each training event is cut at, so
@@ -58,7 +61,7 @@ def build_pipeline(
         [
             (
                 "src_word",
-                TfidfVectorizer(
+                FastTfidfVectorizer(
                     tokenizer=cut,
                     token_pattern=None,
                     lowercase=False,
@@ -72,7 +75,7 @@ def build_pipeline(
             ),
             (
                 "src_char",
-                TfidfVectorizer(
+                FastTfidfVectorizer(
                     analyzer="char",
                     ngram_range=(1, 4),
                     min_df=2,
@@ -84,7 +87,7 @@ def build_pipeline(
             ),
             (
                 "rep_word",
-                TfidfVectorizer(
+                FastTfidfVectorizer(
                     tokenizer=cut,
                     token_pattern=None,
                     lowercase=False,

@@ -27,7 +27,7 @@ from nlp.tokenize import TokenizerState, restore, snapshot
 if TYPE_CHECKING:
     from ingest.ced import EventFiles
 
-MODEL_VERSION = "1.1.0"
+MODEL_VERSION = "1.2.0"
 #: Worker processes for reading a directory and for the fits inside :func:`train`. Two:
 #: the reference machine has two cores, and each fit holds a few hundred MB.
 N_JOBS = 2
