@@ -93,7 +93,38 @@ class RumorModel:
 
     # -- scoring -------------------------------------------------------------------------
     def margins(self, matrix: np.ndarray) -> np.ndarray:
-        return self.pipeline.decision_function(matrix)
+        folded = self._folded_weights
+        if folded is None:
+            return self.pipeline.decision_function(matrix)
+        # w · [x, g_0 x_base, g_1 x_base, ...] = w_shared · x + sum_s g_s (w_s · x_base):
+        # one sparse product with a few dense columns instead of building the stage copies.
+        weights, intercept, n_stages = folded
+        parts = np.asarray(self.pipeline.named_steps["features"].transform(matrix) @ weights)
+        shared, per_stage, gates = (
+            parts[:, 0],
+            parts[:, 1 : 1 + n_stages],
+            parts[:, 1 + n_stages :],
+        )
+        return shared + (per_stage * gates).sum(axis=1) + intercept
+
+    @cached_property
+    def _folded_weights(self) -> tuple[np.ndarray, float, int] | None:
+        """Columns [w_shared | w_stage_0 .. w_stage_k | gate selectors] over the features
+        before :class:`StageInteractions`, or None when the pipeline has another shape."""
+        steps = self.pipeline.named_steps
+        stages, svm = steps.get("stages"), steps.get("svm")
+        if list(steps) != ["features", "stages", "svm"] or not hasattr(svm, "coef_"):
+            return None
+        width, n_stages = stages.n_features_in_, stages.n_stages
+        n_base = width - n_stages
+        coef = np.asarray(svm.coef_, dtype=np.float64).ravel()
+        if coef.shape != (width + n_stages * n_base,):
+            return None
+        weights = np.zeros((width, 1 + 2 * n_stages))
+        weights[:, 0] = coef[:width]
+        weights[:n_base, 1 : 1 + n_stages] = coef[width:].reshape(n_stages, n_base).T
+        weights[n_base:, 1 + n_stages :] = np.eye(n_stages)
+        return weights, float(np.ravel(svm.intercept_)[0]), n_stages
 
     def calibrate(self, margins: np.ndarray) -> np.ndarray:
         slope, intercept = self.calibration

@@ -15,7 +15,14 @@ from typer.testing import CliRunner
 from models import Author, Post
 from nlp.rumor.evaluation import EARLY_HORIZONS
 from nlp.rumor.explain import explain
-from nlp.rumor.features import N_TEXT_COLS, NUMERIC_INDEX, RepostLite, RumorInput, prepare
+from nlp.rumor.features import (
+    N_TEXT_COLS,
+    NUMERIC_INDEX,
+    RepostLite,
+    RumorInput,
+    prepare,
+    to_matrix,
+)
 from nlp.rumor.model import ModelError, RumorModel, load_model
 from nlp.rumor.scoring import score_roots
 from tests.conftest import BASE_TIME
@@ -248,6 +255,17 @@ def test_bad_records_are_scored_on_what_they_have(model: RumorModel) -> None:
 
 def test_empty_batch(model: RumorModel) -> None:
     assert model.score([]) == []
+
+
+@pytest.mark.parametrize("horizon", [None, timedelta(0), timedelta(minutes=15)])
+def test_folded_margins_equal_the_pipeline(model: RumorModel, horizon: timedelta | None) -> None:
+    # Scoring folds the stage copies into the weights instead of building them.
+    inputs = [_input(reposts=n) for n in (0, 1, 5)] + [_input(text=None, author=None)]
+    matrix = to_matrix([prepare(i).row(horizon)[0] for i in inputs])
+    assert model._folded_weights is not None
+    np.testing.assert_allclose(
+        model.margins(matrix), model.pipeline.decision_function(matrix), rtol=0, atol=1e-10
+    )
 
 
 # -- ingest-time scoring ----------------------------------------------------------------------
