@@ -269,26 +269,9 @@ def test_folded_margins_equal_the_pipeline(model: RumorModel, horizon: timedelta
 
 
 # -- ingest-time scoring ----------------------------------------------------------------------
-class _FakeStore:
-    """The three Store methods scoring uses, over a dict."""
+def test_score_roots_writes_rumor_score(model: RumorModel, tmp_path: Path) -> None:
+    from store.sqlite import SQLiteStore
 
-    def __init__(self, posts: list[Post]) -> None:
-        self.posts = {p.id: p for p in posts}
-
-    def get_posts(self, ids: list[str]) -> list[Post]:
-        return [self.posts[i] for i in ids if i in self.posts]
-
-    def iter_posts(self, flt: object) -> list[Post]:
-        roots = set(flt.root_ids)  # type: ignore[attr-defined]
-        return [p for p in self.posts.values() if p.root_id in roots]
-
-    def set_post_fields(self, updates: dict[str, dict[str, object]]) -> int:
-        for pid, fields in updates.items():
-            self.posts[pid] = self.posts[pid].model_copy(update=fields)
-        return len(updates)
-
-
-def test_score_roots_writes_rumor_score(model: RumorModel) -> None:
     source = Post(
         source="weibo", native_id="s1", text="紧急扩散：南山县自来水有毒，千万不要喝！",
         created_at=BASE_TIME, author=Author(id="u9", followers=50, friends=300),
@@ -305,11 +288,14 @@ def test_score_roots_writes_rumor_score(model: RumorModel) -> None:
         )
         for i in range(4)
     ]
-    store = _FakeStore([source, *reposts])
-    assert score_roots(store, [source.id, "weibo:unknown", reposts[0].id], model=model) == 1  # type: ignore[arg-type]
-    scored = store.posts[source.id].rumor_score
+    with SQLiteStore(tmp_path / "posts.db") as store:
+        store.upsert_posts([source, *reposts])
+        roots = [source.id, "weibo:unknown", reposts[0].id]
+        assert score_roots(store, roots, model=model) == 1
+        stored = {p.id: p for p in store.get_posts([source.id, *(r.id for r in reposts)])}
+    scored = stored[source.id].rumor_score
     assert scored is not None and scored > 0.5
-    assert all(store.posts[r.id].rumor_score is None for r in reposts)
+    assert all(stored[r.id].rumor_score is None for r in reposts)
 
 
 # -- the shipped model on real data -----------------------------------------------------------
