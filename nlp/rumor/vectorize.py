@@ -147,27 +147,35 @@ class FastTfidfVectorizer(TfidfVectorizer):
     def _counts(self, docs: list, index: _Index) -> sp.csr_matrix | None:
         preprocess = self.build_preprocessor()
         decode = self.decode
+        high = self.ngram_range[1]
         if index.chars is not None:
             white = self._white_spaces
             texts = [white.sub(" ", preprocess(decode(d))) for d in docs]
             lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            # One NUL between documents (its id forced to -1 below), so no n-gram spans two.
             points = np.frombuffer(
-                "".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+                "\0".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
             )
             chars = index.chars
-            ids = chars[np.minimum(points, len(chars) - 1)]  # the last entry is -1
+            units = chars[np.minimum(points, len(chars) - 1)]  # the last entry is -1
         else:
             tokenize = self.build_tokenizer()
             token_lists = [tokenize(preprocess(decode(d))) for d in docs]
             tokens = list(chain.from_iterable(token_lists))
-            if self.ngram_range[1] > 1 and " " in "\n".join(tokens):
+            if high > 1 and " " in "\n".join(tokens):
                 return None  # a token with a space would be confused with an n-gram
             words = index.words
             assert words is not None
             lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(docs))
             ids = np.fromiter(map(words.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        rows, cols = _match_ngrams(ids, lengths, index, self.ngram_range)
-        return _count_matrix(rows, cols, (len(docs), len(self.vocabulary_)), self.dtype)
+            units = np.insert(ids, np.cumsum(lengths)[:-1], -1)
+        if len(docs) > 1:
+            units[np.cumsum(lengths + 1)[:-1] - 1] = -1
+        doc_of = np.repeat(np.arange(len(docs)), lengths + 1)[: len(units)]
+        # -1 padding at the end, so every n-gram window stays inside the array.
+        units = np.concatenate([units, np.full(high, -1, dtype=units.dtype)])
+        starts, cols = _match_ngrams(units, index, self.ngram_range)
+        return _count_matrix(doc_of[starts], cols, (len(docs), len(self.vocabulary_)), self.dtype)
 
 
 def _count_matrix(
@@ -238,34 +246,34 @@ def _build_index(
 
 
 def _match_ngrams(
-    ids: np.ndarray, lengths: np.ndarray, index: _Index, ngram_range: tuple[int, int]
+    units: np.ndarray, index: _Index, ngram_range: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of every n-gram of the batch that is a vocabulary term."""
+    """(start position, column) of every n-gram that is a vocabulary term.
+
+    ``units`` holds unit ids, -1 for unknown units, between documents and as ``high``
+    trailing padding, so an n-gram containing a -1 is never looked up.
+    """
     low, high = ngram_range
-    doc_of = np.repeat(np.arange(len(lengths)), lengths)
-    ends = np.repeat(np.cumsum(lengths), lengths)  # exclusive end of each unit's document
     offset = index.radix**high
-    rows: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     # Start positions whose n-gram is still a term or the prefix of one, and its code.
-    alive = np.flatnonzero(ids >= 0)
-    code = ids[alive]
+    alive = np.flatnonzero(units >= 0)
+    code = units[alive]
     for n in range(1, high + 1):
         if n > 1:
-            fits = alive + n <= ends[alive]
-            alive, code = alive[fits], code[fits]
-            unit = ids[alive + n - 1]
+            unit = units[alive + n - 1]
             known = unit >= 0
             alive, code = alive[known], code[known] * index.radix + unit[known]
         found = index.unigrams[code] if n == 1 else index.table.lookup(code + n * offset)
         if n >= low:
             hit = found >= 0
-            rows.append(doc_of[alive[hit]])
+            starts.append(alive[hit])
             cols.append(found[hit])
         present = found != ABSENT
         alive, code = alive[present], code[present]
         if not len(alive):
             break
-    if not rows:
+    if not starts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(rows), np.concatenate(cols)
+    return np.concatenate(starts), np.concatenate(cols)
