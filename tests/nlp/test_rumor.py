@@ -257,6 +257,17 @@ def test_empty_batch(model: RumorModel) -> None:
     assert model.score([]) == []
 
 
+def test_scoring_in_chunks_gives_the_same_scores(
+    model: RumorModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nlp.rumor.model as rumor_model
+
+    inputs = [_input(text=f"网传{n}号楼起火", reposts=n % 4) for n in range(7)]
+    whole = [s.probability for s in model.score(inputs)]
+    monkeypatch.setattr(rumor_model, "SCORE_CHUNK", 3)
+    assert [s.probability for s in model.score(inputs)] == pytest.approx(whole, abs=1e-12)
+
+
 @pytest.mark.parametrize("horizon", [None, timedelta(0), timedelta(minutes=15)])
 def test_folded_margins_equal_the_pipeline(model: RumorModel, horizon: timedelta | None) -> None:
     # Scoring folds the stage copies into the weights instead of building them.
