@@ -1,8 +1,13 @@
 """Readable reasons for a rumor score: the features that pushed it up or down.
 
-The classifier is linear, so each feature's push is exactly its coefficient times its value
-in the (scaled) input; numeric features are standardised, so their push is measured against
-an average training event. Each reason is phrased for an analyst, in Chinese.
+The score is a linear SVM's margin plus gradient-boosted trees (nlp.rumor.pipeline
+.SvmBoostBlend). Each feature's push in the linear part is exactly its coefficient times its
+value in the (scaled) input; numeric features are standardised, so their push is measured
+against an average training event. The trees have no per-feature weights: each of their
+inputs is credited with how much the trees' log-odds change when it alone is set to a
+neutral value, the text models' margins appear as "原文整体措辞" / "转发评论整体内容", and
+what interactions leave over is one reason of its own. Each reason is phrased for an
+analyst, in Chinese.
 """
 
 from __future__ import annotations
@@ -47,8 +52,25 @@ def _human_number(n: float) -> str:
     return f"{n / 10000:.1f}万" if n >= 10000 else f"{n:.0f}"
 
 
+#: Features read from the reposts: with none observed yet they only restate "no reposts"
+#: (which ``n_reposts`` says), so they are not shown as reasons of their own.
+_FROM_REPOSTS = (
+    frozenset(NUMERIC_INDEX)
+    - {"n_reposts"}
+    - {
+        n
+        for n in NUMERIC_INDEX
+        if n.startswith(("verified", "followers", "friends", "statuses", "account_age", "author_"))
+        or n in {"follower_ratio", "text_length", "has_url", "n_mentions", "has_hashtag"}
+        or n in {"has_brackets", "n_question", "n_exclaim", "text_missing", "time_missing"}
+    }
+)
+
+
 def _numeric_text(name: str, raw: list[Any]) -> str | None:
     """Describe a numeric feature with its actual value; ``None`` hides it."""
+    if name in _FROM_REPOSTS and not float(raw[NUMERIC_INDEX["n_reposts"]]):
+        return None
     v = float(raw[NUMERIC_INDEX[name]])
     describe = {
         "verified": lambda: "作者已认证" if v else "作者未认证",
@@ -126,6 +148,14 @@ def describe(feature: str, raw: list[Any]) -> str | None:
         return _numeric_text(name, raw)
     if block == "stage":
         return None  # the stage's own intercept says nothing readable about the claim
+    if block == "text":
+        return (
+            "原文整体措辞（文本模型综合判断）"
+            if name == "source"
+            else "转发评论整体内容（文本模型综合判断）"
+        )
+    if block == "boost":
+        return "多项传播与账号特征的组合"
     return feature
 
 

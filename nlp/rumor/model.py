@@ -30,30 +30,45 @@ from nlp.rumor.features import NUMERIC_FEATURES, RumorInput, prepare, to_matrix
 
 FORMAT = "tingfeng-rumor-model"
 FORMAT_VERSION = 1
+#: The name under which :meth:`RumorModel.contributions` reports what the trees add
+#: beyond the effects of their single inputs.
+BOOST_FEATURE = "boost:trees"
 #: Rows vectorised at once when scoring.
 SCORE_CHUNK = 2000
 #: File name of the model shipped in ``nlp/models/``.
 SHIPPED_MODEL = "rumor-ced.skops"
 
 #: Everything a Tingfeng rumor model may contain besides builtins and numpy arrays. Only
-#: these are instantiated on load; our own two functions are plain feature helpers. Plain
+#: these are instantiated on load; our own two functions are plain feature helpers, our
+#: two classes the estimators of nlp.rumor.pipeline (SvmBoostBlend since 1.3.0). Plain
 #: ``TfidfVectorizer`` stays trusted so models trained before 1.2.0 still load.
 TRUSTED_TYPES: list[str] = [
     "builtins.slice",
     "nlp.rumor.features.numeric_block",
     "nlp.rumor.pipeline.StageInteractions",
+    "nlp.rumor.pipeline.SvmBoostBlend",
     "nlp.rumor.vectorize.FastTfidfVectorizer",
     "nlp.tokenize.cut",
     "numpy.dtype",
     "numpy.float32",
     "numpy.float64",
     "numpy.int64",
+    "numpy.random._generator.Generator",
+    "numpy.uint64",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
     "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.svm._classes.LinearSVC",
     "sklearn.utils._bunch.Bunch",
@@ -100,19 +115,25 @@ class RumorModel:
             return self.pipeline.decision_function(matrix)
         # w · [x, g_0 x_base, g_1 x_base, ...] = w_shared · x + sum_s g_s (w_s · x_base):
         # one sparse product with a few dense columns instead of building the stage copies.
-        weights, intercept, n_stages = folded
-        parts = np.asarray(self.pipeline.named_steps["features"].transform(matrix) @ weights)
-        shared, per_stage, gates = (
-            parts[:, 0],
-            parts[:, 1 : 1 + n_stages],
-            parts[:, 1 + n_stages :],
-        )
-        return shared + (per_stage * gates).sum(axis=1) + intercept
+        # For SvmBoostBlend the same product also yields every input of its trees.
+        weights, intercept, n_stages, offsets = folded
+        features = self.pipeline.named_steps["features"].transform(matrix)
+        parts = np.asarray(features @ weights)
+        shared = parts[:, 0]
+        per_stage = parts[:, 1 : 1 + n_stages]
+        gates = parts[:, 1 + n_stages : 1 + 2 * n_stages]
+        linear = shared + (per_stage * gates).sum(axis=1) + intercept
+        final = self.pipeline.named_steps["svm"]
+        if offsets is None:
+            return linear
+        boosted = final.boosted_from_columns(features, parts[:, 1 + 2 * n_stages :] + offsets)
+        return final.svm_scale * linear + boosted
 
     @cached_property
-    def _folded_weights(self) -> tuple[np.ndarray, float, int] | None:
-        """Columns [w_shared | w_stage_0 .. w_stage_k | gate selectors] over the features
-        before :class:`StageInteractions`, or None when the pipeline has another shape."""
+    def _folded_weights(self) -> tuple[np.ndarray, float, int, np.ndarray | None] | None:
+        """Columns [w_shared | w_stage_0 .. w_stage_k | gate selectors | tree inputs] over
+        the features before :class:`StageInteractions`, or None when the pipeline has
+        another shape."""
         steps = self.pipeline.named_steps
         stages, svm = steps.get("stages"), steps.get("svm")
         if list(steps) != ["features", "stages", "svm"] or not hasattr(svm, "coef_"):
@@ -126,7 +147,11 @@ class RumorModel:
         weights[:, 0] = coef[:width]
         weights[:n_base, 1 : 1 + n_stages] = coef[width:].reshape(n_stages, n_base).T
         weights[n_base:, 1 + n_stages :] = np.eye(n_stages)
-        return weights, float(np.ravel(svm.intercept_)[0]), n_stages
+        offsets = None
+        if hasattr(svm, "input_weights"):  # SvmBoostBlend
+            tree_weights, offsets = svm.input_weights(width)
+            weights = np.hstack([weights, tree_weights])
+        return weights, float(np.ravel(svm.intercept_)[0]), n_stages, offsets
 
     def calibrate(self, margins: np.ndarray) -> np.ndarray:
         slope, intercept = self.calibration
@@ -192,7 +217,11 @@ class RumorModel:
     def contributions(self, matrix_row: np.ndarray) -> list[tuple[str, float, float]]:
         """(feature name, contribution to the margin, feature value) for the non-zero
         features of one row; positive pushes toward rumor. A feature's shared weight and
-        its stage correction are summed into one contribution."""
+        its stage correction are summed into one contribution. With the blended model
+        (1.3.0) the linear pushes are scaled as in its decision, each tree input's
+        occlusion effect is added to its feature (``text:source`` / ``text:reposts`` for
+        the text models' margins), and the rest of the trees' part is one more entry,
+        :data:`BOOST_FEATURE`; together they add up to the margin minus the intercept."""
         vector = self.pipeline[:-1].transform(matrix_row.reshape(1, -1))
         vector = vector.tocsr() if hasattr(vector, "tocsr") else vector
         if hasattr(vector, "indices"):
@@ -202,11 +231,29 @@ class RumorModel:
             idx = np.flatnonzero(dense)
             values = dense[idx]
         coef, names = self.coefficients, self.feature_names
+        final = self.pipeline.named_steps["svm"]
+        scale = float(getattr(final, "svm_scale", 1.0))
         merged: dict[str, list[float]] = {}
         for i, v in zip(idx, values, strict=True):
             name = names[i].rsplit("|", 1)[-1]
             entry = merged.setdefault(name, [0.0, float(v)])
-            entry[0] += float(coef[i] * v)
+            entry[0] += scale * float(coef[i] * v)
+        if hasattr(final, "tree_attributions"):
+            # The trees' part: each input's occlusion effect joins that feature's push (the
+            # text models' margins become two reasons of their own), and what interactions
+            # leave over is one more entry, so that the pushes still add up to the margin.
+            features = self.pipeline.named_steps["features"].transform(matrix_row.reshape(1, -1))
+            whole, parts = final.tree_attributions(features)
+            vtype = next((n for n in merged if n.startswith("vtype:")), None)
+            names = final.tree_input_names(list(NUMERIC_FEATURES))
+            for name, part in zip(names, parts, strict=True):
+                if name == "vtype":
+                    name = vtype or ""
+                if not name or name == "stage" or not np.isfinite(part):
+                    continue
+                merged.setdefault(name, [0.0, float("nan")])[0] += float(part)
+                whole -= float(part)
+            merged[BOOST_FEATURE] = [whole, float("nan")]
         return [(name, push, value) for name, (push, value) in merged.items()]
 
     # -- persistence ---------------------------------------------------------------------

@@ -21,13 +21,13 @@ from sklearn.pipeline import Pipeline
 from ingest.report import ImportReport
 from nlp.rumor.features import Prepared, RumorInput, prepare, to_matrix
 from nlp.rumor.model import RumorModel
-from nlp.rumor.pipeline import TRAIN_HORIZONS_HOURS, build_pipeline
+from nlp.rumor.pipeline import TRAIN_HORIZONS_HOURS, build_pipeline, fit_pipeline
 from nlp.tokenize import TokenizerState, restore, snapshot
 
 if TYPE_CHECKING:
     from ingest.ced import EventFiles
 
-MODEL_VERSION = "1.2.0"
+MODEL_VERSION = "1.3.0"
 #: Worker processes for reading a directory and for the fits inside :func:`train`. Two:
 #: the reference machine has two cores, and each fit holds a few hundred MB.
 N_JOBS = 2
@@ -163,7 +163,7 @@ def _fit(
     template: Pipeline, x: np.ndarray, y: np.ndarray, tok: TokenizerState | None = None
 ) -> Pipeline:
     restore(tok)  # a worker process tokenises as its parent does
-    return clone(template).fit(x, y)
+    return fit_pipeline(clone(template), x, y)
 
 
 def _held_out_margins(

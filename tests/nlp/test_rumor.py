@@ -224,6 +224,28 @@ def test_explanations_are_readable(model: RumorModel) -> None:
     assert all(r["weight"] < 0 for r in out["toward_non_rumor"])
 
 
+def test_explanations_without_reposts_do_not_describe_reposts(model: RumorModel) -> None:
+    out = explain(model, _input(reposts=0))
+    texts = [r["text"] for side in ("toward_rumor", "toward_non_rumor") for r in out[side]]
+    assert texts
+    assert not any("转发者" in t or "转发评论含" in t or "分钟内" in t for t in texts), texts
+
+
+def test_contributions_add_up_to_the_margin(model: RumorModel) -> None:
+    # The linear pushes (scaled as in the blend's decision) plus the trees' entry make the
+    # whole margin, up to the SVM's intercept: the reasons account for the score.
+    from nlp.rumor.model import BOOST_FEATURE
+
+    row, _ = prepare(_input(reposts=3)).row()
+    matrix = to_matrix([row])
+    pushes = model.contributions(matrix[0])
+    assert [name for name, _, _ in pushes].count(BOOST_FEATURE) == 1
+    final = model.pipeline.named_steps["svm"]
+    intercept = final.svm_scale * float(final.intercept_[0])
+    total = sum(push for _, push, _ in pushes) + intercept
+    assert total == pytest.approx(float(model.margins(matrix)[0]), abs=1e-8)
+
+
 def test_explain_cli_for_text(trained: Path) -> None:
     result = runner.invoke(
         app, ["explain", "--text", "【东城区发布】地铁三号线今日恢复运营", "--model", str(trained)]
