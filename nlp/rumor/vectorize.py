@@ -7,11 +7,12 @@ model's scoring time (≈ 2,100 source posts/s). No library offers a fixed-vocab
 transform for a fitted sklearn vocabulary, so this one is hand-written:
 
 * text is cut into *units* (characters, or the tokeniser's words) exactly as sklearn's
-  analyser does, and each unit becomes an integer id (characters via one vectorised
-  ``searchsorted`` over code points, words via one dict lookup each; -1 when the unit occurs
-  in no vocabulary term);
-* every n-gram of the whole batch becomes one integer code, computed with array arithmetic,
-  and is matched against the sorted codes of the vocabulary terms;
+  analyser does, and each unit becomes an integer id (characters via one table lookup of
+  their code points, words via one dict lookup each; -1 when the unit occurs in no
+  vocabulary term, and between documents);
+* n-grams of the whole batch become integer codes, computed with array arithmetic and
+  grown one unit at a time only while they are still the prefix of some term, and are
+  looked up in a hash table of the vocabulary's codes (a trie in a table);
 * the hits become the count matrix, which the inherited TF-IDF step weights and normalises.
 
 Fitting is sklearn's, untouched, and ``transform`` returns exactly what sklearn's would
@@ -39,7 +40,7 @@ _CODE_LIMIT = 2**62
 
 @dataclass(frozen=True)
 class _Index:
-    """The fitted vocabulary as sorted integer n-gram codes."""
+    """The fitted vocabulary as integer n-gram codes."""
 
     vocabulary: dict[str, int]  # the dict this index was built from (identity check)
     table: _CodeTable  # n-gram code (n >= 2) -> column or PREFIX
