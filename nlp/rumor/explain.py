@@ -17,7 +17,15 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from nlp.rumor.features import CUES, N_TEXT_COLS, NUMERIC_INDEX, RumorInput, prepare, to_matrix
+from nlp.rumor.features import (
+    CUES,
+    FROM_REPOSTS,
+    N_TEXT_COLS,
+    NUMERIC_INDEX,
+    RumorInput,
+    prepare,
+    to_matrix,
+)
 from nlp.rumor.model import RumorModel
 
 _CUE_WORDS = {w: kind for kind, words in CUES.items() for w in words}
@@ -52,24 +60,9 @@ def _human_number(n: float) -> str:
     return f"{n / 10000:.1f}万" if n >= 10000 else f"{n:.0f}"
 
 
-#: Features read from the reposts: with none observed yet they only restate "no reposts"
-#: (which ``n_reposts`` says), so they are not shown as reasons of their own.
-_FROM_REPOSTS = (
-    frozenset(NUMERIC_INDEX)
-    - {"n_reposts"}
-    - {
-        n
-        for n in NUMERIC_INDEX
-        if n.startswith(("verified", "followers", "friends", "statuses", "account_age", "author_"))
-        or n in {"follower_ratio", "text_length", "has_url", "n_mentions", "has_hashtag"}
-        or n in {"has_brackets", "n_question", "n_exclaim", "text_missing", "time_missing"}
-    }
-)
-
-
 def _numeric_text(name: str, raw: list[Any]) -> str | None:
     """Describe a numeric feature with its actual value; ``None`` hides it."""
-    if name in _FROM_REPOSTS and not float(raw[NUMERIC_INDEX["n_reposts"]]):
+    if name in FROM_REPOSTS and not float(raw[NUMERIC_INDEX["n_reposts"]]):
         return None
     v = float(raw[NUMERIC_INDEX[name]])
     describe = {

@@ -130,6 +130,9 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "time_missing",
 )
 NUMERIC_INDEX = {name: i for i, name in enumerate(NUMERIC_FEATURES)}
+#: The features read from the reposts besides their count (from "span_hours" up to the cue
+#: counts): with no reposts observed they are all zero and say nothing of their own.
+FROM_REPOSTS = frozenset(NUMERIC_FEATURES[1 : NUMERIC_INDEX["verified"]])
 
 #: Column layout of a model input row (a numpy object array): three text/categorical
 #: columns, the propagation stage, then the numeric features.

@@ -172,12 +172,10 @@ def fit_pipeline(pipeline: Pipeline, x: np.ndarray, y: np.ndarray) -> Pipeline:
     """Fit the pipeline; the final :class:`SvmBoostBlend` is told where each feature block
     of the ColumnTransformer lies, which it needs to stack per-block models."""
     xt = pipeline[:-1].fit_transform(x, y)
-    final = pipeline.steps[-1][1]
-    if isinstance(final, SvmBoostBlend):
-        features = pipeline.named_steps["features"]
-        final.fit(xt, y, blocks=features.output_indices_, weights=features.transformer_weights)
-    else:
-        final.fit(xt, y)
+    features = pipeline.named_steps["features"]
+    pipeline.steps[-1][1].fit(
+        xt, y, blocks=features.output_indices_, weights=features.transformer_weights
+    )
     return pipeline
 
 
