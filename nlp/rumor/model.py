@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from nlp.rumor.features import NUMERIC_FEATURES, RumorInput, prepare, to_matrix
+from nlp.rumor.plan import ScoringPlan
 
 FORMAT = "tingfeng-rumor-model"
 FORMAT_VERSION = 1
@@ -110,48 +111,16 @@ class RumorModel:
 
     # -- scoring -------------------------------------------------------------------------
     def margins(self, matrix: np.ndarray) -> np.ndarray:
-        folded = self._folded_weights
-        if folded is None:
+        """The model's decision for rows made by :func:`nlp.rumor.features.to_matrix`."""
+        plan = self._plan
+        if plan is None:
             return self.pipeline.decision_function(matrix)
-        # w · [x, g_0 x_base, g_1 x_base, ...] = w_shared · x + sum_s g_s (w_s · x_base):
-        # one sparse product with a few dense columns instead of building the stage copies.
-        # For SvmBoostBlend the same product also yields every input of its trees.
-        weights, intercept, n_stages, offsets = folded
-        features = self.pipeline.named_steps["features"].transform(matrix)
-        parts = np.asarray(features @ weights)
-        shared = parts[:, 0]
-        per_stage = parts[:, 1 : 1 + n_stages]
-        gates = parts[:, 1 + n_stages : 1 + 2 * n_stages]
-        linear = shared + (per_stage * gates).sum(axis=1) + intercept
-        final = self.pipeline.named_steps["svm"]
-        if offsets is None:
-            return linear
-        boosted = final.boosted_from_columns(features, parts[:, 1 + 2 * n_stages :] + offsets)
-        return final.svm_scale * linear + boosted
+        return plan.margins(matrix)
 
     @cached_property
-    def _folded_weights(self) -> tuple[np.ndarray, float, int, np.ndarray | None] | None:
-        """Columns [w_shared | w_stage_0 .. w_stage_k | gate selectors | tree inputs] over
-        the features before :class:`StageInteractions`, or None when the pipeline has
-        another shape."""
-        steps = self.pipeline.named_steps
-        stages, svm = steps.get("stages"), steps.get("svm")
-        if list(steps) != ["features", "stages", "svm"] or not hasattr(svm, "coef_"):
-            return None
-        width, n_stages = stages.n_features_in_, stages.n_stages
-        n_base = width - n_stages
-        coef = np.asarray(svm.coef_, dtype=np.float64).ravel()
-        if coef.shape != (width + n_stages * n_base,):
-            return None
-        weights = np.zeros((width, 1 + 2 * n_stages))
-        weights[:, 0] = coef[:width]
-        weights[:n_base, 1 : 1 + n_stages] = coef[width:].reshape(n_stages, n_base).T
-        weights[n_base:, 1 + n_stages :] = np.eye(n_stages)
-        offsets = None
-        if hasattr(svm, "input_weights"):  # SvmBoostBlend
-            tree_weights, offsets = svm.input_weights(width)
-            weights = np.hstack([weights, tree_weights])
-        return weights, float(np.ravel(svm.intercept_)[0]), n_stages, offsets
+    def _plan(self) -> ScoringPlan | None:
+        """The fitted pipeline folded for scoring, or None when it has another shape."""
+        return ScoringPlan.build(self.pipeline)
 
     def calibrate(self, margins: np.ndarray) -> np.ndarray:
         slope, intercept = self.calibration

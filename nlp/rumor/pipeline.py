@@ -341,12 +341,18 @@ class SvmBoostBlend(ClassifierMixin, BaseEstimator):
             weights[start:stop, 2] = 1.0
         return weights, offsets
 
-    def boosted_from_columns(self, x: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
-        """The trees' log-odds for feature rows ``x`` (un-gated, or stage-interacted),
-        given ``x @ W + b`` of :meth:`input_weights`."""
-        m_src, m_rep = cols[:, 0], cols[:, 1].copy()
-        m_rep[cols[:, 2] <= 0] = np.nan
-        return self._boost(self._dense(sp.csr_matrix(x), m_src, m_rep))
+    def boosted_from_parts(
+        self,
+        m_src: np.ndarray,
+        m_rep: np.ndarray,
+        numeric: np.ndarray,
+        vtype: np.ndarray,
+        stage: np.ndarray,
+    ) -> np.ndarray:
+        """The trees' log-odds from their inputs computed elsewhere (folded scoring): the
+        text margins (NaN for rows without reposts), the standardised numeric features, the
+        verification type's category index (NaN if unseen) and the stage's index."""
+        return self._boost(self._assemble(m_src, m_rep, numeric, vtype, stage))
 
     def _boost(self, dense: np.ndarray) -> np.ndarray:
         with _single_thread():
@@ -386,8 +392,13 @@ class SvmBoostBlend(ClassifierMixin, BaseEstimator):
         num, vtype, stage = block("num"), block("vtype"), block("stage")
         vcode = vtype.argmax(axis=1).astype(np.float64) if vtype.shape[1] else np.zeros(x.shape[0])
         vcode[~(vtype != 0).any(axis=1)] = np.nan  # unseen type
-        stage_code = stage.argmax(axis=1).astype(np.float64)
-        return np.column_stack([m_src, m_rep, num, vcode, stage_code])
+        return self._assemble(m_src, m_rep, num, vcode, stage.argmax(axis=1))
+
+    @staticmethod
+    def _assemble(
+        m_src: np.ndarray, m_rep: np.ndarray, num: np.ndarray, vcode: np.ndarray, stage: np.ndarray
+    ) -> np.ndarray:
+        return np.column_stack([m_src, m_rep, num, vcode, stage.astype(np.float64)])
 
     def _fit_part(self, x: sp.csr_matrix, y: np.ndarray, rows: np.ndarray) -> LinearSVC | float:
         if len(rows) == 0 or len(set(y[rows].tolist())) < 2:

@@ -295,7 +295,7 @@ def test_folded_margins_equal_the_pipeline(model: RumorModel, horizon: timedelta
     # Scoring folds the stage copies into the weights instead of building them.
     inputs = [_input(reposts=n) for n in (0, 1, 5)] + [_input(text=None, author=None)]
     matrix = to_matrix([prepare(i).row(horizon)[0] for i in inputs])
-    assert model._folded_weights is not None
+    assert model._plan is not None
     np.testing.assert_allclose(
         model.margins(matrix), model.pipeline.decision_function(matrix), rtol=0, atol=1e-10
     )
@@ -344,6 +344,33 @@ def test_shipped_model_on_a_real_sample(ced_dir: Path) -> None:
     for horizon, floor in ((timedelta(hours=1), 0.85), (None, 0.9)):
         p = np.array([s.probability for s in shipped.score(inputs, horizon)])
         assert ((p >= 0.5) == y).mean() >= floor
+
+
+def test_folded_scoring_equals_the_pipeline_on_real_posts(ced_dir: Path) -> None:
+    """The scoring plan of the shipped model gives the pipeline's own margins on real posts
+    at every stage, and on rows with an unseen verification type or nothing at all."""
+    from ingest.ced import iter_events
+
+    shipped = load_model()
+    assert shipped._plan is not None
+    events = list(itertools.islice(iter_events(ced_dir), 250))
+    odd = [_input(author=Author(id="u", verified=True, verified_type=987)), _input(None, 0)]
+    odd.append(RumorInput(None, None, None, None))
+    for horizon in (timedelta(0), timedelta(hours=1), None):
+        inputs = [RumorInput.from_posts(e.source, e.reposts) for e in events] + odd
+        matrix = to_matrix([prepare(i).row(horizon)[0] for i in inputs])
+        np.testing.assert_allclose(
+            shipped.margins(matrix), shipped.pipeline.decision_function(matrix), atol=1e-10
+        )
+
+
+def test_pipelines_of_another_shape_are_scored_by_the_pipeline() -> None:
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    from nlp.rumor.plan import ScoringPlan
+
+    assert ScoringPlan.build(Pipeline([("svm", LinearSVC())])) is None
 
 
 # -- parallel reading and training ------------------------------------------------------------

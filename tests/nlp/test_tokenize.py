@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nlp.tokenize import _nfkc, cut, normalise
+from nlp import tokenize
+from nlp.tokenize import _NOISE, _keep, _nfkc, _Verdicts, cut, normalise
 
 TRICKY = [
     "",
@@ -45,3 +46,29 @@ def test_nfkc_shortcut_on_real_posts(ced_dir: Path) -> None:
 def test_cut_normalises_width_and_case() -> None:
     assert normalise("ＡＢＣ，Ｄｅｆ") == "abc,def"
     assert cut("ＡＢＣ和abc") == cut("abc和abc")
+
+
+ODD_TOKENS = [",", "。", " ", "\u3000", "...", "t.cn", "3.5", "_", "a_b", "c++", "…", "😀", "#", "5%"]
+
+
+def _reference_keep(tokens: list[str]) -> list[str]:
+    return [t for t in tokens if t.isalnum() or (t.strip() and not _NOISE.match(t))]
+
+
+def test_keep_remembers_verdicts_without_changing_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = ["东城区", "abc", "123", *ODD_TOKENS]
+    expected = _reference_keep(tokens)
+    assert expected == ["东城区", "abc", "123", "t.cn", "3.5", "a_b", "c++", "5%"]
+    monkeypatch.setattr(_Verdicts, "LIMIT", 4)
+    monkeypatch.setattr(tokenize, "_VERDICTS", _Verdicts())
+    for _ in range(3):  # first verdicts, remembered ones, and after the memory was cleared
+        assert _keep(tokens) == expected
+    assert len(tokenize._VERDICTS) <= 4
+
+
+def test_cut_drops_the_same_tokens_as_the_plain_rule(ced_dir: Path) -> None:
+    from ingest.ced import iter_events
+
+    texts = [e.source.text or "" for e in itertools.islice(iter_events(ced_dir), 300)]
+    raw = [tokenize._jieba().cut(normalise(t)) for t in texts]
+    assert [cut(t) for t in texts] == [_reference_keep(r) for r in raw]
