@@ -48,7 +48,22 @@ def test_cut_normalises_width_and_case() -> None:
     assert cut("ＡＢＣ和abc") == cut("abc和abc")
 
 
-ODD_TOKENS = [",", "。", " ", "\u3000", "...", "t.cn", "3.5", "_", "a_b", "c++", "…", "😀", "#", "5%"]
+ODD_TOKENS = [
+    ",",
+    "。",
+    " ",
+    "\u3000",
+    "...",
+    "t.cn",
+    "3.5",
+    "_",
+    "a_b",
+    "c++",
+    "…",
+    "😀",
+    "#",
+    "5%",
+]
 
 
 def _reference_keep(tokens: list[str]) -> list[str]:
