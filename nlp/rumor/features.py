@@ -134,6 +134,18 @@ NUMERIC_INDEX = {name: i for i, name in enumerate(NUMERIC_FEATURES)}
 #: counts): with no reposts observed they are all zero and say nothing of their own.
 FROM_REPOSTS = frozenset(NUMERIC_FEATURES[1 : NUMERIC_INDEX["verified"]])
 
+# Column positions used on every input (prepare and row run ten thousand times a second).
+_I = NUMERIC_INDEX
+_I_N_REPOSTS, _I_VERIFIED, _I_FOLLOWERS = _I["n_reposts"], _I["verified"], _I["followers"]
+_I_FRIENDS, _I_STATUSES, _I_FOLLOWER_RATIO = _I["friends"], _I["statuses"], _I["follower_ratio"]
+_I_ACCOUNT_AGE, _I_ACCOUNT_AGE_MISSING = _I["account_age_days"], _I["account_age_missing"]
+_I_AUTHOR_MISSING, _I_FOLLOWERS_MISSING = _I["author_missing"], _I["followers_missing"]
+_I_TEXT_MISSING, _I_TIME_MISSING = _I["text_missing"], _I["time_missing"]
+_I_TEXT_LENGTH, _I_HAS_URL, _I_MENTIONS = _I["text_length"], _I["has_url"], _I["n_mentions"]
+_I_HASHTAG, _I_BRACKETS = _I["has_hashtag"], _I["has_brackets"]
+_I_QUESTION, _I_EXCLAIM = _I["n_question"], _I["n_exclaim"]
+_TIME_TO_K_INDEX = tuple((k, _I[f"time_to_{k}"], _I[f"reached_{k}"]) for k in TIME_TO_K)
+
 #: Column layout of a model input row (a numpy object array): three text/categorical
 #: columns, the propagation stage, then the numeric features.
 COL_SOURCE, COL_REPOSTS, COL_VTYPE, COL_STAGE = 0, 1, 2, 3
@@ -274,7 +286,7 @@ class Prepared:
 
     source_text: str
     missing: list[str]
-    static: np.ndarray  # author and source-text features, independent of the horizon
+    static: list[float]  # author and source-text features, independent of the horizon
     vtype: str
     offsets: np.ndarray  # seconds after the source, sorted; undated reposts excluded
     texts: list[str]  # own words, in the order of ``offsets``
@@ -295,50 +307,63 @@ class Prepared:
         n = self.count_until(horizon)
         nums = self.static.copy()
         _propagation(self, n, nums)
+        if not n:
+            return [self.source_text, "", self.vtype, "none", *nums], self.missing
         repost_text = " ".join(t for t in self.texts[: min(n, MAX_REPOST_TEXTS)] if t)
-        stage = stage_of(n, float(self.offsets[n - 1]) if n else 0.0)
-        return [self.source_text, repost_text, self.vtype, stage, *nums.tolist()], self.missing
+        stage = stage_of(n, float(self.offsets[n - 1]))
+        return [self.source_text, repost_text, self.vtype, stage, *nums], self.missing
+
+
+_NO_AUTHOR = Author()
+# Shared by every lone post's Prepared; never written to.
+_NO_OFFSETS = np.zeros(0)
+_NO_OFFSETS.flags.writeable = False
+_NO_FLAGS = np.zeros((0, len(CUES)), dtype=bool)
+_NO_FLAGS.flags.writeable = False
 
 
 def prepare(inp: RumorInput) -> Prepared:
     """Parse an input once; the expensive per-repost work happens here."""
     missing: list[str] = []
     text = inp.text or ""
-    if not text.strip():
-        missing.append("text")
-    static = np.zeros(len(NUMERIC_FEATURES), dtype=np.float64)
+    static = [0.0] * len(NUMERIC_FEATURES)
     author = inp.author
     if author is None or (author.id is None and author.followers is None and not author.verified):
         missing.append("author")
-        static[NUMERIC_INDEX["author_missing"]] = 1.0
-        author = Author()
-    static[NUMERIC_INDEX["verified"]] = float(author.verified)
+        static[_I_AUTHOR_MISSING] = 1.0
+        author = _NO_AUTHOR
+    static[_I_VERIFIED] = float(author.verified)
     if author.followers is None:
-        static[NUMERIC_INDEX["followers_missing"]] = 1.0
-    static[NUMERIC_INDEX["followers"]] = math.log1p(author.followers or 0)
-    static[NUMERIC_INDEX["friends"]] = math.log1p(author.friends or 0)
-    static[NUMERIC_INDEX["statuses"]] = math.log1p(author.posts or 0)
-    static[NUMERIC_INDEX["follower_ratio"]] = math.log1p(author.followers or 0) - math.log1p(
-        author.friends or 0
-    )
+        static[_I_FOLLOWERS_MISSING] = 1.0
+    followers, friends = math.log1p(author.followers or 0), math.log1p(author.friends or 0)
+    static[_I_FOLLOWERS] = followers
+    static[_I_FRIENDS] = friends
+    static[_I_STATUSES] = math.log1p(author.posts or 0)
+    static[_I_FOLLOWER_RATIO] = followers - friends
     if author.created_at is not None and inp.created_at is not None:
         days = max((inp.created_at - author.created_at).total_seconds() / 86400, 0.0)
-        static[NUMERIC_INDEX["account_age_days"]] = math.log1p(days)
+        static[_I_ACCOUNT_AGE] = math.log1p(days)
     else:
-        static[NUMERIC_INDEX["account_age_missing"]] = 1.0
+        static[_I_ACCOUNT_AGE_MISSING] = 1.0
         if "author" not in missing:
             missing.append("account age")
     vtype = "none" if author.verified_type is None else str(author.verified_type)
     _text_stats(text, static)
     if not text.strip():
-        static[NUMERIC_INDEX["text_missing"]] = 1.0
+        missing.insert(0, "text")
+        static[_I_TEXT_MISSING] = 1.0
 
     origin = inp.created_at
+    if origin is None:
+        missing.append("source time")
+        static[_I_TIME_MISSING] = 1.0
+    if not inp.reposts:  # a lone post: nothing more to parse
+        return Prepared(
+            text, missing, static, vtype, _NO_OFFSETS, [], _NO_FLAGS, [], [], [], inp.source_id
+        )
     dated = [r for r in inp.reposts if r.created_at is not None]
     undated = len(inp.reposts) - len(dated)
     if origin is None:
-        missing.append("source time")
-        static[NUMERIC_INDEX["time_missing"]] = 1.0
         # Without the source time, the first repost is the best guess of when it started.
         origin = min((r.created_at for r in dated), default=None)  # type: ignore[assignment]
     if undated:
@@ -381,25 +406,25 @@ def prepare(inp: RumorInput) -> Prepared:
     )
 
 
-def _text_stats(text: str, out: np.ndarray) -> None:
-    out[NUMERIC_INDEX["text_length"]] = math.log1p(len(text))
-    out[NUMERIC_INDEX["has_url"]] = float(bool(_URL.search(text)))
-    out[NUMERIC_INDEX["n_mentions"]] = math.log1p(len(_MENTION.findall(text)))
-    out[NUMERIC_INDEX["has_hashtag"]] = float(text.count("#") >= 2)
-    out[NUMERIC_INDEX["has_brackets"]] = float("【" in text)
-    out[NUMERIC_INDEX["n_question"]] = math.log1p(text.count("?") + text.count("？"))
-    out[NUMERIC_INDEX["n_exclaim"]] = math.log1p(text.count("!") + text.count("！"))
+def _text_stats(text: str, out: list[float]) -> None:
+    out[_I_TEXT_LENGTH] = math.log1p(len(text))
+    out[_I_HAS_URL] = float(_URL.search(text) is not None)
+    out[_I_MENTIONS] = math.log1p(len(_MENTION.findall(text))) if "@" in text else 0.0
+    out[_I_HASHTAG] = float(text.count("#") >= 2)
+    out[_I_BRACKETS] = float("【" in text)
+    out[_I_QUESTION] = math.log1p(text.count("?") + text.count("？"))
+    out[_I_EXCLAIM] = math.log1p(text.count("!") + text.count("！"))
 
 
-def _propagation(p: Prepared, n: int, out: np.ndarray) -> None:
+def _propagation(p: Prepared, n: int, out: list[float]) -> None:
     idx = NUMERIC_INDEX
-    out[idx["n_reposts"]] = math.log1p(n)
-    for k in TIME_TO_K:
+    out[_I_N_REPOSTS] = math.log1p(n)
+    for k, at_time, at_reached in _TIME_TO_K_INDEX:
         if n >= k:
-            out[idx[f"time_to_{k}"]] = math.log1p(p.offsets[k - 1])
-            out[idx[f"reached_{k}"]] = 1.0
+            out[at_time] = math.log1p(p.offsets[k - 1])
+            out[at_reached] = 1.0
         else:
-            out[idx[f"time_to_{k}"]] = NOT_REACHED
+            out[at_time] = NOT_REACHED
     if n == 0:
         return
     offs = p.offsets[:n]
