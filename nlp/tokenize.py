@@ -179,6 +179,18 @@ def _keep(tokens: list[str]) -> list[str]:
     return [t for t in tokens if t.isalnum() or verdicts[t]]
 
 
+def kept(token: str) -> bool:
+    """Whether :func:`cut` keeps this token of :func:`raw_cut`."""
+    return token.isalnum() or _VERDICTS[token]
+
+
+def raw_cut(text: str) -> list[str]:
+    """Every precise-mode token of ``text`` (non-empty), the dropped ones included:
+    ``cut(text) == [t for t in raw_cut(text) if kept(t)]``. For callers that look tokens
+    up anyway and can fold the filter into that lookup."""
+    return _jieba().cut(normalise(text))
+
+
 def cut(text: str | None) -> list[str]:
     """Precise-mode tokens of ``text``, without whitespace and punctuation."""
     if not text:

@@ -32,8 +32,14 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from nlp import tokenize
+
 #: Table values besides columns: a prefix of some term (not a term itself), and no entry.
 PREFIX, ABSENT = -2, -1
+#: Unit ids besides known words, for raw tokens of :func:`nlp.tokenize.raw_cut`: a token
+#: ``cut`` drops, and a kept token containing a space (sklearn would join it into n-grams
+#: ambiguously, so such a batch takes sklearn's own transform).
+DROPPED, SPACED = -2, -3
 #: n-gram codes must stay below this (signed 64-bit, with room for the per-n offset).
 _CODE_LIMIT = 2**62
 
@@ -48,6 +54,30 @@ class _Index:
     radix: int  # number of distinct units + 1
     chars: np.ndarray | None  # char mode: unit id of every code point up to the largest known
     words: dict[str, int] | None  # word mode: unit id of each known word
+    raw_ids: _WordIds | None  # word mode: unit ids of raw tokens (tokenizer nlp.tokenize.cut)
+
+
+class _WordIds(dict[str, int]):
+    """Unit id of each raw token of :func:`nlp.tokenize.raw_cut`, remembered: one dict
+    lookup per token does both ``cut``'s filtering and the vocabulary lookup."""
+
+    LIMIT = 500_000  # distinct tokens remembered before starting over
+
+    def __init__(self, words: dict[str, int]) -> None:
+        super().__init__()
+        self.words = words
+
+    def __missing__(self, token: str) -> int:
+        if not tokenize.kept(token):
+            unit = DROPPED
+        else:
+            unit = self.words.get(token, ABSENT)
+            if unit == ABSENT and " " in token:
+                unit = SPACED
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[token] = unit
+        return unit
 
 
 class _CodeTable:
@@ -159,9 +189,26 @@ class FastTfidfVectorizer(TfidfVectorizer):
             )
             chars = index.chars
             units = chars[np.minimum(points, len(chars) - 1)]  # the last entry is -1
+        elif self.tokenizer is tokenize.cut and not self.lowercase:
+            # cut's own filtering folds into the id lookup (no preprocessing to apply).
+            assert index.raw_ids is not None
+            raw = [tokenize.raw_cut(decode(d)) if d else [] for d in docs]
+            counts = np.fromiter(map(len, raw), dtype=np.int64, count=len(docs))
+            ids = np.fromiter(
+                map(index.raw_ids.__getitem__, chain.from_iterable(raw)),
+                dtype=np.int64,
+                count=int(counts.sum()),
+            )
+            if (ids == SPACED).any():
+                return None
+            kept = ids != DROPPED
+            lengths = np.bincount(
+                np.repeat(np.arange(len(docs)), counts)[kept], minlength=len(docs)
+            )
+            units = np.insert(ids[kept], np.cumsum(lengths)[:-1], -1)
         else:
-            tokenize = self.build_tokenizer()
-            token_lists = [tokenize(preprocess(decode(d))) for d in docs]
+            tokenize_doc = self.build_tokenizer()
+            token_lists = [tokenize_doc(preprocess(decode(d))) for d in docs]
             tokens = list(chain.from_iterable(token_lists))
             if high > 1 and " " in "\n".join(tokens):
                 return None  # a token with a space would be confused with an n-gram
@@ -187,7 +234,10 @@ def _count_matrix(
     One integer sort of the pairs (numpy's SIMD sort) is 3-4x faster than building a COO
     matrix and letting scipy sum the duplicates row by row."""
     n_rows, n_cols = shape
-    keys = rows * n_cols + cols
+    # 32-bit keys (and indices) when they fit, as for a chunk of a few thousand rows: they
+    # sort twice as fast as 64-bit ones.
+    index_type = np.int32 if n_rows * n_cols < 2**31 else np.int64
+    keys = (rows * n_cols + cols).astype(index_type)
     keys.sort()
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
@@ -195,7 +245,7 @@ def _count_matrix(
     counts = np.diff(np.append(starts, len(keys))).astype(dtype)
     unique = keys[starts]
     row_of = unique // n_cols
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    indptr = np.zeros(n_rows + 1, dtype=index_type)
     np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
     matrix = sp.csr_matrix((counts, unique - row_of * n_cols, indptr), shape=shape)
     matrix.has_canonical_format = True
@@ -243,7 +293,8 @@ def _build_index(
         chars[points] = np.arange(len(points))
     else:
         words = unit_id
-    return _Index(vocabulary, _CodeTable(codes, columns), unigrams, radix, chars, words)
+    raw_ids = None if words is None else _WordIds(words)
+    return _Index(vocabulary, _CodeTable(codes, columns), unigrams, radix, chars, words, raw_ids)
 
 
 def _match_ngrams(

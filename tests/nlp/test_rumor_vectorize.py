@@ -21,6 +21,8 @@ ODD = [
     "转发微博",
     "【突发】某地发生火灾？！真的吗",
     "完全没见过的字龘靐齉",
+    "，。！？……",  # only tokens that cut drops
+    "t.cn/abc 3.5% c++ a_b",  # tokens that are kept though not alphanumeric
 ]
 
 TRAIN = [
