@@ -131,6 +131,9 @@ _NFKC_TABLE = _nfkc_table()
 #: The characters of the table, found by one regex scan: ``str.translate`` looks every
 #: character of a non-ASCII string up in the dict (9 µs a post against 3.5 µs).
 _NFKC_CHARS = re.compile("[" + "".join(map(re.escape, map(chr, _NFKC_TABLE))) + "]")
+#: The ten most frequent of them in Weibo posts (99 % of occurrences in CED), replaced
+#: first by plain ``str.replace`` scans, which cost less than a regex callback each.
+_NFKC_COMMON = [(c, _NFKC_TABLE[ord(c)]) for c in "，！？…：；（～）＂"]
 
 
 def _nfkc_char(match: re.Match[str]) -> str:
@@ -147,7 +150,12 @@ def _nfkc(text: str) -> str:
     """
     if unicodedata.is_normalized("NFKC", text):
         return text
-    fast = _NFKC_CHARS.sub(_nfkc_char, text)
+    fast = text
+    for char, normal in _NFKC_COMMON:
+        if char in fast:
+            fast = fast.replace(char, normal)
+    if _NFKC_CHARS.search(fast):
+        fast = _NFKC_CHARS.sub(_nfkc_char, fast)
     return fast if unicodedata.is_normalized("NFKC", fast) else unicodedata.normalize("NFKC", text)
 
 

@@ -109,8 +109,9 @@ class _CodeTable:
             slots[pending] = (slots[pending] + 1) & self._mask
 
     def _slots(self, codes: np.ndarray) -> np.ndarray:
-        hashed = codes.astype(np.uint64) * self._MULTIPLIER
-        return (hashed >> self._shift).astype(np.int64)
+        hashed = codes.view(np.uint64) * self._MULTIPLIER  # modulo 2**64
+        hashed >>= self._shift
+        return hashed.view(np.int64)
 
     def lookup(self, codes: np.ndarray) -> np.ndarray:
         """The value stored for each code (codes >= 0), ABSENT where there is none."""
@@ -303,29 +304,36 @@ def _match_ngrams(
     """(start position, column) of every n-gram that is a vocabulary term.
 
     ``units`` holds unit ids, -1 for unknown units, between documents and as ``high``
-    trailing padding, so an n-gram containing a -1 is never looked up.
+    trailing padding. No n-gram containing a -1 can match, so none is filtered out: as a
+    unigram -1 indexes the last entry of ``unigrams`` (id ``radix - 1``, which no unit
+    has: ABSENT), and inside a longer code ``c * radix - 1`` is the code of a sequence
+    ending in that same unused id, absent from the table.
     """
     low, high = ngram_range
-    offset = index.radix**high
+    radix, offset = index.radix, index.radix**high
     starts: list[np.ndarray] = []
     cols: list[np.ndarray] = []
+    found = index.unigrams[units]
     # Start positions whose n-gram is still a term or the prefix of one, and its code.
-    alive = np.flatnonzero(units >= 0)
+    alive = np.flatnonzero(found != ABSENT)
+    if low <= 1:
+        found = found[alive]
+        hit = found >= 0
+        starts.append(alive[hit])
+        cols.append(found[hit])
     code = units[alive]
-    for n in range(1, high + 1):
-        if n > 1:
-            unit = units[alive + n - 1]
-            known = unit >= 0
-            alive, code = alive[known], code[known] * index.radix + unit[known]
-        found = index.unigrams[code] if n == 1 else index.table.lookup(code + n * offset)
+    for n in range(2, high + 1):
+        if not len(alive):
+            break
+        code = code * radix + units[alive + n - 1]
+        found = index.table.lookup(code + n * offset)
         if n >= low:
             hit = found >= 0
             starts.append(alive[hit])
             cols.append(found[hit])
-        present = found != ABSENT
-        alive, code = alive[present], code[present]
-        if not len(alive):
-            break
+        if n < high:
+            present = found != ABSENT
+            alive, code = alive[present], code[present]
     if not starts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(starts), np.concatenate(cols)
