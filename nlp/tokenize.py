@@ -199,6 +199,14 @@ def raw_cut(text: str) -> list[str]:
     return _jieba().cut(normalise(text))
 
 
+def raw_cut_joined(texts: Iterable[str], joiner: str = "\0") -> list[str]:
+    """:func:`raw_cut` of each text with ``joiner`` as one token between them, in a single
+    call of the tokeniser (a quarter of its time on short posts is per call). ``joiner``
+    must be a single character that is neither a word character nor whitespace, which
+    jieba always cuts as a token of its own, and the texts must not contain it."""
+    return _jieba().cut(joiner.join(map(normalise, texts)))
+
+
 def cut(text: str | None) -> list[str]:
     """Precise-mode tokens of ``text``, without whitespace and punctuation."""
     if not text:

@@ -23,7 +23,17 @@ ODD = [
     "完全没见过的字龘靐齉",
     "，。！？……",  # only tokens that cut drops
     "t.cn/abc 3.5% c++ a_b",  # tokens that are kept though not alphanumeric
+    # Documents are analysed joined by NUL: neighbours must not change each other's
+    # lower case (final sigma), NFKC form (a combining mark after a letter), whitespace
+    # runs or jieba cut ("\r" then "\n" would be one token).
+    "ΟΔΟΣ",
+    "\u0301ΣΑ全角",
+    "结尾\r",
+    "\n开头  空格",
+    "abc",
+    "def火灾",
 ]
+WITH_NUL = ["文档里\0有NUL字符", "火灾"]  # cannot be joined: analysed one by one
 
 TRAIN = [
     "某地发生火灾，消防已到场",
@@ -64,6 +74,9 @@ def test_same_matrix_as_sklearn(name: str) -> None:
     reference, fast = _pair(**CONFIGS[name])
     docs = TRAIN + ODD
     _same(reference.transform(docs), fast.transform(docs))
+    _same(reference.transform(docs + WITH_NUL), fast.transform(docs + WITH_NUL))
+    for doc in ODD:  # alone, so that no neighbour could hide a difference
+        _same(reference.transform([doc]), fast.transform([doc]))
     # Fitting is inherited untouched.
     assert reference.vocabulary_ == fast.vocabulary_
     _same(reference.fit_transform(docs), fast.fit_transform(docs))
