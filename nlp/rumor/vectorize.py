@@ -9,7 +9,11 @@ transform for a fitted sklearn vocabulary, so this one is hand-written:
 * text is cut into *units* (characters, or the tokeniser's words) exactly as sklearn's
   analyser does, and each unit becomes an integer id (characters via one table lookup of
   their code points, words via one dict lookup each; -1 when the unit occurs in no
-  vocabulary term, and between documents);
+  vocabulary term, and between documents). A batch's documents are analysed joined by NUL
+  (:data:`JOINER`), which no analysis step carries across, so lower-casing, whitespace
+  squeezing and jieba run once per batch instead of once per post; with the tokeniser
+  :func:`nlp.tokenize.cut`, its punctuation filter and the vocabulary lookup are one
+  remembered dict lookup per raw token;
 * n-grams of the whole batch become integer codes, computed with array arithmetic and
   grown one unit at a time only while they are still the prefix of some term, and are
   looked up in a hash table of the vocabulary's codes (a trie in a table);
@@ -66,7 +70,7 @@ class _WordIds(dict[str, int]):
     """Unit id of each raw token of :func:`nlp.tokenize.raw_cut`, remembered: one dict
     lookup per token does both ``cut``'s filtering and the vocabulary lookup."""
 
-    LIMIT = 500_000  # distinct tokens remembered before starting over
+    LIMIT = 200_000  # distinct tokens remembered before starting over (≈ 25 MB at most)
 
     def __init__(self, words: dict[str, int]) -> None:
         super().__init__()

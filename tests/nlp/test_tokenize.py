@@ -87,3 +87,16 @@ def test_cut_drops_the_same_tokens_as_the_plain_rule(ced_dir: Path) -> None:
     texts = [e.source.text or "" for e in itertools.islice(iter_events(ced_dir), 300)]
     raw = [tokenize._jieba().cut(normalise(t)) for t in texts]
     assert [cut(t) for t in texts] == [_reference_keep(r) for r in raw]
+
+
+def test_joined_cut_equals_cutting_each_text(ced_dir: Path) -> None:
+    # One tokeniser call for a batch: NUL between texts is a token of its own and changes
+    # nothing around it (a trailing "\r", a leading combining mark, Latin runs).
+    from ingest.ced import iter_events
+
+    texts = [e.source.text or "" for e in itertools.islice(iter_events(ced_dir), 300)]
+    texts += ["", "结尾\r", "\n开头", "\u0301ΣΑ", "abc", "def火灾", "", "ΟΔΟΣ"]
+    expected: list[str] = []
+    for text in texts:
+        expected += [*tokenize.raw_cut(text), "\0"]
+    assert tokenize.raw_cut_joined(texts) == expected[:-1]
