@@ -27,6 +27,7 @@ ODD = [
     # lower case (final sigma), NFKC form (a combining mark after a letter), whitespace
     # runs or jieba cut ("\r" then "\n" would be one token).
     "ΟΔΟΣ",
+    "İSTANBUL İ",  # lower() makes İ two characters: boundaries must follow
     "\u0301ΣΑ全角",
     "结尾\r",
     "\n开头  空格",
