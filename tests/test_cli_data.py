@@ -133,3 +133,31 @@ def test_kill_during_import_then_rerun_leaves_no_duplicates(tmp_path: Path) -> N
             " WHERE f.rowid IS NULL"
         ).fetchone()[0]
         assert orphans == 0
+
+
+def test_configured_user_dictionary_reaches_every_tokeniser(tmp_path: Path) -> None:
+    """nlp.user_dict: a local place name jieba would split is kept whole by `tokenize`
+    and in the index an import writes (through its worker processes)."""
+    words = tmp_path / "places.txt"
+    words.write_text("# local places\n龙湫镇 10 ns\n", "utf-8")
+    cfg = tmp_path / "local.yaml"  # not ./tingfeng.yaml, which every run would read
+    cfg.write_text(f"nlp:\n  user_dict: [{words}]\n", "utf-8")
+    text = "龙湫镇发生火灾"
+
+    plain = run(tmp_path, "tokenize", text, "--json")
+    assert "龙湫镇" not in json.loads(plain.stdout)
+    local = run(tmp_path, "--config", str(cfg), "tokenize", text, "--json")
+    assert json.loads(local.stdout)[0] == "龙湫镇"
+
+    ced = tmp_path / "ced"
+    write_event(ced, 1, text=text)
+    run(tmp_path, "--config", str(cfg), "import", "ced", str(ced), "--json")
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        rows = [tokens.split() for (tokens,) in db.execute("SELECT tokens FROM posts_fts")]
+    assert ["龙湫镇" in tokens for tokens in rows].count(True) == 1  # the source post
+
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("nlp:\n  user_dict: [nowhere.txt]\n", "utf-8")
+    proc = run(tmp_path, "--config", str(missing), "tokenize", text, check=False)
+    assert proc.returncode == 2 and "nlp.user_dict: nowhere.txt: file not found" in proc.stderr
+    assert "Traceback" not in proc.stderr

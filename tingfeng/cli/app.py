@@ -32,12 +32,35 @@ class State:
 
     @property
     def config(self) -> Config:
+        """The configuration, loaded once; loading also applies its ``nlp`` section to the
+        tokeniser, so every command that reads it tokenises the same way."""
         if self._config is None:
-            self._config = load_config(self.config_path)
+            config = load_config(self.config_path)
+            apply_nlp_config(config)
+            self._config = config
         return self._config
 
 
+def apply_nlp_config(config: Config) -> None:
+    """Load the user dictionaries of ``nlp.user_dict`` into the tokeniser (idempotent)."""
+    from nlp.tokenize import load_user_dict
+
+    for path in config.nlp.user_dict:
+        if not path.is_file():
+            raise ConfigError(f"nlp.user_dict: {path}: file not found")
+        try:
+            load_user_dict(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"nlp.user_dict: {path}: cannot be read ({exc})") from None
+
+
 state = State()
+
+
+def load_dictionaries() -> None:
+    """Apply the configured user dictionaries, for a command that tokenises without
+    otherwise reading the configuration (training must cut words as imports do)."""
+    _ = state.config
 
 
 @app.callback()

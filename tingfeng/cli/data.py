@@ -19,7 +19,14 @@ from ingest.report import ImportReport
 from ingest.timeparse import parse_time
 from models import Post
 from store import PostFilter, SearchQuery
-from tingfeng.cli.app import UserError, app, console, open_configured_store, state
+from tingfeng.cli.app import (
+    UserError,
+    app,
+    console,
+    load_dictionaries,
+    open_configured_store,
+    state,
+)
 
 stdout = Console()
 import_app = typer.Typer(help="Import posts into the store.", no_args_is_help=True)
@@ -213,6 +220,26 @@ def search(
         text = hit.snippet.replace("<mark>", "[bold yellow]").replace("</mark>", "[/]")
         table.add_row(local.strftime("%Y-%m-%d %H:%M"), hit.post.source, text)
     stdout.print(table)
+
+
+@app.command("tokenize")
+def tokenize_cmd(
+    text: Annotated[str, typer.Argument(help="Text to cut into words.")],
+    index: Annotated[
+        bool, typer.Option("--index", help="Search-index tokens (long words and their parts).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
+) -> None:
+    """Show how a text is cut into words, with the configured user dictionaries (nlp.user_dict):
+    to check that a place or account name is kept whole."""
+    from nlp.tokenize import cut, cut_for_index
+
+    load_dictionaries()
+    tokens = cut_for_index(text) if index else cut(text)
+    if as_json:
+        sys.stdout.write(orjson.dumps(tokens).decode() + "\n")
+    else:
+        sys.stdout.write(" / ".join(tokens) + "\n")
 
 
 def _shanghai():

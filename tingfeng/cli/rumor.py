@@ -10,13 +10,21 @@ from typing import Annotated, Any
 
 import typer
 
-from tingfeng.cli.app import UserError, app, console, open_configured_store, state
+from tingfeng.cli.app import (
+    UserError,
+    app,
+    console,
+    load_dictionaries,
+    open_configured_store,
+    state,
+)
 
 
 def _model(path: Path | None) -> Any:
     from nlp.rumor.model import ModelError, load_model
 
-    chosen = path or state.config.nlp.rumor_model
+    configured = state.config.nlp.rumor_model  # also loads the configured dictionaries
+    chosen = path or configured
     try:
         return load_model(chosen)
     except ModelError as exc:
@@ -28,6 +36,7 @@ def _dataset(data: Path) -> Any:
 
     if not data.is_dir():
         raise UserError(f"{data}: not a directory")
+    load_dictionaries()
     try:
         return load_dataset(data)
     except FileNotFoundError as exc:
