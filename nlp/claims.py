@@ -19,11 +19,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from nlp.tokenize import cut, normalise
+from nlp.tokenize import cut, normalise, stopwords
 
 if TYPE_CHECKING:
     from store.base import Store
@@ -37,14 +35,6 @@ NEAR_DUPLICATE = 0.8
 
 _NOISE = re.compile(r"https?://\S*|t\.cn/\S*|@[\w\-]+|\[[^\]\s]{1,8}\]|//@.*$", re.DOTALL)
 _SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    text = resources.files("nlp.data").joinpath("stopwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
 
 
 def clean(text: str) -> str:

@@ -34,7 +34,7 @@ import yaml
 
 from models import Post
 from nlp.spread import SpreadStats
-from nlp.tokenize import cut
+from nlp.tokenize import cut, office_stopwords
 
 _URL = re.compile(r"https?:?/*[\w./?=&%#-]*|\bt\.cn/\w*|www\.[\w./-]+", re.IGNORECASE)
 _REPOST_CHAIN = re.compile(r"//\s*@[^:：\s]{1,30}[:：].*", re.DOTALL)
@@ -66,11 +66,16 @@ def clean_text(text: str) -> str:
 
 
 def content_tokens(text: str) -> list[str]:
-    """Tokens that carry topic: two characters or more, not numbers, not stop words."""
+    """Tokens that carry topic: two characters or more, not numbers, not stop words (these
+    and the office's own, ``nlp.stopwords``)."""
+    office = office_stopwords()
     return [
         t
         for t in cut(clean_text(text))
-        if len(t) >= 2 and t not in STOPWORDS and not t.replace(".", "").isdigit()
+        if len(t) >= 2
+        and t not in STOPWORDS
+        and t not in office
+        and not t.replace(".", "").isdigit()
     ]
 
 

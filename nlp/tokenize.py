@@ -75,6 +75,46 @@ def load_user_dict(path: str | Path) -> int:
     return added
 
 
+_office_stopwords: frozenset[str] = frozenset()  # replaced, never mutated: read without lock
+_stopword_files: set[str] = set()
+
+
+def load_stopwords(path: str | Path) -> int:
+    """Add an office's stopwords (one per line, ``#`` comments; idempotent per file): words
+    that say nothing about what a post claims or what an incident is about, such as an
+    account's sign-off. Claim matching and incident topics drop them on top of their own
+    lists. Returns the number of words added."""
+    global _office_stopwords
+    key = str(Path(path).resolve())
+    with _lock:
+        if key in _stopword_files:
+            return 0
+        words = _word_lines(Path(path).read_text("utf-8"))
+        before = len(_office_stopwords)
+        _office_stopwords = _office_stopwords.union(words)
+        _stopword_files.add(key)
+        stopwords.cache_clear()
+        return len(_office_stopwords) - before
+
+
+def _word_lines(text: str) -> list[str]:
+    lines = (line.strip() for line in text.splitlines())
+    return [normalise(line) for line in lines if line and not line.startswith("#")]
+
+
+def office_stopwords() -> frozenset[str]:
+    """The stopwords added with :func:`load_stopwords` (``nlp.stopwords``)."""
+    return _office_stopwords
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Function words and Weibo boilerplate (``nlp/data/stopwords.txt``) plus the office's
+    own: what claim matching ignores when comparing what posts say."""
+    bundled = resources.files("nlp.data").joinpath("stopwords.txt").read_text("utf-8")
+    return frozenset(_word_lines(bundled)) | office_stopwords()
+
+
 def add_words(words: Iterable[str]) -> None:
     """Add words (e.g. a gazetteer's place names) so they are never split."""
     instance = _jieba()

@@ -161,3 +161,6 @@ def test_configured_user_dictionary_reaches_every_tokeniser(tmp_path: Path) -> N
     proc = run(tmp_path, "--config", str(missing), "tokenize", text, check=False)
     assert proc.returncode == 2 and "nlp.user_dict: nowhere.txt: file not found" in proc.stderr
     assert "Traceback" not in proc.stderr
+    missing.write_text("nlp:\n  stopwords: [gone.txt]\n", "utf-8")
+    proc = run(tmp_path, "--config", str(missing), "tokenize", text, check=False)
+    assert proc.returncode == 2 and "nlp.stopwords: gone.txt: file not found" in proc.stderr

@@ -52,6 +52,7 @@ class StoreConfig(_Section):
 
 class NlpConfig(_Section):
     user_dict: list[Path] = Field(default_factory=list)
+    stopwords: list[Path] = Field(default_factory=list)
     rumor_model: Path | None = None
 
 

@@ -100,3 +100,27 @@ def test_joined_cut_equals_cutting_each_text(ced_dir: Path) -> None:
     for text in texts:
         expected += [*tokenize.raw_cut(text), "\0"]
     assert tokenize.raw_cut_joined(texts) == expected[:-1]
+
+
+def test_office_stopwords_reach_claims_and_incident_topics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp.claims import claim_tokens
+    from nlp.incidents import content_tokens
+
+    monkeypatch.setattr(tokenize, "_office_stopwords", frozenset())
+    monkeypatch.setattr(tokenize, "_stopword_files", set())
+    tokenize.stopwords.cache_clear()
+    try:
+        text = "东城发布：化工厂爆炸系谣言"
+        assert "东城" in claim_tokens(text) and "东城" in content_tokens(text)
+        words = tmp_path / "stop.txt"
+        words.write_text("# sign-offs of the district's account\n东城\nＸＹ\n", "utf-8")
+        assert tokenize.load_stopwords(words) == 2
+        assert tokenize.load_stopwords(words) == 0  # idempotent
+        assert {"东城", "xy"} <= tokenize.stopwords()  # normalised like tokens
+        assert "的" in tokenize.stopwords()  # the bundled list stays
+        assert "东城" not in claim_tokens(text) and "东城" not in content_tokens(text)
+        assert "化工厂" in claim_tokens(text) and "化工厂" in content_tokens(text)
+    finally:
+        tokenize.stopwords.cache_clear()

@@ -42,16 +42,20 @@ class State:
 
 
 def apply_nlp_config(config: Config) -> None:
-    """Load the user dictionaries of ``nlp.user_dict`` into the tokeniser (idempotent)."""
-    from nlp.tokenize import load_user_dict
+    """Load the files of ``nlp.user_dict`` and ``nlp.stopwords`` (idempotent)."""
+    from nlp.tokenize import load_stopwords, load_user_dict
 
-    for path in config.nlp.user_dict:
-        if not path.is_file():
-            raise ConfigError(f"nlp.user_dict: {path}: file not found")
-        try:
-            load_user_dict(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"nlp.user_dict: {path}: cannot be read ({exc})") from None
+    for key, paths, load in (
+        ("nlp.user_dict", config.nlp.user_dict, load_user_dict),
+        ("nlp.stopwords", config.nlp.stopwords, load_stopwords),
+    ):
+        for path in paths:
+            if not path.is_file():
+                raise ConfigError(f"{key}: {path}: file not found")
+            try:
+                load(path)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{key}: {path}: cannot be read ({exc})") from None
 
 
 state = State()
