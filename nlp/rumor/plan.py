@@ -123,14 +123,14 @@ class ScoringPlan:
         numeric /= self.scale
         vtype = self.vtype.rows(matrix[:, self.vtype.column].tolist())
         stage = self.stage.rows(matrix[:, self.stage.column].tolist())
+        if len(stage) and stage.max() >= self.n_stages:  # the pipeline's encoder would raise
+            unknown = matrix[int(np.argmax(stage >= self.n_stages)), self.stage.column]
+            raise ValueError(f"unknown propagation stage {unknown!r}")
         parts = numeric @ self.numeric_weights
         parts += self.vtype.weights[vtype]
         parts += self.stage.weights[stage]
         for column, vectorizer, weights in self.texts:
             parts += np.asarray(vectorizer.transform(matrix[:, column]) @ weights)
-        if len(stage) and stage.max() >= self.n_stages:
-            unknown = matrix[int(np.argmax(stage >= self.n_stages)), self.stage.column]
-            raise ValueError(f"unknown propagation stage {unknown!r}")
         linear = parts[:, 0] + parts[np.arange(len(matrix)), 1 + stage] + self.intercept
         if self.tree_offsets is None:
             return linear

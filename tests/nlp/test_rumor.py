@@ -16,6 +16,7 @@ from models import Author, Post
 from nlp.rumor.evaluation import EARLY_HORIZONS
 from nlp.rumor.explain import explain
 from nlp.rumor.features import (
+    COL_STAGE,
     N_TEXT_COLS,
     NUMERIC_INDEX,
     RepostLite,
@@ -362,6 +363,13 @@ def test_folded_scoring_equals_the_pipeline_on_real_posts(ced_dir: Path) -> None
         np.testing.assert_allclose(
             shipped.margins(matrix), shipped.pipeline.decision_function(matrix), atol=1e-10
         )
+
+
+def test_an_unknown_stage_is_refused_as_the_pipeline_refuses_it(model: RumorModel) -> None:
+    row, _ = prepare(_input()).row()
+    row[COL_STAGE] = "bogus"
+    with pytest.raises(ValueError, match="bogus"):
+        model.margins(to_matrix([row]))
 
 
 def test_pipelines_of_another_shape_are_scored_by_the_pipeline() -> None:
