@@ -164,11 +164,16 @@ def explain(
     row, missing = prepared.row(horizon)
     matrix = to_matrix([row])
     probability = float(model.predict_proba(matrix)[0])
-    reasons: list[Reason] = []
+    raw = row[N_TEXT_COLS:]
+    pushes: dict[str, float] = {}
     for feature, push, _ in model.contributions(matrix[0]):
+        target = _stand_in(feature, raw)
+        pushes[target] = pushes.get(target, 0.0) + push
+    reasons: list[Reason] = []
+    for feature, push in pushes.items():
         if abs(push) < 1e-6:
             continue
-        text = describe(feature, row[N_TEXT_COLS:])
+        text = describe(feature, raw)
         if text is None:
             continue
         reasons.append(Reason(feature, text, "rumor" if push > 0 else "non-rumor", round(push, 4)))
@@ -180,6 +185,29 @@ def explain(
         "toward_rumor": [r.as_dict() for r in _dedupe(up)[:top]],
         "toward_non_rumor": [r.as_dict() for r in _dedupe(down)[:top]],
     }
+
+
+#: Author features that are only placeholders (zeros) when the author is unknown.
+_AUTHOR_FEATURES = frozenset(
+    {"verified", "followers", "friends", "statuses", "follower_ratio", "account_age_days"}
+    | {"followers_missing", "account_age_missing"}
+)
+
+
+def _stand_in(feature: str, raw: list[Any]) -> str:
+    """The feature whose reason carries ``feature``'s push: a placeholder value of missing
+    data ("作者粉丝数 0" for an unknown author) is not a fact about the post, so its push
+    joins the reason that says the data is missing."""
+    block, _, name = feature.partition(":")
+    if block != "num":
+        return feature
+    if raw[NUMERIC_INDEX["author_missing"]] and name in _AUTHOR_FEATURES:
+        return "num:author_missing"
+    if raw[NUMERIC_INDEX["followers_missing"]] and name in ("followers", "follower_ratio"):
+        return "num:followers_missing"
+    if raw[NUMERIC_INDEX["account_age_missing"]] and name == "account_age_days":
+        return "num:account_age_missing"
+    return feature
 
 
 def _dedupe(reasons: list[Reason]) -> list[Reason]:

@@ -232,6 +232,21 @@ def test_explanations_without_reposts_do_not_describe_reposts(model: RumorModel)
     assert not any("转发者" in t or "转发评论含" in t or "分钟内" in t for t in texts), texts
 
 
+def test_explanations_do_not_state_placeholders_of_missing_author_data(
+    model: RumorModel,
+) -> None:
+    # An unknown author's zeros are not facts ("作者粉丝数 0"): their pushes count toward
+    # the reason that says the author is missing.
+    out = explain(model, _input(author=None, reposts=0), top=100)
+    texts = [r["text"] for side in ("toward_rumor", "toward_non_rumor") for r in out[side]]
+    assert "缺少作者信息" in texts
+    for placeholder in ("作者粉丝数", "作者关注数", "作者发博数", "账号注册", "作者未认证"):
+        assert not any(t.startswith(placeholder) for t in texts), texts
+    known = explain(model, _input(author=Author(id="u", followers=None, friends=3)), top=100)
+    texts = [r["text"] for side in ("toward_rumor", "toward_non_rumor") for r in known[side]]
+    assert not any(t.startswith("作者粉丝数") for t in texts), texts
+
+
 def test_contributions_add_up_to_the_margin(model: RumorModel) -> None:
     # The linear pushes (scaled as in the blend's decision) plus the trees' entry make the
     # whole margin, up to the SVM's intercept: the reasons account for the score.
