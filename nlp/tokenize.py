@@ -251,7 +251,7 @@ def cut(text: str | None) -> list[str]:
     """Precise-mode tokens of ``text``, without whitespace and punctuation."""
     if not text:
         return []
-    return _keep(_jieba().cut(normalise(text)))
+    return _keep(raw_cut(text))
 
 
 def cut_for_index(text: str | None) -> list[str]:

@@ -189,8 +189,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
 
     def _counts(self, docs: list, index: _Index) -> sp.csr_matrix | None:
         high = self.ngram_range[1]
-        joined = _joined(docs)
-        found = None if joined is None else self._joined_units(docs, joined, index)
+        found = self._joined_units(docs, index) if _joinable(docs) else None
         if found is None:
             found = self._units(docs, index)
         if found is None:
@@ -201,13 +200,12 @@ class FastTfidfVectorizer(TfidfVectorizer):
         starts, cols = _match_ngrams(units, index, self.ngram_range)
         return _count_matrix(doc_of[starts], cols, (len(docs), len(self.vocabulary_)), self.dtype)
 
-    def _joined_units(
-        self, docs: list[str], joined: str, index: _Index
-    ) -> tuple[np.ndarray, np.ndarray] | None:
+    def _joined_units(self, docs: list[str], index: _Index) -> tuple[np.ndarray, np.ndarray] | None:
         """Unit ids (-1 between documents) and the document of each, from the documents
         joined by :data:`JOINER`: one analysis call for the batch instead of one per post
         (a quarter of jieba's time is per call). None when that path does not apply."""
         if index.chars is not None:
+            joined = JOINER.join(docs)
             text = self._white_spaces.sub(" ", joined.lower() if self.lowercase else joined)
             points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
             chars = index.chars
@@ -232,7 +230,8 @@ class FastTfidfVectorizer(TfidfVectorizer):
         return units, np.cumsum(between)
 
     def _units(self, docs: list, index: _Index) -> tuple[np.ndarray, np.ndarray] | None:
-        """:meth:`_joined_units` document by document, for any input."""
+        """:meth:`_joined_units` document by document, for any input (a post containing
+        NUL, or a tokeniser other than :func:`nlp.tokenize.cut`)."""
         preprocess = self.build_preprocessor()
         decode = self.decode
         high = self.ngram_range[1]
@@ -242,27 +241,10 @@ class FastTfidfVectorizer(TfidfVectorizer):
             lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
             # One NUL between documents (its id forced to -1 below), so no n-gram spans two.
             points = np.frombuffer(
-                "\0".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+                JOINER.join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32
             )
             chars = index.chars
             units = chars[np.minimum(points, len(chars) - 1)]  # the last entry is -1
-        elif self.tokenizer is tokenize.cut and not self.lowercase:
-            # cut's own filtering folds into the id lookup (no preprocessing to apply).
-            assert index.raw_ids is not None
-            raw = [tokenize.raw_cut(decode(d)) if d else [] for d in docs]
-            counts = np.fromiter(map(len, raw), dtype=np.int64, count=len(docs))
-            ids = np.fromiter(
-                map(index.raw_ids.__getitem__, chain.from_iterable(raw)),
-                dtype=np.int64,
-                count=int(counts.sum()),
-            )
-            if (ids == SPACED).any():
-                return None
-            kept = (ids != DROPPED) & (ids != SEPARATOR)  # a NUL inside a post: dropped
-            lengths = np.bincount(
-                np.repeat(np.arange(len(docs)), counts)[kept], minlength=len(docs)
-            )
-            units = np.insert(ids[kept], np.cumsum(lengths)[:-1], -1)
         else:
             tokenize_doc = self.build_tokenizer()
             token_lists = [tokenize_doc(preprocess(decode(d))) for d in docs]
@@ -279,12 +261,10 @@ class FastTfidfVectorizer(TfidfVectorizer):
         return units, np.repeat(np.arange(len(docs)), lengths + 1)[: len(units)]
 
 
-def _joined(docs: list) -> str | None:
-    """The documents joined by :data:`JOINER`, if all are strings without it."""
-    if not docs or not all(type(d) is str for d in docs):
-        return None
-    joined = JOINER.join(docs)
-    return joined if joined.count(JOINER) == len(docs) - 1 else None
+def _joinable(docs: list) -> bool:
+    """Whether the documents can be analysed joined: all strings, none containing
+    :data:`JOINER`."""
+    return bool(docs) and all(type(d) is str and JOINER not in d for d in docs)
 
 
 def _count_matrix(
