@@ -285,7 +285,7 @@ class SvmBoostBlend(ClassifierMixin, BaseEstimator):
 
     def boosted_margin(self, x: sp.spmatrix) -> np.ndarray:
         """The trees' log-odds. Reads only the un-gated blocks, so ``x`` may be the
-        stage-interacted vector or the ColumnTransformer output alone (folded scoring)."""
+        stage-interacted vector or the ColumnTransformer output alone (as explanations pass it)."""
         return self._boost(self._tree_inputs(x))
 
     def tree_attributions(self, x: sp.spmatrix) -> tuple[float, np.ndarray]:
@@ -349,7 +349,7 @@ class SvmBoostBlend(ClassifierMixin, BaseEstimator):
         vtype: np.ndarray,
         stage: np.ndarray,
     ) -> np.ndarray:
-        """The trees' log-odds from their inputs computed elsewhere (folded scoring): the
+        """The trees' log-odds from their inputs computed elsewhere (:mod:`nlp.rumor.plan`): the
         text margins (NaN for rows without reposts), the standardised numeric features, the
         verification type's category index (NaN if unseen) and the stage's index."""
         return self._boost(self._assemble(m_src, m_rep, numeric, vtype, stage))
