@@ -119,6 +119,23 @@ class HotConfigSection(_Section):
     burst: HotBurstConfig = Field(default_factory=HotBurstConfig)
 
 
+class OfficeConfig(_Section):
+    """The ``office:`` section: who the office is, and which accounts speak for it.
+
+    Posts by these accounts (the government account matrix, 政务矩阵) are official
+    responses: never scored as rumors, linked to incidents as responses.
+    """
+
+    #: The office's name as it signs bulletins (e.g. 青川市委网信办).
+    name: str = "本地网信办"
+    #: Author ids of the office's own accounts and its matrix (Weibo uids etc.).
+    accounts: list[str] = Field(default_factory=list)
+    #: Names of configured sources that are official sites (portal, official news).
+    sources: list[str] = Field(default_factory=list)
+    #: Weibo ``verified_type`` values treated as official (1 government, 3 media, ...).
+    verified_types: list[int] = Field(default_factory=lambda: [1, 3])
+
+
 class Config(_Section):
     """The whole configuration; later subsystems add their sections here."""
 
@@ -128,6 +145,7 @@ class Config(_Section):
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
+    office: OfficeConfig = Field(default_factory=OfficeConfig)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
