@@ -6,12 +6,16 @@ models can be used by the crawler, the NLP layer, the store, alerting and the AP
 
 from models.common import SHANGHAI, ensure_aware, now_utc
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
+from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
 from models.records import (
     Alert,
+    AlertEvent,
+    AlertKind,
     AlertStatus,
     Bulletin,
     BulletinKind,
     BulletinStatus,
+    Deadline,
     Incident,
     Record,
     Tier,
@@ -21,16 +25,23 @@ from models.source import Source, SourceKind
 __all__ = [
     "SHANGHAI",
     "Alert",
+    "AlertEvent",
+    "AlertKind",
     "AlertStatus",
     "Author",
     "Bulletin",
     "BulletinKind",
     "BulletinStatus",
+    "Deadline",
     "Incident",
     "MetricSnapshot",
+    "OutboxMessage",
+    "OutboxStatus",
     "Post",
     "PostKind",
     "Record",
+    "Silence",
+    "SilenceTarget",
     "Source",
     "SourceKind",
     "Tier",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -625,6 +625,38 @@ class SQLiteStore(Store):
                     " VALUES (?,?,?,?,?)",
                     (kind, saved.id, saved.version, _ts(now), saved.model_dump_json().encode()),
                 )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return saved
+
+    def save_records(self, records: Sequence[Record]) -> list[Record]:
+        """All records in one ``BEGIN IMMEDIATE`` transaction: every version is checked
+        first, and one conflict saves none of them."""
+        now = datetime.now(UTC)
+        saved: list[Record] = []
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for record in records:
+                    kind = type(record).kind
+                    row = db.execute(
+                        "SELECT version FROM records WHERE kind=? AND id=?", (kind, record.id)
+                    ).fetchone()
+                    stored = row[0] if row else None
+                    if (stored or 0) != record.version:
+                        raise ConflictError(kind, record.id, record.version, stored)
+                    copy = record.model_copy(
+                        update={"version": record.version + 1, "updated_at": now}
+                    )
+                    db.execute(
+                        "INSERT OR REPLACE INTO records(kind, id, version, updated_at, doc)"
+                        " VALUES (?,?,?,?,?)",
+                        (kind, copy.id, copy.version, _ts(now), copy.model_dump_json().encode()),
+                    )
+                    saved.append(copy)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

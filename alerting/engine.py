@@ -1,0 +1,713 @@
+"""One alerting pass: incidents and sources in, alerts and outbox messages out.
+
+For every active incident the policy decides a tier; an incident gets one alert, updated as
+it develops. Messages are queued only on creation, escalation, deadline reminders, overdue
+and escalation steps, and recovery (已平息), and are stored in the same transaction as the
+alert change that caused them (:meth:`Store.save_records`), before anything is sent. Events
+of one alert in one pass are coalesced into one message per channel. Every time comes from
+the ``now`` argument: tests run a day of clocks without sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from alerting.channels.base import idempotency_key
+from alerting.config import AlertingConfig
+from alerting.policy import RANK, Decision, TierPolicy
+from alerting.render import EVENT_LABELS, AlertText, compose
+from models import (
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertStatus,
+    Incident,
+    OutboxMessage,
+    Post,
+    Silence,
+    SilenceTarget,
+    Source,
+    Tier,
+)
+from models.common import now_utc
+from store.base import ConflictError, PostFilter, Store
+
+#: Which event names the message when several happen to one alert in one pass.
+PRIORITY = [
+    "escalated",
+    "created",
+    "overdue",
+    "escalation",
+    "dead_letter",
+    "source_unhealthy",
+    "reminder",
+    "recovered",
+    "source_recovered",
+    "silence_ending",
+]
+UNACKNOWLEDGED = {AlertStatus.NEW, AlertStatus.NOTIFIED}
+
+
+@dataclass
+class Event:
+    name: str
+    routes: list[str]
+    note: str = ""
+
+
+@dataclass
+class PassReport:
+    at: datetime
+    incidents: int = 0
+    created: int = 0
+    escalated: int = 0
+    recovered: int = 0
+    reminders: int = 0
+    overdue: int = 0
+    escalations: int = 0
+    source_alerts: int = 0
+    silenced: int = 0
+    messages: int = 0
+    conflicts: int = 0
+    seconds: float = 0.0
+    changed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["at"] = self.at.isoformat()
+        return out
+
+
+def alert_id_for_incident(incident_id: str) -> str:
+    return f"alert-{incident_id}"
+
+
+def list_all(store: Store, cls: type, page: int = 1000, **equals: Any) -> list[Any]:
+    out: list[Any] = []
+    offset = 0
+    while True:
+        batch = store.list_records(cls, limit=page, offset=offset, **equals)
+        out.extend(batch)
+        if len(batch) < page:
+            return out
+        offset += page
+
+
+class AlertEngine:
+    """Runs passes over one store with one policy and one ``alerting:`` configuration."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: TierPolicy,
+        config: AlertingConfig,
+        *,
+        sources: list[Source] | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.config = config
+        self.sources = sources or []
+        self._claims: Any = None
+
+    # -- routing and messages -----------------------------------------------------------
+    def channels_of(self, routes: list[str]) -> list[str]:
+        out: list[str] = []
+        for route in routes:
+            for name in self.config.routes.get(route, []):
+                if name not in out:
+                    out.append(name)
+        return out
+
+    def tier_routes(self, tier: Tier) -> list[str]:
+        return list(self.config.tier_routes.get(tier, []))
+
+    def enqueue(
+        self,
+        subject_id: str,
+        revision: int,
+        event: str,
+        channels: list[str],
+        text: AlertText,
+        now: datetime,
+    ) -> list[OutboxMessage]:
+        return [
+            OutboxMessage(
+                id=idempotency_key(channel, subject_id, revision),
+                channel=channel,
+                alert_id=subject_id,
+                revision=revision,
+                event=event,
+                seq=i,
+                enqueued_at=now,
+                next_attempt_at=now,
+                content=text.model_dump(mode="json"),
+            )
+            for i, channel in enumerate(channels)
+        ]
+
+    def claim_index(self) -> Any:
+        if self._claims is None:
+            from nlp.claims import index_from_store
+
+            self._claims = index_from_store(self.store)
+        return self._claims
+
+    def compose(
+        self,
+        alert: Alert,
+        event: str,
+        now: datetime,
+        note: str = "",
+        incident: Incident | None = None,
+    ) -> AlertText:
+        posts: list[Post] = []
+        rebuttal = None
+        if alert.incident_id:
+            if incident is None:
+                incident = self.store.get_record(Incident, alert.incident_id)
+            if incident is not None and incident.root_ids:
+                posts = self.store.get_posts(incident.root_ids[:50])
+            rebuttal = self.rebuttal(incident, posts)
+        spec = self.policy.tiers[alert.tier]
+        return compose(
+            alert,
+            event,
+            now,
+            incident=incident,
+            posts=posts,
+            rebuttal=rebuttal,
+            base_url=self.config.base_url,
+            note=note or None,
+            tier_label=spec.label,
+            colour=spec.colour,
+        )
+
+    def rebuttal(self, incident: Incident | None, posts: list[Post]) -> Any:
+        from alerting.render import claim_of
+
+        claim = claim_of(posts)
+        if incident is None or claim is None:
+            return None
+        try:
+            matches = self.claim_index().match(
+                claim.text or claim.title or "",
+                before=incident.first_seen,
+                exclude_ids=[p.id for p in posts],
+            )
+        except Exception:  # a broken index must never stop an alert from going out
+            return None
+        matches = [m for m in matches if m.id not in incident.root_ids]
+        bulletins = [m for m in matches if m.kind == "bulletin"]
+        return (bulletins or matches or [None])[0]
+
+    def commit(
+        self,
+        alert: Alert,
+        events: list[Event],
+        now: datetime,
+        report: PassReport,
+        incident: Incident | None = None,
+        muted: Silence | None = None,
+        exclude: tuple[str, ...] = (),
+    ) -> bool:
+        """Save the alert and, for its events, the messages that announce them."""
+        messages: list[OutboxMessage] = []
+        if events:
+            events.sort(key=lambda e: PRIORITY.index(e.name) if e.name in PRIORITY else 99)
+            head = events[0]
+            routes: list[str] = []
+            for e in events:
+                routes += [r for r in e.routes if r not in routes]
+            notes = [e.note for e in events if e.note]
+            extra = [EVENT_LABELS.get(e.name, e.name) for e in events[1:]]
+            if extra:
+                notes.append("同时：" + "、".join(dict.fromkeys(extra)))
+            alert.revision += 1
+            channels = [c for c in self.channels_of(routes) if c not in exclude]
+            if muted is not None:
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="muted",
+                        text=f"静默中（{muted.reason}，设置人 "
+                        f"{muted.created_by}），未发送：{EVENT_LABELS.get(head.name, head.name)}",
+                        detail={"silence": muted.id, "event": head.name},
+                    )
+                )
+                report.silenced += 1
+            elif channels:
+                text = self.compose(alert, head.name, now, "；".join(notes), incident)
+                messages = self.enqueue(alert.id, alert.revision, head.name, channels, text, now)
+                if alert.status == AlertStatus.NEW:
+                    alert.status = AlertStatus.NOTIFIED
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="notified",
+                        text=f"{EVENT_LABELS.get(head.name, head.name)} → {', '.join(channels)}",
+                        detail={"event": head.name, "revision": alert.revision, "routes": routes},
+                    )
+                )
+        try:
+            # Messages first: on a backend without transactions (Elasticsearch) a lost
+            # alert update is redone next pass, a lost message would be silence.
+            self.store.save_records([*messages, alert])
+        except ConflictError:
+            report.conflicts += 1  # edited by someone meanwhile; the next pass redoes it
+            return False
+        report.messages += len(messages)
+        report.changed.append(alert.id)
+        return True
+
+    # -- silences ---------------------------------------------------------------------
+    def active_silences(self, now: datetime) -> list[Silence]:
+        return [s for s in list_all(self.store, Silence) if s.active(now)]
+
+    @staticmethod
+    def silence_for(
+        silences: list[Silence], alert: Alert, incident: Incident | None
+    ) -> Silence | None:
+        for s in silences:
+            if s.target == SilenceTarget.INCIDENT and s.value in (alert.incident_id, alert.id):
+                return s
+            if s.target == SilenceTarget.SOURCE and s.value == alert.source_name:
+                return s
+            if s.target == SilenceTarget.KEYWORD:
+                words = [alert.title, *(incident.keywords if incident else [])]
+                if any(s.value in w for w in words if w):
+                    return s
+        return None
+
+    # -- the pass ---------------------------------------------------------------------
+    def run(self, now: datetime | None = None) -> PassReport:
+        t0 = time.perf_counter()
+        now = now or now_utc()
+        report = PassReport(at=now)
+        silences = self.active_silences(now)
+        alerts = list_all(self.store, Alert)
+        latest: dict[str, Alert] = {}
+        for a in sorted(alerts, key=lambda a: a.opened_at):
+            if a.incident_id:
+                latest[a.incident_id] = a
+        counts = Counter(a.incident_id for a in alerts if a.incident_id)
+        incidents = self.active_incidents(now, {i for i, a in latest.items() if a.is_open})
+        report.incidents = len(incidents)
+        appeals = self.direct_appeals(now)
+        for inc in incidents:
+            self.incident_pass(
+                inc,
+                latest.get(inc.id),
+                counts[inc.id],
+                appeals.get(inc.id, 0),
+                now,
+                silences,
+                report,
+            )
+        self.source_pass(now, alerts, silences, report)
+        # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
+        handled = set(report.changed)
+        for alert in list_all(self.store, Alert):
+            if alert.is_open and alert.id not in handled:
+                events = self.clock_events(alert, now, report)
+                if events:
+                    self.commit(
+                        alert, events, now, report, muted=self.silence_for(silences, alert, None)
+                    )
+        self.silence_reminders(now, report)
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+
+    def active_incidents(self, now: datetime, with_open_alert: set[str]) -> list[Incident]:
+        cutoff = now - timedelta(hours=self.config.active_hours)
+        wall_cutoff = now_utc() - timedelta(hours=self.config.active_hours)
+        out: list[Incident] = []
+        offset, page = 0, 1000
+        while True:
+            batch = self.store.list_records(Incident, limit=page, offset=offset)
+            for inc in batch:
+                seen = inc.last_seen or inc.updated_at
+                if inc.id in with_open_alert or (
+                    seen >= cutoff and seen <= now + timedelta(minutes=5)
+                ):
+                    out.append(inc)
+            # Newest update first: past the cut-off nothing further was touched lately.
+            if len(batch) < page or batch[-1].updated_at < min(wall_cutoff, cutoff):
+                return out
+            offset += page
+
+    def direct_appeals(self, now: datetime) -> Counter[str]:
+        da = self.policy.direct_appeal
+        counts: Counter[str] = Counter()
+        if not da.kinds and not da.sources:
+            return counts
+        since = now - timedelta(hours=self.config.active_hours)
+        until = now + timedelta(minutes=5)
+        filters = []
+        if da.kinds:
+            filters.append(PostFilter(since=since, until=until, kinds=da.kinds))
+        if da.sources:
+            filters.append(PostFilter(since=since, until=until, sources=da.sources))
+        seen: set[str] = set()
+        for flt in filters:
+            for post in self.store.iter_posts(flt):
+                if post.incident_id and post.id not in seen:
+                    seen.add(post.id)
+                    counts[post.incident_id] += 1
+        return counts
+
+    def incident_pass(
+        self,
+        inc: Incident,
+        alert: Alert | None,
+        n_alerts: int,
+        appeals: int,
+        now: datetime,
+        silences: list[Silence],
+        report: PassReport,
+    ) -> None:
+        decision = self.policy.decide(inc, appeals)
+        if alert is None or not alert.is_open:
+            if decision is None:
+                return
+            if alert is not None and RANK[decision.tier] <= RANK[alert.tier]:
+                return  # closed by a person; only a more urgent turn opens a new alert
+            if alert is not None and self.policy.recovered(inc, now):
+                return
+            new_id = alert_id_for_incident(inc.id) + (f"-{n_alerts + 1}" if n_alerts else "")
+            alert = self.new_alert(new_id, inc, decision, now)
+            report.created += 1
+            events = [Event("created", self.tier_routes(decision.tier))]
+            events += self.clock_events(alert, now, report)
+            self.commit(alert, events, now, report, inc, self.silence_for(silences, alert, inc))
+            return
+        before = alert.model_dump(exclude={"history", "figures", "updated_at"})
+        old_figures = dict(alert.figures)
+        events: list[Event] = []
+        alert.title = inc.title or alert.title
+        alert.district, alert.category = inc.district, inc.category
+        if decision is not None:
+            alert.figures = decision.figures
+            if RANK[decision.tier] > RANK[alert.tier]:
+                old = alert.tier
+                self.apply(alert, decision, now)
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="escalated",
+                        text=f"{old.value} → {decision.tier.value}：规则「{decision.rule.name}」",
+                        detail={
+                            "from": old.value,
+                            "to": decision.tier.value,
+                            "rule": decision.rule.name,
+                            "figures": decision.figures,
+                        },
+                    )
+                )
+                report.escalated += 1
+                events.append(
+                    Event(
+                        "escalated",
+                        self.tier_routes(alert.tier),
+                        f"由 {old.value} 级升为 {alert.tier.value} 级",
+                    )
+                )
+            if alert.recovered_at is not None and not self.policy.recovered(inc, now):
+                alert.recovered_at = None
+                alert.history.append(AlertEvent(at=now, action="reheated", text="再度升温"))
+        else:
+            from alerting.policy import incident_figures
+
+            alert.figures = {**incident_figures(inc, appeals), "rule_matched": False}
+        if (
+            alert.recovered_at is None
+            and self.policy.recovered(inc, now)
+            and (decision is None or not (inc.hot or inc.burst))
+        ):
+            alert.recovered_at = now
+            alert.history.append(
+                AlertEvent(
+                    at=now, action="recovered", text="事件已平息", detail={"figures": alert.figures}
+                )
+            )
+            report.recovered += 1
+            events.append(
+                Event(
+                    "recovered", self.tier_routes(alert.tier), "传播已明显放缓，请评估是否关闭预警"
+                )
+            )
+        events += self.clock_events(alert, now, report)
+        after = alert.model_dump(exclude={"history", "figures", "updated_at"})
+        if events or before != after or _moved(old_figures, alert.figures):
+            self.commit(alert, events, now, report, inc, self.silence_for(silences, alert, inc))
+
+    def new_alert(self, alert_id: str, inc: Incident, decision: Decision, now: datetime) -> Alert:
+        alert = Alert(
+            id=alert_id,
+            alert_kind=AlertKind.INCIDENT,
+            incident_id=inc.id,
+            title=inc.title,
+            tier=decision.tier,
+            rule=decision.rule.name,
+            reason=decision.rule.description or decision.rule.name,
+            figures=decision.figures,
+            district=inc.district,
+            category=inc.category,
+            opened_at=now,
+            created_at=now,
+        )
+        self.apply(alert, decision, now)
+        alert.history.append(
+            AlertEvent(
+                at=now,
+                action="created",
+                text=f"{decision.tier.value} 级：规则「{decision.rule.name}」",
+                detail={
+                    "rule": decision.rule.name,
+                    "figures": decision.figures,
+                    "also_matched": decision.also,
+                },
+            )
+        )
+        return alert
+
+    def apply(self, alert: Alert, decision: Decision, now: datetime) -> None:
+        alert.tier = decision.tier
+        alert.rule = decision.rule.name
+        alert.reason = decision.rule.description or decision.rule.name
+        alert.department = decision.department
+        alert.departments = decision.departments
+        alert.deadlines = self.policy.deadlines(decision.tier, decision.rule, now, alert.deadlines)
+
+    # -- clocks -----------------------------------------------------------------------
+    def clock_events(self, alert: Alert, now: datetime, report: PassReport) -> list[Event]:
+        if not alert.is_open:
+            return []
+        events: list[Event] = []
+        routes = self.tier_routes(alert.tier)
+        steps = self.config.escalation
+        for d in alert.deadlines:
+            if d.met_at is not None:
+                continue
+            length = d.hours * 3600
+            start = d.due - timedelta(seconds=length)
+            passed = [
+                s
+                for s in self.config.reminders
+                if s not in d.reminded and now >= start + timedelta(seconds=s * length)
+            ]
+            if passed and now < d.due:
+                d.reminded = sorted({*d.reminded, *passed})
+                left = (d.due - now).total_seconds()
+                from alerting.render import local, span
+
+                events.append(
+                    Event("reminder", routes, f"{d.label}时限 {local(d.due)}，剩余 {span(left)}")
+                )
+                report.reminders += 1
+            if now < d.due:
+                continue
+            if d.overdue_at is None:
+                d.overdue_at = now
+                d.reminded = sorted({*d.reminded, *self.config.reminders})
+                if steps:
+                    d.next_escalation_at = d.due + timedelta(minutes=steps[0].wait_minutes)
+                from alerting.render import local
+
+                events.append(Event("overdue", routes, f"{d.label}时限 {local(d.due)} 已过"))
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="overdue",
+                        text=f"{d.label}已超时",
+                        detail={"deadline": d.name},
+                    )
+                )
+                report.overdue += 1
+            if (
+                alert.status in UNACKNOWLEDGED
+                and d.next_escalation_at is not None
+                and now >= d.next_escalation_at
+            ):
+                step = steps[min(d.escalations, len(steps) - 1)]
+                d.escalations += 1
+                if d.escalations < len(steps):
+                    d.next_escalation_at = now + timedelta(
+                        minutes=steps[d.escalations].wait_minutes
+                    )
+                elif step.repeat_minutes:
+                    d.next_escalation_at = now + timedelta(minutes=step.repeat_minutes)
+                else:
+                    d.next_escalation_at = None
+                events.append(
+                    Event(
+                        "escalation",
+                        [step.route],
+                        f"{d.label}超时未确认，第 {d.escalations} 次上报",
+                    )
+                )
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="escalation",
+                        text=f"超时上报 {step.route}（第 {d.escalations} 次）",
+                        detail={"deadline": d.name, "route": step.route},
+                    )
+                )
+                report.escalations += 1
+        return events
+
+    # -- sources ----------------------------------------------------------------------
+    def source_pass(
+        self, now: datetime, alerts: list[Alert], silences: list[Silence], report: PassReport
+    ) -> None:
+        from crawler.health import read_health
+
+        by_id = {a.id: a for a in alerts}
+        admin = [self.config.admin_route]
+        for source in self.sources:
+            if not source.enabled:
+                continue
+            health = read_health(self.store, source, now)
+            alert_id = f"source-{source.name}"
+            alert = by_id.get(alert_id)
+            if not health.healthy and health.reason != "never crawled":
+                if alert is not None and alert.is_open:
+                    if alert.reason != health.reason:
+                        alert.reason = health.reason or ""
+                        alert.figures = health.model_dump(mode="json")
+                        self.commit(alert, [], now, report)
+                    continue
+                alert = Alert(
+                    id=alert_id if alert is None else f"{alert_id}-{alert.revision + 1}",
+                    alert_kind=AlertKind.SOURCE,
+                    source_name=source.name,
+                    title=f"数据源 {source.title or source.name} 异常",
+                    tier=Tier.III,
+                    rule="数据源健康",
+                    reason=health.reason or "",
+                    department="系统管理员",
+                    figures=health.model_dump(mode="json"),
+                    opened_at=now,
+                    created_at=now,
+                )
+                alert.history.append(AlertEvent(at=now, action="created", text=alert.reason))
+                report.source_alerts += 1
+                self.commit(
+                    alert,
+                    [Event("source_unhealthy", admin, _source_note(health))],
+                    now,
+                    report,
+                    muted=self.silence_for(silences, alert, None),
+                )
+            elif health.healthy and alert is not None and alert.is_open:
+                alert.status = AlertStatus.CLOSED
+                alert.closed_at, alert.close_reason = now, "数据源已恢复"
+                alert.history.append(AlertEvent(at=now, action="closed", text="数据源已恢复"))
+                self.commit(
+                    alert,
+                    [Event("source_recovered", admin)],
+                    now,
+                    report,
+                    muted=self.silence_for(silences, alert, None),
+                )
+
+    def dead_letter(self, msg: OutboxMessage, now: datetime) -> None:
+        """A message that kept failing: tell the administrator (through other channels)."""
+        if msg.event == "dead_letter":
+            return  # never an alert about an undeliverable alert about undeliverable ones
+        alert_id = f"outbox-dead-{msg.channel}"
+        alert = self.store.get_record(Alert, alert_id)
+        note = (
+            f"渠道 {msg.channel} 的消息（{msg.event}，预警 {msg.alert_id}）"
+            f"持续失败：{msg.last_error}"
+        )
+        if alert is None or not alert.is_open:
+            alert = Alert(
+                id=alert_id if alert is None else f"{alert_id}-{alert.revision + 1}",
+                alert_kind=AlertKind.SYSTEM,
+                title=f"预警渠道 {msg.channel} 投递失败",
+                tier=Tier.II,
+                rule="消息投递失败",
+                reason=note,
+                department="系统管理员",
+                figures={"dead": 0, "channel": msg.channel},
+                opened_at=now,
+                created_at=now,
+            )
+        alert.figures["dead"] = int(alert.figures.get("dead", 0)) + 1
+        alert.figures["last_message"] = msg.id
+        alert.reason = note
+        alert.history.append(
+            AlertEvent(at=now, action="dead_letter", text=note, detail={"message": msg.id})
+        )
+        report = PassReport(at=now)
+        self.commit(
+            alert,
+            [Event("dead_letter", [self.config.admin_route], note)],
+            now,
+            report,
+            exclude=(msg.channel,),
+        )
+
+    def silence_reminders(self, now: datetime, report: PassReport) -> None:
+        ahead = timedelta(minutes=self.config.silence_reminder_minutes)
+        if not ahead:
+            return
+        for s in self.active_silences(now):
+            if s.reminded_at is not None or now < s.ends_at - ahead:
+                continue
+            s.reminded_at = now
+            route = s.created_by if s.created_by in self.config.routes else None
+            routes = [route] if route else self.tier_routes(Tier.I)[:1]
+            text = AlertText(
+                event="silence_ending",
+                title=f"【静默即将结束】{s.target.value}：{s.value}",
+                lines=[
+                    {"label": "设置人", "value": s.created_by},
+                    {"label": "原因", "value": s.reason},
+                    {"label": "结束时间", "value": _local(s.ends_at)},
+                ],
+            )
+            messages = self.enqueue(s.id, 1, "silence_ending", self.channels_of(routes), text, now)
+            s.history.append(AlertEvent(at=now, action="reminded", text=f"提醒 {s.created_by}"))
+            try:
+                self.store.save_records([*messages, s])
+            except ConflictError:
+                report.conflicts += 1
+                continue
+            report.messages += len(messages)
+
+
+def _local(dt: datetime) -> str:
+    from alerting.render import local
+
+    return local(dt)
+
+
+def _source_note(health: Any) -> str:
+    last = health.last_new_item_at
+    when = _local(last) if last else "从未"
+    return f"{health.reason}；最近新内容：{when}；抓取 {health.pages_ok}/{health.pages} 页"
+
+
+def _moved(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Figures worth a save: any change but tiny drifts of rates."""
+    if old.keys() != new.keys():
+        return True
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, float) and isinstance(before, float):
+            if abs(value - before) > max(0.05 * abs(before), 0.5):
+                return True
+        elif value != before:
+            return True
+    return False
+
+
+def epoch(dt: datetime) -> float:
+    return dt.astimezone(UTC).timestamp()

@@ -1,0 +1,1 @@
+"""Service functions: the CLI and the API are thin shells over these."""
