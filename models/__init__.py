@@ -4,9 +4,9 @@ Every other package imports from here; this package imports from none of them, s
 models can be used by the crawler, the NLP layer, the store, alerting and the API alike.
 """
 
+from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
 from models.common import SHANGHAI, ensure_aware, now_utc
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
-from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
 from models.records import (
     Alert,
     AlertEvent,
