@@ -26,12 +26,13 @@ class EscalationStep(_Section):
 class OutboxConfig(_Section):
     """How the sender claims, retries and gives up (see docs/alerting.md)."""
 
-    lease_seconds: float = Field(default=120, gt=0)
+    lease_seconds: float = Field(default=300, gt=0)
     backoff_seconds: float = Field(default=15, gt=0)
     backoff_max_seconds: float = Field(default=600, gt=0)
     #: A message still failing this long after it was stored goes to dead-letter.
     dead_after_hours: float = Field(default=24, gt=0)
-    batch: int = Field(default=200, ge=1, le=10_000)
+    #: Messages claimed per transaction; keep ``batch × timeout`` below the lease.
+    batch: int = Field(default=20, ge=1, le=10_000)
 
 
 def _default_routes() -> dict[Tier, list[str]]:

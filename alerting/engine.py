@@ -372,8 +372,8 @@ class AlertEngine:
     ) -> None:
         decision = self.policy.decide(inc, appeals)
         if alert is None or not alert.is_open:
-            if decision is None:
-                return
+            if decision is None or self.policy.quiet(inc, now):
+                return  # nothing to say, or it is over already (a pass that ran late)
             if alert is not None and RANK[decision.tier] <= RANK[alert.tier]:
                 return  # closed by a person; only a more urgent turn opens a new alert
             if alert is not None and self.policy.recovered(inc, now):
@@ -423,10 +423,11 @@ class AlertEngine:
             from alerting.policy import incident_figures
 
             alert.figures = {**incident_figures(inc, appeals), "rule_matched": False}
-        if (
-            alert.recovered_at is None
-            and self.policy.recovered(inc, now)
-            and (decision is None or not (inc.hot or inc.burst))
+        # 已平息: quiet for long enough, or no rule holds any more and it has slowed down
+        # (a rule that holds whatever the rate, such as a category, ends only by quiet).
+        quiet = self.policy.quiet(inc, now)
+        if alert.recovered_at is None and (
+            quiet or (decision is None and self.policy.recovered(inc, now))
         ):
             alert.recovered_at = now
             alert.history.append(

@@ -134,39 +134,46 @@ class Sender:
     def drain(
         self, name: str, queue: list[OutboxMessage], now: datetime, report: SendReport
     ) -> None:
+        """Send ``queue`` (one channel, in order) in claimed batches until something waits."""
         channel = self.channels.get(name)
         ts = now.timestamp()
-        batch: list[tuple[OutboxMessage, AlertText, list[str]]] = []
         budget = self.limiter.allowance(name, channel.limits(), ts) if channel else 0
-        for msg in queue:
-            if msg.status == OutboxStatus.SENDING and msg.lease_until and msg.lease_until > now:
-                report.waiting += 1
-                break  # another sender holds the head of this channel
-            if msg.next_attempt_at and msg.next_attempt_at > now:
-                report.waiting += 1
-                break
-            if channel is None:
-                self.fail(msg, now, f"channel {name!r} is not configured", report, hard=True)
-                continue
-            text = AlertText.model_validate(msg.content)
-            parts = channel.parts(text)
-            need = len(parts) - msg.parts_sent
-            if need > budget:
-                report.throttled += 1
-                break
-            budget -= need
-            batch.append((msg, text, parts))
-            if len(batch) >= self.config.batch:
-                break
-        if not batch or channel is None:
-            return
-        claimed = self.claim([m for m, _, _ in batch], now)
-        if claimed is None:
-            return
-        for i, (msg, (_, text, parts)) in enumerate(zip(claimed, batch, strict=True)):
-            ok = self.deliver(channel, msg, text, parts, now, report)
-            if not ok:
-                self.release(claimed[i + 1 :])
+        pos = 0
+        while pos < len(queue):
+            batch: list[tuple[OutboxMessage, AlertText, list[str]]] = []
+            stop = False
+            while pos < len(queue) and len(batch) < self.config.batch:
+                msg = queue[pos]
+                leased = msg.status == OutboxStatus.SENDING and msg.lease_until
+                if (leased and msg.lease_until > now) or (  # type: ignore[operator]
+                    msg.next_attempt_at and msg.next_attempt_at > now
+                ):
+                    report.waiting += 1  # held by another sender, or waiting for a retry
+                    stop = True
+                    break
+                if channel is None:
+                    self.fail(msg, now, f"channel {name!r} is not configured", report, hard=True)
+                    pos += 1
+                    continue
+                text = AlertText.model_validate(msg.content)
+                parts = channel.parts(text)
+                need = len(parts) - msg.parts_sent
+                if need > budget:
+                    report.throttled += 1
+                    stop = True
+                    break
+                budget -= need
+                batch.append((msg, text, parts))
+                pos += 1
+            if batch and channel is not None:
+                claimed = self.claim([m for m, _, _ in batch], now)
+                if claimed is None:
+                    return
+                for i, (msg, (_, text, parts)) in enumerate(zip(claimed, batch, strict=True)):
+                    if not self.deliver(channel, msg, text, parts, now, report):
+                        self.release(claimed[i + 1 :])
+                        return
+            if stop or not batch:
                 return
 
     def claim(self, messages: list[OutboxMessage], now: datetime) -> list[OutboxMessage] | None:

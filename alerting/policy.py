@@ -206,11 +206,14 @@ class TierPolicy(_Strict):
         local, competent = self.department_of(district, category)
         return competent or local or d.default
 
+    def quiet(self, incident: Incident, now: datetime) -> bool:
+        """Nothing posted for ``recovery.quiet_hours``."""
+        quiet = timedelta(hours=self.recovery.quiet_hours)
+        return incident.last_seen is not None and now - incident.last_seen >= quiet
+
     def recovered(self, incident: Incident, now: datetime) -> bool:
         """Cooled (已平息): slowed below the recovery rate, or quiet for ``quiet_hours``."""
-        if incident.last_seen and now - incident.last_seen >= timedelta(
-            hours=self.recovery.quiet_hours
-        ):
+        if self.quiet(incident, now):
             return True
         pph = incident.velocity.get("posts_per_h_1h", 0.0)
         return not incident.hot and not incident.burst and pph <= self.recovery.max_posts_per_hour

@@ -10,6 +10,7 @@ outbox sender does both, on its injected clock.
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,7 +85,12 @@ class Channel:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(timeout=self.options.timeout_seconds)
+            # Small requests: without TCP_NODELAY the body waits for the header's ACK.
+            nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            self._client = httpx.Client(
+                timeout=self.options.timeout_seconds,
+                transport=httpx.HTTPTransport(socket_options=nodelay),
+            )
         return self._client
 
     def limits(self) -> tuple[tuple[int, float], ...]:
