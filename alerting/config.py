@@ -35,6 +35,26 @@ class OutboxConfig(_Section):
     batch: int = Field(default=20, ge=1, le=10_000)
 
 
+class ScheduleConfig(_Section):
+    """``tingfeng worker``: what runs when (APScheduler 3.x, persistent job store)."""
+
+    #: SQLite file of the job store; empty means ``<store.path>.jobs.db`` (or
+    #: ``data/scheduler.db`` with Elasticsearch). One worker per job store at a time.
+    jobstore: Path | None = None
+    detect_seconds: float = Field(default=60, gt=0)
+    alert_seconds: float = Field(default=60, gt=0)
+    send_seconds: float = Field(default=15, gt=0)
+    #: Daily digest and weekly report, local time (``timezone``).
+    digest_time: str = Field(default="08:00", pattern=r"^\d{1,2}:\d{2}$")
+    weekly_time: str = Field(default="mon 09:00", pattern=r"^[a-z]{3} \d{1,2}:\d{2}$")
+    digest_routes: list[str] = Field(default_factory=lambda: ["duty"])
+    timezone: str = "Asia/Shanghai"
+    #: A run late by up to this much still runs (APScheduler's default of 1 s silently skips
+    #: runs on a busy machine); missed runs of one job are coalesced into one.
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    crawl_timeout_minutes: float = Field(default=30, gt=0)
+
+
 def _default_routes() -> dict[Tier, list[str]]:
     return {Tier.I: ["duty", "supervisor"], Tier.II: ["duty"], Tier.III: ["duty"], Tier.IV: []}
 
@@ -66,6 +86,7 @@ class AlertingConfig(_Section):
     #: Incidents updated within this many hours are evaluated on each pass.
     active_hours: float = Field(default=72, gt=0)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
     @field_validator("reminders")
     @classmethod

@@ -29,6 +29,7 @@ EVENT_LABELS = {
     "dead_letter": "消息投递失败",
     "silence_ending": "静默即将结束",
     "test": "测试消息",
+    "digest": "预警摘要",
 }
 
 

@@ -290,3 +290,19 @@ def test_alert_and_its_message_are_saved_together(store, policy, clock):
     with pytest.raises(ConflictError):
         store.save_records([msg, stale])
     assert store.get_record(OutboxMessage, "x1") is None
+
+
+def test_digest_is_queued_once_per_period(store, policy, clock):
+    from alerting.channels import build_channel  # noqa: F401  (registry loaded)
+    from tingfeng.services.alerts import AlertingRuntime, digest_text, queue_digest
+
+    put(store, incident(heat=85))
+    cfg = webhook_config("http://127.0.0.1:9")
+    engine(store, policy).run(clock())
+    runtime = AlertingRuntime(cfg, policy, {}, [])
+    clock.advance(hours=23)
+    assert queue_digest(store, runtime, "daily", clock()) == 1
+    assert queue_digest(store, runtime, "daily", clock()) == 0
+    text = "\n".join(digest_text(store, "daily", clock()).plain_lines())
+    assert "新增预警：1 条" in text and "未关闭：I级 1，II级 0" in text
+    assert "超时未回应：1 条" in text

@@ -277,3 +277,45 @@ def try_channel(
         except Exception as exc:  # the answer is what the user asked to see
             results.append(SendResult(False, f"{type(exc).__name__}: {exc}"))
     return results
+
+
+# -- digests -----------------------------------------------------------------------------
+def digest_text(store: Store, period: str, now: datetime) -> AlertText:
+    """The daily (or weekly) summary of alerts: open by tier, new, overdue, closed, top."""
+    from alerting.render import local
+
+    span = timedelta(days=7 if period == "weekly" else 1)
+    since = now - span
+    alerts = list_all(store, Alert)
+    open_ = [a for a in alerts if a.is_open]
+    new = [a for a in alerts if a.opened_at >= since]
+    closed = [a for a in alerts if a.closed_at and a.closed_at >= since]
+    overdue = [a for a in open_ if any(d.met_at is None and d.due < now for d in a.deadlines)]
+    by_tier = {t: sum(1 for a in open_ if a.tier.value == t) for t in ("I", "II", "III", "IV")}
+    name = "每周" if period == "weekly" else "每日"
+    lines = [
+        Line(label="统计区间", value=f"{local(since)} 至 {local(now)}"),
+        Line(label="新增预警", value=f"{len(new)} 条"),
+        Line(label="已关闭", value=f"{len(closed)} 条"),
+        Line(label="未关闭", value="，".join(f"{t}级 {n}" for t, n in by_tier.items())),
+        Line(label="超时未回应", value=f"{len(overdue)} 条"),
+    ]
+    for a in sorted(open_, key=lambda a: (-RANK[a.tier], a.opened_at))[:5]:
+        lines.append(Line(label=f"{a.tier.value}级", value=f"{a.title}（{a.rule}）"))
+    return AlertText(event="digest", title=f"【{name}舆情预警摘要】{local(now)}", lines=lines)
+
+
+def queue_digest(store: Store, runtime: AlertingRuntime, period: str, now: datetime) -> int:
+    """Queue the digest to ``alerting.schedule.digest_routes``, once per period (its
+    idempotency key is the period's date, so a restarted worker does not repeat it)."""
+    from alerting.engine import AlertEngine
+
+    engine = AlertEngine(store, runtime.policy, runtime.config)
+    channels = engine.channels_of(runtime.config.schedule.digest_routes)
+    subject = f"digest-{period}-{now.date().isoformat()}"
+    messages = engine.enqueue(subject, 1, "digest", channels, digest_text(store, period, now), now)
+    try:
+        store.save_records(messages)
+    except ConflictError:
+        return 0  # already queued for this period
+    return len(messages)
