@@ -63,13 +63,13 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
         assert "另一个调度进程" in second.stderr and str(first.pid) in second.stderr
     finally:
         os.kill(first.pid, signal.SIGTERM)
-        out, err = first.communicate(timeout=30)
+        _, err = first.communicate(timeout=30)
     assert first.returncode == 0, err
     assert "调度已停止" in err
     with sqlite3.connect(tmp_path / "tf.db.jobs.db") as db:
         ids = {row[0] for row in db.execute("SELECT id FROM apscheduler_jobs")}
     assert ids == {"detect", "alerts", "send", "digest", "weekly"}
     again = worker(path, "--once")
-    out, err = again.communicate(timeout=60)
+    _, err = again.communicate(timeout=60)
     assert again.returncode == 0
     assert "'digest': 'kept'" in err  # the stored schedule survives a restart
