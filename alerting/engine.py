@@ -8,18 +8,18 @@ of one alert in one pass are coalesced into one message per channel. Every time 
 the ``now`` argument: tests run a day of clocks without sleeping.
 """
 
-from __future__ import annotations
-
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerting.channels.base import idempotency_key
+from alerting.clocks import DeadlineClocks
 from alerting.config import AlertingConfig
-from alerting.policy import RANK, Decision, TierPolicy
-from alerting.render import EVENT_LABELS, AlertText, compose
+from alerting.events import PRIORITY, Event, PassReport, list_all
+from alerting.policy import RANK, Decision, TierPolicy, incident_figures
+from alerting.render import EVENT_LABELS, AlertText, claim_of, compose
+from alerting.sources import SystemAlerts
 from models import (
     Alert,
     AlertEvent,
@@ -36,68 +36,14 @@ from models import (
 from models.common import now_utc
 from store.base import ConflictError, PostFilter, Store
 
-#: Which event names the message when several happen to one alert in one pass.
-PRIORITY = [
-    "escalated",
-    "created",
-    "overdue",
-    "escalation",
-    "dead_letter",
-    "source_unhealthy",
-    "reminder",
-    "recovered",
-    "source_recovered",
-    "silence_ending",
-]
-UNACKNOWLEDGED = {AlertStatus.NEW, AlertStatus.NOTIFIED}
-
-
-@dataclass
-class Event:
-    name: str
-    routes: list[str]
-    note: str = ""
-
-
-@dataclass
-class PassReport:
-    at: datetime
-    incidents: int = 0
-    created: int = 0
-    escalated: int = 0
-    recovered: int = 0
-    reminders: int = 0
-    overdue: int = 0
-    escalations: int = 0
-    source_alerts: int = 0
-    silenced: int = 0
-    messages: int = 0
-    conflicts: int = 0
-    seconds: float = 0.0
-    changed: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
-        out["at"] = self.at.isoformat()
-        return out
+__all__ = ["AlertEngine", "Event", "PassReport", "alert_id_for_incident", "list_all"]
 
 
 def alert_id_for_incident(incident_id: str) -> str:
     return f"alert-{incident_id}"
 
 
-def list_all(store: Store, cls: type, page: int = 1000, **equals: Any) -> list[Any]:
-    out: list[Any] = []
-    offset = 0
-    while True:
-        batch = store.list_records(cls, limit=page, offset=offset, **equals)
-        out.extend(batch)
-        if len(batch) < page:
-            return out
-        offset += page
-
-
-class AlertEngine:
+class AlertEngine(DeadlineClocks, SystemAlerts):
     """Runs passes over one store with one policy and one ``alerting:`` configuration."""
 
     def __init__(
@@ -188,8 +134,6 @@ class AlertEngine:
         )
 
     def rebuttal(self, incident: Incident | None, posts: list[Post]) -> Any:
-        from alerting.render import claim_of
-
         claim = claim_of(posts)
         if incident is None or claim is None:
             return None
@@ -420,8 +364,6 @@ class AlertEngine:
                 alert.recovered_at = None
                 alert.history.append(AlertEvent(at=now, action="reheated", text="再度升温"))
         else:
-            from alerting.policy import incident_figures
-
             alert.figures = {**incident_figures(inc, appeals), "rule_matched": False}
         # 已平息: quiet for long enough, or no rule holds any more and it has slowed down
         # (a rule that holds whatever the rate, such as a category, ends only by quiet).
@@ -485,215 +427,6 @@ class AlertEngine:
         alert.deadlines = self.policy.deadlines(decision.tier, decision.rule, now, alert.deadlines)
 
     # -- clocks -----------------------------------------------------------------------
-    def clock_events(self, alert: Alert, now: datetime, report: PassReport) -> list[Event]:
-        if not alert.is_open:
-            return []
-        events: list[Event] = []
-        routes = self.tier_routes(alert.tier)
-        steps = self.config.escalation
-        for d in alert.deadlines:
-            if d.met_at is not None:
-                continue
-            length = d.hours * 3600
-            start = d.due - timedelta(seconds=length)
-            passed = [
-                s
-                for s in self.config.reminders
-                if s not in d.reminded and now >= start + timedelta(seconds=s * length)
-            ]
-            if passed and now < d.due:
-                d.reminded = sorted({*d.reminded, *passed})
-                left = (d.due - now).total_seconds()
-                from alerting.render import local, span
-
-                events.append(
-                    Event("reminder", routes, f"{d.label}时限 {local(d.due)}，剩余 {span(left)}")
-                )
-                report.reminders += 1
-            if now < d.due:
-                continue
-            if d.overdue_at is None:
-                d.overdue_at = now
-                d.reminded = sorted({*d.reminded, *self.config.reminders})
-                if steps:
-                    d.next_escalation_at = d.due + timedelta(minutes=steps[0].wait_minutes)
-                from alerting.render import local
-
-                events.append(Event("overdue", routes, f"{d.label}时限 {local(d.due)} 已过"))
-                alert.history.append(
-                    AlertEvent(
-                        at=now,
-                        action="overdue",
-                        text=f"{d.label}已超时",
-                        detail={"deadline": d.name},
-                    )
-                )
-                report.overdue += 1
-            if (
-                alert.status in UNACKNOWLEDGED
-                and d.next_escalation_at is not None
-                and now >= d.next_escalation_at
-            ):
-                step = steps[min(d.escalations, len(steps) - 1)]
-                d.escalations += 1
-                if d.escalations < len(steps):
-                    d.next_escalation_at = now + timedelta(
-                        minutes=steps[d.escalations].wait_minutes
-                    )
-                elif step.repeat_minutes:
-                    d.next_escalation_at = now + timedelta(minutes=step.repeat_minutes)
-                else:
-                    d.next_escalation_at = None
-                events.append(
-                    Event(
-                        "escalation",
-                        [step.route],
-                        f"{d.label}超时未确认，第 {d.escalations} 次上报",
-                    )
-                )
-                alert.history.append(
-                    AlertEvent(
-                        at=now,
-                        action="escalation",
-                        text=f"超时上报 {step.route}（第 {d.escalations} 次）",
-                        detail={"deadline": d.name, "route": step.route},
-                    )
-                )
-                report.escalations += 1
-        return events
-
-    # -- sources ----------------------------------------------------------------------
-    def source_pass(
-        self, now: datetime, alerts: list[Alert], silences: list[Silence], report: PassReport
-    ) -> None:
-        from crawler.health import read_health
-
-        by_id = {a.id: a for a in alerts}
-        admin = [self.config.admin_route]
-        for source in self.sources:
-            if not source.enabled:
-                continue
-            health = read_health(self.store, source, now)
-            alert_id = f"source-{source.name}"
-            alert = by_id.get(alert_id)
-            if not health.healthy and health.reason != "never crawled":
-                if alert is not None and alert.is_open:
-                    if alert.reason != health.reason:
-                        alert.reason = health.reason or ""
-                        alert.figures = health.model_dump(mode="json")
-                        self.commit(alert, [], now, report)
-                    continue
-                alert = Alert(
-                    id=alert_id if alert is None else f"{alert_id}-{alert.revision + 1}",
-                    alert_kind=AlertKind.SOURCE,
-                    source_name=source.name,
-                    title=f"数据源 {source.title or source.name} 异常",
-                    tier=Tier.III,
-                    rule="数据源健康",
-                    reason=health.reason or "",
-                    department="系统管理员",
-                    figures=health.model_dump(mode="json"),
-                    opened_at=now,
-                    created_at=now,
-                )
-                alert.history.append(AlertEvent(at=now, action="created", text=alert.reason))
-                report.source_alerts += 1
-                self.commit(
-                    alert,
-                    [Event("source_unhealthy", admin, _source_note(health))],
-                    now,
-                    report,
-                    muted=self.silence_for(silences, alert, None),
-                )
-            elif health.healthy and alert is not None and alert.is_open:
-                alert.status = AlertStatus.CLOSED
-                alert.closed_at, alert.close_reason = now, "数据源已恢复"
-                alert.history.append(AlertEvent(at=now, action="closed", text="数据源已恢复"))
-                self.commit(
-                    alert,
-                    [Event("source_recovered", admin)],
-                    now,
-                    report,
-                    muted=self.silence_for(silences, alert, None),
-                )
-
-    def dead_letter(self, msg: OutboxMessage, now: datetime) -> None:
-        """A message that kept failing: tell the administrator (through other channels)."""
-        if msg.event == "dead_letter":
-            return  # never an alert about an undeliverable alert about undeliverable ones
-        alert_id = f"outbox-dead-{msg.channel}"
-        alert = self.store.get_record(Alert, alert_id)
-        note = (
-            f"渠道 {msg.channel} 的消息（{msg.event}，预警 {msg.alert_id}）"
-            f"持续失败：{msg.last_error}"
-        )
-        if alert is None or not alert.is_open:
-            alert = Alert(
-                id=alert_id if alert is None else f"{alert_id}-{alert.revision + 1}",
-                alert_kind=AlertKind.SYSTEM,
-                title=f"预警渠道 {msg.channel} 投递失败",
-                tier=Tier.II,
-                rule="消息投递失败",
-                reason=note,
-                department="系统管理员",
-                figures={"dead": 0, "channel": msg.channel},
-                opened_at=now,
-                created_at=now,
-            )
-        alert.figures["dead"] = int(alert.figures.get("dead", 0)) + 1
-        alert.figures["last_message"] = msg.id
-        alert.reason = note
-        alert.history.append(
-            AlertEvent(at=now, action="dead_letter", text=note, detail={"message": msg.id})
-        )
-        report = PassReport(at=now)
-        self.commit(
-            alert,
-            [Event("dead_letter", [self.config.admin_route], note)],
-            now,
-            report,
-            exclude=(msg.channel,),
-        )
-
-    def silence_reminders(self, now: datetime, report: PassReport) -> None:
-        ahead = timedelta(minutes=self.config.silence_reminder_minutes)
-        if not ahead:
-            return
-        for s in self.active_silences(now):
-            if s.reminded_at is not None or now < s.ends_at - ahead:
-                continue
-            s.reminded_at = now
-            route = s.created_by if s.created_by in self.config.routes else None
-            routes = [route] if route else self.tier_routes(Tier.I)[:1]
-            text = AlertText(
-                event="silence_ending",
-                title=f"【静默即将结束】{s.target.value}：{s.value}",
-                lines=[
-                    {"label": "设置人", "value": s.created_by},
-                    {"label": "原因", "value": s.reason},
-                    {"label": "结束时间", "value": _local(s.ends_at)},
-                ],
-            )
-            messages = self.enqueue(s.id, 1, "silence_ending", self.channels_of(routes), text, now)
-            s.history.append(AlertEvent(at=now, action="reminded", text=f"提醒 {s.created_by}"))
-            try:
-                self.store.save_records([*messages, s])
-            except ConflictError:
-                report.conflicts += 1
-                continue
-            report.messages += len(messages)
-
-
-def _local(dt: datetime) -> str:
-    from alerting.render import local
-
-    return local(dt)
-
-
-def _source_note(health: Any) -> str:
-    last = health.last_new_item_at
-    when = _local(last) if last else "从未"
-    return f"{health.reason}；最近新内容：{when}；抓取 {health.pages_ok}/{health.pages} 页"
 
 
 def _moved(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -708,7 +441,3 @@ def _moved(old: dict[str, Any], new: dict[str, Any]) -> bool:
         elif value != before:
             return True
     return False
-
-
-def epoch(dt: datetime) -> float:
-    return dt.astimezone(UTC).timestamp()

@@ -90,26 +90,37 @@ def job_crawl(config_path: str | None, source: str) -> int:
     return done.returncode
 
 
+#: One alerting pass (or send) at a time: the detect pipeline and the clock job share it.
+_alerting = threading.Lock()
+
+
 def job_detect(config_path: str | None) -> dict[str, Any]:
+    """Detection, then at once the alerting pass and sending: a post stored just before a
+    detection run reaches the receiver within that run, not one interval per stage later."""
     from nlp.detect import run_detect
     from tingfeng.cli.app import state
     from tingfeng.cli.hot import hot_config
 
     cfg = _config(config_path)
     state._config = cfg  # hot_config reads nlp.rumor_model from the CLI state
-    return run_detect(_store(config_path), hot_config(cfg.hot)).as_dict()
+    out = {"detect": run_detect(_store(config_path), hot_config(cfg.hot)).as_dict()}
+    out.update(job_alerts(config_path))
+    return out
 
 
 def job_alerts(config_path: str | None) -> dict[str, Any]:
+    """The alerting pass (tiers, clocks, recovery, source health), then sending."""
     from tingfeng.services.alerts import run_pass
 
-    return run_pass(_store(config_path), _runtime(config_path), now_utc(), send=False)
+    with _alerting:
+        return run_pass(_store(config_path), _runtime(config_path), now_utc(), send=True)
 
 
 def job_send(config_path: str | None) -> dict[str, Any]:
     from tingfeng.services.alerts import send_pending
 
-    return send_pending(_store(config_path), _runtime(config_path), now_utc()).as_dict()
+    with _alerting:
+        return send_pending(_store(config_path), _runtime(config_path), now_utc()).as_dict()
 
 
 def job_digest(config_path: str | None, period: str = "daily") -> int:
