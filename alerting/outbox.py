@@ -54,26 +54,38 @@ class SendReport:
 
 
 class RateLimiter:
-    """Sliding windows of send times per channel, on the caller's clock."""
+    """Sliding windows of send times per channel, on the caller's clock. Kept in the store
+    (``outbox:rate``) between runs, so a new process never bursts past a platform's limit
+    (DingTalk blocks a robot for 10 minutes above 20 a minute)."""
 
-    def __init__(self) -> None:
+    KEEP = 3600.0  # seconds of history kept; longer than any platform window
+
+    def __init__(self, sent: dict[str, list[float]] | None = None) -> None:
         self._sent: dict[str, deque[float]] = defaultdict(deque)
+        for channel, times in (sent or {}).items():
+            self._sent[channel].extend(sorted(float(t) for t in times))
 
     def allowance(self, channel: str, windows: tuple[tuple[int, float], ...], now: float) -> int:
         if not windows:
             return 1 << 30
         times = self._sent[channel]
-        longest = max(w for _, w in windows)
-        while times and times[0] <= now - longest:
+        while times and times[0] <= now - self.KEEP:
             times.popleft()
         left = []
         for limit, seconds in windows:
-            used = sum(1 for t in times if t > now - seconds)
+            used = sum(1 for t in times if now - seconds < t <= now)
             left.append(limit - used)
         return max(0, min(left))
 
-    def record(self, channel: str, now: float, n: int = 1) -> None:
-        self._sent[channel].extend([now] * n)
+    def record(self, channel: str, now: float, windows: tuple[tuple[int, float], ...]) -> None:
+        if windows:
+            self._sent[channel].append(now)
+
+    def to_state(self) -> dict[str, list[float]]:
+        return {c: list(t) for c, t in self._sent.items() if t}
+
+
+RATE_KEY = "outbox:rate"
 
 
 def pending_messages(store: Store) -> list[OutboxMessage]:
@@ -110,6 +122,7 @@ class Sender:
         self.rng = rng or random.Random()
         self.on_dead = on_dead
         self.limiter = RateLimiter()
+        self._rate_loaded = False
 
     def backoff(self, attempts: int) -> timedelta:
         base = self.config.backoff_seconds * (2 ** max(attempts - 1, 0))
@@ -123,11 +136,16 @@ class Sender:
         queues: dict[str, list[OutboxMessage]] = defaultdict(list)
         for msg in pending_messages(self.store):
             queues[msg.channel].append(msg)
+        if queues and not self._rate_loaded:
+            self.limiter = RateLimiter(self.store.get_state(RATE_KEY) or {})
+            self._rate_loaded = True
         for name, queue in queues.items():
             try:
                 self.drain(name, queue, now, report)
             except Exception as exc:  # one broken channel never stops the others
                 report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        if queues:
+            self.store.set_state(RATE_KEY, self.limiter.to_state())
         report.seconds = round(time.perf_counter() - t0, 3)
         return report
 
@@ -210,7 +228,7 @@ class Sender:
                 )
             except Exception as exc:  # timeouts, refused connections, a channel bug
                 result = SendResult(False, f"{type(exc).__name__}: {exc}")
-            self.limiter.record(channel.name, now.timestamp())
+            self.limiter.record(channel.name, now.timestamp(), channel.limits())
             msg.log.append(Attempt(at=now, ok=result.ok, part=part, detail=result.detail[:500]))
             msg.log = msg.log[-50:]
             if not result.ok:

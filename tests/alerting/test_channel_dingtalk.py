@@ -87,3 +87,26 @@ def test_sender_never_trips_the_ten_minute_block(store, dingtalk, http, clock):
     assert sender.run_once(clock()).sent == 5
     assert not dingtalk.rejected
     assert all(m.status == OutboxStatus.DELIVERED for m in store.list_records(OutboxMessage))
+
+
+def test_rate_history_survives_a_new_sender(store, dingtalk, http, clock):
+    """A restarted worker (a new Sender) must not burst past the 20 a minute either."""
+    ch = channel(dingtalk, http, clock)
+    for i in range(30):
+        store.save_record(
+            OutboxMessage(
+                id=f"r{i:02d}",
+                channel="dd",
+                alert_id="a",
+                revision=i,
+                event="created",
+                enqueued_at=clock(),
+                content=text().model_dump(),
+            )
+        )
+    assert Sender(store, {"dd": ch}).run_once(clock()).sent == 20
+    clock.advance(seconds=20)
+    assert Sender(store, {"dd": ch}).run_once(clock()).sent == 0
+    clock.advance(seconds=41)
+    assert Sender(store, {"dd": ch}).run_once(clock()).sent == 10
+    assert not dingtalk.rejected
