@@ -18,7 +18,8 @@ FONT = {"red": "warning", "orange": "warning", "yellow": "comment", "blue": "inf
 class WeComOptions(ChannelOptions):
     key: SecretStr
     base_url: str = "https://qyapi.weixin.qq.com"
-    mentioned_mobiles: list[str] = Field(default_factory=list)
+    #: WeCom user ids mentioned in every message (``<@userid>`` in markdown).
+    mentioned_userids: list[str] = Field(default_factory=list)
 
 
 @CHANNELS.register("wecom")
@@ -31,7 +32,7 @@ class WeComChannel(Channel):
     def lines(self, text: AlertText) -> list[str]:
         tag = f'<font color="{FONT.get(text.colour, "info")}">{{text}}</font>'
         out = text.markdown_lines(tag)
-        out += [f"<@{m}>" for m in text.mentions]
+        out += [f"<@{m}>" for m in [*self.options.mentioned_userids, *text.mentions]]
         return out
 
     def send_part(

@@ -16,14 +16,13 @@ def long_text(n: int = 120) -> AlertText:
     return AlertText(event="created", title="【新预警·Ⅰ级红色】测试", colour="red", lines=lines)
 
 
-def channel(wecom, http, clock, key="wk-1"):
-    return build_channel(
-        "wc", {"type": "wecom", "key": key, "base_url": wecom.url}, client=http, clock=clock
-    )
+def channel(wecom, http, clock, key="wk-1", **kw):
+    raw = {"type": "wecom", "key": key, "base_url": wecom.url, **kw}
+    return build_channel("wc", raw, client=http, clock=clock)
 
 
 def test_markdown_with_colour_is_accepted(wecom, http, clock):
-    ch = channel(wecom, http, clock)
+    ch = channel(wecom, http, clock, mentioned_userids=["wangfang"])
     text = AlertText(
         event="created",
         title="【新预警·Ⅱ级橙色】滨江路冲突",
@@ -37,6 +36,7 @@ def test_markdown_with_colour_is_accepted(wecom, http, clock):
     content = wecom.accepted[0]["markdown"]["content"]
     assert content.startswith('<font color="warning">**【新预警')
     assert "[查看事件详情](http://x/incidents/1)" in content
+    assert content.endswith("<@wangfang>")
 
 
 def test_long_message_is_split_under_the_byte_limit_never_truncated(wecom, http, clock):

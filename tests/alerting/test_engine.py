@@ -206,6 +206,8 @@ def test_lifecycle_with_handover_and_close(store, policy, clock):
     assert a.history[-1].action == "handed_over"
     assert a.history[-1].detail["previous_department"] == "临江区城市管理局"
     a = svc.respond(store, "alert-inc-1", "https://weibo.example/qc/9", "赵磊", now=clock())
+    assert svc.alert_for_incident(store, "inc-1").id == "alert-inc-1"
+    assert svc.alert_for_incident(store, "nope") is None
     a = svc.close(store, "alert-inc-1", "已发布情况通报，舆情平息", "王芳", now=clock())
     assert a.status == AlertStatus.CLOSED
     actions = [h.action for h in a.history]

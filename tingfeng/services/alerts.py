@@ -114,6 +114,16 @@ def get_alert(store: Store, alert_id: str) -> Alert:
     return alert
 
 
+def alert_for_incident(store: Store, incident_id: str) -> Alert | None:
+    """The incident's current alert (the open one, else the latest): for the response
+    tracker, which then calls :func:`respond`."""
+    alerts = list_all(store, Alert, incident_id=incident_id)
+    if not alerts:
+        return None
+    alerts.sort(key=lambda a: (a.is_open, a.opened_at))
+    return alerts[-1]
+
+
 def outbox(store: Store, alert_id: str | None = None) -> list[OutboxMessage]:
     if alert_id:
         return list_all(store, OutboxMessage, alert_id=alert_id)
