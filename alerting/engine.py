@@ -16,7 +16,7 @@ from typing import Any
 from alerting.channels.base import idempotency_key
 from alerting.clocks import DeadlineClocks
 from alerting.config import AlertingConfig
-from alerting.events import PRIORITY, Event, PassReport, list_all
+from alerting.events import OPEN_STATUSES, PRIORITY, Event, PassReport, chain_id, list_all
 from alerting.policy import RANK, Decision, TierPolicy, incident_figures
 from alerting.render import EVENT_LABELS, AlertText, claim_of, compose
 from alerting.sources import SystemAlerts
@@ -233,30 +233,21 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         now = now or now_utc()
         report = PassReport(at=now)
         silences = self.active_silences(now)
-        alerts = list_all(self.store, Alert)
-        latest: dict[str, Alert] = {}
-        for a in sorted(alerts, key=lambda a: a.opened_at):
-            if a.incident_id:
-                latest[a.incident_id] = a
-        counts = Counter(a.incident_id for a in alerts if a.incident_id)
-        incidents = self.active_incidents(now, {i for i, a in latest.items() if a.is_open})
+        # Only open alerts are read each pass: closed ones pile up over the years.
+        alerts = self.open_alerts()
+        by_incident = {a.incident_id: a for a in alerts if a.incident_id}
+        incidents = self.active_incidents(now, set(by_incident))
         report.incidents = len(incidents)
         appeals = self.direct_appeals(now)
         for inc in incidents:
             self.incident_pass(
-                inc,
-                latest.get(inc.id),
-                counts[inc.id],
-                appeals.get(inc.id, 0),
-                now,
-                silences,
-                report,
+                inc, by_incident.get(inc.id), appeals.get(inc.id, 0), now, silences, report
             )
         self.source_pass(now, alerts, silences, report)
         # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
         handled = set(report.changed)
-        for alert in list_all(self.store, Alert):
-            if alert.is_open and alert.id not in handled:
+        for alert in self.open_alerts():
+            if alert.id not in handled:
                 events = self.clock_events(alert, now, report)
                 if events:
                     self.commit(
@@ -265,6 +256,21 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         self.silence_reminders(now, report)
         report.seconds = round(time.perf_counter() - t0, 3)
         return report
+
+    def open_alerts(self) -> list[Alert]:
+        out = [a for st in OPEN_STATUSES for a in list_all(self.store, Alert, status=st)]
+        out.sort(key=lambda a: (a.opened_at, a.id))
+        return out
+
+    def chain(self, base: str) -> tuple[Alert | None, int]:
+        """The latest alert of a subject (``base``, ``base-2``…) and how many it had."""
+        latest, n = None, 0
+        while (found := self.store.get_record(Alert, chain_id(base, n))) is not None:
+            latest, n = found, n + 1
+        return latest, n
+
+    def next_id(self, base: str) -> str:
+        return chain_id(base, self.chain(base)[1])
 
     def active_incidents(self, now: datetime, with_open_alert: set[str]) -> list[Incident]:
         cutoff = now - timedelta(hours=self.config.active_hours)
@@ -308,21 +314,21 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         self,
         inc: Incident,
         alert: Alert | None,
-        n_alerts: int,
         appeals: int,
         now: datetime,
         silences: list[Silence],
         report: PassReport,
     ) -> None:
         decision = self.policy.decide(inc, appeals)
-        if alert is None or not alert.is_open:
+        if alert is None:
             if decision is None or self.policy.quiet(inc, now):
                 return  # nothing to say, or it is over already (a pass that ran late)
-            if alert is not None and RANK[decision.tier] <= RANK[alert.tier]:
+            closed, n = self.chain(alert_id_for_incident(inc.id))
+            if closed is not None and closed.is_open:
+                return  # an open alert whose status filter missed it (edited meanwhile)
+            if closed is not None and RANK[decision.tier] <= RANK[closed.tier]:
                 return  # closed by a person; only a more urgent turn opens a new alert
-            if alert is not None and self.policy.recovered(inc, now):
-                return
-            new_id = alert_id_for_incident(inc.id) + (f"-{n_alerts + 1}" if n_alerts else "")
+            new_id = chain_id(alert_id_for_incident(inc.id), n)
             alert = self.new_alert(new_id, inc, decision, now)
             report.created += 1
             events = [Event("created", self.tier_routes(decision.tier))]

@@ -63,3 +63,17 @@ def list_all(store: Store, cls: type, page: int = 1000, **equals: Any) -> list[A
         if len(batch) < page:
             return out
         offset += page
+
+
+def chain_id(base: str, n: int) -> str:
+    """Id of the ``n``-th alert (0-based) of a subject: ``base``, ``base-2``, ``base-3``…"""
+    return base if n == 0 else f"{base}-{n + 1}"
+
+
+OPEN_STATUSES = (
+    AlertStatus.NEW,
+    AlertStatus.NOTIFIED,
+    AlertStatus.ACKNOWLEDGED,
+    AlertStatus.ASSIGNED,
+    AlertStatus.RESPONDED,
+)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerting.events import Event, PassReport
+from alerting.events import Event, PassReport, chain_id
 from alerting.render import AlertText, local
 from models import (
     Alert,
@@ -28,14 +28,13 @@ class SystemAlerts:
     ) -> None:
         from crawler.health import read_health
 
-        by_id = {a.id: a for a in alerts}
+        open_by_source = {a.source_name: a for a in alerts if a.is_open and a.source_name}
         admin = [self.config.admin_route]
         for source in self.sources:
             if not source.enabled:
                 continue
             health = read_health(self.store, source, now)
-            alert_id = f"source-{source.name}"
-            alert = by_id.get(alert_id)
+            alert = open_by_source.get(source.name)
             if not health.healthy and health.reason != "never crawled":
                 if alert is not None and alert.is_open:
                     if alert.reason != health.reason:
@@ -44,7 +43,7 @@ class SystemAlerts:
                         self.commit(alert, [], now, report)
                     continue
                 alert = Alert(
-                    id=alert_id if alert is None else f"{alert_id}-{alert.revision + 1}",
+                    id=self.next_id(f"source-{source.name}"),
                     alert_kind=AlertKind.SOURCE,
                     source_name=source.name,
                     title=f"数据源 {source.title or source.name} 异常",
@@ -81,15 +80,14 @@ class SystemAlerts:
         """A message that kept failing: tell the administrator (through other channels)."""
         if msg.event == "dead_letter":
             return  # never an alert about an undeliverable alert about undeliverable ones
-        alert_id = f"outbox-dead-{msg.channel}"
-        alert = self.store.get_record(Alert, alert_id)
+        alert, n = self.chain(f"outbox-dead-{msg.channel}")
         note = (
             f"渠道 {msg.channel} 的消息（{msg.event}，预警 {msg.alert_id}）"
             f"持续失败：{msg.last_error}"
         )
         if alert is None or not alert.is_open:
             alert = Alert(
-                id=alert_id if alert is None else f"{alert_id}-{alert.revision + 1}",
+                id=chain_id(f"outbox-dead-{msg.channel}", n),
                 alert_kind=AlertKind.SYSTEM,
                 title=f"预警渠道 {msg.channel} 投递失败",
                 tier=Tier.II,

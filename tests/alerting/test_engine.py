@@ -308,3 +308,48 @@ def test_digest_is_queued_once_per_period(store, policy, clock):
     text = "\n".join(digest_text(store, "daily", clock()).plain_lines())
     assert "新增预警：1 条" in text and "未关闭：I级 1，II级 0" in text
     assert "超时未回应：1 条" in text
+
+
+def test_closed_alert_reopens_only_on_a_more_urgent_turn(store, policy, clock):
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    svc.close(store, "alert-inc-1", "误报", "王芳", now=clock())
+    clock.advance(minutes=5)
+    put(store, incident(heat=55, at=clock()), with_posts=False)
+    assert eng.run(clock()).created == 0
+    clock.advance(minutes=5)
+    put(store, incident(heat=88, at=clock()), with_posts=False)
+    assert eng.run(clock()).created == 1
+    second = store.get_record(Alert, "alert-inc-1-2")
+    assert second.tier == Tier.I and second.is_open
+    assert [a.id for a in svc.list_alerts(store)] == ["alert-inc-1-2"]
+
+
+def test_a_source_that_breaks_again_gets_a_new_alert(store, policy, clock):
+    from crawler.health import SourceHealth, state_key
+    from models import Source
+
+    eng = AlertEngine(
+        store,
+        policy,
+        webhook_config("http://127.0.0.1:9"),
+        sources=[Source(name="qc-news", kind="feed")],
+    )
+    bad = SourceHealth(source="qc-news", pages=3, pages_ok=0, errors={"http_500": 3})
+    good = SourceHealth(
+        source="qc-news",
+        pages=3,
+        pages_ok=3,
+        new_items=2,
+        last_new_item_at=clock(),
+        first_crawl_at=clock(),
+    )
+    for health in (bad, good, bad, good, bad):
+        store.set_state(state_key("qc-news"), health.model_dump(mode="json"))
+        eng.run(clock())
+        clock.advance(minutes=10)
+    ids = sorted(a.id for a in store.list_records(Alert))
+    assert ids == ["source-qc-news", "source-qc-news-2", "source-qc-news-3"]
+    assert [a.id for a in svc.list_alerts(store)] == ["source-qc-news-3"]
+    assert "only errors" in store.get_record(Alert, "source-qc-news-3").reason
