@@ -73,3 +73,19 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0
     assert "'digest': 'kept'" in err  # the stored schedule survives a restart
+
+
+def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path, monkeypatch):
+    """The crawl job's subprocess fails (here: the source is not configured, exit 2)."""
+    from crawler.health import read_health
+    from models import Source
+    from tingfeng.services import worker as w
+
+    path = tmp_path / "tingfeng.yaml"
+    path.write_text(yaml.safe_dump({"store": {"path": str(tmp_path / "tf.db")}}), "utf-8")
+    try:
+        assert w.job_crawl(str(path), "qc-gone") == 2
+        health = read_health(w._store(str(path)), Source(name="qc-gone", kind="feed"))
+    finally:
+        w.close_contexts()
+    assert not health.healthy and "crawl_crashed" in health.reason

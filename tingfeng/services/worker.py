@@ -74,20 +74,41 @@ def close_contexts() -> None:
 
 # -- jobs (module level: the persistent job store refers to them by name) ------------------
 def job_crawl(config_path: str | None, source: str) -> int:
+    """``tingfeng crawl SOURCE`` in a subprocess. A crawl that crashes or hangs is recorded
+    in the source's health (so it becomes an alert), never only in a log nobody reads."""
     cfg = _config(config_path)
     cmd = [sys.executable, "-m", "tingfeng"]
     if config_path:
         cmd += ["-c", config_path]
     cmd += ["crawl", source]
     timeout = cfg.alerting.schedule.crawl_timeout_minutes * 60
+    started = now_utc()
     try:
-        done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         log.error("crawl %s: stopped after %.0f min", source, timeout / 60)
+        record_crawl_failure(config_path, source, "crawl_timeout", started)
         return -1
-    if done.returncode not in (0, 1):  # 1 = crawled but unhealthy: an alert says so
+    if done.returncode not in (0, 1):  # 1 = crawled but unhealthy: its health says so
         log.error("crawl %s: exit %s: %s", source, done.returncode, done.stderr[-500:])
+        record_crawl_failure(config_path, source, "crawl_crashed", started)
     return done.returncode
+
+
+def record_crawl_failure(config_path: str | None, source: str, what: str, started: Any) -> None:
+    from crawler.health import SourceHealth, merge_previous, state_key
+
+    store = _store(config_path)
+    previous = store.get_state(state_key(source))
+    health = SourceHealth(
+        source=source,
+        started_at=started,
+        finished_at=now_utc(),
+        finish_reason=what,
+        errors={what: 1},
+        crawls=1,
+    )
+    store.set_state(state_key(source), merge_previous(health, previous).model_dump(mode="json"))
 
 
 #: One alerting pass (or send) at a time: the detect pipeline and the clock job share it.
