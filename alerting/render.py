@@ -66,14 +66,17 @@ class AlertText(BaseModel):
             out.append(f"{self.link_label}：{self.link}")
         return out
 
-    def markdown_lines(self, colour_tag: str | None = None) -> list[str]:
+    def markdown_lines(self, colour_tag: str | None = None, quote: bool = True) -> list[str]:
+        """Markdown lines; ``quote`` sets fields off as ``>`` (WeCom, DingTalk; Feishu's
+        lark_md has no block quote)."""
         title = f"**{self.title}**"
         if colour_tag:
             title = colour_tag.format(text=title)
         out = [title]
+        lead = "> " if quote else ""
         for line in self.lines:
             value = f"[{line.value}]({line.href})" if line.href else line.value
-            out.append(f"> **{line.label}**：{value}")
+            out.append(f"{lead}**{line.label}**：{value}")
         if self.link:
             out.append(f"[{self.link_label}]({self.link})")
         return out

@@ -50,7 +50,7 @@ class FeishuChannel(Channel):
     rate_limits = ((5, 1.0), (100, 60.0))
 
     def lines(self, text: AlertText) -> list[str]:
-        return text.markdown_lines()[1:]  # the title goes in the card header
+        return text.markdown_lines(quote=False)[1:]  # the title goes in the card header
 
     def measure(self, chunk: str) -> int:
         return len(orjson.dumps(chunk))

@@ -28,6 +28,7 @@ def test_card_with_header_colour(feishu, http, clock):
     card = feishu.accepted[0]["card"]
     assert card["header"]["template"] == "yellow"
     assert card["header"]["title"]["content"] == t.title
+    assert card["elements"][0]["text"]["content"] == "**地点**：临江区"
 
 
 def test_bad_signature_is_19021(feishu, http, clock):

@@ -75,7 +75,7 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
     assert "'digest': 'kept'" in err  # the stored schedule survives a restart
 
 
-def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path, monkeypatch):
+def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path):
     """The crawl job's subprocess fails (here: the source is not configured, exit 2)."""
     from crawler.health import read_health
     from models import Source
