@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -142,25 +142,26 @@ def test_channels_test_prints_the_platform_answer(tmp_path, webhook, wecom):
     assert result.exit_code == 1 and "失败" in result.output
 
 
-def run_main(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tingfeng", *args],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, **env},
-        check=False,
-    )
+def run_main(env, monkeypatch, capsys, *args):
+    """The real entry point (its error boundary), in-process."""
+    from tingfeng.cli import main
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "argv", ["tingfeng", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    return info.value.code, capsys.readouterr().err
 
 
-def test_errors_are_one_line(tmp_path):
+def test_errors_are_one_line(tmp_path, monkeypatch, capsys):
     env = setup(tmp_path, channels={"x": {"type": "dingtalk", "access_token": "t"}})
-    done = run_main(env, "alerts")
-    assert done.returncode == 2
-    assert "alerting.channels.x.secret: Field required" in done.stderr
-    assert "Traceback" not in done.stderr
+    code, err = run_main(env, monkeypatch, capsys, "alerts")
+    assert code == 2 and "alerting.channels.x.secret: Field required" in err
+    assert "Traceback" not in err
     env = setup(tmp_path, policy="missing.yaml")
-    done = run_main(env, "alerts", "run")
-    assert done.returncode == 2 and "missing.yaml: tier policy file not found" in done.stderr
+    code, err = run_main(env, monkeypatch, capsys, "alerts", "run")
+    assert code == 2 and "missing.yaml: tier policy file not found" in err
     env = setup(tmp_path)
-    done = run_main(env, "alert", "ack", "nope", "--by", "王芳")
-    assert done.returncode == 2 and "没有编号为 'nope' 的预警" in done.stderr
+    code, err = run_main(env, monkeypatch, capsys, "alert", "ack", "nope", "--by", "王芳")
+    assert code == 2 and "没有编号为 'nope' 的预警" in err
