@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.dates import DateError, parse_cn_time
+from crawler.dates import NOW_SETTING, DateError, parse_cn_time, reference_clock, relative_base
 from crawler.items import PostItem
 from crawler.pipelines import Step
 from models.post import PostKind
@@ -45,7 +45,9 @@ class ValidatePipeline(Step):
     """Check and type raw fields.
 
     * no id: derived from the URL and content (counted ``missing_id``); no URL: dropped;
-    * dates: Chinese relative and absolute forms; missing, unreadable, in the future (beyond
+    * dates: Chinese relative and absolute forms, relative ones counted from the answer's
+      HTTP ``Date`` (else the fetch time: the ``TINGFENG_NOW`` clock when set); missing,
+      unreadable, in the future (beyond
       ``TINGFENG_FUTURE_TOLERANCE_MINUTES``) or before 2000 (a zero timestamp) are counted
       and replaced by the fetch time, with the raw value kept in ``extra["raw_created_at"]``;
     * counts: "1.2万" is 12000; unreadable counts are counted and set to 0;
@@ -56,11 +58,12 @@ class ValidatePipeline(Step):
         super().__init__(crawler)
         minutes = crawler.settings.getfloat("TINGFENG_FUTURE_TOLERANCE_MINUTES", 60)
         self.future_tolerance = timedelta(minutes=minutes)
+        self.clock = reference_clock(crawler.settings.get(NOW_SETTING))
 
     def process_item(self, item: PostItem) -> PostItem:
         if not isinstance(item, PostItem):
             return item
-        item.fetched_at = item.fetched_at or datetime.now(UTC)
+        item.fetched_at = item.fetched_at or self.clock or datetime.now(UTC)
         if not item.native_id:
             if not item.url:
                 self.problem(item, "missing_id", "no id and no URL")
@@ -103,8 +106,9 @@ class ValidatePipeline(Step):
             self.problem(item, "date_missing")
             item.extra["created_at_estimated"] = True
             return fetched
+        base = relative_base(fetched, item.served_at, self.clock)
         try:
-            when = parse_cn_time(raw, now=fetched)
+            when = parse_cn_time(raw, now=base)
         except (DateError, ValueError, OverflowError, OSError) as exc:
             self.problem(item, "date_unparsed", str(exc))
             kind = None
@@ -133,7 +137,7 @@ class ValidatePipeline(Step):
                 value = count
             elif key == "created_at":
                 try:
-                    value = parse_cn_time(value, now=item.fetched_at)
+                    value = parse_cn_time(value, now=item.served_at or item.fetched_at)
                 except (DateError, ValueError, OverflowError, OSError):
                     continue
             elif key == "verified_type":

@@ -78,7 +78,10 @@ def test_post_extra(spider: WeiboSpider) -> None:
 
 def test_hot_posts_get_comment_and_repost_timelines(spider: WeiboSpider) -> None:
     urls = [r.url for r in _out(spider, USER_P1) if isinstance(r, Request)]
-    assert f"{API}/weibo/api/comments/show?id=5023000000000002&page=1" in urls
+    assert (
+        f"{API}/weibo/comments/hotflow?id=5023000000000002&mid=5023000000000002&max_id_type=0"
+        in urls
+    )
     assert f"{API}/weibo/api/statuses/repostTimeline?id=5023000000000002&page=1" in urls
     # 5023000000000003 has 88 + 20 < 400: no child timelines.
     assert not any("5023000000000003" in u for u in urls)
@@ -120,9 +123,8 @@ def test_search_card_groups_and_retweets(spider: WeiboSpider) -> None:
 
 def test_comments(spider: WeiboSpider) -> None:
     out = list(
-        spider.parse_children(
+        spider.parse_comments(
             page("weibo/api/comments/5023000000000201-p1.json"),
-            what="comments",
             mid="5023000000000201",
             page=1,
         )
@@ -140,9 +142,8 @@ def test_comments(spider: WeiboSpider) -> None:
 def test_reposts(spider: WeiboSpider) -> None:
     out = [
         i
-        for i in spider.parse_children(
+        for i in spider.parse_reposts(
             page("weibo/api/reposts/5023000000000201-p1.json"),
-            what="reposts",
             mid="5023000000000201",
             page=1,
         )
