@@ -68,9 +68,7 @@ def failing_endpoints(endpoints: dict[str, EndpointHealth]) -> list[str]:
     is a broken endpoint (a changed path), even while the timelines still work.
     """
     return [
-        name
-        for name, e in sorted(endpoints.items())
-        if e.failed >= FAILING_MIN and e.failed > e.ok
+        name for name, e in sorted(endpoints.items()) if e.failed >= FAILING_MIN and e.failed > e.ok
     ]
 
 
