@@ -155,9 +155,11 @@ class JsonApiSpider(SourceSpider):
             data = json.loads(response.body)
         except ValueError:
             self.problem("bad_json", "response is not JSON", response.url)
+            self.endpoint_failed(response, "bad_json")
             return
         if self._ok is not None and not self._ok.search(data):
             self.problem("api_error", f"ok expression false: {str(data)[:200]}", response.url)
+            self.endpoint_failed(response, "api_error")
             return
         rows = self._items.search(data)
         if not isinstance(rows, list):
