@@ -64,6 +64,7 @@ _BLOCK_HINT = re.compile(
 )
 #: Lines of an appended block are short; a longer one is the post's own text.
 _BLOCK_LINE_MAX = 80
+_SENTENCE_END = re.compile(r"[。？！?!…」”]\s*$")
 _BLOCK_MAX_LINES = 8
 #: Score a block needs: a strong ad hit is 3, every weak ad word or block hint 1.
 _BLOCK_MIN_SCORE = 4
@@ -99,6 +100,9 @@ def tail_block(lines: list[str]) -> int | None:
         if len(line) > _BLOCK_LINE_MAX:
             break
         points = _block_score(line)
+        if _SENTENCE_END.search(line) and not _AD_STRONG.search(line):
+            break  # a sentence of the post ("…有人去看过吗？"), not a line of an ad
+
         if points == 0:
             gap += 1
             if gap > 1:

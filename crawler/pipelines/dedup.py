@@ -29,6 +29,8 @@ class _DedupState:
         self.exact: OrderedDict[str, str] = OrderedDict()
         #: canonical article URL → the post id that stored it first.
         self.canonical: OrderedDict[str, str] = OrderedDict()
+        #: (first id, copy id) pairs already warned about in this process.
+        self.warned: set[tuple[str, str]] = set()
         self.capacity = capacity
         self.loaded = False
 
@@ -126,13 +128,15 @@ class DedupPipeline(Step):
                 # One article, two ids: a feed and a site source (or two sites) both
                 # store it. Linked as a copy, and warned about: the config should let the
                 # feed use the site's template (same host in the site's start_urls).
-                self.problem(item, "stored_twice", f"{url} is already {first}")
-                self.crawler.stats.inc_value("tingfeng/duplicates/same_article")
-                logger.warning(
-                    "%s: the article %s is stored twice, as %s and %s; give the site source "
-                    "a template for it or drop one source",
-                    item.source, url, first, post_id,
-                )  # fmt: skip
+                if (first, post_id) not in self.state.warned:
+                    self.state.warned.add((first, post_id))
+                    self.problem(item, "stored_twice", f"{url} is already {first}")
+                    self.crawler.stats.inc_value("tingfeng/duplicates/same_article")
+                    logger.warning(
+                        "%s: the article %s is stored twice, as %s and %s; give the site "
+                        "source a template for it or drop one source",
+                        item.source, url, first, post_id,
+                    )  # fmt: skip
                 item.near_duplicate_of = first
                 item.extra["similarity"] = 1.0
                 return item

@@ -323,10 +323,10 @@ def gov() -> None:
     # canonical page): the feed source would store it a second time.
     mirror = next(a for a in ARTICLES if a["id"] == 5102)
     page = article_page(mirror).replace('class="article"', 'class="m-article"')
-    write("news/m/content_5102.html", page)
+    write("m/news/5102.html", page)
     items += (
         f"<item><title>{mirror['title']}</title>"
-        "<link>http://__HOST__/news/m/content_5102.html</link>"
+        "<link>http://__HOST__/m/news/5102.html</link>"
         f"<description>{mirror['body'][0]}</description>"
         "<pubDate>Fri, 12 Jun 2026 18:05:00 +0800</pubDate></item>"
     )
@@ -390,7 +390,7 @@ def weibo() -> None:
     ROUTES["exact"][t.format(2)] = {"file": "weibo/user-2.json"}
 
     def reposts(mid: int, count: int, size: int) -> list[int]:
-        ids = [mid + 1000 + i for i in range(count)]
+        ids = [mid + 1000 * (1 + mid % 100) + i for i in range(count)]
         pages = [ids[i:i + size] for i in range(0, count, size)]
         for n, chunk in enumerate(pages, 1):
             rows = [blog(r, "转发微博" if r % 3 else f"//@鹭川网友00: 真的假的 {r % 100}",
