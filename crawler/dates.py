@@ -78,14 +78,14 @@ def relative_base(
     """What relative dates on a page count from: the page's HTTP ``Date`` when it has one,
     else the fetch time (which is the reference clock when one is set).
 
-    With a reference clock, a ``Date`` later than it comes from a live server answering a
-    crawl "as of" the past: nothing can be served after "now", so the clock is used.
+    A page cannot be served after it was fetched: a ``Date`` later than the fetch time (a
+    server clock running ahead, or a live server answering a crawl "as of" the past at a
+    reference clock) is replaced by the fetch time.
     """
+    limit = min(fetched_at, clock) if clock is not None else fetched_at
     if served_at is None:
-        return fetched_at
-    if clock is not None and served_at > clock:
-        return clock
-    return served_at
+        return limit
+    return min(served_at, limit)
 
 
 def parse_cn_time(value: object, now: datetime | None = None) -> datetime:

@@ -157,3 +157,16 @@ def test_an_appended_ad_block_goes_as_a_whole(block: str) -> None:
 )
 def test_a_complaint_citing_a_phone_number_is_kept(text: str) -> None:
     assert BoilerplateStripper().clean(text) == (text, [])
+
+
+def test_canonical_url() -> None:
+    from crawler.text import canonical_url
+
+    url = "HTTP://News.Example:80/a/1.html?utm_source=rss&b=2&a=1&from=atom#top"
+    assert canonical_url(url) == "http://news.example/a/1.html?a=1&b=2"
+    assert canonical_url("http://m.example/n/1.html", "http://news.example/a/1.html") == (
+        "http://news.example/a/1.html"
+    )
+    assert canonical_url("http://x.example/p?id=3", "javascript:void(0)") == (
+        "http://x.example/p?id=3"
+    )
