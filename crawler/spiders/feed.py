@@ -90,10 +90,8 @@ class FeedSpider(SourceSpider):
                 entry, "./link/text()"
             )
             native_id = first(entry, "./guid/text()") or first(entry, "./id/text()") or link
-            if native_id:
-                if not self.is_fresh(native_id):
-                    continue
-                self.mark_seen(native_id)
+            if native_id and not self.is_fresh(native_id):
+                continue
             url = response.urljoin(link) if link else response.url
             item = self.item(
                 response,
@@ -117,6 +115,7 @@ class FeedSpider(SourceSpider):
                 extra={"categories": entry.xpath("./category/text() | ./category/@term").getall()},
             )
             if self.opts.full_text and link and re.match(r"https?://", url) and url != response.url:
+                # Remembered once the article is in: one that failed is fetched next time.
                 yield self.request(
                     url,
                     self.parse_article,
@@ -125,6 +124,8 @@ class FeedSpider(SourceSpider):
                     errback=self.article_failed,
                 )
             else:
+                if native_id:
+                    self.mark_seen(native_id)
                 yield item
 
     def parse_article(self, response: Response, entry: PostItem) -> Iterator[PostItem]:
@@ -134,6 +135,8 @@ class FeedSpider(SourceSpider):
             yield entry
             return
         extra = {**entry.extra, "feed_id": entry.native_id}
+        if entry.native_id:
+            self.mark_seen(entry.native_id)
         site = self.site_for(response.url)
         if site is not None:
             name, opts = site

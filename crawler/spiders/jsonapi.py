@@ -148,7 +148,7 @@ class JsonApiSpider(SourceSpider):
                 body=json.dumps(body, ensure_ascii=False),
                 headers={"Content-Type": "application/json"},
             )
-        return self.request(url, self.parse, **kwargs)
+        return self.request(url, self.parse, endpoint="api", **kwargs)
 
     def parse(self, response: Response, index: int = 0) -> Iterator[Any]:
         try:

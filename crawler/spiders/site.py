@@ -174,7 +174,9 @@ class SiteSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.opts.start_urls:
-            yield self.request(url, self.parse, cb_kwargs={"page": 1}, meta={"listing": True})
+            yield self.request(
+                url, self.parse, endpoint="list", cb_kwargs={"page": 1}, meta={"listing": True}
+            )
 
     def decoded(self, response: Response) -> TextResponse | None:
         if not isinstance(response, TextResponse):
@@ -225,6 +227,7 @@ class SiteSpider(SourceSpider):
             yield self.request(
                 page_response.urljoin(next_link),
                 self.parse,
+                endpoint="list",
                 cb_kwargs={"page": page + 1},
                 meta={"listing": True},
             )

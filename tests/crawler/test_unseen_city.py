@@ -346,3 +346,21 @@ def test_the_docs_describe_this_config() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "sources.md").read_text("utf-8")
     for phrase in ("em[id^=authorposton] span::attr(title)", "- match: '/zt/", "comments_path"):
         assert phrase in doc
+
+
+def test_a_second_crawl_stores_nothing_twice(crawl: dict[str, Any]) -> None:
+    store = crawl["store"]
+    before = store.count_posts()
+    dates = {p.id: p.created_at for p in crawl["posts"]}
+    config = Path(crawl["store"].path).parent / "tingfeng.yaml"
+    done, _ = run_crawl(
+        config, "lc-news", "lc-news-feeds", "lc-bbs", "lc-weibo", "lc-board",
+        sets=("TINGFENG_NOW=2026-06-12T23:30:00+08:00",),
+    )  # fmt: skip
+    by = {d["source"]: d for d in done}
+    assert all(d["new_items"] == 0 for d in done), {s: d["new_items"] for s, d in by.items()}
+    assert by["lc-bbs"]["pages"] == 1  # the first list page is all known: stop
+    assert store.count_posts() == before
+    # The recorded pages were served at 22:30 both times: the same dates.
+    after = {p.id: p.created_at for p in store.iter_posts(PostFilter())}
+    assert after == dates
