@@ -72,20 +72,26 @@ def http_date(value: bytes | str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
 
 
+#: A ``Date`` this far after the reference clock is a live server's, not a recorded one.
+RECORDED_DATE_WINDOW = timedelta(hours=24)
+
+
 def relative_base(
     fetched_at: datetime, served_at: datetime | None, clock: datetime | None = None
 ) -> datetime:
     """What relative dates on a page count from: the page's HTTP ``Date`` when it has one,
     else the fetch time (which is the reference clock when one is set).
 
-    A page cannot be served after it was fetched: a ``Date`` later than the fetch time (a
-    server clock running ahead, or a live server answering a crawl "as of" the past at a
-    reference clock) is replaced by the fetch time.
+    A page is never served after it was fetched, so without a clock a ``Date`` ahead of the
+    fetch time (a server clock running fast) gives way to the fetch time. With a clock, a
+    ``Date`` up to a day after it is taken as the time a recorded page was served; a later
+    one is a live server's answering a crawl of the past, and the clock is used.
     """
-    limit = min(fetched_at, clock) if clock is not None else fetched_at
     if served_at is None:
-        return limit
-    return min(served_at, limit)
+        return fetched_at
+    if clock is None:
+        return min(served_at, fetched_at)
+    return served_at if served_at <= clock + RECORDED_DATE_WINDOW else clock
 
 
 def parse_cn_time(value: object, now: datetime | None = None) -> datetime:

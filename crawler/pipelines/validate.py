@@ -113,11 +113,20 @@ class ValidatePipeline(Step):
             self.problem(item, "date_unparsed", str(exc))
             kind = None
         else:
-            if when > fetched + self.future_tolerance:
+            # With a reference clock, a post dated after it is real (a recorded page read
+            # "as of" an earlier time): its date is kept and it is counted; only a date
+            # beyond anything that has been served yet is in the future.
+            latest = max(fetched, item.served_at or fetched)
+            if self.clock is not None:
+                latest = max(latest, datetime.now(UTC))
+            if when > latest + self.future_tolerance:
                 kind = "date_future"
             elif when < EARLIEST:
                 kind = "date_too_old"
             else:
+                if self.clock is not None and when > self.clock + self.future_tolerance:
+                    self.problem(item, "after_clock", f"{when.isoformat()} > {self.clock}")
+                    item.extra["after_clock"] = True
                 return when
             self.problem(item, kind, f"{raw!r} → {when.isoformat()}")
         item.extra["raw_created_at"] = str(raw)

@@ -85,7 +85,11 @@ def test_relative_base_prefers_the_served_time() -> None:
     fetched = datetime(2026, 6, 12, 23, 0, tzinfo=SHANGHAI)
     assert relative_base(fetched, served) == served
     assert relative_base(fetched, None) == fetched
+    assert relative_base(served, fetched) == served  # a server clock running fast
     assert relative_base(fetched, served, clock=fetched) == served
-    # A live server's Date after the crawl's reference clock: the clock is "now".
+    # A page recorded at 22:30, read "as of" 20:00: its own Date still dates it.
+    early = datetime(2026, 6, 12, 20, 0, tzinfo=SHANGHAI)
+    assert relative_base(early, served, clock=early) == served
+    # A live server's Date months after the crawl's reference clock: the clock is "now".
     live = datetime(2026, 12, 1, 20, 0, tzinfo=SHANGHAI)
     assert relative_base(fetched, live, clock=fetched) == fetched

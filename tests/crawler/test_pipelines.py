@@ -258,3 +258,17 @@ def test_without_a_date_header_the_fetch_time_or_the_clock() -> None:
     bare.fetched_at = None
     out = clock.process_item(bare)
     assert out.fetched_at.isoformat() == "2026-06-12T23:00:00+08:00" == out.created_at.isoformat()
+
+
+def test_a_post_after_the_reference_clock_keeps_its_date() -> None:
+    crawler = crawler_with({"TINGFENG_NOW": "2026-06-12T20:00:00+08:00"})
+    clock = datetime.fromisoformat("2026-06-12T20:00:00+08:00")
+    out = ValidatePipeline(crawler).process_item(
+        item(created_at="2026-06-12 22:25", fetched_at=clock)
+    )
+    assert out.created_at.isoformat() == "2026-06-12T22:25:00+08:00"
+    assert out.extra["after_clock"] is True and problems(crawler) == {"after_clock": 1}
+    far = ValidatePipeline(crawler).process_item(
+        item(created_at="2099-12-31 23:59", fetched_at=clock)
+    )
+    assert far.created_at == clock and far.extra["created_at_estimated"] is True
