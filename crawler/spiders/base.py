@@ -218,9 +218,13 @@ class SourceSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         if isinstance(failure.value, BlockedError):
-            # Counted by the middleware that recognised it. One wall means the next
-            # requests meet it too: stop instead of hammering and getting banned longer.
-            raise CloseSpider("blocked")
+            # Counted by the middleware that recognised it (the source is unhealthy).
+            if self.stop_when_blocked(failure.value.kind):
+                raise CloseSpider("blocked")
+            self.logger.warning("%s: %s", self.source.name, failure.value)
+            if request is not None and request.meta.get("listing"):
+                self.incomplete = True
+            return []
         self.crawler.stats.inc_value(f"{ERRORS}{kind}")
         endpoint = request.meta.get("endpoint") if request is not None else None
         if endpoint and kind != "robots_disallowed":
@@ -229,6 +233,12 @@ class SourceSpider(scrapy.Spider):
         if request is not None and request.meta.get("listing"):
             self.incomplete = True
         return []
+
+    def stop_when_blocked(self, kind: str) -> bool:
+        """Whether a wall of ``kind`` (``blocked_login``...) stops the whole source. By
+        default yes: one wall means the next requests meet it too, and hammering it gets
+        the crawler banned for longer."""
+        return True
 
     def problem(self, kind: str, detail: str = "", url: str | None = None) -> None:
         """Count bad input found while parsing (the crawl goes on)."""

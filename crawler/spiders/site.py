@@ -178,6 +178,12 @@ class SiteSpider(SourceSpider):
                 url, self.parse, endpoint="list", cb_kwargs={"page": 1}, meta={"listing": True}
             )
 
+    def stop_when_blocked(self, kind: str) -> bool:
+        """A login wall on a site is usually one members-only board or thread: the other
+        boards are still crawled (the source is reported unhealthy all the same). A captcha
+        or an anti-crawler status stops the source."""
+        return kind != "blocked_login"
+
     def decoded(self, response: Response) -> TextResponse | None:
         if not isinstance(response, TextResponse):
             self.problem("not_html", f"{type(response).__name__}", response.url)

@@ -193,9 +193,10 @@ class WeiboSpider(SourceSpider):
             return
         heat = (_int(blog.get("reposts_count")) or 0) + (_int(blog.get("comments_count")) or 0)
         if heat >= self.opts.heat_threshold:
-            if self.opts.fetch_comments and (_int(blog.get("comments_count")) or 0) > 0:
+            # Skipped only when the post says it has none (a missing count is no reason).
+            if self.opts.fetch_comments and _int(blog.get("comments_count")) != 0:
                 yield self.comments_request(native_id)
-            if self.opts.fetch_reposts and (_int(blog.get("reposts_count")) or 0) > 0:
+            if self.opts.fetch_reposts and _int(blog.get("reposts_count")) != 0:
                 yield self.reposts_request(native_id, 1)
 
     def blog_item(self, response: Response | None, blog: dict[str, Any]) -> PostItem:

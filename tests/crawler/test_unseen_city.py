@@ -1,7 +1,8 @@
 """An unseen city end to end: 鹭川市's recorded sites (tests/files/crawler/luchuan/) crawled
 through the real Scrapy engine into real SQLite, with a config written only from
 docs/sources.md, at a reference clock. Nothing may be missed, nothing stored twice, no
-ad text kept, every date right, and the members-only board reported as a login wall."""
+ad text kept, every date right, and the members-only board reported as a login wall
+while the open one is crawled."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ sources:
     kind: site
     title: 鹭川论坛 · 鹭川茶馆
     settings:
-      start_urls: [BASE/bbs/forum-12-1.html]
+      start_urls: [BASE/bbs/forum-12-1.html, BASE/bbs/forum-15-1.html]
       id_pattern: 'thread-(\\d+)-'
       list:
         item: tbody[id^=normalthread]
@@ -63,18 +64,6 @@ sources:
             select: 'em[id^=authorposton] span::attr(title), em[id^=authorposton]::text'
             re: '(\\d{4}-\\d{1,2}-\\d{1,2} \\d{1,2}:\\d{2}(?::\\d{2})?)'
         next_page: div.pg a.nxt::attr(href)
-  - name: lc-bbs-inner
-    kind: site
-    title: 鹭川论坛 · 内部交流
-    settings:
-      start_urls: [BASE/bbs/forum-15-1.html]
-      id_pattern: 'thread-(\\d+)-'
-      list: {item: 'tbody[id^=normalthread]', link: 'a.xst::attr(href)'}
-      thread:
-        title: '#thread_subject::text'
-        floors: '#postlist > div[id^=post_]'
-        floor_id: ::attr(id)
-        content: td.t_f
   - name: lc-news
     kind: site
     title: 鹭川新闻网
@@ -221,12 +210,13 @@ def test_forum_dates_from_span_titles_and_plain_text(crawl: dict[str, Any]) -> N
     assert by["lc-bbs:thread-8802"].created_at == t("2026-06-11 22:10:00")  # "昨天 22:10"
     assert by["lc-bbs:thread-8805"].created_at == t("2026-06-09 20:00:00")  # plain text
     assert crawl["done"]["lc-bbs"]["problems"] == {}
+    assert crawl["done"]["lc-bbs"]["errors"] == {"blocked_login": 1}
 
 
-def test_login_wall_board_is_unhealthy(crawl: dict[str, Any]) -> None:
-    done = crawl["done"]["lc-bbs-inner"]
-    assert not done["healthy"] and "login wall" in done["reason"]
-    assert crawl["done"]["lc-bbs"]["healthy"]
+def test_login_wall_board_is_unhealthy_and_the_others_are_crawled(crawl: dict[str, Any]) -> None:
+    done = crawl["done"]["lc-bbs"]  # every thread of the open board is in (test above)
+    assert not done["healthy"] and done["reason"].startswith("blocked: login wall")
+    assert "forum-15-1.html" in done["reason"] and done["finish_reason"] == "finished"
 
 
 def test_portal_both_templates_every_article_once(crawl: dict[str, Any]) -> None:
@@ -359,7 +349,7 @@ def test_a_second_crawl_stores_nothing_twice(crawl: dict[str, Any]) -> None:
     )  # fmt: skip
     by = {d["source"]: d for d in done}
     assert all(d["new_items"] == 0 for d in done), {s: d["new_items"] for s, d in by.items()}
-    assert by["lc-bbs"]["pages"] == 1  # the first list page is all known: stop
+    assert by["lc-bbs"]["pages"] == 2  # each board's first list page is all known: stop
     assert store.count_posts() == before
     # The recorded pages were served at 22:30 both times: the same dates.
     after = {p.id: p.created_at for p in store.iter_posts(PostFilter())}
