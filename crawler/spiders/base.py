@@ -221,9 +221,9 @@ class SourceSpider(scrapy.Spider):
             # Counted by the middleware that recognised it (the source is unhealthy).
             if self.stop_when_blocked(failure.value.kind):
                 raise CloseSpider("blocked")
+            # Not "incomplete": the wall stays until a login is configured, and re-reading
+            # every list page of the open boards each time would not get past it.
             self.logger.warning("%s: %s", self.source.name, failure.value)
-            if request is not None and request.meta.get("listing"):
-                self.incomplete = True
             return []
         self.crawler.stats.inc_value(f"{ERRORS}{kind}")
         endpoint = request.meta.get("endpoint") if request is not None else None

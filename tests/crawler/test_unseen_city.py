@@ -349,7 +349,8 @@ def test_a_second_crawl_stores_nothing_twice(crawl: dict[str, Any]) -> None:
     )  # fmt: skip
     by = {d["source"]: d for d in done}
     assert all(d["new_items"] == 0 for d in done), {s: d["new_items"] for s, d in by.items()}
-    assert by["lc-bbs"]["pages"] == 2  # each board's first list page is all known: stop
+    assert by["lc-bbs"]["pages"] == 1  # the open board's first page is all known: stop
+    assert by["lc-bbs"]["errors"] == {"blocked_login": 1}  # the wall, met again
     assert store.count_posts() == before
     # The recorded pages were served at 22:30 both times: the same dates.
     after = {p.id: p.created_at for p in store.iter_posts(PostFilter())}
