@@ -355,3 +355,37 @@ def test_a_second_crawl_stores_nothing_twice(crawl: dict[str, Any]) -> None:
     # The recorded pages were served at 22:30 both times: the same dates.
     after = {p.id: p.created_at for p in store.iter_posts(PostFilter())}
     assert after == dates
+
+
+def test_rss_and_atom_without_a_site_source_give_one_post_per_article(
+    city_server: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "tingfeng.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "store": {"path": str(tmp_path / "t.db")},
+                "crawler": FAST,
+                "sources": [
+                    {"name": "feeds-only", "kind": "feed", "settings": {
+                        "urls": [f"{city_server}/news/rss.xml", f"{city_server}/news/atom.xml"]}},
+                ],
+            },
+            allow_unicode=True,
+        ),
+        "utf-8",
+    )  # fmt: skip
+    (done,), _ = run_crawl(config, sets=(f"TINGFENG_NOW={AT}",))
+    store = SQLiteStore(tmp_path / "t.db")
+    try:
+        posts = list(store.iter_posts(PostFilter()))
+    finally:
+        store.close()
+    # RSS has 5101, 5102, 5103, 5201; Atom 5101, 5104, 5202: six articles, 5101 once.
+    canonical = sorted(p.native_id for p in posts)
+    assert len(canonical) == 6 and all(c.startswith(f"{city_server}/news/") for c in canonical)
+    assert not any("from=" in c or "utm_" in c for c in canonical)
+    by = {p.native_id: p for p in posts}
+    article = by[f"{city_server}/news/2026-06/12/content_5101.html"]
+    assert "生命体征平稳" in article.text and "首付" not in article.text  # trafilatura + cleaning
+    assert done["healthy"] and done["endpoints"]["article"]["ok"] == 7
