@@ -353,3 +353,34 @@ def test_a_source_that_breaks_again_gets_a_new_alert(store, policy, clock):
     assert ids == ["source-qc-news", "source-qc-news-2", "source-qc-news-3"]
     assert [a.id for a in svc.list_alerts(store)] == ["source-qc-news-3"]
     assert "only errors" in store.get_record(Alert, "source-qc-news-3").reason
+
+
+def test_failing_endpoint_and_silence_are_source_alerts(store, policy, clock):
+    """A source whose comment pages all fail (while its timeline works) alerts the admin."""
+    from crawler.health import EndpointHealth, SourceHealth, state_key
+    from models import Source
+
+    health = SourceHealth(
+        source="qc-weibo",
+        kind="weibo",
+        pages=12,
+        pages_ok=8,
+        new_items=5,
+        last_new_item_at=clock(),
+        first_crawl_at=clock(),
+        endpoints={
+            "comments": EndpointHealth(failed=4, errors={"http_404": 4}),
+            "timeline": EndpointHealth(ok=8),
+        },
+    )
+    store.set_state(state_key("qc-weibo"), health.model_dump(mode="json"))
+    eng = AlertEngine(
+        store,
+        policy,
+        webhook_config("http://127.0.0.1:9"),
+        sources=[Source(name="qc-weibo", kind="weibo")],
+    )
+    eng.run(clock())
+    alert = store.get_record(Alert, "source-qc-weibo")
+    assert alert.reason.startswith("failing endpoint: comments 4 of 4")
+    assert messages(store, "source_unhealthy")[0].channel == "lead"
