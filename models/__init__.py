@@ -14,7 +14,9 @@ from models.records import (
     BulletinStatus,
     Incident,
     Record,
+    Response,
     Tier,
+    find_placeholders,
 )
 from models.source import Source, SourceKind
 
@@ -31,10 +33,12 @@ __all__ = [
     "Post",
     "PostKind",
     "Record",
+    "Response",
     "Source",
     "SourceKind",
     "Tier",
     "ensure_aware",
+    "find_placeholders",
     "make_post_id",
     "now_utc",
 ]
