@@ -20,13 +20,30 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from models import Alert, Bulletin, BulletinStatus, Incident, Post, Response, ensure_aware
-from nlp.claims import ClaimIndex, ClaimItem
+from nlp.claims import claim_tokens
 
 #: Posts whose words are the claim (comments and replies react to one).
 CLAIM_KINDS = frozenset({"post", "thread", "article", "message"})
-#: Claim-matching similarity at which an unassigned official post counts as an answer.
-#: Lower than rumor-to-rumor matching: a rebuttal quotes the claim among its own words.
+#: Share of a claim's words an official post must contain to answer it (a rebuttal
+#: restates the claim among many words of its own, so containment, not cosine, is used).
+ANSWER_SHARE = 0.5
+#: A claim must have at least this many content words to be matched by containment.
+MIN_SHARED = 3
+#: Cosine threshold for claim matching between an incident's own posts and earlier
+#: bulletins (lower than the rumor-to-rumor default: a bulletin quotes the claim).
 ANSWER_THRESHOLD = 0.3
+
+
+def answer_score(claims: list[set[str]], text: str) -> float:
+    """The largest share of one claim's content words found in ``text``."""
+    words = set(claim_tokens(text))
+    best = 0.0
+    for claim in claims:
+        shared = len(claim & words)
+        if shared >= MIN_SHARED:
+            best = max(best, shared / len(claim))
+    return round(best, 3)
+
 
 Stance = Literal["rebut", "doubt", "other"]
 _REBUT = re.compile(
@@ -152,7 +169,7 @@ def link_responses(
     now: datetime,
     incidents: Iterable[Incident] | None = None,
     deadlines: Callable[[str], Mapping[str, datetime]] | None = None,
-    threshold: float = ANSWER_THRESHOLD,
+    threshold: float = ANSWER_SHARE,
 ) -> list[Response]:
     """Link the office's posts to the incidents they answer; returns the records saved
     (new, or changed: a deadline moved). ``deadlines(incident_id)`` gives the clocks to
@@ -173,16 +190,15 @@ def link_responses(
         answers: dict[str, tuple[Post, str, float | None]] = {
             p.id: (p, "incident", None) for p in posts if is_official(p, office)
         }
-        texts = _claim_texts(posts, office)
-        if texts:
-            index = ClaimIndex(threshold)
-            index.add(ClaimItem(f"c{i}", t, None, "claim") for i, t in enumerate(texts))
+        claims = [set(claim_tokens(t)) for t in _claim_texts(posts, office)]
+        claims = [c for c in claims if len(c) >= MIN_SHARED]
+        if claims:
             for post in _official_posts(store, office, incident.first_seen, now):
                 if post.id in answers:
                     continue
-                matches = index.match(f"{post.title or ''} {post.text}", top=1)
-                if matches:
-                    answers[post.id] = (post, "claim", matches[0].similarity)
+                score = answer_score(claims, f"{post.title or ''} {post.text}")
+                if score >= threshold:
+                    answers[post.id] = (post, "claim", score)
         if not answers:
             continue
         clocks = dict(deadlines_of(incident.id))

@@ -244,6 +244,7 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             if value is not None and not value.is_absolute():
                 setattr(config.hot, key, (file.parent / value).resolve())
         config.bulletins.templates = [
-            p if p.is_absolute() else (file.parent / p).resolve() for p in config.bulletins.templates
+            p if p.is_absolute() else (file.parent / p).resolve()
+            for p in config.bulletins.templates
         ]
     return config

@@ -12,6 +12,7 @@ text in a default font. ``[待核实]`` gaps are highlighted so no reader can mi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -130,6 +131,7 @@ def bulletin_docx(
     issuer: str,
     issued_on: date | None,
     config: BulletinsConfig | None = None,
+    before_signature: Callable[[Any], None] | None = None,
 ) -> Any:
     """The python-docx ``Document`` of one bulletin."""
     cfg = config or BulletinsConfig()
@@ -172,6 +174,8 @@ def bulletin_docx(
                 font = cfg.subheading_font
             _add_text(paragraph, line, font, BODY_PT)
 
+    if before_signature is not None:
+        before_signature(doc)
     when = date_text(issued_on) if issued_on else ""
     _exact(doc.add_paragraph())
     _exact(doc.add_paragraph())
