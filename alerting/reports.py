@@ -35,10 +35,6 @@ FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts"))
 FONT_NAMES = ("NotoSansCJK-Regular.ttc", "NotoSerifCJK-Regular.ttc", "wqy-zenhei.ttc")
 
 
-#: Chart titles when no CJK font exists (missing glyphs would draw empty boxes).
-FALLBACK = {"按类别": "incidents by category", "按区域": "incidents by district"}
-
-
 class ReportError(Exception):
     pass
 
@@ -289,14 +285,16 @@ def cjk_font() -> Path | None:
     return None
 
 
-def charts(report: Report) -> list[tuple[str, bytes]]:
-    """PNG bar charts (category, district, compliance); without a CJK font, labels are
-    transliterated to their position numbers and a warning is logged."""
+def charts(report: Report) -> list[tuple[str, str, bytes]]:
+    """PNG bar charts ``(section, caption, png)``: by category and district (section 一),
+    compliance per tier (section 四). Without a CJK font, Chinese labels are replaced by
+    their position numbers (missing glyphs would draw empty boxes) and a warning logged."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     font = cjk_font()
     props = None
@@ -317,7 +315,7 @@ def charts(report: Report) -> list[tuple[str, bytes]]:
         fig, ax = plt.subplots(figsize=(6, 3), dpi=120)
         names = label([r[0] for r in rows])
         ax.barh(names[::-1], [r[1] for r in rows][::-1], color="#c0392b")
-        ax.set_title(f"事件数（{title}）" if props else FALLBACK[title], fontproperties=props)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for tick in ax.get_yticklabels():
             tick.set_fontproperties(props) if props else None
         ax.set_xlabel("")
@@ -325,7 +323,7 @@ def charts(report: Report) -> list[tuple[str, bytes]]:
         buffer = BytesIO()
         fig.savefig(buffer, format="png")
         plt.close(fig)
-        out.append((f"事件数（{title}）", buffer.getvalue()))
+        out.append(("一", f"图：事件数（{title}）", buffer.getvalue()))
     if report.compliance:
         fig, ax = plt.subplots(figsize=(6, 3), dpi=120)
         tiers = (
@@ -343,44 +341,82 @@ def charts(report: Report) -> list[tuple[str, bytes]]:
             ax.bar(tiers, values, bottom=bottoms, color=color, label=name if props else attr)
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
         ax.legend(prop=props)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         for tick in ax.get_xticklabels():
             tick.set_fontproperties(props) if props else None
         fig.tight_layout()
         buffer = BytesIO()
         fig.savefig(buffer, format="png")
         plt.close(fig)
-        out.append(("响应时效（按级别）", buffer.getvalue()))
+        out.append(("四", "图：响应时效（按级别）", buffer.getvalue()))
     return out
 
 
 def to_docx(report: Report, config: Any = None, path: Path | None = None) -> bytes:
-    """The report as a .docx (GB/T 9704 fonts and margins, as bulletins), charts as pictures."""
-    from docx.shared import Mm
+    """The report as a .docx: GB/T 9704 page, fonts and spacing as bulletins, the Markdown's
+    tables as Word tables, and each chart as a picture under the section it illustrates."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.shared import Mm, Pt
 
-    from alerting.bulletins.docx import bulletin_docx, write_docx
+    from alerting.bulletins.config import BulletinsConfig
+    from alerting.bulletins.docx import BODY_PT, add_line, bulletin_docx, set_font, write_docx
 
-    markdown = to_markdown(report)
-    title, *rest = [line for line in markdown.splitlines()]
-    body_lines = []
-    for line in rest:
-        if not line.strip() or line.startswith("| ---"):
-            continue
-        text = line.lstrip("#- ").replace("**", "")
-        if line.startswith("|"):
-            text = "　".join(cell.strip() for cell in line.strip("|").split("|"))
-        body_lines.append(text)
+    cfg = config or BulletinsConfig()
+    title, *lines = to_markdown(report).splitlines()
+    pictures: dict[str, list[tuple[str, bytes]]] = {}
+    for key, caption, png in charts(report):
+        pictures.setdefault(key, []).append((caption, png))
 
-    def add_charts(doc: Any) -> None:
-        for caption, png in charts(report):
-            doc.add_paragraph(caption).alignment = 1  # centred
+    def add_table(doc: Any, rows: list[list[str]]) -> None:
+        table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+        table.style = doc.styles["Table Grid"]
+        table.alignment = 1  # centred
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                cell = table.cell(r, c)
+                paragraph = cell.paragraphs[0]
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+                run = paragraph.add_run(text)
+                set_font(run, cfg.heading_font if r == 0 else cfg.body_font, 14)
+
+    def add_pictures(doc: Any, key: str | None) -> None:
+        for caption, png in pictures.pop(key, []) if key else []:
             doc.add_picture(BytesIO(png), width=Mm(150))
+            holder = doc.paragraphs[-1]
+            holder.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            # an exact line height would clip the picture to one line
+            holder.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+            add_line(doc, caption, cfg.body_font, 14, indent=False, centre=True)
+
+    def content(doc: Any) -> None:
+        section: str | None = None
+        table: list[list[str]] = []
+        for line in [*lines, ""]:
+            if line.startswith("|"):
+                if not line.startswith("| ---"):
+                    table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+                continue
+            if table:
+                add_table(doc, table)
+                table = []
+            if line.startswith("## "):
+                add_pictures(doc, section)
+                section = line[3:4]
+                add_line(doc, line[3:], cfg.heading_font, BODY_PT)
+            elif line.strip():
+                add_line(doc, line.lstrip("- ").replace("**", ""), cfg.body_font, BODY_PT)
+        add_pictures(doc, section)
+        for rest in list(pictures):
+            add_pictures(doc, rest)
+        doc.add_paragraph().paragraph_format.space_after = Pt(0)
 
     doc = bulletin_docx(
         title.lstrip("# "),
-        "\n\n".join(body_lines),
+        "",
         issuer=report.office,
         issued_on=(report.end - timedelta(seconds=1)).date(),
-        config=config,
-        before_signature=add_charts,
+        config=cfg,
+        before_signature=content,
     )
     return write_docx(doc, path)

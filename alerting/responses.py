@@ -68,10 +68,12 @@ def stance(text: str) -> Stance:
 
 
 def is_official(post: Post, office: Any) -> bool:
-    """Whether the post speaks for the office: one of its accounts or official sites."""
-    return bool(
-        (post.author.id and post.author.id in office.accounts) or post.source in office.sources
-    )
+    """Whether the post speaks for the office: one of its accounts, or an official site.
+    A message on an official message board is a resident's, not the office's: only the
+    board's replies speak for it."""
+    if post.author.id and post.author.id in office.accounts:
+        return True
+    return post.source in office.sources and post.kind != "message"
 
 
 def alert_deadlines(store: Any, incident_id: str) -> dict[str, datetime]:
@@ -123,7 +125,7 @@ def _official_posts(store: Any, office: Any, since: datetime, until: datetime) -
         filters.append(PostFilter(sources=list(office.sources), since=since, until=until))
     for flt in filters:
         for post in store.iter_posts(flt):
-            if post.kind in CLAIM_KINDS:
+            if post.kind in CLAIM_KINDS and is_official(post, office):
                 found[post.id] = post
     return sorted(found.values(), key=lambda p: (p.created_at, p.id))
 

@@ -24,7 +24,7 @@ from nlp.claims import ClaimIndex, ClaimItem, clean
 #: Post kinds that carry a claim of their own (comments and replies react to one).
 CLAIM_KINDS = frozenset({"post", "thread", "article", "message"})
 QUOTE_CHARS = 60
-TOPIC_CHARS = 20
+TOPIC_CHARS = 24
 _CLAUSE = re.compile(r"[，,。！？!?；;：:\s]")
 _SENTENCE = re.compile(r"(?<=[。！？!?])")
 _HEARSAY = re.compile(r"^(网传|听说|据说|有人说|有网友说|刚刚|突发|紧急扩散|扩散)[：:，,\s]*")
@@ -220,9 +220,16 @@ def quote_of(text: str, limit: int = QUOTE_CHARS) -> str:
 
 
 def topic_of(text: str) -> str:
-    """The first clause of a claim without hearsay openers: ``东城区城管打死小贩``."""
-    first = _CLAUSE.split(_HEARSAY.sub("", clean(text)).strip(), maxsplit=1)[0]
-    return first[:TOPIC_CHARS] or clean(text)[:TOPIC_CHARS]
+    """What a title names the claim by, in the posts' own words: the longest clause of its
+    first sentence that fits (hearsay openers such as 网传/刚刚 dropped), e.g.
+    ``四个城管把一个卖菜的老人活活打死了``."""
+    first = _SENTENCE.split(strip_noise(text).strip(), maxsplit=1)[0]
+    clauses = [_HEARSAY.sub("", c).strip() for c in _CLAUSE.split(first)]
+    fitting = [c for c in clauses if 4 <= len(c) <= TOPIC_CHARS]
+    if fitting:
+        return max(fitting, key=len)
+    longest = max(clauses, key=len, default="")
+    return longest[:TOPIC_CHARS]
 
 
 def group_claims(
@@ -352,7 +359,7 @@ def _answers(
         for n, post in enumerate(store.iter_posts(flt, order="time_desc")):
             if n >= 5000:
                 break
-            if post.id not in own_ids and post.kind in CLAIM_KINDS:
+            if post.id not in own_ids and post.kind in CLAIM_KINDS and is_official(post, office):
                 text = f"{post.title or ''} {post.text}"
                 items.append(ClaimItem(post.id, text, post.created_at, "official", post.url))
     for other in store.list_records(Incident, limit=10_000):

@@ -39,7 +39,7 @@ _HEADING1 = re.compile(r"^[一二三四五六七八九十]+、")
 _HEADING2 = re.compile(r"^（[一二三四五六七八九十]+）")
 _GAP = re.compile(r"(\[待核实[^\]]*\])")
 
-__all__ = ["bulletin_docx", "set_font", "write_docx"]
+__all__ = ["add_line", "bulletin_docx", "set_font", "write_docx"]
 
 
 def set_font(run_or_style: Any, name: str, size: float | None = None, bold: bool = False) -> None:
@@ -124,6 +124,22 @@ def _add_text(paragraph: Any, text: str, font: str, size: float, bold: bool = Fa
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
+def add_line(
+    doc: Any, text: str, font: str, size: float, *, indent: bool = True, centre: bool = False
+) -> Any:
+    """One body paragraph at the exact line spacing, first line indented two characters."""
+    paragraph = doc.add_paragraph()
+    _exact(paragraph)
+    if centre:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    else:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    if indent:
+        paragraph.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
+    _add_text(paragraph, text, font, size)
+    return paragraph
+
+
 def bulletin_docx(
     title: str,
     body: str,
@@ -163,16 +179,12 @@ def bulletin_docx(
 
     for block in [p.strip() for p in body.split("\n\n") if p.strip()]:
         for line in block.splitlines():
-            paragraph = doc.add_paragraph()
-            _exact(paragraph)
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            paragraph.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
             font = cfg.body_font
             if _HEADING1.match(line):
                 font = cfg.heading_font
             elif _HEADING2.match(line):
                 font = cfg.subheading_font
-            _add_text(paragraph, line, font, BODY_PT)
+            add_line(doc, line, font, BODY_PT)
 
     if before_signature is not None:
         before_signature(doc)

@@ -167,7 +167,7 @@ def complaint_posts() -> list[Post]:
         post(
             "M1-r",
             "您好！经查，该工地未办理夜间施工许可，已责令停止夜间施工。",
-            -200,
+            -400,
             source="lz-board",
             kind="reply",
             author="云溪区住房和城乡建设局",
@@ -197,7 +197,11 @@ def city_config(tmp_path: Path) -> Config:
     return Config.model_validate(
         {
             "store": {"path": str(tmp_path / "lz.db")},
-            "office": {"name": "岚州市委网信办", "accounts": [GOV], "sources": ["lz-portal"]},
+            "office": {
+                "name": "岚州市委网信办",
+                "accounts": [GOV],
+                "sources": ["lz-portal", "lz-board"],
+            },
             "sources": [
                 {"name": "weibo", "kind": "weibo", "title": "微博", "settings": {}},
                 {

@@ -177,7 +177,8 @@ HEAD = "{% block kind %}rebuttal{% endblock %}\n{% block title %}关于{{ topic 
             "casualties",
         ),
         (
-            "{% block body %}\n{% for c in claims %}\n{{ c.qoute }}\n{% endfor %}\n{% endblock %}\n",
+            "{% block body %}\n{% for c in claims %}\n{{ c.qoute }}\n{% endfor %}\n"
+            "{% endblock %}\n",
             5,
             "qoute",
         ),

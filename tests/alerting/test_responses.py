@@ -36,7 +36,11 @@ def test_official_post_is_linked_with_deadlines(city_store, city_config):
     assert r.on_time == {"first_response": False, "follow_up": True}
     # running again changes nothing (no duplicate, no new version)
     assert link_responses(city_store, city_config.office, now=NOW) == []
-    assert city_store.count_records(Response) == 1
+    assert {r.post_id for r in city_store.list_records(Response)} == {
+        "weibo:9001",
+        "lz-board:M1-r",
+        "lz-board:M2-r",
+    }
 
 
 def test_unassigned_official_post_is_linked_by_claim(city_store, city_config):
