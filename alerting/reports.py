@@ -112,12 +112,12 @@ def _responded_at(store: Any, alert: Alert) -> datetime | None:
     """When the alert's incident was first answered: a linked response, or a time the
     alert itself records (``responded_at``, or a ``respond`` step in its history)."""
     times = []
-    if alert.incident_id:
+    data = alert.model_dump()
+    if data.get("incident_id"):
         times += [
             r.posted_at
-            for r in store.list_records(Response, limit=1000, incident_id=alert.incident_id)
+            for r in store.list_records(Response, limit=1000, incident_id=data["incident_id"])
         ]
-    data = alert.model_dump()
     if isinstance(data.get("responded_at"), datetime):
         times.append(data["responded_at"])
     for step in data.get("history") or []:
@@ -132,14 +132,19 @@ def _responded_at(store: Any, alert: Alert) -> datetime | None:
 def _compliance(store: Any, start: datetime, end: datetime, at: datetime) -> list[TierCompliance]:
     rows: dict[str, TierCompliance] = {}
     for alert in store.list_records(Alert, limit=max(store.count_records(Alert), 1)):
-        if not _in(alert.created_at, start, end) and not (
-            alert.incident_id and _incident_in(store, alert.incident_id, start, end)
+        # Read by name from the dump: the Alert model belongs to alerting's lifecycle and
+        # may gain or rename fields; a report must not break on that.
+        data = alert.model_dump()
+        incident_id = data.get("incident_id")
+        if not _in(data.get("created_at"), start, end) and not (
+            incident_id and _incident_in(store, incident_id, start, end)
         ):
             continue
-        tier = str(getattr(alert.tier, "value", alert.tier))
+        raw_tier = data.get("tier")
+        tier = str(getattr(raw_tier, "value", raw_tier) or "?")
         row = rows.setdefault(tier, TierCompliance(tier))
         row.alerts += 1
-        deadlines = alert_deadlines(store, alert.incident_id) if alert.incident_id else {}
+        deadlines = alert_deadlines(store, incident_id) if incident_id else {}
         due = deadlines.get(FIRST_DEADLINE) or (min(deadlines.values()) if deadlines else None)
         if due is None:
             continue  # a tier without a required response (IV) counts as an alert only
