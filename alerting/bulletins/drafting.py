@@ -9,7 +9,7 @@ officers editing one draft cannot overwrite each other.
 
 from __future__ import annotations
 
-import hashlib
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -56,9 +56,9 @@ def draft_bulletin(
         max_claims=max_claims,
     )
     title, body = chosen.render(context)
-    digest = hashlib.sha1(f"{incident.id}|{chosen.name}|{now.isoformat()}".encode()).hexdigest()
     bulletin = Bulletin(
-        id=f"b-{digest[:12]}",
+        # every draft is a new record: two officers drafting at once get two drafts
+        id=f"b-{uuid.uuid4().hex[:12]}",
         incident_id=incident.id,
         bulletin_kind=chosen.kind,
         template=chosen.name,

@@ -243,3 +243,13 @@ def test_builtin_templates_are_registered_by_name():
     assert {"situation", "rebuttal", "response", "progress"} <= set(TEMPLATES.names())
     assert TEMPLATES.group == "bulletin_templates"
     assert T0.tzinfo is not None
+
+
+def test_claim_index_offers_published_bulletins_only(city_store, city_config):
+    from nlp.claims import index_from_store
+
+    _draft(city_store, city_config)  # a draft, full of gaps, is nobody's answer yet
+    matches = index_from_store(city_store).match("北塘区城管打死菜市场卖菜老人", threshold=0.2)
+    assert [(m.id, m.link) for m in matches if m.kind == "bulletin"] == [
+        ("b-2025", "https://weibo.example/lz_gov/2025")
+    ]
