@@ -29,6 +29,8 @@ Period = Literal["daily", "weekly", "monthly"]
 PERIOD_LABELS = {"daily": ("日报", "今日"), "weekly": ("周报", "本周"), "monthly": ("月报", "本月")}
 #: Post kinds of a message board that residents write (complaints, consultations).
 MESSAGE_KINDS = frozenset({"message"})
+#: Rumor score from which an answered incident counts as a rumor rebutted.
+RUMOR_SCORE = 0.8
 #: Deadline a tier's compliance is measured on (the first public response).
 FIRST_DEADLINE = "first_response"
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts"))
@@ -184,11 +186,8 @@ def _complaints(store: Any, start: datetime, end: datetime) -> tuple[int, int]:
 def build_report(store: Any, period: Period, *, at: datetime, office: Any, top: int = 10) -> Report:
     start, end = period_bounds(period, at)
     report = Report(period=period, start=start, end=end, office=office.name)
-    incidents = [
-        i
-        for i in store.list_records(Incident, limit=max(store.count_records(Incident), 1))
-        if _in(i.first_seen, start, end)
-    ]
+    incidents_all = store.list_records(Incident, limit=max(store.count_records(Incident), 1))
+    incidents = [i for i in incidents_all if _in(i.first_seen, start, end)]
     report.incidents = len(incidents)
     report.by_category = Counter(i.category or "未分类" for i in incidents).most_common()
     report.by_district = Counter(i.district or "未定位" for i in incidents).most_common()
@@ -217,6 +216,28 @@ def build_report(store: Any, period: Period, *, at: datetime, office: Any, top: 
                     "incident_id": b.incident_id,
                     "published_at": b.published_at.isoformat() if b.published_at else None,
                     "url": b.published_url,
+                }
+            )
+    # A rumor the office answered with a post of its own (no bulletin in the system) is
+    # rebutted too: rumor incidents with a linked response in the period.
+    answered = {r["incident_id"] for r in report.rebutted}
+    for incident in incidents_all:
+        if (incident.rumor_score or 0) < RUMOR_SCORE or incident.id in answered:
+            continue
+        responses = [
+            r
+            for r in store.list_records(Response, limit=1000, incident_id=incident.id)
+            if _in(r.posted_at, start, end)
+        ]
+        if responses:
+            first = min(responses, key=lambda r: r.posted_at)
+            report.rebutted.append(
+                {
+                    "id": first.id,
+                    "title": incident.title,
+                    "incident_id": incident.id,
+                    "published_at": first.posted_at.isoformat(),
+                    "url": first.url,
                 }
             )
     report.rebutted.sort(key=lambda r: r["published_at"] or "")

@@ -94,3 +94,12 @@ def test_docx_with_charts(city_store, city_config, tmp_path):
     ]
     assert [c.text for c in compliance.rows[1].cells] == ["I级", "1", "0", "1", "0", "0%"]
     assert texts[-1] == "2026年6月11日"
+
+
+def test_rumor_answered_by_an_official_post_counts_as_rebutted(city_store, city_config):
+    link_responses(city_store, city_config.office, now=NOW)  # no bulletin, only the post
+    report = svc.build(city_store, city_config, "daily", at=ANSWER_AT + timedelta(hours=1))
+    assert [(r["incident_id"], r["url"]) for r in report.rebutted] == [
+        ("inc-lz-1", "https://weibo.example/9001")
+    ]
+    assert "北塘区东门菜市场城管打死卖菜老人（2026-06-10）" in to_markdown(report)
