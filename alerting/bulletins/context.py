@@ -94,6 +94,16 @@ class EarlierAnswer(_Fact):
     similarity: float
 
 
+class OfficialPost(_Fact):
+    """What the office's accounts (or an official board's replies) already said."""
+
+    author: str
+    time_text: str
+    quote: str
+    url: str | None = None
+    post_id: str
+
+
 class SummaryLine(_Fact):
     text: str
     post_id: str
@@ -125,6 +135,8 @@ class BulletinContext(_Fact):
     similar_rumors: list[EarlierAnswer] = Field(default_factory=list)
     summary: list[SummaryLine] = Field(default_factory=list)
     previous: list[PreviousBulletin] = Field(default_factory=list)
+    #: The office's own posts and replies already in this incident, oldest first.
+    official: list[OfficialPost] = Field(default_factory=list)
 
     @classmethod
     def sample(cls, *, full: bool = True) -> BulletinContext:
@@ -166,6 +178,19 @@ class BulletinContext(_Fact):
             earlier=[answer] if full else [],
             similar_rumors=[answer] if full else [],
             summary=[SummaryLine(text="样例摘录。", post_id="s:1")] if full else [],
+            official=(
+                [
+                    OfficialPost(
+                        author="样例局",
+                        time_text=time_text(at),
+                        quote="样例答复",
+                        url="http://127.0.0.1/r/1",
+                        post_id="s:2",
+                    )
+                ]
+                if full
+                else []
+            ),
             previous=(
                 [
                     PreviousBulletin(
@@ -476,4 +501,15 @@ def build_context(
         similar_rumors=rumors,
         summary=[SummaryLine(text=s.text, post_id=s.post_id) for s in summary],
         previous=_previous(store, incident),
+        official=[
+            OfficialPost(
+                author=p.author.name or p.author.id or titles.get(p.source, p.source),
+                time_text=time_text(p.created_at),
+                quote=quote_of(p.text or p.title or "", 80),
+                url=p.url,
+                post_id=p.id,
+            )
+            for p in posts
+            if is_official(p, office) and (p.text or p.title)
+        ][:10],
     )

@@ -253,3 +253,15 @@ def test_claim_index_offers_published_bulletins_only(city_store, city_config):
     assert [(m.id, m.link) for m in matches if m.kind == "bulletin"] == [
         ("b-2025", "https://weibo.example/lz_gov/2025")
     ]
+
+
+def test_response_draft_lists_the_official_replies_already_given(city_store, city_config):
+    b = svc.draft(city_store, city_config, "inc-lz-2", now=NOW, by="王编辑", kind="response")
+    assert b.bulletin_kind == BulletinKind.RESPONSE
+    assert "云溪区" in b.title and "[待核实：问题简称]" in b.title
+    official = b.facts["context"]["official"]
+    assert [o["post_id"] for o in official] == ["lz-board:M1-r", "lz-board:M2-r"]
+    assert "已有官方发布/答复：" in b.facts["notes"]
+    assert "云溪区住房和城乡建设局：您好！经查，该工地未办理夜间施工许可" in b.facts["notes"]
+    # the replies are the office's words, not residents' claims
+    assert all("您好" not in c["quote"] for c in b.facts["context"]["claims"])
