@@ -23,7 +23,7 @@ from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 
 from alerting.bulletins.config import BulletinsConfig
 from alerting.bulletins.context import date_text
@@ -37,6 +37,8 @@ CHARS_PER_LINE = 28
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 _HEADING1 = re.compile(r"^[一二三四五六七八九十]+、")
 _HEADING2 = re.compile(r"^（[一二三四五六七八九十]+）")
+#: Printed at the top of every page of a bulletin that is not approved yet.
+DRAFT_MARK = "草稿·未经审核，不得对外发布"
 _GAP = re.compile(r"(\[待核实[^\]]*\])")
 
 __all__ = ["add_line", "bulletin_docx", "set_font", "write_docx"]
@@ -148,8 +150,11 @@ def bulletin_docx(
     issued_on: date | None,
     config: BulletinsConfig | None = None,
     before_signature: Callable[[Any], None] | None = None,
+    draft_mark: str | None = None,
 ) -> Any:
-    """The python-docx ``Document`` of one bulletin."""
+    """The python-docx ``Document`` of one bulletin. ``draft_mark`` (for a text not yet
+    approved) is printed in red at the top of every page, so a printed draft is never taken
+    for the issued bulletin."""
     cfg = config or BulletinsConfig()
     doc = Document()
     section = doc.sections[0]
@@ -170,6 +175,15 @@ def bulletin_docx(
     doc.settings.odd_and_even_pages_header_footer = True
     _page_number(section.footer, cfg.page_number_font, odd=True)
     _page_number(section.even_page_footer, cfg.page_number_font, odd=False)
+
+    if draft_mark:
+        for header in (section.header, section.even_page_header):
+            header.is_linked_to_previous = False
+            mark = header.paragraphs[0]
+            mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = mark.add_run(draft_mark)
+            set_font(run, cfg.heading_font, PAGE_NUMBER_PT)
+            run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
 
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER

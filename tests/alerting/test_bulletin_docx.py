@@ -107,3 +107,21 @@ def test_renders_to_pdf(docx_path, tmp_path):
     )
     pdf = out / "bulletin.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_draft_is_marked_on_every_page_and_approved_is_not(
+    docx_path, city_store, city_config, tmp_path
+):
+    b, path = docx_path
+    doc = Document(str(path))
+    for header in (doc.sections[0].header, doc.sections[0].even_page_header):
+        assert header.paragraphs[0].text == "草稿·未经审核，不得对外发布"
+    body = b.body
+    for gap in b.placeholders:
+        body = body.replace(gap, "已核实")
+    svc.edit(city_store, b.id, by="王编辑", now=ANSWER_AT, body=body)
+    svc.submit(city_store, b.id, by="王编辑", now=ANSWER_AT)
+    approved = svc.approve(city_store, b.id, by="赵主任", now=ANSWER_AT)
+    clean = tmp_path / "approved.docx"
+    svc.export_docx(approved, city_config, clean)
+    assert not "".join(p.text for p in Document(str(clean)).sections[0].header.paragraphs)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerting.bulletins.docx import bulletin_docx, write_docx
+from alerting.bulletins.docx import DRAFT_MARK, bulletin_docx, write_docx
 from alerting.bulletins.drafting import (
     WorkflowError,
     approve_bulletin,
@@ -24,7 +24,7 @@ from alerting.responses import (
     record_bulletin_response,
     spread_effect,
 )
-from models import Bulletin, Incident, Response
+from models import Bulletin, BulletinStatus, Incident, Response
 
 __all__ = [
     "BulletinServiceError",
@@ -46,6 +46,7 @@ class BulletinServiceError(Exception):
     """A bulletin request that cannot be done, in words an officer understands."""
 
 
+ISSUED = (BulletinStatus.APPROVED, BulletinStatus.PUBLISHED)
 _templates: dict[tuple[str, ...], TemplateSet] = {}
 
 
@@ -167,6 +168,7 @@ def export_docx(bulletin: Bulletin, config: Any, path: Path | None = None) -> by
         issuer=bulletin.issuer,
         issued_on=bulletin.issued_on,
         config=config.bulletins,
+        draft_mark=None if bulletin.status in ISSUED else DRAFT_MARK,
     )
     try:
         return write_docx(doc, path)
