@@ -77,9 +77,40 @@ def _grid(section: Any) -> None:
         sect_pr.append(grid)
     grid.set(qn("w:type"), "linesAndChars")
     grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
-    # charSpace is the extra pitch over the font size in 1/4096 pt; 28 chars of 16 pt in the
-    # 156 mm text block leave none, so the grid snaps characters to 16 pt exactly.
+    # 28 characters of 16 pt (158 mm) do not fit the 156 mm block: Word templates squeeze
+    # the pitch (charSpace -849), but LibreOffice then gives each over-wide character two
+    # grid cells (14 characters a line). A pitch equal to the font size renders the same in
+    # both, at 27 full characters a line; the 22 lines a page are kept exactly.
     grid.set(qn("w:charSpace"), "0")
+
+
+def _defaults(doc: Any, font: str) -> None:
+    """Document defaults at 三号 in the body font: the character grid's pitch is reckoned
+    from the default size, so it must be the body's 16 pt."""
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    for tag in ("w:rFonts", "w:sz", "w:szCs"):
+        for old in rpr.findall(qn(tag)):
+            rpr.remove(old)
+    rfonts = OxmlElement("w:rFonts")
+    for slot in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(slot), font)
+    rpr.insert(0, rfonts)
+    for tag in ("w:sz", "w:szCs"):
+        size = OxmlElement(tag)
+        size.set(qn("w:val"), str(BODY_PT * 2))
+        rpr.append(size)
 
 
 def _field(paragraph: Any, instruction: str, font: str, size: float) -> None:
@@ -167,6 +198,7 @@ def bulletin_docx(
     section.footer_distance = Mm(28 - 7)  # page number 7 mm below the text block
     _grid(section)
 
+    _defaults(doc, cfg.body_font)
     normal = doc.styles["Normal"]
     set_font(normal, cfg.body_font, BODY_PT)
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY

@@ -45,6 +45,9 @@ def test_margins_page_and_grid(docx_path):
     grid = s._sectPr.find(qn("w:docGrid"))
     assert grid.get(qn("w:type")) == "linesAndChars"
     assert grid.get(qn("w:linePitch")) == "578"  # 28.9 pt
+    assert grid.get(qn("w:charSpace")) == "0"  # pitch = 16 pt: Word and LibreOffice agree
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    assert defaults.find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == "32"
 
 
 def test_title_body_fonts_with_east_asian_slot(docx_path):
