@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from nlp.tokenize import cut, stopwords
 
 _NOISE = re.compile(
@@ -72,26 +74,27 @@ def pagerank(
     iterations: int = 100,
     tol: float = 1e-6,
 ) -> list[float]:
-    """Scores of a weighted undirected graph by power iteration (dense, small n)."""
+    """Scores of a weighted graph by power iteration (dense: n is a few hundred sentences).
+
+    A node without edges keeps the teleport share only; scores sum to 1.
+    """
     n = len(weights)
     if n == 0:
         return []
-    out_sum = [sum(row) for row in weights]
-    scores = [1.0 / n] * n
+    w = np.asarray(weights, dtype=float)
+    out = w.sum(axis=1)
+    # column-stochastic transition: node j passes its score along its edges
+    transition = np.divide(w, out[:, None], out=np.zeros_like(w), where=out[:, None] > 0).T
+    dangling = out == 0
+    scores = np.full(n, 1.0 / n)
     for _ in range(iterations):
-        new = []
-        for i in range(n):
-            rank = sum(
-                weights[j][i] / out_sum[j] * scores[j]
-                for j in range(n)
-                if weights[j][i] and out_sum[j]
-            )
-            new.append((1 - damping) / n + damping * rank)
-        delta = sum(abs(a - b) for a, b in zip(new, scores, strict=True))
+        spread = damping * (transition @ scores + scores[dangling].sum() / n)
+        new = (1 - damping) / n + spread
+        done = np.abs(new - scores).sum() < tol
         scores = new
-        if delta < tol:
+        if done:
             break
-    return scores
+    return (scores / scores.sum()).tolist()
 
 
 def summarise(
