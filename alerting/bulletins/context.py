@@ -20,6 +20,7 @@ from alerting.responses import ANSWER_THRESHOLD, is_official
 from alerting.summary import strip_noise, summarise
 from models import SHANGHAI, Bulletin, BulletinStatus, Incident, Post, ensure_aware
 from nlp.claims import ClaimIndex, ClaimItem, clean
+from nlp.tokenize import add_words, cut, normalise
 
 #: Post kinds that carry a claim of their own (comments and replies react to one).
 CLAIM_KINDS = frozenset({"post", "thread", "article", "message"})
@@ -56,6 +57,8 @@ class PlaceFact(_Fact):
     main: str
     text: str
     tags: list[str] = Field(default_factory=list)
+    #: Landmarks of the gazetteer the posts name (most named first).
+    landmarks: list[str] = Field(default_factory=list)
 
 
 class ClaimFact(_Fact):
@@ -166,7 +169,7 @@ class BulletinContext(_Fact):
         return cls(
             office=OfficeFact(name="样例网信办"),
             incident=IncidentFact(id="inc-sample", title="样例事件", district="样例区"),
-            place=PlaceFact(main="样例区", text="样例区", tags=["样例区"]),
+            place=PlaceFact(main="样例区", text="样例区", tags=["样例区"], landmarks=["样例路"]),
             first_seen_text=time_text(at),
             last_seen_text=time_text(at),
             now_text=time_text(at),
@@ -343,7 +346,25 @@ def spread_of(posts: list[Post]) -> tuple[SpreadFact, dict[str, int]]:
     return spread, reposts_of
 
 
-def place_of(incident: Incident, posts: list[Post]) -> PlaceFact:
+def landmarks_of(
+    posts: list[Post], gazetteer: Mapping[str, list[str]], limit: int = 2000
+) -> list[str]:
+    """Landmarks of the gazetteer (towns, roads, markets) the posts name, most named first.
+    Matched on tokens, as region tagging does, so a name inside a longer word is no match."""
+    names = {normalise(n.strip()): n.strip() for ns in gazetteer.values() for n in ns if n.strip()}
+    if not names:
+        return []
+    add_words(names)
+    counts: Counter[str] = Counter()
+    for post in posts[:limit]:
+        found = {t for t in cut(f"{post.title or ''} {post.text}") if t in names}
+        counts.update(names[t] for t in found)
+    return [name for name, _ in counts.most_common()]
+
+
+def place_of(
+    incident: Incident, posts: list[Post], gazetteer: Mapping[str, list[str]] | None = None
+) -> PlaceFact:
     tags: Counter[str] = Counter(t for p in posts for t in p.region_tags)
     ordered = [t for t, _ in tags.most_common()]
     if incident.district and incident.district not in ordered:
@@ -353,7 +374,12 @@ def place_of(incident: Incident, posts: list[Post]) -> PlaceFact:
         ordered.insert(0, incident.district)
     main = ordered[0] if ordered else ""
     text = "、".join(ordered[:3]) if ordered else "本地"
-    return PlaceFact(main=main, text=text, tags=ordered)
+    landmarks = landmarks_of(posts, gazetteer or {})
+    # The most named landmark of the main district makes the place precise: 北塘区东门菜市场.
+    local = [n for n in landmarks if n in (gazetteer or {}).get(main, [])]
+    if local:
+        text = main + local[0]
+    return PlaceFact(main=main, text=text, tags=ordered, landmarks=landmarks[:5])
 
 
 def _answers(
@@ -452,6 +478,7 @@ def build_context(
     office,
     now: datetime,
     source_titles: Mapping[str, str] | None = None,
+    gazetteer: Mapping[str, list[str]] | None = None,
     summary_sentences: int = 3,
     max_claims: int = 3,
 ) -> BulletinContext:
@@ -488,7 +515,7 @@ def build_context(
             rumor_score=incident.rumor_score,
             heat=incident.heat,
         ),
-        place=place_of(incident, public),
+        place=place_of(incident, public, gazetteer),
         first_seen_text=time_text(first),
         last_seen_text=time_text(last),
         now_text=time_text(now),

@@ -38,6 +38,7 @@ def draft_bulletin(
     kind: BulletinKind | None = None,
     issuer: str | None = None,
     source_titles: dict[str, str] | None = None,
+    gazetteer: dict[str, list[str]] | None = None,
     summary_sentences: int = 3,
     max_claims: int = 3,
     save: bool = True,
@@ -52,6 +53,7 @@ def draft_bulletin(
         office=office,
         now=now,
         source_titles=source_titles,
+        gazetteer=gazetteer,
         summary_sentences=summary_sentences,
         max_claims=max_claims,
     )

@@ -202,6 +202,7 @@ def city_config(tmp_path: Path) -> Config:
                 "accounts": [GOV],
                 "sources": ["lz-portal", "lz-board"],
             },
+            "gazetteer": {"北塘区": ["东门菜市场", "北塘大道"], "云溪区": ["滨河路"]},
             "sources": [
                 {"name": "weibo", "kind": "weibo", "title": "微博", "settings": {}},
                 {

@@ -57,6 +57,9 @@ def test_no_invented_facts_in_situation_bulletin(city_store, city_config):
     for invented in ("死亡", "无生命危险", "公安机关已", "已依法"):
         assert invented not in b.body.replace("[待核实", "").split("]")[0] or True
     assert "无生命危险" not in b.body  # only the official post says so, and it came later
+    # the place is as precise as the posts and the gazetteer make it
+    assert "发帖反映北塘区东门菜市场相关情况" in b.body
+    assert b.facts["context"]["place"]["landmarks"][0] == "东门菜市场"
 
 
 def test_all_kinds_render_and_fit_weibo(city_store, city_config):

@@ -103,6 +103,7 @@ def draft(
             kind=chosen_kind,
             issuer=config.bulletins.issuer,
             source_titles=titles,
+            gazetteer=config.gazetteer,
             summary_sentences=config.bulletins.summary_sentences,
             max_claims=config.bulletins.max_claims,
         )
