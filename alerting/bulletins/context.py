@@ -20,7 +20,7 @@ from alerting.responses import ANSWER_THRESHOLD, is_official
 from alerting.summary import strip_noise, summarise
 from models import SHANGHAI, Bulletin, BulletinStatus, Incident, Post, ensure_aware
 from nlp.claims import ClaimIndex, ClaimItem, clean
-from nlp.tokenize import add_words, cut, normalise
+from nlp.tokenize import normalise
 
 #: Post kinds that carry a claim of their own (comments and replies react to one).
 CLAIM_KINDS = frozenset({"post", "thread", "article", "message"})
@@ -350,15 +350,18 @@ def landmarks_of(
     posts: list[Post], gazetteer: Mapping[str, list[str]], limit: int = 2000
 ) -> list[str]:
     """Landmarks of the gazetteer (towns, roads, markets) the posts name, most named first.
-    Matched on tokens, as region tagging does, so a name inside a longer word is no match."""
-    names = {normalise(n.strip()): n.strip() for ns in gazetteer.values() for n in ns if n.strip()}
+
+    Matched as substrings of three characters or more: drafting must not add words to the
+    shared tokeniser (that would change index tokens in a serving process), and a two-
+    character name inside a longer word ("东城" in "广东城市") is too often no mention.
+    """
+    names = {n.strip() for ns in gazetteer.values() for n in ns if len(n.strip()) >= 3}
     if not names:
         return []
-    add_words(names)
     counts: Counter[str] = Counter()
     for post in posts[:limit]:
-        found = {t for t in cut(f"{post.title or ''} {post.text}") if t in names}
-        counts.update(names[t] for t in found)
+        text = normalise(f"{post.title or ''} {post.text}")
+        counts.update(n for n in names if normalise(n) in text)
     return [name for name, _ in counts.most_common()]
 
 
