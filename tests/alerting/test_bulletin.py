@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ANSWER_AT, NOW, T0
 
 from alerting.bulletins.loader import TemplateError, TemplateSet, TemplateSpec, load_template
 from alerting.bulletins.weibo import HEADLINE_LIMIT, TEXT_LIMIT, TooLong, weibo_text
 from models import Bulletin, BulletinKind, BulletinStatus
 from store import ConflictError
+from tests.alerting.city import ANSWER_AT, NOW, T0
 from tingfeng.services import bulletins as svc
 
 

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import GOV
 from docx import Document
+
+from tests.alerting.city import GOV
 
 AT = "2026-06-10T21:50:00+08:00"
 

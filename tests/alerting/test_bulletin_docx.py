@@ -7,12 +7,12 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from conftest import ANSWER_AT
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from tests.alerting.city import ANSWER_AT
 from tingfeng.services import bulletins as svc
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import NOW
-
 from alerting.bulletins.loader import TEMPLATES, TemplateSet
 from alerting.summary import pagerank, split_sentences, summarise
 from models import Incident
+from tests.alerting.city import NOW
 from tingfeng.services import bulletins as svc
 
 POSTS = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import ANSWER_AT, NOW
 from docx import Document
 
 from alerting.reports import build_report, charts, cjk_font, period_bounds, to_markdown
 from alerting.responses import link_responses
+from tests.alerting.city import ANSWER_AT, NOW
 from tingfeng.services import bulletins as bsvc
 from tingfeng.services import reports as svc
 

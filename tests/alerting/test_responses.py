@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import ANSWER_AT, GOV, NOW, T0, post
 
 from alerting.responses import alert_deadlines, link_responses, spread_effect, stance
 from models import Incident, Response
+from tests.alerting.city import ANSWER_AT, GOV, NOW, T0, post
 
 
 @pytest.mark.parametrize(
