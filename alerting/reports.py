@@ -21,7 +21,15 @@ from typing import Any, Literal
 
 from alerting.bulletins.context import date_text
 from alerting.responses import alert_deadlines
-from models import SHANGHAI, Alert, Bulletin, BulletinKind, BulletinStatus, Incident, Response
+from models import (
+    SHANGHAI,
+    Alert,
+    Bulletin,
+    BulletinKind,
+    BulletinStatus,
+    Incident,
+    OfficialResponse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +126,9 @@ def _responded_at(store: Any, alert: Alert) -> datetime | None:
     if data.get("incident_id"):
         times += [
             r.posted_at
-            for r in store.list_records(Response, limit=1000, incident_id=data["incident_id"])
+            for r in store.list_records(
+                OfficialResponse, limit=1000, incident_id=data["incident_id"]
+            )
         ]
     if isinstance(data.get("responded_at"), datetime):
         times.append(data["responded_at"])
@@ -226,7 +236,7 @@ def build_report(store: Any, period: Period, *, at: datetime, office: Any, top: 
             continue
         responses = [
             r
-            for r in store.list_records(Response, limit=1000, incident_id=incident.id)
+            for r in store.list_records(OfficialResponse, limit=1000, incident_id=incident.id)
             if _in(r.posted_at, start, end)
         ]
         if responses:

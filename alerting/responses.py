@@ -3,7 +3,7 @@
 An official post (by an account of ``office.accounts`` or from a site of
 ``office.sources``) answers an incident when detection put it in the incident, or when it
 says the same thing as the incident's claims (claim matching, like an earlier rebuttal).
-Each link is a :class:`models.Response` record with the time it took and, for every
+Each link is a :class:`models.OfficialResponse` record with the time it took and, for every
 deadline given (the alert's clocks), whether it came in time.
 
 :func:`spread_effect` compares the claim's spread in a window before and after the first
@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from models import Alert, Bulletin, BulletinStatus, Incident, Post, Response, ensure_aware
+from models import Alert, Bulletin, BulletinStatus, Incident, OfficialResponse, Post, ensure_aware
 from nlp.claims import claim_tokens
 
 #: Posts whose words are the claim (comments and replies react to one).
@@ -136,8 +136,8 @@ def _response_for(
     deadlines: Mapping[str, datetime],
     linked_by: str,
     similarity: float | None,
-    existing: Response | None,
-) -> Response:
+    existing: OfficialResponse | None,
+) -> OfficialResponse:
     first = incident.first_seen
     minutes = (post.created_at - first).total_seconds() / 60 if first else None
     data = {
@@ -161,7 +161,7 @@ def _response_for(
             created_at=existing.created_at,
             bulletin_id=existing.bulletin_id,
         )
-    return Response.model_validate(data)
+    return OfficialResponse.model_validate(data)
 
 
 def link_responses(
@@ -172,7 +172,7 @@ def link_responses(
     incidents: Iterable[Incident] | None = None,
     deadlines: Callable[[str], Mapping[str, datetime]] | None = None,
     threshold: float = ANSWER_SHARE,
-) -> list[Response]:
+) -> list[OfficialResponse]:
     """Link the office's posts to the incidents they answer; returns the records saved
     (new, or changed: a deadline moved). ``deadlines(incident_id)`` gives the clocks to
     measure against (default: read from the incident's alert by :func:`alert_deadlines`)."""
@@ -205,7 +205,7 @@ def link_responses(
             continue
         clocks = dict(deadlines_of(incident.id))
         for post, how, similarity in answers.values():
-            existing = store.get_record(Response, f"{incident.id}:{post.id}")
+            existing = store.get_record(OfficialResponse, f"{incident.id}:{post.id}")
             record = _response_for(incident, post, clocks, how, similarity, existing)
             if existing is not None and _same(existing, record):
                 continue
@@ -213,7 +213,7 @@ def link_responses(
     return saved
 
 
-def _same(a: Response, b: Response) -> bool:
+def _same(a: OfficialResponse, b: OfficialResponse) -> bool:
     skip = {"version", "created_at", "updated_at"}
     return a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
 
@@ -225,12 +225,12 @@ def record_bulletin_response(
     *,
     posted_at: datetime,
     deadlines: Mapping[str, datetime],
-) -> Response:
+) -> OfficialResponse:
     """A published bulletin is a response too (its post may not be crawled yet)."""
     rid = f"{incident.id}:bulletin:{bulletin.id}"
-    existing = store.get_record(Response, rid)
+    existing = store.get_record(OfficialResponse, rid)
     first = incident.first_seen
-    record = Response(
+    record = OfficialResponse(
         id=rid,
         version=existing.version if existing else 0,
         incident_id=incident.id,
@@ -251,8 +251,8 @@ def record_bulletin_response(
     return store.save_record(record)
 
 
-def first_response(store: Any, incident_id: str) -> Response | None:
-    records = store.list_records(Response, limit=1000, incident_id=incident_id)
+def first_response(store: Any, incident_id: str) -> OfficialResponse | None:
+    records = store.list_records(OfficialResponse, limit=1000, incident_id=incident_id)
     return min(records, key=lambda r: r.posted_at, default=None)
 
 

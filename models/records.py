@@ -165,7 +165,7 @@ class Bulletin(Record):
         return self
 
 
-class Response(Record):
+class OfficialResponse(Record):
     """An official post (the office's account matrix) answering an incident.
 
     ``deadlines`` are the due times the response is measured against (from the incident's

@@ -1,4 +1,4 @@
-"""Response tracking on the 岚州 rumor: the city account's post is linked, timed against the
+"""OfficialResponse tracking on the 岚州 rumor: the city account's post is linked, timed against the
 alert's deadlines, and the claim's spread is compared before and after it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from alerting.responses import alert_deadlines, link_responses, spread_effect, stance
-from models import Incident, Response
+from models import Incident, OfficialResponse
 from tests.alerting.city import ANSWER_AT, GOV, NOW, T0, post
 
 
@@ -36,7 +36,7 @@ def test_official_post_is_linked_with_deadlines(city_store, city_config):
     assert r.on_time == {"first_response": False, "follow_up": True}
     # running again changes nothing (no duplicate, no new version)
     assert link_responses(city_store, city_config.office, now=NOW) == []
-    assert {r.post_id for r in city_store.list_records(Response)} == {
+    assert {r.post_id for r in city_store.list_records(OfficialResponse)} == {
         "weibo:9001",
         "lz-board:M1-r",
         "lz-board:M2-r",

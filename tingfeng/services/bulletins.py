@@ -24,7 +24,7 @@ from alerting.responses import (
     record_bulletin_response,
     spread_effect,
 )
-from models import Bulletin, BulletinStatus, Incident, Response
+from models import Bulletin, BulletinStatus, Incident, OfficialResponse
 
 __all__ = [
     "BulletinServiceError",
@@ -177,14 +177,14 @@ def export_docx(bulletin: Bulletin, config: Any, path: Path | None = None) -> by
         raise BulletinServiceError(f"{path}: 无法写入（{exc}）") from None
 
 
-def track_responses(store: Any, config: Any, *, now: datetime) -> list[Response]:
+def track_responses(store: Any, config: Any, *, now: datetime) -> list[OfficialResponse]:
     """Link the office's posts to the incidents they answer (run after each detection)."""
     return link_responses(store, config.office, now=now)
 
 
-def responses(store: Any, incident_id: str) -> list[Response]:
+def responses(store: Any, incident_id: str) -> list[OfficialResponse]:
     _incident(store, incident_id)
-    records = store.list_records(Response, limit=1000, incident_id=incident_id)
+    records = store.list_records(OfficialResponse, limit=1000, incident_id=incident_id)
     return sorted(records, key=lambda r: r.posted_at)
 
 
