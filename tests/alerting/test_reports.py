@@ -103,3 +103,13 @@ def test_rumor_answered_by_an_official_post_counts_as_rebutted(city_store, city_
         ("inc-lz-1", "https://weibo.example/9001")
     ]
     assert "北塘区东门菜市场城管打死卖菜老人（2026-06-10）" in to_markdown(report)
+
+
+def test_charts_without_a_cjk_font_fall_back_clearly(city_store, city_config, monkeypatch, caplog):
+    import alerting.reports as reports
+
+    monkeypatch.setattr(reports, "FONT_DIRS", ())
+    report = svc.build(city_store, city_config, "weekly", at=NOW)
+    with caplog.at_level("WARNING"):
+        pngs = charts(report)  # no "glyph missing" warning: labels are numbered instead
+    assert len(pngs) == 3 and "no CJK font found" in caplog.text
