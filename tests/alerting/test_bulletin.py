@@ -41,7 +41,7 @@ def test_rebuttal_draft_quotes_the_claim_with_counts_and_first_appearance(city_s
     assert claims[0]["first_seen_text"] == "6月10日20时5分许"
     assert any("围观群众" in c["quote"] for c in claims[1:])
     assert "帖文 3 条" in notes and "https://weibo.example/1001" in notes
-    assert "岚州论坛" in notes or "岚州论坛" in b.facts["context"]["sources_text"]
+    assert b.facts["context"]["sources_text"] == "微博、岚州论坛"  # by posts, source titles
     # the official answer posted later is not part of what circulated before the draft
     assert "情况通报】6月10日" not in notes
     # the summary quotes the posts' own sentences
