@@ -17,8 +17,10 @@ from models.records import (
     BulletinStatus,
     Deadline,
     Incident,
+    OfficialResponse,
     Record,
     Tier,
+    find_placeholders,
 )
 from models.source import Source, SourceKind
 
@@ -35,6 +37,7 @@ __all__ = [
     "Deadline",
     "Incident",
     "MetricSnapshot",
+    "OfficialResponse",
     "OutboxMessage",
     "OutboxStatus",
     "Post",
@@ -46,6 +49,7 @@ __all__ = [
     "SourceKind",
     "Tier",
     "ensure_aware",
+    "find_placeholders",
     "make_post_id",
     "now_utc",
 ]

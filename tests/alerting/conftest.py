@@ -1,46 +1,150 @@
-"""Fixtures for alerting: an injected clock, a real SQLite store, incidents of a fictional
-city (青川市, districts 临江区 / 白塔县), platform receivers on 127.0.0.1."""
+"""Fixtures over the fictional city of :mod:`tests.alerting.city` (岚州市) for bulletins,
+responses and reports, and over 青川市 (:mod:`tests.alerting.support`) for the alerting
+engine, channels and outbox, with platform receivers on 127.0.0.1."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
-from alerting.config import AlertingConfig
 from alerting.policy import load_policy
-from models import Incident, Post
+from models import (
+    SHANGHAI,
+    Alert,
+    Bulletin,
+    BulletinKind,
+    BulletinStatus,
+    Deadline,
+    Incident,
+    Tier,
+)
 from store.sqlite import SQLiteStore
+from tests.alerting import support
+from tests.alerting.city import GOV, T0, at, complaint_posts, rumor_posts
 from tests.alerting.receivers import (
     DingTalkReceiver,
     FeishuReceiver,
     WebhookReceiver,
     WeComReceiver,
 )
-
-T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)  # 09:00 in 青川市 (Asia/Shanghai)
-
-
-class Clock:
-    """The injected clock: tests move it, nothing sleeps."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> datetime:
-        self.now += timedelta(**kw)
-        return self.now
+from tingfeng.config import Config
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def city_config(tmp_path: Path) -> Config:
+    return Config.model_validate(
+        {
+            "store": {"path": str(tmp_path / "lz.db")},
+            "office": {
+                "name": "岚州市委网信办",
+                "accounts": [GOV],
+                "sources": ["lz-portal", "lz-board"],
+            },
+            "gazetteer": {"北塘区": ["东门菜市场", "北塘大道"], "云溪区": ["滨河路"]},
+            "sources": [
+                {"name": "weibo", "kind": "weibo", "title": "微博", "settings": {}},
+                {
+                    "name": "lzbbs",
+                    "kind": "site",
+                    "title": "岚州论坛",
+                    "settings": {"start_urls": ["http://127.0.0.1/"]},
+                },
+            ],
+        }
+    )
+
+
+@pytest.fixture
+def city_store(tmp_path: Path):
+    store = SQLiteStore(tmp_path / "lz.db")
+    store.upsert_posts(rumor_posts() + complaint_posts())
+    store.save_record(
+        Incident(
+            id="inc-lz-1",
+            title="北塘区东门菜市场城管打死卖菜老人",
+            keywords=["城管", "菜市场", "老人", "打死"],
+            district="北塘区",
+            category="执法冲突",
+            first_seen=T0,
+            last_seen=at(330),
+            root_ids=["weibo:1001"],
+            post_count=60,
+            heat=88.0,
+            rumor_score=0.91,
+        )
+    )
+    store.save_record(
+        Incident(
+            id="inc-lz-2",
+            title="滨河路工地夜间施工扰民",
+            keywords=["施工", "噪音"],
+            district="云溪区",
+            category="城市管理",
+            first_seen=at(-600),
+            last_seen=at(-60),
+            post_count=5,
+            heat=20.0,
+        )
+    )
+    # an older rumor answered in 2025, found by claim matching
+    store.save_record(
+        Bulletin(
+            id="b-2025",
+            incident_id="inc-old",
+            bulletin_kind=BulletinKind.REBUTTAL,
+            title="关于网传“北塘区城管打死菜市场老人”的情况说明",
+            body="近日，有网民发帖称北塘区城管在菜市场打死卖菜老人。经核实，该信息系谣言。",
+            status=BulletinStatus.PUBLISHED,
+            drafted_by="张三",
+            approved_by="李四",
+            published_at=datetime(2025, 4, 2, 10, 0, tzinfo=SHANGHAI),
+            published_url="https://weibo.example/lz_gov/2025",
+        )
+    )
+    store.save_record(
+        Alert(
+            id="alert-lz-1",
+            incident_id="inc-lz-1",
+            tier=Tier.I,
+            rule="social_stability",
+            deadlines=[
+                Deadline(
+                    name="first_response", label="首次回应", hours=1, due=T0 + timedelta(hours=1)
+                ),
+                Deadline(
+                    name="follow_up", label="权威信息发布", hours=5, due=T0 + timedelta(hours=5)
+                ),
+            ],
+        )
+    )
+    store.save_record(
+        Alert(
+            id="alert-lz-2",
+            incident_id="inc-lz-2",
+            tier=Tier.III,
+            rule="direct_complaint",
+            deadlines=[
+                Deadline(
+                    name="first_response",
+                    label="首次回应",
+                    hours=4,
+                    due=at(-600) + timedelta(hours=4),
+                ),
+            ],
+        )
+    )
+    yield store
+    store.close()
+
+
+# -- the alerting engine, channels and outbox (tests/alerting/support.py) ------------------
+@pytest.fixture
+def clock() -> support.Clock:
+    return support.Clock()
 
 
 @pytest.fixture
@@ -53,68 +157,6 @@ def store(tmp_path) -> Iterator[SQLiteStore]:
 @pytest.fixture(scope="session")
 def policy():
     return load_policy()
-
-
-def incident(
-    incident_id: str = "inc-1",
-    *,
-    at: datetime = T0,
-    heat: float = 45.0,
-    posts: int = 40,
-    pph: float = 12.0,
-    **kw: Any,
-) -> Incident:
-    fields: dict[str, Any] = {
-        "title": "临江区滨江路城管与摊贩冲突",
-        "keywords": ["城管", "摊贩", "滨江路"],
-        "district": "临江区",
-        "category": "民生诉求",
-        "first_seen": at - timedelta(hours=2),
-        "last_seen": at,
-        "root_ids": [f"wb:{incident_id}-1", f"wb:{incident_id}-2"],
-        "post_count": posts,
-        "heat": heat,
-        "velocity": {
-            "posts_per_h_1h": pph,
-            "reposts_per_h_1h": pph * 3,
-            "posts_per_h_6h": pph / 2,
-            "acceleration": 1.0,
-        },
-        "hot": False,
-        "burst": False,
-    }
-    fields.update(kw)
-    return Incident(id=incident_id, **fields)
-
-
-def root_posts(inc: Incident, at: datetime = T0) -> list[Post]:
-    texts = [
-        "网传临江区滨江路四名城管围殴摊贩致其死亡，现场有视频，求真相！",
-        "滨江路那边好多人围着，城管和卖水果的起冲突了",
-    ]
-    return [
-        Post(
-            source="wb",
-            native_id=rid.split(":", 1)[1],
-            url=f"https://weibo.example/{rid}",
-            text=texts[i % 2],
-            created_at=at - timedelta(hours=1, minutes=i),
-            reposts=500 - i * 400,
-            comments=20,
-            region_tags=["临江区", "滨江路"],
-            incident_id=inc.id,
-        )
-        for i, rid in enumerate(inc.root_ids)
-    ]
-
-
-def put(store: SQLiteStore, inc: Incident, with_posts: bool = True) -> Incident:
-    stored = store.get_record(Incident, inc.id)
-    if stored is not None:
-        inc = inc.model_copy(update={"version": stored.version})
-    if with_posts:
-        store.upsert_posts(root_posts(inc, inc.last_seen or T0))
-    return store.save_record(inc)
 
 
 @pytest.fixture
@@ -149,22 +191,3 @@ def feishu(clock) -> Iterator[FeishuReceiver]:
 def http() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=5) as c:
         yield c
-
-
-def webhook_config(url: str, **kw: Any) -> AlertingConfig:
-    """Every route to one webhook channel (and a second one for the supervisor)."""
-    data: dict[str, Any] = {
-        "channels": {
-            "duty": {"type": "webhook", "url": url + "/duty", "secret": "s3cret"},
-            "lead": {"type": "webhook", "url": url + "/lead", "secret": "s3cret"},
-        },
-        "routes": {"duty": ["duty"], "supervisor": ["lead"], "admin": ["lead"]},
-        "tier_routes": {
-            "I": ["duty", "supervisor"],
-            "II": ["duty"],
-            "III": ["duty"],
-            "IV": ["duty"],
-        },
-    }
-    data.update(kw)
-    return AlertingConfig.model_validate(data)

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from store.sqlite import SQLiteStore
-from tests.alerting.conftest import T0, incident, put
+from tests.alerting.support import T0, incident, put
 from tingfeng.cli import app
 
 AT = T0.isoformat()

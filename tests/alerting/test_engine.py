@@ -10,7 +10,7 @@ import pytest
 from alerting.engine import AlertEngine
 from models import Alert, AlertStatus, OutboxMessage, Tier
 from store.base import ConflictError
-from tests.alerting.conftest import T0, incident, put, webhook_config
+from tests.alerting.support import T0, incident, put, webhook_config
 from tingfeng.services import alerts as svc
 
 

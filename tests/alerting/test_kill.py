@@ -13,7 +13,7 @@ import yaml
 
 from models import OutboxMessage, OutboxStatus
 from store.sqlite import SQLiteStore
-from tests.alerting.conftest import T0, incident, put
+from tests.alerting.support import T0, incident, put
 
 
 def write_config(tmp_path, url):

@@ -13,7 +13,7 @@ from alerting.engine import AlertEngine
 from alerting.outbox import Sender
 from alerting.render import AlertText
 from models import Alert, AlertKind, OutboxMessage, OutboxStatus
-from tests.alerting.conftest import incident, put, webhook_config
+from tests.alerting.support import incident, put, webhook_config
 
 
 def queue(store, clock, n, channel="wh"):

@@ -8,7 +8,7 @@ import pytest
 
 from alerting.policy import DEFAULT_POLICY, PolicyError, load_policy
 from models import Tier
-from tests.alerting.conftest import T0, incident
+from tests.alerting.support import T0, incident
 
 
 def test_default_tiers_and_deadlines(policy):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from alerting.channels.base import split_lines
 from alerting.engine import AlertEngine
 from models import Bulletin, BulletinStatus, OutboxMessage
-from tests.alerting.conftest import T0, incident, put, webhook_config
+from tests.alerting.support import T0, incident, put, webhook_config
 
 
 def test_created_message_says_everything(store, policy, clock):
@@ -18,7 +18,10 @@ def test_created_message_says_everything(store, policy, clock):
             title="关于网传“城管围殴摊贩致死”的情况通报",
             body="网传临江区滨江路四名城管围殴摊贩致其死亡，经核实系肢体冲突，无人员死亡。",
             status=BulletinStatus.PUBLISHED,
+            drafted_by="王芳",
+            approved_by="李明",
             published_at=T0 - timedelta(days=200),
+            published_url="https://weibo.example/qc_gov/2025-07",
         )
     )
     inc = incident(
@@ -46,6 +49,7 @@ def test_created_message_says_everything(store, policy, clock):
     assert "新闻发布会/通稿：03月15日 09:00（剩余 1天）" in text
     assert "谣言可能性：0.83；主要依据：含“网传”“求真相”等求证词；无信源；情绪化表达" in text
     assert "既往辟谣：2025-08-26 已有辟谣/通报（相似度" in text
+    assert "https://weibo.example/qc_gov/2025-07" in text  # the rebuttal's link
     assert "责任单位：临江区12345热线办（属地：临江区人民政府、主管：临江区12345热线办）" in text
     assert "查看事件详情：https://yq.qc.example/incidents/inc-1" in text
 

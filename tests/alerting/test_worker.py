@@ -12,7 +12,7 @@ import time
 import yaml
 
 from store.sqlite import SQLiteStore
-from tests.alerting.conftest import incident, put
+from tests.alerting.support import incident, put
 
 
 def config(tmp_path, url):

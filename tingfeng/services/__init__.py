@@ -1,1 +1,1 @@
-"""Service functions: the CLI and the API are thin shells over these."""
+"""Application services: the functions the CLI and the API both call."""
