@@ -389,10 +389,31 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                     "recovered", self.tier_routes(alert.tier), "传播已明显放缓，请评估是否关闭预警"
                 )
             )
+        self.tracked_responses(alert, now)
         events += self.clock_events(alert, now, report)
         after = alert.model_dump(exclude={"history", "figures", "updated_at"})
         if events or before != after or _moved(old_figures, alert.figures):
             self.commit(alert, events, now, report, inc, self.silence_for(silences, alert, inc))
+
+    def tracked_responses(self, alert: Alert, now: datetime) -> None:
+        """Official posts the response tracker linked to the incident meet the alert's
+        clocks (first response, then the earliest running one), at the time they were
+        posted; each is applied once."""
+        from alerting import lifecycle
+        from models import OfficialResponse
+
+        if not alert.incident_id or all(d.met_at for d in alert.deadlines):
+            return
+        applied = {h.detail.get("response_id") for h in alert.history if h.action == "responded"}
+        found = self.store.list_records(OfficialResponse, limit=1000, incident_id=alert.incident_id)
+        for resp in sorted(found, key=lambda r: r.posted_at):
+            if resp.id in applied or resp.posted_at > now or not alert.is_open:
+                continue
+            if all(d.met_at for d in alert.deadlines):
+                break
+            lifecycle.respond(
+                alert, resp.url or resp.post_id, "回应追踪", resp.posted_at, response_id=resp.id
+            )
 
     def new_alert(self, alert_id: str, inc: Incident, decision: Decision, now: datetime) -> Alert:
         alert = Alert(

@@ -102,12 +102,21 @@ def assign(
     return alert
 
 
-def respond(alert: Alert, url: str, actor: str, at: datetime, deadline: str | None = None) -> Alert:
+def respond(
+    alert: Alert,
+    url: str,
+    actor: str,
+    at: datetime,
+    deadline: str | None = None,
+    *,
+    response_id: str | None = None,
+) -> Alert:
     """Record the official answer; it meets ``deadline`` (default: first response, else the
-    earliest clock still running)."""
+    earliest clock still running). ``response_id`` names the tracked official post (then
+    ``url`` may be the post id when the post has no link)."""
     _open(alert, "登记回应")
     actor = _actor(actor)
-    if not url.startswith(("http://", "https://")):
+    if response_id is None and not url.startswith(("http://", "https://")):
         raise LifecycleError(f"回应链接应以 http:// 或 https:// 开头：{url!r}")
     target = None
     if deadline:
@@ -123,6 +132,8 @@ def respond(alert: Alert, url: str, actor: str, at: datetime, deadline: str | No
     alert.response_url = alert.response_url or url
     alert.responded_at = alert.responded_at or at
     detail: dict[str, object] = {"url": url}
+    if response_id is not None:
+        detail["response_id"] = response_id
     if target is not None and target.met_at is None:
         target.met_at, target.met_by = at, url
         detail["deadline"] = target.name

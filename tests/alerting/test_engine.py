@@ -384,3 +384,38 @@ def test_failing_endpoint_and_silence_are_source_alerts(store, policy, clock):
     alert = store.get_record(Alert, "source-qc-weibo")
     assert alert.reason.startswith("failing endpoint: comments 4 of 4")
     assert messages(store, "source_unhealthy")[0].channel == "lead"
+
+
+def test_tracked_official_response_meets_the_clock(store, policy, clock):
+    """The response tracker (alerting/responses.py) links an official post: the next pass
+    marks the alert responded at the time of the post, and reminders stop."""
+    from models import OfficialResponse
+
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    posted = clock() + timedelta(minutes=70)
+    store.save_record(
+        OfficialResponse(
+            id="resp-1",
+            incident_id="inc-1",
+            post_id="wb:gov-1",
+            url="https://weibo.example/qc/1",
+            author="qc_gov",
+            source="wb",
+            posted_at=posted,
+        )
+    )
+    clock.advance(minutes=75)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.status == AlertStatus.RESPONDED
+    assert alert.deadline("first_response").met_at == posted
+    assert alert.history[-1].actor == "回应追踪" and alert.history[-1].detail["on_time"]
+    for _ in range(20):
+        clock.advance(minutes=15)
+        eng.run(clock())
+    assert not messages(store, "reminder")
+    assert [h.action for h in store.get_record(Alert, "alert-inc-1").history].count(
+        "responded"
+    ) == 1
