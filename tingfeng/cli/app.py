@@ -82,13 +82,13 @@ def _root(
     state._config = None
 
 
-def open_configured_store():
+def open_configured_store(*, readonly: bool = False):
     from store import open_store
 
     cfg = state.config
-    if cfg.store.backend == "sqlite":
+    if cfg.store.backend == "sqlite" and not readonly:
         cfg.store.path.parent.mkdir(parents=True, exist_ok=True)
-    return open_store(cfg.store)
+    return open_store(cfg.store, readonly=readonly)
 
 
 def main() -> None:

@@ -198,7 +198,7 @@ def search(
         facets=["day", "source", "region"],
         **_filter(since, until, source, region),  # type: ignore[arg-type]
     )
-    with open_configured_store() as store:
+    with open_configured_store(readonly=True) as store:
         result = store.search(q)
     if as_json:
         out = {
@@ -251,7 +251,7 @@ def _shanghai():
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts of posts, snapshots, incidents, alerts and bulletins, per source."""
-    with open_configured_store() as store:
+    with open_configured_store(readonly=True) as store:
         figures = store.stats()
     if as_json:
         sys.stdout.write(orjson.dumps(figures).decode() + "\n")
@@ -326,7 +326,7 @@ def export(
     target = out.open("wb") if out else sys.stdout.buffer
     count = 0
     try:
-        with open_configured_store() as store:
+        with open_configured_store(readonly=True) as store:
             if fmt == "jsonl":
                 for post in store.iter_posts(flt, text=query):
                     target.write(post.model_dump_json().encode() + b"\n")
