@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models import Post
-from nlp.rumor.features import RumorInput
+from nlp.rumor.features import RepostLite, RumorInput, prepare, to_matrix
 from nlp.rumor.model import RumorModel, load_model
 
 if TYPE_CHECKING:
@@ -59,3 +59,44 @@ def score_roots(store: Store, root_ids: Iterable[str], model: RumorModel | None 
         }
         updated += store.set_post_fields(updates)
     return updated
+
+
+def thread_row(source: Post, reposts: Iterable[tuple]) -> list[Any]:
+    """The model input row of a thread held in memory: exactly the row :func:`score_roots`
+    builds from the stored thread, given the reposts in stored order (time, then insertion)
+    as ``(id, parent_id, created_at, text, author_id)``. Module-level: import workers run it.
+    """
+    inp = RumorInput.from_posts(source)
+    inp.reposts = [RepostLite(*r) for r in reposts]
+    return prepare(inp).row(None)[0]
+
+
+class ThreadScorer:
+    """What ``ingest.pipeline`` needs to score threads while it imports them.
+
+    ``thread_row`` runs in the import's worker processes; :meth:`score_rows` turns rows into
+    the stored ``rumor_score`` (rounded as :func:`score_roots` rounds it); :meth:`rescore`
+    scores threads from the store when memory does not hold all of them.
+    """
+
+    thread_row = staticmethod(thread_row)
+
+    def __init__(self, model: RumorModel) -> None:
+        self.model = model
+
+    def score_rows(self, rows: list[list[Any]]) -> list[float]:
+        probabilities = self.model.predict_proba(to_matrix(rows))
+        return [round(float(p), 4) for p in probabilities]
+
+    def rescore(self, store: Store, root_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(root_ids))
+        # Small chunks: score_roots holds a chunk's whole threads in memory.
+        return sum(
+            score_roots(store, ids[i : i + RESCORE_CHUNK], model=self.model)
+            for i in range(0, len(ids), RESCORE_CHUNK)
+        )
+
+
+#: Roots per store round-trip when rescoring from the store (bounds memory: CED threads
+#: average ~400 posts, the largest tens of thousands).
+RESCORE_CHUNK = 50
