@@ -186,6 +186,7 @@ class RawRepost(NamedTuple):
     parent_id: str
     text: str
     author_id: str | None
+    created_ts: int  # created_at as whole Unix seconds, as stores index it
 
 
 def _repost_items(
@@ -231,6 +232,7 @@ def _repost_items(
                 prefix + parent if parent and isinstance(parent, str) else root,
                 text if isinstance(text, str) else "",
                 str(uid) if uid else None,
+                int(created.timestamp()),
             )
         )
     return out
@@ -293,7 +295,7 @@ def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: i
         raw.id,
         SOURCE,
         "repost",
-        int(raw.created_at.timestamp()),
+        raw.created_ts,
         raw.author_id,
         root,
         None,
@@ -419,7 +421,7 @@ def prepare_event(
     if thread_row is not None:
         # The order a store returns the thread in (time, then insertion), so that scoring
         # in memory sees exactly what scoring the stored thread would.
-        ordered = sorted(range(len(raw)), key=lambda i: (int(raw[i].created_at.timestamp()), i))
+        ordered = sorted(range(len(raw)), key=lambda i: (raw[i].created_ts, i))
         scoring_row = thread_row(
             source,
             [

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models import Post
-from nlp.rumor.features import RepostLite, RumorInput, prepare, to_matrix
+from nlp.rumor.features import RumorInput, to_matrix
 from nlp.rumor.model import RumorModel, load_model
+from nlp.rumor.thread import thread_row
 
 if TYPE_CHECKING:
     from store.base import Store
@@ -59,16 +60,6 @@ def score_roots(store: Store, root_ids: Iterable[str], model: RumorModel | None 
         }
         updated += store.set_post_fields(updates)
     return updated
-
-
-def thread_row(source: Post, reposts: Iterable[tuple]) -> list[Any]:
-    """The model input row of a thread held in memory: exactly the row :func:`score_roots`
-    builds from the stored thread, given the reposts in stored order (time, then insertion)
-    as ``(id, parent_id, created_at, text, author_id)``. Module-level: import workers run it.
-    """
-    inp = RumorInput.from_posts(source)
-    inp.reposts = [RepostLite(*r) for r in reposts]
-    return prepare(inp).row(None)[0]
 
 
 class ThreadScorer:

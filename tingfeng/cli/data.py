@@ -347,6 +347,10 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (default: standard output).")
     ] = None,
+    snapshots: Annotated[
+        bool,
+        typer.Option("--snapshots", help="JSON lines: add each post's metric snapshots after it."),
+    ] = False,
 ) -> None:
     """Export posts with every stored field, streamed in time order."""
     if fmt not in ("jsonl", "csv"):
@@ -357,9 +361,13 @@ def export(
     try:
         with open_configured_store(readonly=True) as store:
             if fmt == "jsonl":
-                for post in store.iter_posts(flt, text=query):
-                    target.write(post.model_dump_json().encode() + b"\n")
-                    count += 1
+                from ingest.jsonl import write_jsonl
+
+                count, _ = write_jsonl(
+                    store.iter_posts(flt, text=query),
+                    target,
+                    store.get_snapshots if snapshots else None,
+                )
             else:
                 text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
                 writer = csv.writer(text)
