@@ -165,7 +165,7 @@ class PostTables:
         return result
 
     def _upsert_batch(self, items: list[PreparedPost]) -> UpsertResult:
-        result = UpsertResult()
+        inserted = updated = unchanged = 0  # plain ints: a model attribute write per post is slow
         with self.conns.write() as db:
             existing = self._existing(db, [p.id for p in items])
             next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
@@ -176,20 +176,21 @@ class PostTables:
                     rowid, next_rowid = next_rowid, next_rowid + 1
                     new_rows.append(_row(rowid, item))
                     fts_rows.append((rowid, item.tokens))
-                    region_rows.extend((r, rowid) for r in item.region_tags)
-                    result.inserted += 1
+                    if item.region_tags:
+                        region_rows.extend((r, rowid) for r in item.region_tags)
+                    inserted += 1
                     continue
                 rowid, old_doc = found
                 if old_doc == item.doc:  # byte-identical re-import: nothing to merge
-                    result.unchanged += 1
+                    unchanged += 1
                     continue
                 old = Post.model_validate_json(old_doc)
                 merged = merge_post(old, item.post())
                 if merged is None:
-                    result.unchanged += 1
+                    unchanged += 1
                     continue
                 self._update(db, rowid, old, merged)
-                result.updated += 1
+                updated += 1
             db.executemany(
                 "INSERT INTO posts(rowid, id, source, kind, created_at, author_id, root_id,"
                 " incident_id, rumor_score, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -204,7 +205,7 @@ class PostTables:
                 "INSERT OR IGNORE INTO post_regions(region, post_rowid) VALUES (?, ?)",
                 region_rows,
             )
-        return result
+        return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
 
     @staticmethod
     def _existing(db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, bytes]]:
