@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerting.bulletins.config import BulletinsConfig
 from alerting.config import AlertingConfig
+from ingest.bounds import IngestConfig
 from models import Source
 
 ENV_PREFIX = "TINGFENG_"
@@ -149,6 +150,7 @@ class Config(_Section):
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
