@@ -11,10 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models import Post
 from nlp.rumor.features import RumorInput
+from nlp.rumor.incident import OfficeAccounts
 from nlp.rumor.model import RumorModel, load_model
 
 if TYPE_CHECKING:
@@ -31,10 +32,19 @@ def cached_model(path: str | None = None) -> RumorModel:
     return load_model(Path(path) if path else None)
 
 
-def score_roots(store: Store, root_ids: Iterable[str], model: RumorModel | None = None) -> int:
+def score_roots(
+    store: Store,
+    root_ids: Iterable[str],
+    model: RumorModel | None = None,
+    *,
+    office: OfficeAccounts | Any | None = None,
+) -> int:
     """Score source posts from their stored reposts and save ``rumor_score``.
 
-    Ids that are not stored, or that are themselves reposts, are ignored. Returns the
+    Ids that are not stored, or that are themselves reposts, are ignored. A post too short
+    to score, or by an official account (``office``: the ``office:`` configuration section
+    or :class:`nlp.rumor.incident.OfficeAccounts`; verified government and media accounts
+    count even without it), is saved with no score: it is never a rumor. Returns the
     number of posts updated.
     """
     from store.base import PostFilter
@@ -52,10 +62,13 @@ def score_roots(store: Store, root_ids: Iterable[str], model: RumorModel | None 
         for post in store.iter_posts(PostFilter(root_ids=sorted(wanted))):
             if post.root_id in wanted and post.id != post.root_id:
                 children[post.root_id].append(post)
-        scores = model.score(RumorInput.from_posts(s, children.get(s.id, [])) for s in sources)
-        updates = {
-            s.id: {"rumor_score": round(sc.probability, 4)}
-            for s, sc in zip(sources, scores, strict=True)
-        }
+        accounts = OfficeAccounts.of(office)
+        official = {s.id for s in sources if accounts.is_official(s)}
+        rest = [s for s in sources if s.id not in official]
+        scores = model.score(RumorInput.from_posts(s, children.get(s.id, [])) for s in rest)
+        updates: dict[str, dict[str, Any]] = {i: {"rumor_score": None} for i in official}
+        for s, sc in zip(rest, scores, strict=True):
+            value = None if sc.probability is None else round(sc.probability, 4)
+            updates[s.id] = {"rumor_score": value}
         updated += store.set_post_fields(updates)
     return updated
