@@ -272,7 +272,9 @@ def post_text(post: Post) -> str:
 MIN_TEXT_CHARS = 5
 TOO_SHORT = "文本过短"
 _NOT_WORDS = re.compile(r"https?://[!-~]+|t\.cn/[0-9A-Za-z]+|@[\w\-]+|\[[^\[\]]{1,8}\]|//@.*", re.S)
-_WORD_CHAR = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+_WORD = "0-9A-Za-z\u3400-\u9fff\uf900-\ufaff"
+_WORD_CHAR = re.compile(f"[{_WORD}]")
+_ENOUGH_WORDS = re.compile(f"(?:[^{_WORD}]*[{_WORD}]){{{MIN_TEXT_CHARS}}}")
 
 
 def meaningful_length(text: str | None) -> int:
@@ -284,7 +286,21 @@ def meaningful_length(text: str | None) -> int:
 
 
 def too_short(text: str | None) -> bool:
-    """Whether a source text is too short to be scored (:data:`MIN_TEXT_CHARS`)."""
+    """Whether a source text is too short to be scored (:data:`MIN_TEXT_CHARS`).
+
+    Runs on every scored post, so one match stops at the fifth character found, and links,
+    mentions, emoticon codes and repost chains are stripped only from a text where they
+    may be among those five."""
+    if not text or len(text) < MIN_TEXT_CHARS:
+        return True
+    found = _ENOUGH_WORDS.match(text)
+    if found is None:
+        return True
+    # The five characters found (and a few after them, to catch "…http://") are plain
+    # text unless a link, mention or emoticon code starts among them: the common case.
+    window = text[: found.end() + 8]
+    if "/" not in window and "@" not in window and "[" not in window:
+        return False
     return meaningful_length(text) < MIN_TEXT_CHARS
 
 

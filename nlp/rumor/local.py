@@ -248,10 +248,38 @@ def evaluate_local(model: RumorModel, local: LocalSet, threshold: float = 0.5) -
         name: _metrics([x for x in scored if x[0].has_profile == flag], threshold)
         for name, flag in (("with profile", True), ("without profile", False))
     }
+    out["incidents"] = _incidents(local, [s.probability for s in scores], threshold)
     totals = Counter(p.kind for p, _ in scored if not p.label)
     high = Counter(p.kind for p, s in scored if not p.label and s >= threshold)
     out["false_rumors_by_kind"] = {kind: f"{high[kind]}/{n}" for kind, n in totals.items()}
     return out
+
+
+def _incidents(local: LocalSet, probs: list[float | None], threshold: float) -> dict[str, Any]:
+    """Each topic as one incident (a rumor incident when any of its posts spreads a claim):
+    how many reach ``threshold`` under :func:`nlp.rumor.incident.score_incident` (with the
+    set's office accounts), and under the maximum over the posts that was used before."""
+    from nlp.rumor.incident import score_incident
+
+    topics: dict[str, list[tuple[LocalPost, float | None]]] = {}
+    for p, prob in zip(local.posts, probs, strict=True):
+        if p.topic:
+            topics.setdefault(f"{p.city}:{p.topic}", []).append((p, prob))
+    office = local.office()
+    counts = {
+        kind: {"incidents": 0, "score_at_least": 0, "max_at_least": 0}
+        for kind in ("rumor", "other")
+    }
+    for members in topics.values():
+        kind = "rumor" if any(p.label for p, _ in members) else "other"
+        posts = [p.post.model_copy(update={"rumor_score": prob}) for p, prob in members]
+        score = score_incident(posts, office).score
+        highest = max((prob for _, prob in members if prob is not None), default=None)
+        entry = counts[kind]
+        entry["incidents"] += 1
+        entry["score_at_least"] += int(score is not None and score >= threshold)
+        entry["max_at_least"] += int(highest is not None and highest >= threshold)
+    return counts
 
 
 def _metrics(scored: list[tuple[LocalPost, float]], threshold: float) -> dict[str, Any]:

@@ -66,6 +66,13 @@ def test_short_text_rule() -> None:
     assert too_short("") and too_short(None) and too_short("转起来！") and too_short("[蜡烛]雅安")
     assert not too_short("今天天气很好")
     assert not too_short("http://t.cn/a9689L我不是故意的")  # a link does not eat the words
+    # The fast path agrees with the full count on links, mentions and emoticons anywhere.
+    from nlp.rumor.features import MIN_TEXT_CHARS, meaningful_length
+
+    odd = ["abhttp://t.cn/xyz", "xyt.cn/abc", "ab@someone", "[哈哈哈哈哈]好", "[蜡烛]" * 20]
+    odd += ["//@a:网传化工厂爆炸了", "哈哈哈//@abc:网传化工厂爆炸了", "　　　　　abcd", "abcde"]
+    for text in odd:
+        assert too_short(text) == (meaningful_length(text) < MIN_TEXT_CHARS), text
 
 
 def test_a_short_source_with_reposts_that_speak_is_scored(shipped: RumorModel) -> None:
