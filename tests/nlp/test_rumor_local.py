@@ -79,7 +79,7 @@ def test_a_short_source_with_reposts_that_speak_is_scored(shipped: RumorModel) -
     from nlp.rumor.features import RepostLite
 
     reposts = [
-        RepostLite(f"r{i}", None, BASE_TIME + timedelta(minutes=i), "谣言吧，已经辟谣了")
+        RepostLite(f"r{i}", None, BASE_TIME + timedelta(minutes=i + 1), "谣言吧，已经辟谣了")
         for i in range(5)
     ]
     inp = RumorInput("s", "转起来！", BASE_TIME, Author(id="a", followers=30), reposts)
