@@ -42,10 +42,11 @@ def score_roots(
     """Score source posts from their stored reposts and save ``rumor_score``.
 
     Ids that are not stored, or that are themselves reposts, are ignored. A post too short
-    to score, or by an official account (``office``: the ``office:`` configuration section
-    or :class:`nlp.rumor.incident.OfficeAccounts`; verified government and media accounts
-    count even without it), is saved with no score: it is never a rumor. Returns the
-    number of posts updated.
+    to score is saved with no score; so is, when ``office`` is given (the ``office:``
+    configuration section or :class:`nlp.rumor.incident.OfficeAccounts`), a post of an
+    official account: it is never a rumor. Without ``office`` every post is scored (a CED
+    import keeps the scores of its government and media accounts' posts); the incident
+    score sets official posts apart either way. Returns the number of posts updated.
     """
     from store.base import PostFilter
 
@@ -62,8 +63,8 @@ def score_roots(
         for post in store.iter_posts(PostFilter(root_ids=sorted(wanted))):
             if post.root_id in wanted and post.id != post.root_id:
                 children[post.root_id].append(post)
-        accounts = OfficeAccounts.of(office)
-        official = {s.id for s in sources if accounts.is_official(s)}
+        accounts = None if office is None else OfficeAccounts.of(office)
+        official = {s.id for s in sources if accounts and accounts.is_official(s)}
         rest = [s for s in sources if s.id not in official]
         scores = model.score(RumorInput.from_posts(s, children.get(s.id, [])) for s in rest)
         updates: dict[str, dict[str, Any]] = {i: {"rumor_score": None} for i in official}
