@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,16 @@ def test_config_file_is_a_valid_tingfeng_config(story_crawls: dict[str, Any]) ->
     assert {s.name for s in config.sources} == {
         "jy-bbs", "jy-news", "jy-news-rss", "jy-weibo", "jy-board"}  # fmt: skip
     assert set(config.gazetteer) == set(STORY.districts)
+
+
+def test_the_history_gives_the_burst_rule_a_baseline(story_crawls: dict[str, Any]) -> None:
+    # the demo config's burst reference: the 24 h before the rumor hour, per district
+    config = load_config(story_crawls["config"])
+    reference = timedelta(minutes=config.hot.burst.reference_minutes)
+    first = min(i.at for i in STORY.items if i.arc == "rumor")
+    posts = story_crawls["rounds"]["after"]["posts"]
+    window = [p for p in posts if first - reference <= p.created_at < first]
+    in_linjiang = [p for p in window if p.region_tags[:1] == ["临江区"]]
+    assert len(in_linjiang) >= config.hot.burst.min_reference
+    rumor_hour = [p for p in posts if first <= p.created_at < first + timedelta(hours=1)]
+    assert len(rumor_hour) >= config.hot.burst.ratio * len(window) / 24

@@ -48,6 +48,12 @@ def demo_config(base_url: str, data_dir: str | Path, story: Story | None = None)
             "log_level": "WARNING",
         },
         "gazetteer": {d: list(places) for d, places in story.districts.items()},
+        # The story's history starts the day before: a one-day baseline, so the burst rule
+        # can fire on the first evening (the default 7-day window needs a week of data).
+        "hot": {
+            "locality": story.city,
+            "burst": {"reference_minutes": 1440, "min_reference": 20},
+        },
         "sources": [
             {
                 "name": "jy-bbs",

@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
             write_demo_config(args.config, server.base_url, args.data)
             print(f"  爬虫配置：{args.config}")
-        rumor = story.blog("rumor").at
+        rumor = min(i.at for i in story.items if i.arc == "rumor")
         bulletin = story.blog("bulletin").at
         print(
             f"  谣言首发 {rumor:%H:%M}（约 {clock.real_seconds_until(rumor):.0f} 秒后），"

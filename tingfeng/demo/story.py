@@ -57,6 +57,7 @@ class Thread:
     title: str
     floors: list[Floor]
     key: str | None = None
+    arc: str | None = None
 
     @property
     def at(self) -> datetime:
@@ -71,6 +72,7 @@ class Article:
     source: str
     paragraphs: list[str]
     key: str | None = None
+    arc: str | None = None
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Blog:
     text: str
     parent: int | None = None
     key: str | None = None
+    arc: str | None = None
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Comment:
     text: str
     mid: int
     reply_to: int | None = None
+    arc: str | None = None
 
 
 @dataclass
@@ -111,6 +115,7 @@ class Message:
     text: str
     reply: Reply | None = None
     key: str | None = None
+    arc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ class Item:
     author_id: str | None
     text: str
     office: bool = False
+    #: the story line it belongs to (``rumor``), None for the city's ordinary chatter
+    arc: str | None = None
 
 
 class Story:
@@ -205,7 +212,7 @@ class Story:
         for rank, i in enumerate(order):
             entry, floors = raw[i]
             threads.append(Thread(
-                tid=30_001 + rank, title=entry["title"], key=entry.get("key"),
+                tid=30_001 + rank, title=entry["title"], key=entry.get("key"), arc=entry.get("arc"),
                 floors=[Floor(pids[i, j], at, self.forum_user(author), text, ad)
                         for j, (at, author, text, ad) in enumerate(floors)],
             ))  # fmt: skip
@@ -221,7 +228,8 @@ class Story:
     def _news(self, entries: list[dict[str, Any]]) -> list[Article]:
         out = [
             Article(0, self.time(e["at"], f"news[{n}]"), e["title"], e["source"],
-                    [p.strip() for p in e["text"].split("\n") if p.strip()], e.get("key"))
+                    [p.strip() for p in e["text"].split("\n") if p.strip()], e.get("key"),
+                    e.get("arc"))
             for n, e in enumerate(entries)
         ]  # fmt: skip
         out.sort(key=lambda a: a.at)
@@ -235,19 +243,22 @@ class Story:
         for n, entry in enumerate(entries):
             where = f"weibo[{n}]"
             root = Blog(0, self.time(entry["at"], where), self.weibo_user(entry["author"]),
-                        entry["text"], key=entry.get("key"))  # fmt: skip
+                        entry["text"], key=entry.get("key"), arc=entry.get("arc"))  # fmt: skip
             blogs.append((root.at, len(blogs), root, None))
             root_index = len(blogs) - 1
             for at, author, text in entry.get("reposts") or []:
-                repost = Blog(0, self.time(at, where), self.weibo_user(author), text)
+                repost = Blog(0, self.time(at, where), self.weibo_user(author), text,
+                              arc=root.arc)  # fmt: skip
                 if repost.at < root.at:
                     raise StoryError(f"{where}: repost at {at} before the post")
                 blogs.append((repost.at, len(blogs), repost, root_index))
             for at, author, text, *subs in entry.get("comments") or []:
-                top = Comment(0, self.time(at, where), self.weibo_user(author), text, 0)
+                top = Comment(0, self.time(at, where), self.weibo_user(author), text, 0,
+                              arc=root.arc)  # fmt: skip
                 comments.append((top.at, top, root_index))
                 for sat, sauthor, stext in subs[0] if subs else []:
-                    sub = Comment(0, self.time(sat, where), self.weibo_user(sauthor), stext, 0)
+                    sub = Comment(0, self.time(sat, where), self.weibo_user(sauthor), stext, 0,
+                                  arc=root.arc)  # fmt: skip
                     sub.reply_to = id(top)  # resolved below
                     comments.append((sub.at, sub, root_index))
         ordered = sorted(blogs, key=lambda b: (b[0], b[1]))
@@ -279,7 +290,7 @@ class Story:
                 at, dept, text = e["reply"]
                 reply = Reply(self.time(at, where), dept, text)
             out.append(Message("", self.time(e["at"], where), e["author"], e["title"],
-                               e["text"], reply, e.get("key")))  # fmt: skip
+                               e["text"], reply, e.get("key"), e.get("arc")))  # fmt: skip
         out.sort(key=lambda m: m.at)
         per_day: Counter[date] = Counter()
         for m in out:
@@ -303,21 +314,22 @@ class Story:
             for n, f in enumerate(t.floors):
                 out.append(Item("forum", "reply" if n else "thread",
                                 f"post-{f.pid}" if n else f"thread-{t.tid}", f.at,
-                                f.author.name, f.author.uid, f.text))  # fmt: skip
+                                f.author.name, f.author.uid, f.text, arc=t.arc))  # fmt: skip
         for a in self.articles:
             out.append(Item("news", "article", str(a.aid), a.at, a.source, None,
-                            "\n".join(a.paragraphs)))  # fmt: skip
+                            "\n".join(a.paragraphs), arc=a.arc))  # fmt: skip
         for b in self.blogs:
             out.append(Item("weibo", "repost" if b.parent else "post", str(b.mid), b.at,
-                            b.user.name, b.user.uid, b.text, b.user.office))  # fmt: skip
+                            b.user.name, b.user.uid, b.text, b.user.office, b.arc))  # fmt: skip
         for c in self.comments:
             out.append(Item("weibo", "comment", f"comment-{c.cid}", c.at, c.user.name,
-                            c.user.uid, c.text, c.user.office))  # fmt: skip
+                            c.user.uid, c.text, c.user.office, c.arc))  # fmt: skip
         for m in self.messages:
-            out.append(Item("board", "message", m.msg_id, m.at, m.author, None, m.text))
+            out.append(Item("board", "message", m.msg_id, m.at, m.author, None, m.text,
+                            arc=m.arc))  # fmt: skip
             if m.reply:
                 out.append(Item("board", "reply", f"{m.msg_id}-reply-1", m.reply.at,
-                                m.reply.dept, None, m.reply.text, True))  # fmt: skip
+                                m.reply.dept, None, m.reply.text, True, m.arc))  # fmt: skip
         out.sort(key=lambda i: i.at)
         return out
 
@@ -325,17 +337,37 @@ class Story:
         """The posts the sites show at story time ``at``."""
         return [i for i in self.items if i.at <= at]
 
+    def busiest_hour(self, arc: str | None = "rumor") -> tuple[datetime, int, int]:
+        """The 60 minutes with the most posts of ``arc``: (start, posts, distinct authors)."""
+        times = [i for i in self.items if i.arc == arc]
+        best = (times[0].at, 0, 0) if times else (self.at("00:00"), 0, 0)
+        for n, first in enumerate(times):
+            window = [i for i in times[n:] if i.at < first.at + timedelta(hours=1)]
+            if len(window) > best[1]:
+                best = (first.at, len(window), len({i.author for i in window}))
+        return best
+
     def figures(self) -> dict[str, Any]:
-        """Counts for docs and reports: per channel and kind, and per hour of the evening."""
+        """Counts for docs and reports: per channel and kind, per day, and per hour of the
+        evening for the rumor arc and for everything else."""
         per_kind = Counter(f"{i.channel}/{i.kind}" for i in self.items)
-        hours: dict[str, Counter[str]] = {}
+        per_day = Counter(f"{i.at:%Y-%m-%d}" for i in self.items)
+        hours: dict[str, dict[str, Counter[str]]] = {}
         for i in self.items:
             if i.at.date() == self.day and i.at.hour >= 18:
-                hours.setdefault(f"{i.at:%H}:00", Counter())[i.author] += 1
-        per_hour = {h: {"posts": c.total(), "authors": len(c)} for h, c in sorted(hours.items())}
-        per_day = Counter(f"{i.at:%Y-%m-%d}" for i in self.items)
-        return {"total": len(self.items), "per_kind": dict(sorted(per_kind.items())),
-                "per_day": dict(sorted(per_day.items())), "evening_per_hour": per_hour}  # fmt: skip
+                slot = hours.setdefault(f"{i.at:%H}:00", {"rumor": Counter(), "other": Counter()})
+                slot["rumor" if i.arc == "rumor" else "other"][i.author] += 1
+        evening = {
+            h: {"rumor_posts": c["rumor"].total(), "rumor_authors": len(c["rumor"]),
+                "other_posts": c["other"].total()}
+            for h, c in sorted(hours.items())
+        }  # fmt: skip
+        start, posts, authors = self.busiest_hour()
+        return {
+            "total": len(self.items), "per_kind": dict(sorted(per_kind.items())),
+            "per_day": dict(sorted(per_day.items())), "evening_per_hour": evening,
+            "busiest_rumor_hour": {"start": f"{start:%H:%M}", "posts": posts, "authors": authors},
+        }  # fmt: skip
 
 
 def _time_id(base: int, at: datetime, seq: int) -> int:
