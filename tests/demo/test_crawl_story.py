@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from alerting.responses import is_official
 from crawler.text import html_to_text, normalise_text
 from models import Post
 from store.base import PostFilter
@@ -122,6 +123,11 @@ def test_official_posts_are_by_the_configured_accounts(story_crawls: dict[str, A
     want = {post_id(i) for i in STORY.visible(TIMES["after"]) if i.channel == "weibo"
             and i.office}  # fmt: skip
     assert official == want
+    # what the response tracker counts as official: the accounts, the portal, board replies
+    visible = STORY.visible(TIMES["after"])
+    speaks = {p.id for p in posts if is_official(p, config.office)}
+    assert speaks == {post_id(i) for i in visible if i.office or i.channel == "news"}
+    assert any(i.channel == "board" and i.kind == "reply" for i in visible)
     bulletin = next(p for p in posts if p.id == f"jy-weibo:{STORY.blog('bulletin').mid}")
     assert bulletin.author.name == "临江发布" and bulletin.author.verified_type == 1
     assert "情况通报" in bulletin.text and "临江区" in bulletin.region_tags

@@ -36,7 +36,12 @@ def demo_config(base_url: str, data_dir: str | Path, story: Story | None = None)
     watched = office + [u.uid for u in story.accounts.values() if not u.office]
     return {
         "store": {"backend": "sqlite", "path": str(Path(data_dir) / "tingfeng.db")},
-        "office": {"name": "江屿市委网信办", "accounts": office, "sources": ["jy-news"]},
+        # official sites: the portal, and the board (its departments' replies, not the messages)
+        "office": {
+            "name": "江屿市委网信办",
+            "accounts": office,
+            "sources": ["jy-news", "jy-board"],
+        },
         "crawler": {
             # one local server: no politeness delays needed
             "download_delay": 0,
