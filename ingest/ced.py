@@ -23,9 +23,9 @@ from typing import Literal
 import orjson
 from pydantic import ValidationError
 
-from ingest.report import ImportReport
-from ingest.timeparse import parse_time
 from models import SHANGHAI, Author, MetricSnapshot, Post
+from text.report import ImportReport
+from text.timeparse import parse_time
 
 SOURCE = "ced"
 LABEL_DIRS: dict[str, Literal["rumor", "non-rumor"]] = {

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ingest.report import ImportReport
 from models import Post
+from text.report import ImportReport
 
 _DATE_FIELDS = {"created_at", "fetched_at"}
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from ingest.ced import EventFiles, event_files, load_event
 from ingest.jsonl import iter_jsonl
-from ingest.report import ImportReport
 from models import MetricSnapshot, Post
 from nlp.tokenize import restore, snapshot
 from store import Store
 from store.base import PreparedPost, UpsertResult
+from text.report import ImportReport
 
 Progress = Callable[[int], None]
 

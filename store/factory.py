@@ -1,24 +1,48 @@
-"""Pick the backend named in the configuration."""
+"""Pick the backend named in the configuration.
+
+Backends are a named extension point (:class:`models.registry.Registry`, group
+``tingfeng.stores``): the built-in ``sqlite`` and ``elasticsearch`` register below exactly
+as an installed plugin would through an entry point (``mybackend = mypkg:open_store``). A
+backend is a callable ``(cfg: StoreConfig, *, readonly: bool) -> Store``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from models.registry import Registry, UnknownComponent
 from store.base import Store, StoreError
 
 if TYPE_CHECKING:
-    from tingfeng.config import StoreConfig
+    from store.config import StoreConfig
+
+Opener = Callable[..., Store]
+BACKENDS: Registry[Opener] = Registry("stores")
 
 
-def open_store(cfg: StoreConfig) -> Store:
-    if cfg.backend == "sqlite":
-        from store.sqlite import SQLiteStore
+@BACKENDS.register("sqlite")
+def _open_sqlite(cfg: StoreConfig, *, readonly: bool = False) -> Store:
+    from store.sqlite import SQLiteStore
 
-        return SQLiteStore(cfg.path, batch_size=cfg.batch_size)
-    if cfg.backend == "elasticsearch":
-        if not cfg.url:
-            raise StoreError("store.url: required when store.backend is elasticsearch")
-        from store.elastic import ElasticStore
+    # ``readonly`` is accepted here so callers can already ask for it; read-only SQLite
+    # connections come with the store/sqlite split.
+    return SQLiteStore(cfg.path, batch_size=cfg.batch_size)
 
-        return ElasticStore.from_config(cfg)
-    raise StoreError(f"store.backend: unknown backend {cfg.backend!r}")
+
+@BACKENDS.register("elasticsearch")
+def _open_elasticsearch(cfg: StoreConfig, *, readonly: bool = False) -> Store:
+    if not cfg.url:
+        raise StoreError("store.url: required when store.backend is elasticsearch")
+    from store.elastic import ElasticStore
+
+    return ElasticStore.from_config(cfg)
+
+
+def open_store(cfg: StoreConfig, *, readonly: bool = False) -> Store:
+    """The configured store. ``readonly``: the caller only reads (stats, search)."""
+    try:
+        opener = BACKENDS.get(cfg.backend)
+    except UnknownComponent as exc:
+        raise StoreError(f"store.backend: {exc}") from None
+    return opener(cfg, readonly=readonly)

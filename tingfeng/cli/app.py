@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 
 from store import StoreError
-from tingfeng.config import Config, ConfigError, load_config
+from tingfeng.bootstrap import App, apply_text_config, bootstrap
+from tingfeng.config import Config, ConfigError
 
 app = typer.Typer(
     name="tingfeng",
@@ -27,44 +28,44 @@ class UserError(Exception):
 
 
 class State:
+    """The booted application of this command run (see :mod:`tingfeng.bootstrap`)."""
+
     config_path: Path | None = None
-    _config: Config | None = None
+    _app: App | None = None
+
+    @property
+    def app(self) -> App:
+        """Booted once per run: configuration validated, dictionaries, gazetteer names and
+        stopwords applied to the tokeniser, logging set up."""
+        if self._app is None:
+            self._app = bootstrap(self.config_path)
+        return self._app
 
     @property
     def config(self) -> Config:
-        """The configuration, loaded once; loading also applies its ``nlp`` section to the
-        tokeniser, so every command that reads it tokenises the same way."""
-        if self._config is None:
-            config = load_config(self.config_path)
-            apply_nlp_config(config)
-            self._config = config
-        return self._config
+        return self.app.config
+
+    @property
+    def _config(self) -> Config | None:  # kept for callers that reset the state
+        return self._app.config if self._app else None
+
+    @_config.setter
+    def _config(self, value: Config | None) -> None:
+        self._app = None if value is None else bootstrap(config=value)
 
 
 def apply_nlp_config(config: Config) -> None:
-    """Load the files of ``nlp.user_dict`` and ``nlp.stopwords`` (idempotent)."""
-    from nlp.tokenize import load_stopwords, load_user_dict
-
-    for key, paths, load in (
-        ("nlp.user_dict", config.nlp.user_dict, load_user_dict),
-        ("nlp.stopwords", config.nlp.stopwords, load_stopwords),
-    ):
-        for path in paths:
-            if not path.is_file():
-                raise ConfigError(f"{key}: {path}: file not found")
-            try:
-                load(path)
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{key}: {path}: cannot be read ({exc})") from None
+    """Apply the configuration's text settings (see :func:`tingfeng.bootstrap.apply_text_config`)."""
+    apply_text_config(config)
 
 
 state = State()
 
 
 def load_dictionaries() -> None:
-    """Apply the configured user dictionaries, for a command that tokenises without
-    otherwise reading the configuration (training must cut words as imports do)."""
-    _ = state.config
+    """Boot the application, for a command that tokenises without otherwise reading the
+    configuration (training must cut words as imports do)."""
+    _ = state.app
 
 
 @app.callback()
@@ -91,8 +92,13 @@ def open_configured_store():
     return open_store(cfg.store)
 
 
+#: Shown under a usage error when an argument starting with "-" was taken for an option.
+DASH_HINT = "提示：以 - 开头的查询词请写在 -- 之后，例如 tingfeng search -- -关键词"
+
+
 def main() -> None:
-    """Entry point: run the app, turning known errors into one clear line and exit code 2."""
+    """Entry point: run the app; a usage error shows the usage and exits 2, a known error
+    one clear line and exit 2, never a traceback."""
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
@@ -104,16 +110,16 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted")
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: bad option value, missing argument
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc.format_message()}\n")
+        if "No such option" in exc.format_message():
+            sys.stderr.write(DASH_HINT + "\n")
+        sys.exit(exc.exit_code)

@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.report import ImportReport
-from ingest.timeparse import parse_time
 from models import Post
 from store import PostFilter, SearchQuery
+from text.report import ImportReport
+from text.timeparse import parse_time
 from tingfeng.cli.app import (
     UserError,
     app,

@@ -99,7 +99,7 @@ def replay(
     with open_configured_store() as store:
         detector = load_detector(store, config)
         console.print(f"loading {directory} …")
-        from ingest.report import ImportReport
+        from text.report import ImportReport
 
         load_report = ImportReport()
         items = load_stream(directory, load_report)
