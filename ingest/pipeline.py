@@ -23,9 +23,40 @@ from models import MetricSnapshot, Post
 from nlp.tokenize import restore, snapshot
 from store import Store
 from store.base import PreparedPost, UpsertResult
+from text.gazetteer import RegionTagger
 from text.report import ImportReport
 
 Progress = Callable[[int], None]
+Gazetteer = dict[str, list[str]]
+
+
+def tag_regions(posts: Iterable[Post], tagger: RegionTagger | None) -> Iterator[Post]:
+    """Region tags from the gazetteer (as the crawler's region pipeline gives them): a post
+    that names no place inherits the tags of its thread's source post. Posts that already
+    carry tags (an export of tagged posts) keep them."""
+    by_root: dict[str, list[str]] = {}
+    for post in posts:
+        if tagger is not None and not post.region_tags:
+            tags = tagger.tag(post.title, post.text)
+            if not tags and post.root_id:
+                tags = by_root.get(post.root_id, [])
+            post.region_tags = tags
+        if post.root_id is None and post.region_tags:
+            by_root[post.id] = post.region_tags
+        yield post
+
+
+_taggers: dict[str, RegionTagger] = {}
+
+
+def _tagger(gazetteer: Gazetteer | None) -> RegionTagger | None:
+    """One tagger per gazetteer per process (workers build theirs once)."""
+    if not gazetteer:
+        return None
+    key = repr(sorted(gazetteer.items()))
+    if key not in _taggers:
+        _taggers[key] = RegionTagger(gazetteer)
+    return _taggers[key]
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -65,9 +96,11 @@ def import_jsonl(
     default_source: str | None = None,
     progress: Progress | None = None,
     on_root: Callable[[str], None] | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> ImportReport:
     """Import JSON-lines files. ``on_root`` gets the source post of each imported post's
-    thread (its ``root_id``, or its own id), once per thread, for scoring after import."""
+    thread (its ``root_id``, or its own id), once per thread, for scoring after import.
+    ``gazetteer``: tag posts with the districts they mention (:func:`tag_regions`)."""
     report = ImportReport()
     roots: set[str] = set()
 
@@ -80,7 +113,9 @@ def import_jsonl(
             yield post
 
     for path in paths:
-        posts = iter_jsonl(path, report, default_source=default_source)
+        posts = tag_regions(
+            iter_jsonl(path, report, default_source=default_source), _tagger(gazetteer)
+        )
         store_posts(store, noting(posts), report, progress=progress)
     return report
 
@@ -93,24 +128,30 @@ def default_workers() -> int:
 EventResult = tuple[ImportReport, str | None, list[tuple[Any, ...]], list[MetricSnapshot]]
 
 
-def _prepare_events(group: list[EventFiles]) -> list[EventResult]:
+def _prepare_events(
+    group: list[EventFiles], gazetteer: Gazetteer | None = None
+) -> list[EventResult]:
     out = []
+    tagger = _tagger(gazetteer)
     for files in group:
         report = ImportReport()
         event = load_event(files, report)
         if event is None:
             out.append((report, None, [], []))
             continue
-        prepared = [tuple(PreparedPost.of(p)) for p in event.posts()]
+        posts = tag_regions(event.posts(), tagger)
+        prepared = [tuple(PreparedPost.of(p)) for p in posts]
         out.append((report, event.source.id, prepared, event.snapshots()))
     return out
 
 
-def _in_order(groups: list[list[EventFiles]], workers: int) -> Iterator[EventResult]:
+def _in_order(
+    groups: list[list[EventFiles]], workers: int, gazetteer: Gazetteer | None = None
+) -> Iterator[EventResult]:
     """Prepared events in input order, with at most ``2 * workers + 1`` groups pending."""
     if workers <= 1 and len(groups) <= 1:
         for group in groups:
-            yield from _prepare_events(group)
+            yield from _prepare_events(group, gazetteer)
         return
     # spawn, not fork: forking a process that runs threads (progress bars) is unsafe.
     ctx = multiprocessing.get_context("spawn")
@@ -120,11 +161,11 @@ def _in_order(groups: list[list[EventFiles]], workers: int) -> Iterator[EventRes
         pending: deque[Future[list[EventResult]]] = deque()
         queue = iter(groups)
         for group in islice(queue, 2 * workers + 1):
-            pending.append(pool.submit(_prepare_events, group))
+            pending.append(pool.submit(_prepare_events, group, gazetteer))
         while pending:
             results = pending.popleft().result()
             for group in islice(queue, 1):
-                pending.append(pool.submit(_prepare_events, group))
+                pending.append(pool.submit(_prepare_events, group, gazetteer))
             yield from results
 
 
@@ -136,8 +177,10 @@ def import_ced(
     on_root: Callable[[str], None] | None = None,
     workers: int | None = None,
     batch_size: int = 5000,
+    gazetteer: Gazetteer | None = None,
 ) -> ImportReport:
-    """Import a CED-layout directory: source posts, reposts, derived metric snapshots."""
+    """Import a CED-layout directory: source posts, reposts, derived metric snapshots.
+    ``gazetteer``: tag posts with the districts they mention (:func:`tag_regions`)."""
     report = ImportReport()
     files = event_files(root, report)
     groups = list(_batched(files, 8))
@@ -155,7 +198,9 @@ def import_ced(
             report.snapshots += store.add_snapshots(snapshots)
             snapshots.clear()
 
-    for part, root_id, prepared, snaps in _in_order(groups, workers or default_workers()):
+    for part, root_id, prepared, snaps in _in_order(
+        groups, workers or default_workers(), gazetteer
+    ):
         report.merge(part)
         if root_id is None:
             continue

@@ -48,7 +48,7 @@ def test_import_search_stats_export(tmp_path: Path, ced: Path) -> None:
     none = json.loads(run(tmp_path, "search", "爆炸", "--until", "2000-01-01", "--json").stdout)
     assert none["total"] == 0
     human = run(tmp_path, "search", '"地铁 *(:')
-    assert "1 matches" in human.stdout
+    assert "第 1–1 条，共 1 条" in human.stdout and "来源：ced 1" in human.stdout
 
     stats = json.loads(run(tmp_path, "stats", "--json").stdout)
     assert stats["posts"] == 18 and stats["per_source"] == {"ced": 18}

@@ -57,7 +57,9 @@ class App:
         try:
             return open_store(cfg, readonly=readonly)
         except OSError as exc:
-            raise StoreError(f"store.path: {cfg.path}: cannot open ({exc.strerror or exc})") from None
+            raise StoreError(
+                f"store.path: {cfg.path}: cannot open ({exc.strerror or exc})"
+            ) from None
 
     def worker_state(self) -> tokenize.TokenizerState:
         """What a worker process needs to tokenise as this one does."""

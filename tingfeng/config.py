@@ -227,7 +227,10 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def format_validation_error(
-    exc: ValidationError, where: str, env: EnvKeys | None = None, model: type[BaseModel] = None
+    exc: ValidationError,
+    where: str,
+    env: EnvKeys | None = None,
+    model: type[BaseModel] | None = None,
 ) -> str:
     """One line per problem: ``where: key: message``, or ``VARIABLE: key: message`` when
     the environment set the value."""

@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from store import StoreError
+from store import Store, StoreError
 from tingfeng.bootstrap import App, apply_text_config, bootstrap
 from tingfeng.config import Config, ConfigError
+from tingfeng.services.errors import ServiceError
 
 app = typer.Typer(
     name="tingfeng",
-    help="Tingfeng (听风): public-opinion monitoring and rumor response.",
+    help="听风：舆情监测与谣言应对。Tingfeng: public-opinion monitoring and rumor response.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -23,7 +24,7 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
-class UserError(Exception):
+class UserError(ServiceError):
     """An error a user can fix; shown as one message, never as a traceback."""
 
 
@@ -55,7 +56,7 @@ class State:
 
 
 def apply_nlp_config(config: Config) -> None:
-    """Apply the configuration's text settings (see :func:`tingfeng.bootstrap.apply_text_config`)."""
+    """Apply the configuration's text settings (:func:`tingfeng.bootstrap.apply_text_config`)."""
     apply_text_config(config)
 
 
@@ -80,30 +81,35 @@ def _root(
     ] = None,
 ) -> None:
     state.config_path = config
-    state._config = None
+    state._app = None
 
 
-def open_configured_store():
-    from store import open_store
-
-    cfg = state.config
-    if cfg.store.backend == "sqlite":
-        cfg.store.path.parent.mkdir(parents=True, exist_ok=True)
-    return open_store(cfg.store)
+def open_configured_store(*, readonly: bool = False) -> Store:
+    """The configured store; ``readonly`` for commands that only read."""
+    return state.app.open_store(readonly=readonly)
 
 
 #: Shown under a usage error when an argument starting with "-" was taken for an option.
 DASH_HINT = "提示：以 - 开头的查询词请写在 -- 之后，例如 tingfeng search -- -关键词"
 
 
+def _utf8_streams() -> None:
+    """Chinese output must not fail under a C/POSIX locale (cron, containers)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
+            reconfigure(encoding="utf-8", errors="replace")
+
+
 def main() -> None:
     """Entry point: run the app; a usage error shows the usage and exits 2, a known error
     one clear line and exit 2, never a traceback."""
+    _utf8_streams()
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
-    except (ConfigError, StoreError, UserError, FileNotFoundError) as exc:
+    except (ConfigError, StoreError, ServiceError, UserError, FileNotFoundError) as exc:
         # Plain text, unwrapped: messages name paths and keys that must stay greppable.
         sys.stderr.write(f"错误 / error: {exc}\n")
         sys.exit(2)
