@@ -148,7 +148,8 @@ def test_gazetteer_names_stay_whole_and_imports_are_tagged(tmp_path: Path) -> No
          "created_at": now, "parent_id": "bbs:1", "root_id": "bbs:1"},
         {"id": "bbs:3", "source": "bbs", "native_id": "3", "text": "落霞渡口今天风好大",
          "created_at": now},
-        {"id": "bbs:4", "source": "bbs", "native_id": "4", "text": "今天天气不错", "created_at": now},
+        {"id": "bbs:4", "source": "bbs", "native_id": "4", "text": "今天天气不错",
+         "created_at": now},
     ]  # fmt: skip
     posts.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in lines), "utf-8")
     tingfeng(cfg, "import", "jsonl", str(posts))
