@@ -90,7 +90,7 @@ def open_configured_store(*, readonly: bool = False) -> Store:
 
 
 #: Shown under a usage error when an argument starting with "-" was taken for an option.
-DASH_HINT = "提示：以 - 开头的查询词请写在 -- 之后，例如 tingfeng search -- -关键词"
+DASH_HINT = "提示：以 - 开头的参数请写在 -- 之后，例如 tingfeng tokenize -- -关键词"
 
 
 def _utf8_streams() -> None:
@@ -111,6 +111,9 @@ def main() -> None:
             sys.exit(code)
     except (ConfigError, StoreError, ServiceError, UserError, FileNotFoundError) as exc:
         # Plain text, unwrapped: messages name paths and keys that must stay greppable.
+        sys.stderr.write(f"错误 / error: {exc}\n")
+        sys.exit(2)
+    except OSError as exc:  # a file or folder the command needed: the message names it
         sys.stderr.write(f"错误 / error: {exc}\n")
         sys.exit(2)
     except KeyboardInterrupt:

@@ -26,7 +26,7 @@ from tingfeng.cli.app import (
 )
 from tingfeng.services.export import CSV_COLUMNS, csv_row, export_posts, open_output
 from tingfeng.services.imports import ImportOutcome, import_ced_dir, import_jsonl_files
-from tingfeng.services.search import SearchPage, SearchRequest, search_posts
+from tingfeng.services.search import SearchPage, SearchRequest, parse_query, search_posts
 from tingfeng.services.stats import store_stats
 
 __all__ = ["CSV_COLUMNS", "csv_row"]  # the export format moved to tingfeng.services.export
@@ -156,13 +156,15 @@ RegionOpt = Annotated[
 ]
 
 
-@app.command()
+# Unknown options are query words: "-停电" leaves posts out (options this command knows
+# still work anywhere; a word starting with "--" is refused as a mistyped option).
+@app.command(context_settings={"ignore_unknown_options": True})
 def search(
     query: Annotated[
-        str,
+        list[str],
         typer.Argument(
-            help='Words to search for; "a phrase" in quotes, -word to leave out'
-            " (a query starting with - goes after --)."
+            help='Words to search for (all must occur); "a phrase" in quotes; -word to leave'
+            " posts out."
         ),
     ],
     since: SinceOpt = None,
@@ -175,8 +177,13 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
     """全文检索帖子。Search stored posts: every word must occur; "quoted phrases" as phrases."""
+    for word in query:
+        if word.startswith("--") and word != "--":
+            raise UserError(f"{word}: no such option (see tingfeng search --help)")
+    text = " ".join(query)
+    parse_query(text)  # a query the syntax refuses is reported before the store is opened
     request = SearchRequest(
-        text=query, sort=sort, limit=limit, offset=offset, **_filter(since, until, source, region)
+        text=text, sort=sort, limit=limit, offset=offset, **_filter(since, until, source, region)
     )
     with open_configured_store(readonly=True) as store:
         page = search_posts(store, request)

@@ -91,11 +91,10 @@ def open_output(path: Path | None, default: BinaryIO) -> Iterator[BinaryIO]:
         return
     check_output_path(path)
     try:
-        handle = path.open("wb")
-    except OSError as exc:
+        with path.open("wb") as handle:
+            yield handle
+    except OSError as exc:  # at open, on a write (disk full) or when closing
         raise ServiceError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
-    with handle:
-        yield handle
 
 
 def export_posts(
