@@ -165,7 +165,7 @@ def test_store_backends_are_a_registry(tmp_path: Path) -> None:
         assert calls == [True]
     finally:
         BACKENDS._items.pop("memorytest")
-    with pytest.raises(ValueError, match=r"Input should be .sqlite. or .elasticsearch."):
+    with pytest.raises(ValueError, match=r"Input should be .elasticsearch. or .sqlite."):
         StoreConfig(backend="mysql")
     with pytest.raises(StoreError, match=r"store\.backend: no stores named 'gone'"):
         open_store(StoreConfig.model_construct(backend="gone", path=tmp_path / "z.db"))
