@@ -85,8 +85,8 @@ def replay(
     ] = 60,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Stream a dataset through the live pipeline (store → incidents → detection) in post-time
-    order."""
+    """回放数据集。Stream a dataset through the live pipeline (store → incidents →
+    detection) in post-time order."""
     from nlp.detect import load_detector
     from nlp.replay import load_stream
     from nlp.replay import replay as run_replay
@@ -128,7 +128,8 @@ def detect(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Run one detection pass: assign new posts, update every active incident's figures."""
+    """运行一次事件检测。Run one detection pass: assign new posts, update every active
+    incident's figures."""
     from models import ensure_aware
     from nlp.detect import run_detect
 
@@ -164,7 +165,8 @@ def incidents(
     hot_only: Annotated[bool, typer.Option("--hot", help="Only hot incidents.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
 ) -> None:
-    """List current incidents by heat, with velocity, burst, virality and rumor score."""
+    """列出当前事件。List current incidents by heat, with velocity, burst, virality and
+    rumor score."""
     with open_configured_store() as store:
         total = store.count_records(Incident)
         records = store.list_records(Incident, limit=max(total, 1))
