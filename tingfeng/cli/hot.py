@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models import Incident
 from tingfeng.cli.app import UserError, app, console, open_configured_store, state
 from tingfeng.config import HotConfigSection
 
@@ -167,13 +166,11 @@ def incidents(
 ) -> None:
     """列出当前事件。List current incidents by heat, with velocity, burst, virality and
     rumor score."""
-    with open_configured_store() as store:
-        total = store.count_records(Incident)
-        records = store.list_records(Incident, limit=max(total, 1))
-    if hot_only:
-        records = [r for r in records if r.hot]
-    records.sort(key=lambda r: (-r.heat, r.id))
-    records = records[:limit]
+    from tingfeng.services.incidents import list_incidents
+
+    with open_configured_store(readonly=True) as store:
+        listing = list_incidents(store, hot_only=hot_only, limit=limit)
+    total, records = listing.total, listing.data
     if as_json:
         _print_json({"count": len(records), "data": [r.model_dump(mode="json") for r in records]})
         return
