@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from store import Store, StoreError
-from tingfeng.bootstrap import App, apply_text_config, bootstrap
+from tingfeng.bootstrap import App, bootstrap
 from tingfeng.config import Config, ConfigError
 from tingfeng.services.errors import ServiceError
 
@@ -45,19 +45,6 @@ class State:
     @property
     def config(self) -> Config:
         return self.app.config
-
-    @property
-    def _config(self) -> Config | None:  # kept for callers that reset the state
-        return self._app.config if self._app else None
-
-    @_config.setter
-    def _config(self, value: Config | None) -> None:
-        self._app = None if value is None else bootstrap(config=value)
-
-
-def apply_nlp_config(config: Config) -> None:
-    """Apply the configuration's text settings (:func:`tingfeng.bootstrap.apply_text_config`)."""
-    apply_text_config(config)
 
 
 state = State()

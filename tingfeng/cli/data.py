@@ -24,12 +24,10 @@ from tingfeng.cli.app import (
     open_configured_store,
     state,
 )
-from tingfeng.services.export import CSV_COLUMNS, csv_row, export_posts, open_output
+from tingfeng.services.export import export_posts, open_output
 from tingfeng.services.imports import ImportOutcome, import_ced_dir, import_jsonl_files
 from tingfeng.services.search import SearchPage, SearchRequest, parse_query, search_posts
 from tingfeng.services.stats import store_stats
-
-__all__ = ["CSV_COLUMNS", "csv_row"]  # the export format moved to tingfeng.services.export
 
 stdout = Console()
 import_app = typer.Typer(help="导入帖子。Import posts into the store.", no_args_is_help=True)
