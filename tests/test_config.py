@@ -117,3 +117,15 @@ def test_every_path_option_is_relative_to_the_file(tmp_path: Path, monkeypatch) 
     assert cfg.nlp.stopwords == [Path("/abs/s.txt"), base / "rel.txt"]
     assert cfg.nlp.rumor_model == base / "m.skops"
     assert cfg.hot.categories == base / "cat.yaml"
+
+
+def test_variables_named_by_the_configuration_are_allowed(tmp_path: Path) -> None:
+    file = tmp_path / "t.yaml"
+    file.write_text(
+        "sources:\n  - name: wb\n    kind: weibo\n    settings:\n"
+        "      users: ['1']\n      cookie_env: TINGFENG_WB_COOKIE_2\n",
+        "utf-8",
+    )
+    load_config(file, environ={"TINGFENG_WB_COOKIE_2": "SUB=y"})
+    with pytest.raises(ConfigError, match="TINGFENG_WB_COOKIE_3: unknown environment variable"):
+        load_config(file, environ={"TINGFENG_WB_COOKIE_3": "SUB=y"})

@@ -11,6 +11,7 @@ run time and every error must name the exact key (``store.backend``) and the pro
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,9 @@ ENV_PREFIX = "TINGFENG_"
 DEFAULT_FILE = "tingfeng.yaml"
 
 
-#: ``TINGFENG_`` variables that are not configuration keys. Spiders may name their own
-#: (``settings.cookie_env`` of a source); those are allowed too, see :func:`_check_env`.
+#: ``TINGFENG_`` variables that are not configuration keys. The configuration may name more
+#: for its secrets (any ``*_env`` key, e.g. a source's ``settings.cookie_env``); those are
+#: allowed too, see :func:`_check_env`. A component reading another variable adds it here.
 OTHER_VARIABLES = frozenset(
     {
         "TINGFENG_CONFIG",
@@ -171,17 +173,24 @@ def _env_overrides(environ: dict[str, str]) -> tuple[dict[str, Any], EnvKeys]:
     return out, origin
 
 
+def _named_variables(node: Any) -> Iterator[str]:
+    """Variables the configuration names for its secrets: the value of any ``*_env`` key
+    (a source's ``settings.cookie_env``, a channel's ``password_env``...)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and key.endswith("_env") and isinstance(value, str):
+                yield value
+            else:
+                yield from _named_variables(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _named_variables(item)
+
+
 def _check_env(environ: dict[str, str], data: dict[str, Any]) -> None:
     """A ``TINGFENG_`` variable that is neither a key (``__`` form) nor a known variable
     is a typo: refuse it rather than run without the setting the user meant."""
-    own = set(OTHER_VARIABLES)
-    for source in data.get("sources") or []:
-        if isinstance(source, dict) and isinstance(source.get("settings"), dict):
-            own |= {
-                v
-                for k, v in source["settings"].items()
-                if k.endswith("_env") and isinstance(v, str)
-            }
+    own = set(OTHER_VARIABLES) | set(_named_variables(data))
     sections = set(Config.model_fields)
     for key in sorted(environ):
         if not key.startswith(ENV_PREFIX) or "__" in key or key in own:
