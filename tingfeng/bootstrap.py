@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nlp import tokenize
@@ -33,7 +33,6 @@ class App:
     config: Config
     #: Where the configuration came from (None: defaults and environment only).
     config_file: Path | None = None
-    _applied: bool = field(default=False, repr=False)
 
     def open_store(self, *, readonly: bool = False) -> Store:
         """The configured store (a new one per call; close it, or use ``with``).
@@ -121,7 +120,7 @@ def bootstrap(
     apply_text_config(config)
     if logging_level is not None:
         setup_logging(logging_level)
-    return App(config=config, config_file=config.source_file, _applied=True)
+    return App(config=config, config_file=config.source_file)
 
 
 def restore_worker(state: tokenize.TokenizerState | None) -> None:
