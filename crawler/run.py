@@ -44,6 +44,8 @@ def scrapy_settings(
         **scrapy_values(config.crawler),
         "TINGFENG_STORE": config.store.settings(),
         "TINGFENG_GAZETTEER": config.gazetteer,
+        # every configured source: a feed reads its articles with a site source's template
+        "TINGFENG_SOURCES": [s.model_dump(mode="json") for s in config.sources],
         "TINGFENG_PROGRESS": progress,
     }
     # "project" priority, so a source's own choice (spider priority) can still override

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from alerting.bulletins.config import BulletinsConfig
 from crawler.config import CrawlerConfig
 from models import Source
 from models.settings import ConfigError, Section
@@ -124,6 +125,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
