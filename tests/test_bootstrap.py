@@ -42,41 +42,62 @@ def tingfeng(cfg: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     return proc
 
 
-def rss(now: datetime) -> bytes:
-    items = [
-        ("梧桐区关于梧溪古渡景区临时封闭的通告", "wt-101",
-         f"<p>因汛期安全需要，{LANDMARK}景区自即日起临时封闭，请市民游客&ldquo;勿前往&rdquo;。</p>"),
-        ("网传“桐岭镇自来水有毒”不实", "wt-102",
-         "<p>近日有网民称桐岭镇自来水有毒。经检测，桐岭镇供水水质符合国家标准。</p>"),
-        ("落霞县云栖坊夜市恢复营业", "wt-103", "<p>落霞县云栖坊夜市今晚恢复营业。</p>"),
-    ]  # fmt: skip
+ITEMS = [
+    ("梧桐区关于梧溪古渡景区临时封闭的通告", "wt-101",
+     f"<p>因汛期安全需要，{LANDMARK}景区自即日起临时封闭，请市民游客&ldquo;勿前往&rdquo;。</p>"),
+    ("网传“桐岭镇自来水有毒”不实", "wt-102",
+     "<p>近日有网民称桐岭镇自来水有毒。经检测，桐岭镇供水水质符合国家标准。</p>"),
+    ("落霞县云栖坊夜市恢复营业", "wt-103", "<p>落霞县云栖坊夜市今晚恢复营业。</p>"),
+]  # fmt: skip
+
+
+def rss(base: str, now: datetime) -> bytes:
+    """The portal's feed; each entry links to its article on the same (local) server."""
     body = "".join(
-        f"<item><title>{title}</title><link>http://wutong.example/{guid}.html</link>"
+        f"<item><title>{title}</title><link>{base}/{guid}.html</link>"
         f'<guid isPermaLink="false">{guid}</guid>'
         f"<pubDate>{format_datetime(now - timedelta(hours=i + 2))}</pubDate>"
         f"<description><![CDATA[{text}]]></description></item>"
-        for i, (title, guid, text) in enumerate(items)
+        for i, (title, guid, text) in enumerate(ITEMS)
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-        f"<title>梧桐市人民政府</title><link>http://wutong.example/</link>{body}</channel></rss>"
+        f"<title>梧桐市人民政府</title><link>{base}/</link>{body}</channel></rss>"
     ).encode()
+
+
+def article(guid: str) -> bytes | None:
+    for title, g, text in ITEMS:
+        if g == guid:
+            return (
+                f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+                f"<div class='nav'>首页 | 政务公开</div><h1>{title}</h1>"
+                f"<div class='article'>{text}<p>梧桐市人民政府办公室</p></div>"
+                "<div class='footer'>版权所有 梧桐市人民政府</div></body></html>"
+            ).encode()
+    return None
 
 
 @pytest.fixture
 def feed_server() -> Iterator[str]:
-    page = rss(datetime.now(CST))
+    now = datetime.now(CST)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
             if self.path == "/rss.xml":
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
+                body, kind = rss(base, now), "application/rss+xml; charset=utf-8"
             else:
+                body = article(self.path.strip("/").removesuffix(".html"))
+                kind = "text/html; charset=utf-8"
+            if body is None:
                 self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args: object) -> None:
             pass
