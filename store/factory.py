@@ -25,9 +25,7 @@ BACKENDS: Registry[Opener] = Registry("stores")
 def _open_sqlite(cfg: StoreConfig, *, readonly: bool = False) -> Store:
     from store.sqlite import SQLiteStore
 
-    # ``readonly`` is accepted here so callers can already ask for it; read-only SQLite
-    # connections come with the store/sqlite split.
-    return SQLiteStore(cfg.path, batch_size=cfg.batch_size)
+    return SQLiteStore(cfg.path, batch_size=cfg.batch_size, readonly=readonly)
 
 
 @BACKENDS.register("elasticsearch")
@@ -36,11 +34,14 @@ def _open_elasticsearch(cfg: StoreConfig, *, readonly: bool = False) -> Store:
         raise StoreError("store.url: required when store.backend is elasticsearch")
     from store.elastic import ElasticStore
 
-    return ElasticStore.from_config(cfg)
+    # Read-only: no index or template is installed; writes would still be refused by
+    # the cluster's own permissions, not here.
+    return ElasticStore.from_config(cfg, ensure_schema=not readonly)
 
 
 def open_store(cfg: StoreConfig, *, readonly: bool = False) -> Store:
-    """The configured store. ``readonly``: the caller only reads (stats, search)."""
+    """The configured store. ``readonly=True`` (stats, search, export): never creates,
+    migrates or writes anything, and fails with "no store at PATH" where there is none."""
     try:
         opener = BACKENDS.get(cfg.backend)
     except UnknownComponent as exc:

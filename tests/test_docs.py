@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,7 +37,15 @@ def type_name(annotation: Any) -> str:
         return f"list of {type_name(args[0])}"
     if origin is dict or annotation is dict:
         return "mapping"
-    return {str: "text", int: "integer", float: "number", bool: "boolean", Path: "path"}[annotation]
+    names = {
+        str: "text",
+        int: "integer",
+        float: "number",
+        bool: "boolean",
+        Path: "path",
+        date: "date",
+    }
+    return names[annotation]
 
 
 def default_of(field: Any) -> Any:

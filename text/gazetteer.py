@@ -40,3 +40,17 @@ class RegionTagger:
                 if districts:
                     found |= districts
         return [d for d in self._order if d in found]
+
+
+_taggers: dict[str, RegionTagger] = {}
+
+
+def tagger_for(gazetteer: Mapping[str, list[str]] | None) -> RegionTagger | None:
+    """One tagger per gazetteer per process (import workers build theirs once); None when
+    no gazetteer is configured."""
+    if not gazetteer:
+        return None
+    key = repr(sorted((k, list(v)) for k, v in gazetteer.items()))
+    if key not in _taggers:
+        _taggers[key] = RegionTagger(gazetteer)
+    return _taggers[key]

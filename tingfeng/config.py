@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from alerting.bulletins.config import BulletinsConfig
 from crawler.config import CrawlerConfig
+from ingest.bounds import IngestConfig
 from models import Source
 from models.settings import ConfigError, Section
 from nlp.config import NlpConfig
@@ -125,6 +126,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ingest.errors import IngestError
 from store import Store, StoreError
 from tingfeng.bootstrap import App, bootstrap
 from tingfeng.config import Config, ConfigError
@@ -96,7 +97,14 @@ def main() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
-    except (ConfigError, StoreError, ServiceError, UserError, FileNotFoundError) as exc:
+    except (
+        ConfigError,
+        StoreError,
+        ServiceError,
+        UserError,
+        IngestError,
+        FileNotFoundError,
+    ) as exc:
         # Plain text, unwrapped: messages name paths and keys that must stay greppable.
         sys.stderr.write(f"错误 / error: {exc}\n")
         sys.exit(2)

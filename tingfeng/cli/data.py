@@ -10,7 +10,15 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from store import PostFilter
@@ -25,7 +33,13 @@ from tingfeng.cli.app import (
     state,
 )
 from tingfeng.services.export import export_posts, open_output
-from tingfeng.services.imports import ImportOutcome, import_ced_dir, import_jsonl_files
+from tingfeng.services.imports import (
+    ImportOutcome,
+    check_ced_dir,
+    check_jsonl_inputs,
+    import_ced_dir,
+    import_jsonl_files,
+)
 from tingfeng.services.search import SearchPage, SearchRequest, parse_query, search_posts
 from tingfeng.services.stats import store_stats
 
@@ -40,6 +54,8 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("剩余"),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,
@@ -72,6 +88,20 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def _on_progress(bar: Progress):
+    """Render ingest's ``(phase, done, total)`` callbacks: one bar per phase, named."""
+    from ingest.pipeline import PHASES
+
+    tasks: dict[str, TaskID] = {}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return update
+
+
 def _print_scoring(outcome: ImportOutcome) -> None:
     scoring = outcome.scoring
     if scoring.skipped_reason:
@@ -91,12 +121,11 @@ def import_jsonl_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """导入 JSON lines 文件。Import posts from JSON lines (the format `tingfeng export` writes)."""
+    check_jsonl_inputs(files)  # a missing file stops everything before the store is opened
     with open_configured_store() as store, _progress() as bar:
-        task = bar.add_task("importing", total=None)
         outcome = import_jsonl_files(
-            state.config, store, files, default_source=source,
-            progress=lambda n: bar.advance(task, n),
-        )  # fmt: skip
+            state.config, store, files, default_source=source, on_progress=_on_progress(bar)
+        )
     _print_scoring(outcome)
     _print_report(outcome.report, as_json)
 
@@ -107,11 +136,9 @@ def import_ced_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """导入 CED 数据集。Import a CED-layout dataset (source posts, reposts, metric snapshots)."""
+    check_ced_dir(directory)  # before the store is opened (and created)
     with open_configured_store() as store, _progress() as bar:
-        task = bar.add_task("importing", total=None)
-        outcome = import_ced_dir(
-            state.config, store, directory, progress=lambda n: bar.advance(task, n)
-        )
+        outcome = import_ced_dir(state.config, store, directory, on_progress=_on_progress(bar))
     _print_scoring(outcome)
     _print_report(outcome.report, as_json)
 
@@ -289,6 +316,10 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (default: standard output).")
     ] = None,
+    snapshots: Annotated[
+        bool,
+        typer.Option("--snapshots", help="JSON lines: add each post's metric snapshots after it."),
+    ] = False,
 ) -> None:
     """导出帖子。Export posts with every stored field, streamed in time order."""
     if fmt not in ("jsonl", "csv"):
@@ -298,5 +329,12 @@ def export(
         open_output(out, sys.stdout.buffer) as target,
         open_configured_store(readonly=True) as store,
     ):
-        count = export_posts(store, target, fmt=fmt, flt=flt, query=query)  # type: ignore[arg-type]
+        count = export_posts(
+            store,
+            target,
+            fmt=fmt,
+            flt=flt,
+            query=query,
+            snapshots=snapshots,  # type: ignore[arg-type]
+        )
     console.print(f"exported {count} posts" + (f" to {out}" if out else ""))

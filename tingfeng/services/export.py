@@ -104,17 +104,22 @@ def export_posts(
     fmt: ExportFormat = "jsonl",
     flt: PostFilter | None = None,
     query: str = "",
+    snapshots: bool = False,
 ) -> int:
     """Write the posts matching ``flt`` and ``query`` to ``target`` in time order; returns
-    the number written. Posts are streamed: memory does not grow with the export."""
+    the number of posts written. Posts are streamed: memory does not grow with the export.
+    ``snapshots`` (JSON lines only): each post's metric snapshots follow it, so an import
+    of the file restores them."""
     if fmt not in FORMATS:
         raise ServiceError(f"--format: must be jsonl or csv, not {fmt!r}")
     flt = flt or PostFilter()
     count = 0
     if fmt == "jsonl":
-        for post in store.iter_posts(flt, text=query):
-            target.write(jsonl_line(post))
-            count += 1
+        from ingest.jsonl import write_jsonl
+
+        count, _ = write_jsonl(
+            store.iter_posts(flt, text=query), target, store.get_snapshots if snapshots else None
+        )
         return count
     text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
     writer = csv.writer(text)

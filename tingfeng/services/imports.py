@@ -1,4 +1,4 @@
-"""Imports: JSON lines and the CED research layout, followed by rumor scoring."""
+"""Imports: JSON lines and the CED research layout, with rumor scoring of the threads."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from store import Store
 from text.report import ImportReport
 from tingfeng.config import Config
 from tingfeng.services.errors import ServiceError
-from tingfeng.services.score import ScoreOutcome, score_threads
+from tingfeng.services.score import ScoreOutcome, import_scorer
 
-Progress = Callable[[int], None]
+#: ``(phase, done, total)``: see ``ingest.pipeline.PHASES`` for the phase names.
+OnProgress = Callable[[str, int, int | None], None]
 
 
 @dataclass
 class ImportOutcome:
-    """An import's counts and the scoring that followed it."""
+    """An import's counts and the scoring done with it."""
 
     report: ImportReport
     scoring: ScoreOutcome = field(default_factory=ScoreOutcome)
@@ -29,30 +30,45 @@ class ImportOutcome:
         return (r.imported == 0 and r.read > 0) or (r.read == 0 and bool(r.skipped))
 
 
+def check_jsonl_inputs(files: list[Path]) -> list[Path]:
+    """Every input file is readable, before a store is opened (``IngestError`` otherwise)."""
+    from ingest.errors import check_inputs
+
+    return check_inputs(files)
+
+
+def check_ced_dir(directory: Path) -> None:
+    """``directory`` is in the CED layout, before a store is opened."""
+    if not (directory / "original-microblog").is_dir():
+        raise ServiceError(f"{directory}: not a CED directory (no original-microblog/ folder)")
+
+
 def import_jsonl_files(
     settings: Config,
     store: Store,
     files: list[Path],
     *,
     default_source: str | None = None,
-    progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
     score: bool = True,
 ) -> ImportOutcome:
     """Import JSON-lines files (the format :func:`tingfeng.services.export.export_posts`
-    writes); posts are region-tagged from the gazetteer, then their threads scored."""
+    writes, metric snapshot lines included); posts are region-tagged from the gazetteer and
+    their threads scored. Dates outside ``ingest:`` bounds are refused and counted."""
+    from ingest.bounds import DateBounds
     from ingest.pipeline import import_jsonl
 
-    roots: list[str] = []
+    scorer, skipped = import_scorer(settings) if score else (None, None)
     report = import_jsonl(
         store,
         files,
         default_source=default_source,
-        progress=progress,
-        on_root=roots.append,
+        on_progress=on_progress,
+        scorer=scorer,  # type: ignore[arg-type]
+        bounds=DateBounds.of(settings.ingest),
         gazetteer=settings.gazetteer,
     )
-    scoring = score_threads(settings, store, roots) if score else ScoreOutcome()
-    return ImportOutcome(report, scoring)
+    return ImportOutcome(report, ScoreOutcome(scored=report.scored, skipped_reason=skipped))
 
 
 def import_ced_dir(
@@ -60,24 +76,24 @@ def import_ced_dir(
     store: Store,
     directory: Path,
     *,
-    progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
     score: bool = True,
     workers: int | None = None,
 ) -> ImportOutcome:
     """Import a CED-layout directory (source posts, reposts, derived metric snapshots);
-    posts are region-tagged from the gazetteer, then every thread scored."""
+    source posts are region-tagged from the gazetteer, every thread scored in memory."""
+    from ingest.bounds import DateBounds
     from ingest.pipeline import import_ced
 
-    if not (directory / "original-microblog").is_dir():
-        raise ServiceError(f"{directory}: not a CED directory (no original-microblog/ folder)")
-    roots: list[str] = []
+    check_ced_dir(directory)
+    scorer, skipped = import_scorer(settings) if score else (None, None)
     report = import_ced(
         store,
         directory,
-        progress=progress,
-        on_root=roots.append,
+        on_progress=on_progress,
+        scorer=scorer,  # type: ignore[arg-type]
+        bounds=DateBounds.of(settings.ingest),
         workers=workers,
         gazetteer=settings.gazetteer,
     )
-    scoring = score_threads(settings, store, roots) if score else ScoreOutcome()
-    return ImportOutcome(report, scoring)
+    return ImportOutcome(report, ScoreOutcome(scored=report.scored, skipped_reason=skipped))

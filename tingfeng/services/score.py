@@ -18,6 +18,20 @@ class ScoreOutcome:
     skipped_reason: str | None = None
 
 
+def import_scorer(settings: Config) -> tuple[object | None, str | None]:
+    """The scorer an import hands to ``ingest.pipeline`` (threads scored while in memory),
+    or ``(None, reason)`` when the configured model cannot be loaded: the posts are
+    imported either way."""
+    from nlp.rumor.model import ModelError
+    from nlp.rumor.scoring import ThreadScorer, cached_model
+
+    path = settings.nlp.rumor_model
+    try:
+        return ThreadScorer(cached_model(str(path) if path else None)), None
+    except ModelError as exc:
+        return None, str(exc)
+
+
 def score_threads(settings: Config, store: Store, root_ids: Iterable[str]) -> ScoreOutcome:
     """Score the threads whose source posts are ``root_ids`` with the configured model
     (``nlp.rumor_model``, else the shipped one)."""
