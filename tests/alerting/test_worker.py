@@ -72,7 +72,7 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
     again = worker(path, "--once")
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0
-    assert "'digest': 'kept'" in err  # the stored schedule survives a restart
+    assert "任务 digest（kept）" in err  # the stored schedule survives a restart
 
 
 def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path):

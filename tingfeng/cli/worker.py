@@ -30,8 +30,10 @@ def worker(
         scheduler, guard = start_worker(config, path)
     except (WorkerError, PolicyError, ChannelError) as exc:
         raise UserError(str(exc)) from None
+    changes = getattr(scheduler, "tingfeng_changes", {})
     for job_id, when in sorted(next_runs(scheduler).items()):
-        console.print(f"任务 {job_id}：下次 {when.isoformat() if when else '-'}")
+        state_of = changes.get(job_id, "")
+        console.print(f"任务 {job_id}（{state_of}）：下次 {when.isoformat() if when else '-'}")
     stop = threading.Event()
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -321,6 +321,7 @@ def start_worker(config: Any, config_path: str | None) -> tuple[Any, SingleWorke
         scheduler.start(paused=True)
         changes = sync_jobs(scheduler, planned_jobs(config, config_path))
         log.info("worker jobs: %s", changes)
+        scheduler.tingfeng_changes = changes
         scheduler.resume()
     except BaseException:
         guard.__exit__()
