@@ -80,8 +80,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "tingfeng.yaml"
     config.write_text(
         "store:\n  path: data/t.db\n"
-        "hot:\n  burst:\n    reference_minutes: 120\n    current_minutes: 30\n"
-        "    min_current: 20\n    min_reference: 20\n",
+        "hot:\n  burst:\n    current_minutes: 30\n",
         encoding="utf-8",
     )
     return {"TINGFENG_CONFIG": str(config)}
@@ -144,7 +143,9 @@ def test_replay_detect_incidents(ced_dir: Path, env: dict[str, str], tmp_path: P
     assert fire["post_count"] == 402
 
     table = runner.invoke(app, ["incidents", "--hot"], env=env)
-    assert table.exit_code == 0 and "(1 of 3)" in table.stdout and "🔥" in table.stdout
+    assert table.exit_code == 0 and "事件（1 / 共 3）" in table.stdout and "🔥" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    assert "{" not in table.stdout
 
 
 def test_replay_rejects_bad_input(tmp_path: Path, env: dict[str, str]) -> None:
