@@ -23,7 +23,7 @@ locality's own expected rate (``docs/hot-topics.md`` has a worked example):
 
 * expected hourly rate from the locality's last ``history_days`` (without the incident's
   own posts), shrunk towards a prior worth ``prior_days`` of a place of ``residents``
-  writing ``daily_posts_per_10k`` per 10,000 residents a day::
+  each writing ``posts_per_resident_day`` posts a day::
 
       r_flat = (n_history + r_prior·h_prior) / (h_observed + h_prior)
 

@@ -58,8 +58,8 @@ class HotBurstConfig(_Section):
     min_authors: int = Field(default=5, ge=1)
     #: Prior for a locality without history: a place of this many residents ...
     residents: int = Field(default=500_000, ge=1)
-    #: ... writing this many posts a day per 10,000 residents (100 a day for 500,000).
-    daily_posts_per_10k: float = Field(default=2.0, gt=0)
+    #: ... each writing this many posts a day (0.0002 × 500,000 = 100 a day).
+    posts_per_resident_day: float = Field(default=0.0002, gt=0)
     #: How many days of history the prior is worth (it fades as real days accumulate).
     prior_days: float = Field(default=1.0, gt=0)
     cooldown_minutes: int = Field(default=30, ge=0)
@@ -84,7 +84,7 @@ class HotBurstConfig(_Section):
 
     @property
     def prior_per_hour(self) -> float:
-        return self.residents / 10_000 * self.daily_posts_per_10k / 24.0
+        return self.residents * self.posts_per_resident_day / 24.0
 
 
 class HotConfigSection(_Section):
