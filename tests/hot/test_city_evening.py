@@ -29,10 +29,22 @@ CFG = HotConfigSection(score_rumors=False)
 DISTRICT = "江北区"
 
 ORDINARY = [
-    ("forum", "江北区滨河路今早又堵了，{n}路公交晚点二十分钟", ["天天堵", "绕解放路走", "早高峰别走滨河路"]),
+    (
+        "forum",
+        "江北区滨河路今早又堵了，{n}路公交晚点二十分钟",
+        ["天天堵", "绕解放路走", "早高峰别走滨河路"],
+    ),
     ("weibo", "澄川今天最高气温{n}度，傍晚可能有雷阵雨，出门带伞", ["收到", "晒衣服的赶紧收"]),
-    ("forum", "求推荐江北区靠谱的装修师傅，预算{n}万左右", ["私信你了", "别找游击队", "我家去年装的还行"]),
-    ("board", "江北区幸福里小区{n}号楼电梯又坏了，老人上下楼很困难", ["物业电话打不通", "已反映给社区"]),
+    (
+        "forum",
+        "求推荐江北区靠谱的装修师傅，预算{n}万左右",
+        ["私信你了", "别找游击队", "我家去年装的还行"],
+    ),
+    (
+        "board",
+        "江北区幸福里小区{n}号楼电梯又坏了，老人上下楼很困难",
+        ["物业电话打不通", "已反映给社区"],
+    ),
     ("weibo", "江北夜市新开了一家米线，排队{n}分钟，味道还不错", ["在哪个位置", "周末去试试"]),
     ("forum", "澄川二中今年中考成绩出来了吗？听说一本线{n}分", ["还没出", "等教育局通知"]),
     ("board", "建议在江北区文化公园增设{n}个公共厕所，周末人太多", ["支持", "早该加了"]),
@@ -91,8 +103,14 @@ def ordinary_days(rng: random.Random, days: int) -> list[Post]:
                 kind = "repost" if src == "weibo" else "reply"
                 posts.append(
                     _post(
-                        n, src, rng.choice(replies), at, f"u{rng.randrange(300)}",
-                        kind=kind, parent_id=root.id, root_id=root.id,
+                        n,
+                        src,
+                        rng.choice(replies),
+                        at,
+                        f"u{rng.randrange(300)}",
+                        kind=kind,
+                        parent_id=root.id,
+                        root_id=root.id,
                     )
                 )
     return posts
@@ -115,13 +133,19 @@ def rumor_evening(rng: random.Random) -> tuple[list[Post], Post]:
         kind = "repost" if root.source == "weibo" else "reply"
         posts.append(
             _post(
-                n, root.source, rng.choice(RUMOR_REPLIES), EVENING + timedelta(minutes=minute),
-                f"v{rng.randrange(40)}", kind=kind, parent_id=root.id, root_id=root.id,
+                n,
+                root.source,
+                rng.choice(RUMOR_REPLIES),
+                EVENING + timedelta(minutes=minute),
+                f"v{rng.randrange(40)}",
+                kind=kind,
+                parent_id=root.id,
+                root_id=root.id,
             )
         )
     src, text = OFFICIAL
     official = _post(n + 1, src, text, EVENING + timedelta(hours=2, minutes=20), "江北城管")
-    return posts + [official], roots[0]
+    return [*posts, official], roots[0]
 
 
 def crossing(posts: list[Post]) -> datetime:

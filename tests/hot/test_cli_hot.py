@@ -79,8 +79,7 @@ def ced_dir(tmp_path: Path) -> Path:
 def env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "tingfeng.yaml"
     config.write_text(
-        "store:\n  path: data/t.db\n"
-        "hot:\n  burst:\n    current_minutes: 30\n",
+        "store:\n  path: data/t.db\nhot:\n  burst:\n    current_minutes: 30\n",
         encoding="utf-8",
     )
     return {"TINGFENG_CONFIG": str(config)}

@@ -199,7 +199,6 @@ def test_config_rejects_bad_values() -> None:
         HotBurstConfig(history_days=0)
 
 
-
 def test_heat_is_bounded_and_monotonic() -> None:
     low = heat_score(5, 1, 1000, 0, 10)
     high = heat_score(500, 200, 5_000_000, 3, 20000)
