@@ -237,6 +237,13 @@ class IncidentCluster:
         )
 
 
+def _place_terms(vector: dict[str, float], regions: list[str]) -> set[str]:
+    """Terms of ``vector`` that name one of the post's places (江北 of 江北区)."""
+    if not regions:
+        return set()
+    return {t for t in vector if any(t in r or r in t for r in regions)}
+
+
 def _title_of(post: Post) -> str:
     if post.title and post.title.strip():
         return post.title.strip()[:40]
@@ -361,6 +368,7 @@ class IncidentEngine:
         vector = tfidf_vector(tokens, cfg.top_terms)
         ts = post.created_at.timestamp()
         best_id, best_score = None, 0.0
+        places = _place_terms(vector, post.region_tags)
         if vector and joined is None:
             probes = sorted(vector.items(), key=lambda kv: -kv[1])[: cfg.probe_terms]
             candidates: set[str] = set()
@@ -378,8 +386,10 @@ class IncidentEngine:
                     continue
                 centroid = cluster.centroid
                 shared = [w * centroid[t] for t, w in vector.items() if t in centroid]
-                if len(shared) < cfg.min_shared:
-                    # One shared word (often just the city's name) is not the same story.
+                topical = sum(1 for t in vector if t in centroid and t not in places)
+                if topical < cfg.min_shared:
+                    # One shared word besides place names (the city's, the district's) is
+                    # not the same story: 江北夜市 米线 and 江北夜市 城管打人 are two.
                     continue
                 sim = sum(shared)
                 score = sim * math.exp(-gap / tau)
