@@ -535,6 +535,7 @@ class StoreArchive(IncidentArchive):
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.revived = 0
 
     def put(self, cluster: IncidentCluster, posts: dict[str, str]) -> None:
         self.store.set_state(ARCHIVE_KEY + cluster.id, cluster.to_state())

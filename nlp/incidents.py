@@ -275,6 +275,8 @@ class IncidentArchive:
     def __init__(self) -> None:
         self.clusters: dict[str, dict] = {}
         self.posts: dict[str, str] = {}
+        #: incidents brought back so far (for figures and tests)
+        self.revived = 0
 
     def put(self, cluster: IncidentCluster, posts: dict[str, str]) -> None:
         self.clusters[cluster.id] = cluster.to_state()
@@ -430,6 +432,7 @@ class IncidentEngine:
             self.incidents[inc_id] = IncidentCluster(id=inc_id)
             return False
         self.incidents[inc_id] = cluster
+        self.archive.revived += 1
         for term in cluster.centroid:
             self._index.setdefault(term, set()).add(inc_id)
         for root in cluster.root_ids:
