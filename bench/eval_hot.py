@@ -1,6 +1,7 @@
 """Precision-earliness curve of hot flags on replays of CED, grouped by event.
 
     .venv/bin/python bench/eval_hot.py [CED_DIR] [--json] [--skip-ced]
+    .venv/bin/python bench/eval_hot.py --store-check   # fold 0 through SQLite vs in memory
 
 The CED copy's events are split into five folds by a hash of the event id. Fold 0 is the
 evaluation fold (about as many events as the project's held-out set); folds 1-4 are for
@@ -304,12 +305,64 @@ def curve(ced: Path) -> dict:
     }
 
 
+def store_check(ced: Path, fold: int = 0) -> dict:
+    """Replay one fold through SQLite and in memory: the same incidents, none left empty."""
+    import tempfile
+
+    from nlp.detect import load_detector
+    from store import PostFilter
+    from store.sqlite import SQLiteStore
+
+    config = HotConfigSection(score_rumors=False)
+    folds = load_folds(ced)
+    items = folds[fold]["items"]
+    live = HotTopics(config)
+    t0 = time.perf_counter()
+    replay(items, live, None)
+    memory_s = time.perf_counter() - t0
+    memory = {obj.id: obj.incident_id for _, _, obj in items if isinstance(obj, Post)}
+    for _, _, obj in items:
+        if isinstance(obj, Post):
+            obj.incident_id = None
+    with tempfile.TemporaryDirectory() as tmp, SQLiteStore(Path(tmp) / "r.db") as store:
+        detector = load_detector(store, config)
+        t0 = time.perf_counter()
+        replay(items, detector, store)
+        store_s = time.perf_counter() - t0
+        stored = {p.id: p.incident_id for p in store.iter_posts(PostFilter())}
+        from models import Incident
+
+        records = store.list_records(Incident, limit=max(store.count_records(Incident), 1))
+    per_incident = Counter(stored.values())
+    events = len(folds[fold]["sources"])
+    return {
+        "events": events,
+        "posts": len(stored),
+        "same_incident_for_every_post": stored == memory,
+        "incidents_in_memory": len(set(memory.values())),
+        "incident_records": len(records),
+        "incidents_per_event": round(len(records) / events, 3),
+        "records_without_source_posts": sum(1 for r in records if not r.root_ids),
+        "records_whose_count_differs_from_their_posts": sum(
+            1 for r in records if r.post_count != per_incident.get(r.id, 0)
+        ),
+        "revived_memory_store": [live.engine.archive.revived, detector.engine.archive.revived],
+        "seconds_memory_store": [round(memory_s, 1), round(store_s, 1)],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("ced", nargs="?", default=str(ROOT.parent / "shared/datasets/ced"))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip-ced", action="store_true")
+    parser.add_argument(
+        "--store-check", action="store_true", help="replay fold 0 through SQLite and in memory"
+    )
     args = parser.parse_args()
+    if args.store_check:
+        print(json.dumps(store_check(Path(args.ced)), ensure_ascii=False, indent=1))
+        return 0
     out: dict = {"clustering_fixture": clustering_figures()}
     if not args.skip_ced:
         out["ced_curve"] = curve(Path(args.ced))
