@@ -179,8 +179,20 @@ def replay(
             if wait > 0:
                 sleep(wait)
         t0 = time.perf_counter()
-        assignments = detector.ingest(posts)
-        for post, result in zip(posts, assignments, strict=True):
+        fresh = posts
+        if store is not None and posts:
+            # A replay run again (or resumed after a crash) does not count stored posts twice.
+            known = {
+                p.id: p.incident_id
+                for p in store.get_posts([p.id for p in posts])
+                if p.incident_id is not None
+            }
+            if known:
+                fresh = [p for p in posts if p.id not in known]
+                for post in posts:
+                    post.incident_id = known.get(post.id, post.incident_id)
+        assignments = detector.ingest(fresh)
+        for post, result in zip(fresh, assignments, strict=True):
             post.incident_id = result.incident_id
         report.new_incidents += sum(a.new_incident for a in assignments)
         t1 = time.perf_counter()
@@ -193,7 +205,7 @@ def replay(
         t2 = time.perf_counter()
         if until is not None:
             end = min(end, until)
-        evaluations = detector.evaluate(end) if posts else []
+        evaluations = detector.evaluate(end) if fresh else []
         report.hot_onsets += sum(ev.notify for ev in evaluations)
         if on_tick is not None:
             on_tick(end, evaluations)

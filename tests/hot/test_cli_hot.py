@@ -141,6 +141,20 @@ def test_replay_detect_incidents(ced_dir: Path, env: dict[str, str], tmp_path: P
     fire = next(d for d in data if "火锅店" in d["title"])
     assert fire["post_count"] == 402
 
+    again = runner.invoke(app, ["detect", "--at", at], env=env)
+    assert again.exit_code == 0, again.output
+    assert "检测结果" in again.stdout and "当前热点" in again.stdout and "{" not in again.stdout
+    assert max(len(line) for line in again.stdout.splitlines()) <= 80
+    # Run again (or resumed after a crash): nothing is counted twice.
+    summary = runner.invoke(app, ["replay", str(ced_dir)], env=env)
+    assert summary.exit_code == 0 and "回放结果" in summary.stdout and "{" not in summary.stdout
+    data = json.loads(runner.invoke(app, ["incidents", "--json"], env=env).stdout)["data"]
+    assert next(d for d in data if "火锅店" in d["title"])["post_count"] == 402
+    fire_id = fire["id"]
+    history = runner.invoke(app, ["incidents", "--history", fire_id, "--json"], env=env)
+    changes = json.loads(history.stdout)["changes"]
+    onset = next(c for c in changes if c["change"] == "hot" and c["new"] is True)
+    assert onset["reason"] and onset["figures"]["posts"] > 0
     table = runner.invoke(app, ["incidents", "--hot"], env=env)
     assert table.exit_code == 0 and "事件（1 / 共 3）" in table.stdout and "🔥" in table.stdout
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
