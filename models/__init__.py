@@ -13,8 +13,10 @@ from models.records import (
     BulletinKind,
     BulletinStatus,
     Incident,
+    OfficialResponse,
     Record,
     Tier,
+    find_placeholders,
 )
 from models.source import Source, SourceKind
 
@@ -28,6 +30,7 @@ __all__ = [
     "BulletinStatus",
     "Incident",
     "MetricSnapshot",
+    "OfficialResponse",
     "Post",
     "PostKind",
     "Record",
@@ -35,6 +38,7 @@ __all__ = [
     "SourceKind",
     "Tier",
     "ensure_aware",
+    "find_placeholders",
     "make_post_id",
     "now_utc",
 ]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from alerting.bulletins.config import BulletinsConfig
 from models import Source
 
 # The hot: section lives next to the detector that reads it (re-exported here).
@@ -112,6 +113,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
@@ -207,4 +209,8 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             value = getattr(config.hot, key)
             if value is not None and not value.is_absolute():
                 setattr(config.hot, key, (file.parent / value).resolve())
+        config.bulletins.templates = [
+            p if p.is_absolute() else (file.parent / p).resolve()
+            for p in config.bulletins.templates
+        ]
     return config
