@@ -278,7 +278,7 @@ def curve(ced: Path, dump: Path | None = None) -> dict:
     if ok:
         chosen = max(ok, key=lambda t: (t[1]["share_before_20pct"] or 0, t[1]["precision"]))
     else:  # the target is out of reach on the training folds: the most precise rule
-        chosen = max(train, key=lambda t: (t[1]["precision"] or 0))
+        chosen = max(train, key=lambda t: t[1]["precision"] or 0)
     # The curve on fold 0: its Pareto front (precision vs share flagged before 20 %).
     evals = sorted(
         (t[2] for t in train if t[2]["precision"] is not None),
