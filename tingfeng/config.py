@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from api.settings import ApiSettings
 from models import Source
 
 ENV_PREFIX = "TINGFENG_"
@@ -146,6 +147,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
