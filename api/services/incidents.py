@@ -8,14 +8,15 @@ of source posts, and one scan of the top rumor thread's reposts for its explanat
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.security import mask_personal
 from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
-from models import Incident, Post, ensure_aware
+from models import Incident, Post, ensure_aware, now_utc
 from store import PostFilter, SearchQuery, Store
 
 log = logging.getLogger(__name__)
@@ -239,10 +240,34 @@ def _claims(roots: list[Post], limit: int = 8) -> list[Claim]:
     return claims[:limit]
 
 
+_MODEL_LOCK = threading.Lock()
+
+
+def rumor_model(model_path: str | None = None):
+    """The rumor model, loaded once per process (several seconds); serialised so a warm-up
+    thread and the first incident page do not load two copies."""
+    from nlp.rumor.scoring import cached_model
+
+    with _MODEL_LOCK:
+        return cached_model(model_path)
+
+
+def warm_up(model_path: str | None = None) -> None:
+    """Load the rumor model and run one explanation, so the first incident page is fast."""
+    from nlp.rumor.explain import explain
+    from nlp.rumor.features import RumorInput
+
+    try:
+        model = rumor_model(model_path)
+        sample = Post(source="warmup", native_id="1", text="网传某地发生爆炸", created_at=now_utc())
+        explain(model, RumorInput.from_posts(sample, []))
+    except Exception as exc:  # the page says the model is unavailable; serving goes on
+        log.warning("rumor model warm-up failed: %s", exc)
+
+
 def _explain(store: Store, roots: list[Post], model_path: str | None) -> RumorExplanation | None:
     from nlp.rumor.explain import explain
     from nlp.rumor.features import RumorInput
-    from nlp.rumor.scoring import cached_model
 
     scored = [p for p in roots if p.rumor_score is not None]
     if not scored:
@@ -260,16 +285,47 @@ def _explain(store: Store, roots: list[Post], model_path: str | None) -> RumorEx
         close = getattr(posts, "close", None)
         if close:
             close()
-    model = cached_model(model_path)
+    model = rumor_model(model_path)
     result = explain(model, RumorInput.from_posts(top, reposts))
+    result["missing"] = [MISSING_LABELS.get(m, m) for m in result["missing"]]
     return RumorExplanation(post_id=top.id, **result)
+
+
+#: Longest series filled hour by hour (30 days); longer ones keep only hours with posts.
+MAX_FILLED_HOURS = 720
+MISSING_LABELS = {
+    "text": "原文",
+    "author": "作者信息",
+    "account age": "账号注册时间",
+    "followers": "粉丝数",
+    "reposts": "转发",
+    "created_at": "发布时间",
+}
+
+
+def _filled(hours: list[tuple[str, int]]) -> list[SeriesPoint]:
+    """Hourly counts with the silent hours as zeros, and one empty hour on each side, so a
+    one-hour incident still draws as a rise and fall."""
+    if not hours:
+        return []
+    counts = dict(hours)
+    start = datetime.fromisoformat(hours[0][0]) - timedelta(hours=1)
+    end = datetime.fromisoformat(hours[-1][0]) + timedelta(hours=1)
+    span = int((end - start).total_seconds() // 3600) + 1
+    if span > MAX_FILLED_HOURS:
+        return [SeriesPoint(hour=h, posts=n) for h, n in hours]
+    out = []
+    for i in range(span):
+        key = (start + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00")
+        out.append(SeriesPoint(hour=key, posts=counts.get(key, 0)))
+    return out
 
 
 def incident_detail(
     store: Store, inc: Incident, *, model_path: str | None = None
 ) -> IncidentDetail:
     result = store.search(SearchQuery(incident_ids=[inc.id], limit=0, facets=["hour"], sort="time"))
-    series = [SeriesPoint(hour=h, posts=n) for h, n in result.facets.get("hour", [])]
+    series = _filled(result.facets.get("hour", []))
     root_ids = inc.root_ids[-DETAIL_ROOTS:]
     roots = sorted(store.get_posts(root_ids), key=lambda p: p.created_at)
     timeline: list[TimelineEvent] = []

@@ -250,7 +250,7 @@ def seed_health(store: Store, now: datetime) -> None:
         pages=3,
         pages_ok=0,
         errors={"blocked_login": 3, "http_403": 1},
-        blocked="登录墙",
+        blocked="跳转到 passport 登录页",
         first_crawl_at=now - timedelta(days=3),
         crawls=12,
     )

@@ -163,7 +163,11 @@ def test_incident_detail_series_timeline_posts_claims_reasons(env: Env) -> None:
     c, _ = env.login(Role.OFFICER)
     d = c.get("/api/v1/incidents/inc-a").json()
     assert sum(p["posts"] for p in d["series"]) == 7
-    assert d["series"][0]["hour"] == "2026-11-30T08:00"
+    assert [(s["hour"], s["posts"]) for s in d["series"]] == [
+        ("2026-11-30T07:00", 0),
+        ("2026-11-30T08:00", 7),
+        ("2026-11-30T09:00", 0),
+    ]
     kinds = [e["kind"] for e in d["timeline"]]
     assert kinds[0] == "first_post" and "hot" in kinds and "peak" in kinds
     assert [e["at"] for e in d["timeline"]] == sorted(e["at"] for e in d["timeline"])

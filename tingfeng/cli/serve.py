@@ -36,6 +36,12 @@ def serve(
         application = create_app(config)
     except SettingsError as exc:
         raise UserError(str(exc)) from None
+    import threading
+
+    from api.services.incidents import warm_up
+
+    model = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
+    threading.Thread(target=warm_up, args=(model,), name="warm-up", daemon=True).start()
     if not no_scheduler:
         console.print("提示：定时任务（调度器）尚未实现，本进程只提供 API 与看板。")
     console.print(f"听风 API 与看板：http://{host}:{port}/ （环境 {config.api.environment}）")

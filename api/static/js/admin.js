@@ -4,6 +4,11 @@
   const { api, el, localTime, problems } = window.TF;
   const status = () => document.getElementById("admin-status");
   const roleLabel = { monitor: "监测员", officer: "宣传/发言人", analyst: "分析员", admin: "管理员" };
+  const actionLabel = {
+    "user.create": "新建用户", "user.update": "修改用户", "session.login": "登录",
+    "session.logout": "退出", "token.create": "新建令牌", "token.revoke": "吊销令牌",
+    "post.read_raw": "查看原始帖子",
+  };
   let auditPage = 1;
 
   function say(text, bad) {
@@ -45,6 +50,10 @@
     const r = await api("GET", "/api/v1/tokens");
     if (!r.ok) return;
     const body = document.querySelector("#tokens tbody");
+    if (!r.data.data.length) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "6", class: "empty", text: "暂无令牌。" })));
+      return;
+    }
     body.replaceChildren(...r.data.data.map((t) => {
       const cell = el("td", {});
       if (!t.revoked) {
@@ -75,7 +84,7 @@
     if (!r.ok) return;
     const body = document.querySelector("#audit tbody");
     body.replaceChildren(...r.data.data.map((e) => el("tr", {},
-      el("td", { text: localTime(e.at) }), el("td", { text: e.actor }), el("td", { text: e.action }),
+      el("td", { text: localTime(e.at) }), el("td", { text: e.actor }), el("td", { text: actionLabel[e.action] || e.action, title: e.action }),
       el("td", { text: [e.target_kind, e.target_id].filter(Boolean).join(" ") || "—" }),
       el("td", { class: "change", text: change(e) || "—" }))));
     document.getElementById("audit-page").textContent = "第 " + auditPage + " 页";

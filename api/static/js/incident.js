@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!series.length) { node.textContent = "暂无数据"; return; }
   const chart = window.echarts.init(node, null, { renderer: "svg" });
   chart.setOption({
+    animation: false,
     grid: { left: 40, right: 16, top: 16, bottom: 40 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: series.map((s) => s.hour.replace("T", " ")) },

@@ -43,7 +43,7 @@
       const list = document.getElementById("attn-list");
       list.replaceChildren(...bad.map((s) => el("li", {},
         el("a", { href: "/sources#src-" + s.name, text: s.title || s.name }), "：",
-        el("span", { class: "reason", text: s.reason || "" }))));
+        el("span", { class: "reason", text: s.reason_zh || "" }))));
       document.getElementById("attn-count").textContent = bad.length;
       document.getElementById("attn-empty").hidden = bad.length > 0;
     }

@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!days.length) { node.hidden = true; return; }
   const chart = window.echarts.init(node, null, { renderer: "svg" });
   chart.setOption({
+    animation: false,
     grid: { left: 40, right: 12, top: 12, bottom: 28 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: days.map((d) => d.value) },
