@@ -12,7 +12,6 @@ from crawler.health import cursor_key, read_health
 from store import Store
 from tingfeng.config import Config
 
-
 _BLOCKS = {
     "login wall": "登录墙",
     "captcha": "验证码",

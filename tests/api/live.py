@@ -32,16 +32,19 @@ class LiveServer:
 
 
 def write_config(tmp: Path, db: Path, port: int, poll_seconds: float = 15.0) -> Path:
-    from tests.api.factory import SOURCES
-
     import yaml
+
+    from tests.api.factory import SOURCES
 
     config = {
         "store": {"path": str(db)},
-        "api": {"environment": "production", "base_url": f"http://127.0.0.1:{port}",
-                "poll_seconds": poll_seconds},
+        "api": {
+            "environment": "production",
+            "base_url": f"http://127.0.0.1:{port}",
+            "poll_seconds": poll_seconds,
+        },
         "sources": [s.model_dump(mode="json") for s in SOURCES],
-    }  # fmt: skip
+    }
     path = tmp / "tingfeng.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
     return path
@@ -57,10 +60,21 @@ def serve(
     env = {**os.environ, "TINGFENG_API__SECRET_KEY": SECRET, "TINGFENG_CONFIG": str(config)}
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tingfeng", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--no-scheduler"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tingfeng",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-scheduler",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:

@@ -80,8 +80,9 @@ def login(page, live: LiveServer, role: Role, path: str = "/") -> None:
 
 def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServer) -> None:
     errors: list[str] = []
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  accept_downloads=True)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True
+    )
     page = context.new_page()
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -98,12 +99,22 @@ def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServ
     page.evaluate("window.__sameDocument = true")
     with SQLiteStore(live.db) as store:
         t = now_utc()
-        store.save_record(Incident(
-            id="inc-d", title="临江大桥桥面出现裂缝，网友称已封路", district="江北区", category="交通",
-            first_seen=t - timedelta(minutes=30), last_seen=t, hot=True, hot_since=t, heat=97.0,
-            post_count=120, velocity={"posts_per_h_15m": 80.0, "posts_per_h_1h": 60.0,
-                                      "posts_per_h_6h": 12.0}, rumor_score=0.55,
-        ))  # fmt: skip
+        store.save_record(
+            Incident(
+                id="inc-d",
+                title="临江大桥桥面出现裂缝，网友称已封路",
+                district="江北区",
+                category="交通",
+                first_seen=t - timedelta(minutes=30),
+                last_seen=t,
+                hot=True,
+                hot_since=t,
+                heat=97.0,
+                post_count=120,
+                velocity={"posts_per_h_15m": 80.0, "posts_per_h_1h": 60.0, "posts_per_h_6h": 12.0},
+                rumor_score=0.55,
+            )
+        )
     new_row = page.locator('#hot-body tr[data-id="inc-d"]')
     try:
         new_row.wait_for(timeout=15000)
@@ -165,14 +176,22 @@ def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServ
 
 
 def test_phone_width_layout(browser, live: LiveServer) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN",
-                                  device_scale_factor=2, is_mobile=True, has_touch=True)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        locale="zh-CN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     login(page, live, Role.OFFICER)
     page.locator("#hot-body tr").first.wait_for()
-    pages = (("/", "monitor", "#hot-body .spark svg"),
-             ("/incidents/inc-a", "incident", "#velocity-chart svg"),
-             ("/search?q=暴雨", "search", "#day-chart svg"), ("/sources", "sources", "table"))  # fmt: skip
+    pages = (
+        ("/", "monitor", "#hot-body .spark svg"),
+        ("/incidents/inc-a", "incident", "#velocity-chart svg"),
+        ("/search?q=暴雨", "search", "#day-chart svg"),
+        ("/sources", "sources", "table"),
+    )
     for path, name, ready in pages:
         page.goto(live.url + path)
         page.locator(ready).first.wait_for()
