@@ -17,6 +17,7 @@ from api import errors
 from api.metrics import Metrics
 from api.middleware import HeadersAndTiming, LimitsMiddleware
 from api.security import Clock, LoginLimiter
+from api.services.incidents import IncidentCache
 from models.common import now_utc
 from store import Store
 from tingfeng.config import Config
@@ -65,6 +66,7 @@ def create_app(config: Config, store: Store | None = None, clock: Clock | None =
         settings.login_max_failures, timedelta(minutes=settings.login_window_minutes), clock
     )
     app.state.metrics = Metrics(store, config)
+    app.state.incident_cache = IncidentCache(settings.cache_seconds)
 
     errors.install(app)
 

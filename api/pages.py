@@ -188,9 +188,10 @@ def logout_submit(
 
 @router.get("/", response_class=HTMLResponse)
 def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep, now: NowDep):
-    hot = list_incidents(store, IncidentFilters(hot=True, per_page=20))
-    recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10))
-    sources = list_sources(store, config, now)
+    cache = request.app.state.incident_cache
+    hot = list_incidents(store, IncidentFilters(hot=True, per_page=20), cache)
+    recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10), cache)
+    sources = list_sources(store, config, now, counts=False)
     attention = [s for s in sources.data if s.configured and s.enabled and s.healthy is False]
     return render(
         request,

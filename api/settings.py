@@ -39,6 +39,7 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=65536, ge=1024)
     max_query_bytes: int = Field(default=4096, ge=256)
     export_max_rows: int = Field(default=100_000, ge=1)
+    cache_seconds: float = Field(default=2.0, ge=0, le=300)
 
     @field_validator("base_url")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api.deps import ConfigDep, CurrentUser, StoreDep
 from api.errors import ApiError
@@ -22,11 +22,14 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 @router.get("", response_model=IncidentsPublic)
 def list_(
-    filters: Annotated[IncidentFilters, Query()], user: CurrentUser, store: StoreDep
+    filters: Annotated[IncidentFilters, Query()],
+    user: CurrentUser,
+    store: StoreDep,
+    request: Request,
 ) -> IncidentsPublic:
     """Incidents by heat (or last seen, or rumor score), filtered by time, district,
     category, hot and rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分)."""
-    return list_incidents(store, filters)
+    return list_incidents(store, filters, request.app.state.incident_cache)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

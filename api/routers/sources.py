@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from api.deps import ConfigDep, CurrentUser, NowDep, StoreDep
 from api.errors import ApiError
@@ -12,9 +14,15 @@ router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
 @router.get("", response_model=SourcesPublic)
-def list_(user: CurrentUser, store: StoreDep, config: ConfigDep, now: NowDep) -> SourcesPublic:
+def list_(
+    user: CurrentUser,
+    store: StoreDep,
+    config: ConfigDep,
+    now: NowDep,
+    counts: Annotated[bool, Query(description="count posts per source (scans the store)")] = True,
+) -> SourcesPublic:
     """Sources needing attention first (blocked, only errors, stale, never crawled)."""
-    return list_sources(store, config, now)
+    return list_sources(store, config, now, counts=counts)
 
 
 @router.get("/{name}", response_model=SourcePublic)

@@ -8,8 +8,11 @@ of source posts, and one scan of the top rumor thread's reposts for its explanat
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -136,11 +139,43 @@ def _matches(inc: Incident, f: IncidentFilters) -> bool:
     return True
 
 
-def list_incidents(store: Store, f: IncidentFilters) -> IncidentsPublic:
-    equals: dict[str, Any] = {}
-    if f.hot is not None:
-        equals["hot"] = f.hot
-    records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
+class IncidentCache:
+    """The recent incident records, re-read at most every ``ttl`` seconds.
+
+    Twenty dashboards polling the list would otherwise each re-read and re-parse thousands
+    of records; a second or two of staleness is invisible next to the poll interval. The
+    TTL runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._lock = threading.Lock()
+        self._at = -math.inf
+        self._records: list[Incident] = []
+
+    def records(self, store: Store) -> list[Incident]:
+        if self.ttl <= 0:
+            return store.list_records(Incident, limit=LIST_SCAN_LIMIT)
+        with self._lock:
+            now = self.clock()
+            if now - self._at >= self.ttl:
+                self._records = store.list_records(Incident, limit=LIST_SCAN_LIMIT)
+                self._at = now
+            return self._records
+
+    def clear(self) -> None:
+        with self._lock:
+            self._at = -math.inf
+
+
+def list_incidents(
+    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
+) -> IncidentsPublic:
+    if cache is not None:
+        records = cache.records(store)
+    else:
+        equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
+        records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
     rows = [r for r in records if _matches(r, f)]
     if f.sort == "heat":
         rows.sort(key=lambda r: (-r.heat, r.id))

@@ -67,7 +67,7 @@ class Env:
 
 
 def make_config(tmp_path: Path, **api: object) -> Config:
-    settings = {"environment": "production", "secret_key": SECRET, **api}
+    settings = {"environment": "production", "secret_key": SECRET, "cache_seconds": 0, **api}
     return Config(
         store=StoreConfig(path=tmp_path / "api.db"),
         api=ApiSettings.model_validate(settings),

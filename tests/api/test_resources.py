@@ -319,3 +319,63 @@ def test_cli_user_add(tmp_path) -> None:
         input="whatever-1\n",
     )
     assert r.exit_code != 0
+
+
+def test_incident_list_cache_rereads_after_its_ttl(env: Env) -> None:
+    from api.services.incidents import IncidentCache, IncidentFilters, list_incidents
+    from models import Incident
+
+    ticks = [100.0]
+    cache = IncidentCache(2.0, clock=lambda: ticks[0])
+    hot = IncidentFilters(hot=True)
+    assert list_incidents(env.store, hot, cache).count == 2
+    env.store.save_record(Incident(id="inc-new", title="新热点", hot=True, heat=99.0))
+    assert list_incidents(env.store, hot, cache).count == 2
+    ticks[0] += 2.0
+    assert list_incidents(env.store, hot, cache).data[0].id == "inc-new"
+
+
+class CallCounter:
+    """Wraps the real store and counts every call made through its interface."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if callable(attr) and not name.startswith("_"):
+
+            def counted(*a, **kw):
+                self.calls += 1
+                return attr(*a, **kw)
+
+            return counted
+        return attr
+
+
+def test_store_queries_per_page_do_not_grow_with_rows(env: Env) -> None:
+    from datetime import timedelta
+
+    from models import Incident
+    from tests.api.factory import T0
+
+    counter = CallCounter(env.store)
+    env.app.state.store = counter
+    c, _ = env.login(Role.MONITOR)
+
+    def calls(path: str) -> int:
+        counter.calls = 0
+        assert c.get(path).status_code == 200, path
+        return counter.calls
+
+    few = {p: calls(p) for p in ("/", "/api/v1/incidents?per_page=2", "/search?q=临江&per_page=2",
+                                 "/incidents/inc-a", "/sources")}  # fmt: skip
+    for i in range(60):
+        env.store.save_record(
+            Incident(id=f"bulk-{i}", title=f"批量事件{i}", hot=True, heat=float(i),
+                     first_seen=T0 + timedelta(minutes=i), last_seen=T0 + timedelta(minutes=i))
+        )  # fmt: skip
+    many = {p: calls(p) for p in ("/", "/api/v1/incidents?per_page=50", "/search?q=临江&per_page=50",
+                                  "/incidents/inc-a", "/sources")}  # fmt: skip
+    assert list(few.values()) == list(many.values())
+    assert max(many.values()) <= 12, many

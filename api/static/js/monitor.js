@@ -30,7 +30,7 @@
   async function refresh() {
     const [hot, sources] = await Promise.all([
       api("GET", "/api/v1/incidents?hot=true&per_page=20"),
-      api("GET", "/api/v1/sources"),
+      api("GET", "/api/v1/sources?counts=false"),
     ]);
     if (hot.ok) {
       const body = document.getElementById("hot-body");
