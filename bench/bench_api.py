@@ -31,15 +31,37 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 QUERIES = [
-    "谣言", "地震", "医院", "警察", "转发", "辟谣", "北京", "孩子", "死亡", "微博",
-    "食品 安全", "城管 打人", "医院 死亡", "北京 暴雨", "小孩 失踪", "转基因", "爆炸",
-    "谣言 求证", "地铁", "学校 老师",
-]  # fmt: skip
+    "谣言",
+    "地震",
+    "医院",
+    "警察",
+    "转发",
+    "辟谣",
+    "北京",
+    "孩子",
+    "死亡",
+    "微博",
+    "食品 安全",
+    "城管 打人",
+    "医院 死亡",
+    "北京 暴雨",
+    "小孩 失踪",
+    "转基因",
+    "爆炸",
+    "谣言 求证",
+    "地铁",
+    "学校 老师",
+]
 WINDOWS = [("2012-01-01", "2013-01-01"), ("2013-06-01", "2013-09-01"), (None, None)]
 INCIDENT_FILTERS = [
-    {"hot": "true"}, {}, {"sort": "last_seen"}, {"rumor": "high"}, {"per_page": "50"},
-    {"since": "2013-01-01T00:00:00+08:00"}, {"rumor": "low", "sort": "rumor"},
-]  # fmt: skip
+    {"hot": "true"},
+    {},
+    {"sort": "last_seen"},
+    {"rumor": "high"},
+    {"per_page": "50"},
+    {"since": "2013-01-01T00:00:00+08:00"},
+    {"rumor": "low", "sort": "rumor"},
+]
 MARK = "bench_api:incidents"
 
 
@@ -74,8 +96,15 @@ def make_incidents(store) -> int:
 
 
 # -- the load process ----------------------------------------------------------------------
-async def _client(url: str, token: str, paths: list[str], seconds: float, out: list[float],
-                  errors: list[str], offset: int) -> None:  # fmt: skip
+async def _client(
+    url: str,
+    token: str,
+    paths: list[str],
+    seconds: float,
+    out: list[float],
+    errors: list[str],
+    offset: int,
+) -> None:
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"}
@@ -119,8 +148,7 @@ def load_main(args: argparse.Namespace) -> None:
         paths = []
         for q in QUERIES:
             for since, until in WINDOWS:
-                params = [("q", q), ("facets", "day"), ("facets", "source"),
-                          ("facets", "region")]  # fmt: skip
+                params = [("q", q), ("facets", "day"), ("facets", "source"), ("facets", "region")]
                 if since:
                     params += [("since", since), ("until", until)]
                 paths.append(f"/api/v1/posts?{urlencode(params)}")
@@ -212,9 +240,10 @@ def first_load(url: str, db: Path) -> dict[str, float]:
 
         with sync_playwright() as p:
             browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True,
+                executable_path="/usr/bin/chromium",
+                headless=True,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )  # fmt: skip
+            )
             context = browser.new_context(viewport={"width": 1366, "height": 768})
             context.add_cookies(cookies)
             page = context.new_page()
@@ -261,10 +290,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp), db) as server:
         print("监测台 load    :", json.dumps(first_load(server.url, db)))
         for kind in ("incidents", "search"):
-            cmd = [sys.executable, __file__, "--load", kind, "--url", server.url, "--token", token,
-                   "--clients", str(args.clients), "--seconds", str(args.seconds)]  # fmt: skip
-            result = json.loads(subprocess.run(cmd, capture_output=True, text=True,
-                                               check=True).stdout)  # fmt: skip
+            cmd = [
+                sys.executable,
+                __file__,
+                "--load",
+                kind,
+                "--url",
+                server.url,
+                "--token",
+                token,
+                "--clients",
+                str(args.clients),
+                "--seconds",
+                str(args.seconds),
+            ]
+            result = json.loads(
+                subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            )
             print(f"{kind:<15}: {args.clients} clients, {json.dumps(result, ensure_ascii=False)}")
 
 

@@ -368,14 +368,36 @@ def test_store_queries_per_page_do_not_grow_with_rows(env: Env) -> None:
         assert c.get(path).status_code == 200, path
         return counter.calls
 
-    few = {p: calls(p) for p in ("/", "/api/v1/incidents?per_page=2", "/search?q=临江&per_page=2",
-                                 "/incidents/inc-a", "/sources")}  # fmt: skip
+    few = {
+        p: calls(p)
+        for p in (
+            "/",
+            "/api/v1/incidents?per_page=2",
+            "/search?q=临江&per_page=2",
+            "/incidents/inc-a",
+            "/sources",
+        )
+    }
     for i in range(60):
         env.store.save_record(
-            Incident(id=f"bulk-{i}", title=f"批量事件{i}", hot=True, heat=float(i),
-                     first_seen=T0 + timedelta(minutes=i), last_seen=T0 + timedelta(minutes=i))
-        )  # fmt: skip
-    many = {p: calls(p) for p in ("/", "/api/v1/incidents?per_page=50", "/search?q=临江&per_page=50",
-                                  "/incidents/inc-a", "/sources")}  # fmt: skip
+            Incident(
+                id=f"bulk-{i}",
+                title=f"批量事件{i}",
+                hot=True,
+                heat=float(i),
+                first_seen=T0 + timedelta(minutes=i),
+                last_seen=T0 + timedelta(minutes=i),
+            )
+        )
+    many = {
+        p: calls(p)
+        for p in (
+            "/",
+            "/api/v1/incidents?per_page=50",
+            "/search?q=临江&per_page=50",
+            "/incidents/inc-a",
+            "/sources",
+        )
+    }
     assert list(few.values()) == list(many.values())
     assert max(many.values()) <= 12, many
