@@ -11,6 +11,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -300,6 +301,12 @@ def warm_up(model_path: str | None = None) -> None:
         log.warning("rumor model warm-up failed: %s", exc)
 
 
+#: Explanations by (post id, its score, reposts seen): the same thread is not re-read and
+#: re-explained for every visitor of a busy incident page.
+_EXPLAINED: OrderedDict[tuple[str, float | None, int, int], RumorExplanation] = OrderedDict()
+_EXPLAINED_MAX = 256
+
+
 def _explain(store: Store, roots: list[Post], model_path: str | None) -> RumorExplanation | None:
     from nlp.rumor.explain import explain
     from nlp.rumor.features import RumorInput
@@ -308,6 +315,11 @@ def _explain(store: Store, roots: list[Post], model_path: str | None) -> RumorEx
     if not scored:
         return None
     top = max(scored, key=lambda p: (p.rumor_score or 0, _spread(p)))
+    key = (top.id, top.rumor_score, top.reposts, top.comments)
+    with _MODEL_LOCK:
+        cached = _EXPLAINED.get(key)
+    if cached is not None:
+        return cached
     reposts: list[Post] = []
     posts = store.iter_posts(PostFilter(root_ids=[top.id]))
     try:
@@ -323,7 +335,12 @@ def _explain(store: Store, roots: list[Post], model_path: str | None) -> RumorEx
     model = rumor_model(model_path)
     result = explain(model, RumorInput.from_posts(top, reposts))
     result["missing"] = [MISSING_LABELS.get(m, m) for m in result["missing"]]
-    return RumorExplanation(post_id=top.id, **result)
+    explanation = RumorExplanation(post_id=top.id, **result)
+    with _MODEL_LOCK:
+        _EXPLAINED[key] = explanation
+        while len(_EXPLAINED) > _EXPLAINED_MAX:
+            _EXPLAINED.popitem(last=False)
+    return explanation
 
 
 #: Longest series filled hour by hour (30 days); longer ones keep only hours with posts.

@@ -401,3 +401,17 @@ def test_store_queries_per_page_do_not_grow_with_rows(env: Env) -> None:
     }
     assert list(few.values()) == list(many.values())
     assert max(many.values()) <= 12, many
+
+
+def test_cli_serve_refuses_a_missing_secret(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    for key in ("TINGFENG_API__SECRET_KEY", "TINGFENG_API__ENVIRONMENT", "TINGFENG_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    from tingfeng.cli import app
+
+    cfg = tmp_path / "tingfeng.yaml"
+    cfg.write_text(f"store:\n  path: {tmp_path / 'serve.db'}\n", "utf-8")
+    r = CliRunner().invoke(app, ["-c", str(cfg), "serve", "--no-scheduler"])
+    assert r.exit_code != 0
+    assert "api.secret_key" in str(r.exception)
