@@ -26,10 +26,17 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(config: Config, store: Store | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    config: Config,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    *,
+    warm_up: bool = False,
+) -> FastAPI:
     """Build the app. Refuses (:class:`api.settings.SettingsError`) a missing or placeholder
     ``api.secret_key`` outside development. ``store`` and ``clock`` are injectable for tests;
-    by default the configured store is opened and closed with the app."""
+    by default the configured store is opened and closed with the app. ``warm_up`` loads
+    the rumor model in the background at start-up, so the first incident page is fast."""
     secret = config.api.check_secret()
     owns_store = store is None
     if store is None:
@@ -43,6 +50,13 @@ def create_app(config: Config, store: Store | None = None, clock: Clock | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if warm_up:
+            import threading
+
+            from api.services.incidents import warm_up as load_model
+
+            path = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
+            threading.Thread(target=load_model, args=(path,), name="warm-up", daemon=True).start()
         yield
         if owns_store:
             store.close()
@@ -85,3 +99,14 @@ def create_app(config: Config, store: Store | None = None, clock: Clock | None =
     )
     app.add_middleware(HeadersAndTiming, observe=app.state.metrics.observe)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes: reads the configuration named by
+    ``TINGFENG_CONFIG`` (``tingfeng serve --workers N`` sets it) and its environment."""
+    from tingfeng.cli.app import apply_nlp_config
+    from tingfeng.config import load_config
+
+    config = load_config()
+    apply_nlp_config(config)
+    return create_app(config, warm_up=True)

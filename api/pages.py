@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from api.deps import (
     SESSION_COOKIE,
@@ -82,6 +83,46 @@ def render(
         },
         status_code=status,
     )
+
+
+FIELD_LABELS = {
+    "q": "关键词",
+    "since": "起始日期",
+    "until": "截止日期",
+    "source": "来源",
+    "region": "区域",
+    "kind": "类型",
+    "incident": "事件",
+    "rumor": "谣言可能",
+    "sort": "排序",
+    "page": "页码",
+    "per_page": "每页条数",
+    "facets": "分面",
+}
+
+
+def _problem_zh(err: dict[str, Any]) -> str:
+    """A validation problem of the search form, in Chinese, naming the field."""
+    loc = [str(p) for p in err.get("loc", ())]
+    label = FIELD_LABELS.get(loc[0], loc[0]) if loc else "查询"
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return f"{label}：不是可用的检索条件"
+    if kind == "string_too_long":
+        return f"{label}：过长（最多 {ctx.get('max_length')} 个字符）"
+    if kind == "too_long":
+        return f"{label}：个数过多（最多 {ctx.get('max_length')} 个）"
+    if kind == "less_than_equal":
+        return f"{label}：不能大于 {ctx.get('le')}"
+    if kind == "greater_than_equal":
+        return f"{label}：不能小于 {ctx.get('ge')}"
+    if kind.startswith(("datetime", "date")):
+        return f"{label}：不是有效的日期"
+    if kind in ("literal_error", "enum"):
+        return f"{label}：不是可选的值"
+    if kind == "value_error" and "since" in str(err.get("msg", "")):
+        return "起始日期：必须早于截止日期"
+    return f"{label}：取值无效"
 
 
 def _safe_next(value: str | None) -> str:
@@ -244,11 +285,8 @@ def search_page(request: Request, user: PageUser, store: StoreDep):
     error = None
     try:
         params = PostSearchParams.model_validate(data)
-    except ValueError as exc:
-        error = "；".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '查询'}: {e['msg']}"
-            for e in getattr(exc, "errors", lambda: [])()
-        ) or str(exc)
+    except ValidationError as exc:
+        error = "；".join(_problem_zh(e) for e in exc.errors())
         params = PostSearchParams(facets=["day", "source", "region"])
     result = search_posts(store, params) if error is None else None
     export_query = [

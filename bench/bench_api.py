@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -265,6 +266,7 @@ def main() -> None:
     parser.add_argument("--db", default="/tmp/h-api-bench.db")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1, help="tingfeng serve --workers")
     parser.add_argument("--load", choices=["incidents", "search"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -286,8 +288,12 @@ def main() -> None:
         incidents = make_incidents(store)
         _, token = create_token(store, "bench", Role.ANALYST, secret=SECRET, actor="bench")
     print(f"store          : {posts:,} posts, {incidents:,} incidents ({db})")
+    print(f"machine        : load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("queries/page   :", json.dumps(queries_per_page(db, SECRET), ensure_ascii=False))
-    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp), db) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(Path(tmp), db, workers=args.workers) as server,
+    ):
         print("监测台 load    :", json.dumps(first_load(server.url, db)))
         for kind in ("incidents", "search"):
             cmd = [

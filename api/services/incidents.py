@@ -140,6 +140,30 @@ def _matches(inc: Incident, f: IncidentFilters) -> bool:
     return True
 
 
+def _sort_key(sort: str) -> Callable[[Incident], Any]:
+    if sort == "heat":
+        return lambda r: (-r.heat, r.id)
+    if sort == "rumor":
+        return lambda r: (-(r.rumor_score if r.rumor_score is not None else -1), r.id)
+    return lambda r: (-(r.last_seen.timestamp() if r.last_seen else 0), r.id)
+
+
+class IncidentSnapshot:
+    """Incident records read at one moment, with each sort order computed once."""
+
+    def __init__(self, records: list[Incident]) -> None:
+        self.records = records
+        self._orders: dict[str, list[Incident]] = {}
+        self._lock = threading.Lock()
+
+    def ordered(self, sort: str) -> list[Incident]:
+        with self._lock:
+            rows = self._orders.get(sort)
+            if rows is None:
+                rows = self._orders[sort] = sorted(self.records, key=_sort_key(sort))
+            return rows
+
+
 class IncidentCache:
     """The recent incident records, re-read at most every ``ttl`` seconds.
 
@@ -152,17 +176,19 @@ class IncidentCache:
         self.ttl, self.clock = ttl, clock
         self._lock = threading.Lock()
         self._at = -math.inf
-        self._records: list[Incident] = []
+        self._snapshot = IncidentSnapshot([])
 
-    def records(self, store: Store) -> list[Incident]:
+    def snapshot(self, store: Store) -> IncidentSnapshot:
         if self.ttl <= 0:
-            return store.list_records(Incident, limit=LIST_SCAN_LIMIT)
+            return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT))
         with self._lock:
             now = self.clock()
             if now - self._at >= self.ttl:
-                self._records = store.list_records(Incident, limit=LIST_SCAN_LIMIT)
+                self._snapshot = IncidentSnapshot(
+                    store.list_records(Incident, limit=LIST_SCAN_LIMIT)
+                )
                 self._at = now
-            return self._records
+            return self._snapshot
 
     def clear(self) -> None:
         with self._lock:
@@ -173,17 +199,12 @@ def list_incidents(
     store: Store, f: IncidentFilters, cache: IncidentCache | None = None
 ) -> IncidentsPublic:
     if cache is not None:
-        records = cache.records(store)
+        ordered = cache.snapshot(store).ordered(f.sort)
     else:
         equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
         records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
-    rows = [r for r in records if _matches(r, f)]
-    if f.sort == "heat":
-        rows.sort(key=lambda r: (-r.heat, r.id))
-    elif f.sort == "rumor":
-        rows.sort(key=lambda r: (-(r.rumor_score if r.rumor_score is not None else -1), r.id))
-    else:
-        rows.sort(key=lambda r: (-(r.last_seen.timestamp() if r.last_seen else 0), r.id))
+        ordered = sorted(records, key=_sort_key(f.sort))
+    rows = [r for r in ordered if _matches(r, f)]
     start = (f.page - 1) * f.per_page
     page = rows[start : start + f.per_page]
     return IncidentsPublic(

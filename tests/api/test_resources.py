@@ -415,3 +415,15 @@ def test_cli_serve_refuses_a_missing_secret(tmp_path, monkeypatch) -> None:
     r = CliRunner().invoke(app, ["-c", str(cfg), "serve", "--no-scheduler"])
     assert r.exit_code != 0
     assert "api.secret_key" in str(r.exception)
+
+
+def test_search_page_names_bad_fields_in_chinese(env: Env) -> None:
+    c, _ = env.login(Role.ANALYST)
+    for query, expected in (
+        ("since=2026-13-01", "起始日期：不是有效的日期"),
+        ("per_page=1000", "每页条数：不能大于 100"),
+        ("since=2026-12-01&until=2026-11-01", "起始日期：必须早于截止日期"),
+        ("rumor=maybe", "谣言可能：不是可选的值"),
+    ):
+        r = c.get(f"/search?{query}")
+        assert r.status_code == 422 and expected in r.text, (query, r.text[-600:])

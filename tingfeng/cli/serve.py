@@ -20,6 +20,9 @@ def serve(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Serve only (for extra API workers).")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API worker processes (each opens the store).")
+    ] = 1,
 ) -> None:
     """Start the API and the dashboard.
 
@@ -33,19 +36,29 @@ def serve(
 
     config = state.config
     try:
-        application = create_app(config)
+        config.api.check_secret()
     except SettingsError as exc:
         raise UserError(str(exc)) from None
-    import threading
-
-    from api.services.incidents import warm_up
-
-    model = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
-    threading.Thread(target=warm_up, args=(model,), name="warm-up", daemon=True).start()
     if not no_scheduler:
         console.print("提示：定时任务（调度器）尚未实现，本进程只提供 API 与看板。")
     console.print(f"听风 API 与看板：http://{host}:{port}/ （环境 {config.api.environment}）")
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    if workers == 1:
+        application = create_app(config, warm_up=True)
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        return
+    import os
+
+    if config.source_file is not None:
+        os.environ["TINGFENG_CONFIG"] = str(config.source_file.resolve())
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @user_app.command("add")
