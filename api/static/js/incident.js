@@ -13,7 +13,7 @@ document.addEventListener("DOMContentLoaded", () => {
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: series.map((s) => s.hour.replace("T", " ")) },
     yAxis: { type: "value", name: "帖/小时", minInterval: 1 },
-    series: [{ type: "line", name: "每小时帖数", data: series.map((s) => s.posts), areaStyle: {}, smooth: true, showSymbol: series.length < 48 }],
+    series: [{ type: "line", name: "每小时帖数", data: series.map((s) => s.posts), areaStyle: {}, smooth: false, showSymbol: series.length < 48 }],
     dataZoom: series.length > 48 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 4 }] : [],
   });
   window.addEventListener("resize", () => chart.resize());

@@ -13,7 +13,7 @@ document.addEventListener("DOMContentLoaded", () => {
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: days.map((d) => d.value) },
     yAxis: { type: "value", minInterval: 1 },
-    series: [{ type: "bar", name: "每日帖数", data: days.map((d) => d.count) }],
+    series: [{ type: "bar", name: "每日帖数", barMaxWidth: 36, data: days.map((d) => d.count) }],
   });
   window.addEventListener("resize", () => chart.resize());
 });
