@@ -56,7 +56,13 @@ KIND_LABELS = {
     "article": "文章",
     "message": "留言",
 }
-NAV = [("/", "监测台"), ("/search", "检索"), ("/sources", "来源"), ("/admin", "管理")]
+NAV = [
+    ("/", "监测台"),
+    ("/search", "检索"),
+    ("/sources", "来源"),
+    ("/docs", "接口"),
+    ("/admin", "管理"),
+]
 
 
 def render(
@@ -344,3 +350,58 @@ def admin_page(request: Request, user: PageUser):
         )
     roles = [(r.value, ROLE_LABELS[r]) for r in Role]
     return render(request, "admin.html", user, title="管理", roles=roles)
+
+
+def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The OpenAPI operations, flattened for the docs page (grouped by tag in order)."""
+    ops = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [
+                {
+                    "name": p["name"],
+                    "where": p.get("in", ""),
+                    "required": p.get("required", False),
+                    "type": _type_of(p.get("schema", {})),
+                    "description": p.get("description")
+                    or p.get("schema", {}).get("description", ""),
+                }
+                for p in op.get("parameters", [])
+            ]
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = body.get("schema", {}).get("$ref", "")
+            ops.append(
+                {
+                    "tag": (op.get("tags") or ["other"])[0],
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": (op.get("description") or "").strip(),
+                    "params": params,
+                    "body": ref.rsplit("/", 1)[-1],
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
+    return ops
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        return " | ".join(_type_of(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return " | ".join(str(v) for v in schema["enum"])
+    if schema.get("type") == "array":
+        return f"[{_type_of(schema.get('items', {}))}]"
+    return str(
+        schema.get("format") or schema.get("type") or schema.get("$ref", "").rsplit("/", 1)[-1]
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request, user: PageUser):
+    """The OpenAPI schema as a page (no Swagger UI: it would need a CDN and inline script)."""
+    ops = _operations(request.app.openapi())
+    tags: dict[str, list[dict[str, Any]]] = {}
+    for op in ops:
+        tags.setdefault(op["tag"], []).append(op)
+    return render(request, "apidocs.html", user, title="接口文档", tags=tags)

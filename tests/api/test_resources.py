@@ -28,6 +28,7 @@ READ_ROUTES = [
     "/incidents/inc-a",
     "/search?q=暴雨",
     "/sources",
+    "/docs",
 ]
 ADMIN_ROUTES = ["/api/v1/users", "/api/v1/tokens", "/api/v1/audit"]
 
@@ -427,3 +428,11 @@ def test_search_page_names_bad_fields_in_chinese(env: Env) -> None:
     ):
         r = c.get(f"/search?{query}")
         assert r.status_code == 422 and expected in r.text, (query, r.text[-600:])
+
+
+def test_api_docs_page_lists_every_operation(env: Env) -> None:
+    c, _ = env.login(Role.OFFICER)
+    html = c.get("/docs").text
+    for path in env.app.openapi()["paths"]:
+        assert f"<code>{path}</code>" in html, path
+    assert "接口文档" in html and "per_page" in html
