@@ -45,30 +45,32 @@ class Principal:
         return self.role in roles
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_config(request: Request) -> Config:
+async def get_config(request: Request) -> Config:
     return request.app.state.config
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_settings(request: Request) -> ApiSettings:
     return request.app.state.config.api
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
-def get_secret(request: Request) -> str:
+async def get_secret(request: Request) -> str:
     return request.app.state.secret
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# The accessors above are ``async`` only so FastAPI calls them on the event loop instead of
+# hopping to a worker thread for each one; they never wait on anything.
 StoreDep = Annotated[Store, Depends(get_store)]
 ConfigDep = Annotated[Config, Depends(get_config)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
@@ -130,7 +132,7 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 def require(*roles: Role) -> Callable[[Principal], Principal]:
     names = "、".join(r.value for r in roles)
 
-    def dependency(user: CurrentUser) -> Principal:
+    async def dependency(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise ApiError(
                 403, "role", f"角色 {user.role.value} 无权执行此操作（需要 {names}） (forbidden)"

@@ -226,8 +226,12 @@ def first_load(url: str, db: Path) -> dict[str, float]:
         if store.get_record(User, "bench-monitor") is None:
             create_user(store, "bench-monitor", Role.MONITOR, "bench-pass-2026", actor="bench")
     out: dict[str, float] = {}
-    with httpx.Client(base_url=url) as c:
+    with httpx.Client(base_url=url, timeout=120) as c:
         c.post("/api/v1/login", json={"username": "bench-monitor", "password": "bench-pass-2026"})
+        # A running server: the rumor model has loaded (an incident page waits for it).
+        hot = c.get("/api/v1/incidents?hot=true&per_page=1").json()["data"]
+        if hot:
+            c.get(f"/api/v1/incidents/{hot[0]['id']}")
         timings = []
         for _ in range(5):
             start = time.perf_counter()

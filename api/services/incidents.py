@@ -149,11 +149,15 @@ def _sort_key(sort: str) -> Callable[[Incident], Any]:
 
 
 class IncidentSnapshot:
-    """Incident records read at one moment, with each sort order computed once."""
+    """Incident records read at one moment, with each sort order and each filter's result
+    computed once (polling dashboards ask the same few questions over and over)."""
+
+    MAX_FILTERS = 64
 
     def __init__(self, records: list[Incident]) -> None:
         self.records = records
         self._orders: dict[str, list[Incident]] = {}
+        self._filtered: OrderedDict[str, list[Incident]] = OrderedDict()
         self._lock = threading.Lock()
 
     def ordered(self, sort: str) -> list[Incident]:
@@ -163,32 +167,83 @@ class IncidentSnapshot:
                 rows = self._orders[sort] = sorted(self.records, key=_sort_key(sort))
             return rows
 
+    def matching(self, f: IncidentFilters) -> list[Incident]:
+        key = f.model_dump_json(exclude={"page", "per_page"})
+        with self._lock:
+            rows = self._filtered.get(key)
+            if rows is not None:
+                self._filtered.move_to_end(key)
+                return rows
+        rows = [r for r in self.ordered(f.sort) if _matches(r, f)]
+        with self._lock:
+            self._filtered[key] = rows
+            while len(self._filtered) > self.MAX_FILTERS:
+                self._filtered.popitem(last=False)
+        return rows
+
 
 class IncidentCache:
     """The recent incident records, re-read at most every ``ttl`` seconds.
 
     Twenty dashboards polling the list would otherwise each re-read and re-parse thousands
-    of records; a second or two of staleness is invisible next to the poll interval. The
-    TTL runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
+    of records; a second or two of staleness is invisible next to the poll interval. A
+    background thread re-reads while requests keep answering from the previous snapshot
+    (only the very first read is waited for). The TTL
+    runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
     """
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        run: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         self.ttl, self.clock = ttl, clock
+        #: How a refresh is started: a daemon thread (tests pass a synchronous runner).
+        self.run = run or (lambda fn: threading.Thread(target=fn, daemon=True).start())
         self._lock = threading.Lock()
+        self._first_read_lock = threading.Lock()
+        self._refreshing = False
         self._at = -math.inf
-        self._snapshot = IncidentSnapshot([])
+        self._snapshot: IncidentSnapshot | None = None
+
+    def _read(self, store: Store) -> IncidentSnapshot:
+        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT))
 
     def snapshot(self, store: Store) -> IncidentSnapshot:
         if self.ttl <= 0:
-            return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT))
+            return self._read(store)
         with self._lock:
-            now = self.clock()
-            if now - self._at >= self.ttl:
-                self._snapshot = IncidentSnapshot(
-                    store.list_records(Incident, limit=LIST_SCAN_LIMIT)
-                )
-                self._at = now
+            current = self._snapshot
+            stale = self.clock() - self._at >= self.ttl
+            if current is not None and stale and not self._refreshing:
+                self._refreshing = True
+                refresh_later = True
+            else:
+                refresh_later = False
+            if current is not None and not refresh_later:
+                return current
+        if current is not None:
+            self.run(lambda: self._refresh(store))
+            return self._snapshot or current
+        # Nothing to serve yet: the first readers wait for one read.
+        with self._first_read_lock:
+            if self._snapshot is None:
+                snap = self._read(store)
+                with self._lock:
+                    self._snapshot, self._at = snap, self.clock()
             return self._snapshot
+
+    def _refresh(self, store: Store) -> None:
+        try:
+            snap = self._read(store)
+            with self._lock:
+                self._snapshot, self._at = snap, self.clock()
+        except Exception as exc:  # keep serving the previous snapshot
+            log.warning("incident cache refresh failed: %s", exc)
+        finally:
+            with self._lock:
+                self._refreshing = False
 
     def clear(self) -> None:
         with self._lock:
@@ -199,12 +254,11 @@ def list_incidents(
     store: Store, f: IncidentFilters, cache: IncidentCache | None = None
 ) -> IncidentsPublic:
     if cache is not None:
-        ordered = cache.snapshot(store).ordered(f.sort)
+        rows = cache.snapshot(store).matching(f)
     else:
         equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
         records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
-        ordered = sorted(records, key=_sort_key(f.sort))
-    rows = [r for r in ordered if _matches(r, f)]
+        rows = [r for r in sorted(records, key=_sort_key(f.sort)) if _matches(r, f)]
     start = (f.page - 1) * f.per_page
     page = rows[start : start + f.per_page]
     return IncidentsPublic(

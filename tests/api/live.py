@@ -52,7 +52,7 @@ def write_config(tmp: Path, db: Path, port: int, poll_seconds: float = 15.0) -> 
 
 @contextmanager
 def serve(
-    tmp: Path, db: Path, poll_seconds: float = 15.0, timeout: float = 60.0
+    tmp: Path, db: Path, poll_seconds: float = 15.0, timeout: float = 60.0, workers: int = 1
 ) -> Iterator[LiveServer]:
     """Start ``tingfeng serve`` in a subprocess and poll /healthz until it answers."""
     port = free_port()
@@ -70,6 +70,8 @@ def serve(
             "--port",
             str(port),
             "--no-scheduler",
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=log,

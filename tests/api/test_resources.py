@@ -138,7 +138,12 @@ def test_export_row_cap(env: Env) -> None:
     assert len(c.get("/api/v1/posts/export?format=jsonl").content.splitlines()) == 3
 
 
-def test_incident_list_filters_and_sorts(env: Env) -> None:
+@pytest.mark.parametrize("cached", [False, True])
+def test_incident_list_filters_and_sorts(env: Env, cached: bool) -> None:
+    if cached:  # one snapshot answers every filter below, each from its own memo
+        from api.services.incidents import IncidentCache
+
+        env.app.state.incident_cache = IncidentCache(3600)
     c, _ = env.login(Role.OFFICER)
     ids = lambda **p: [i["id"] for i in c.get("/api/v1/incidents", params=p).json()["data"]]  # noqa: E731
     assert ids() == ["inc-a", "inc-b", "inc-c"]
@@ -327,7 +332,7 @@ def test_incident_list_cache_rereads_after_its_ttl(env: Env) -> None:
     from models import Incident
 
     ticks = [100.0]
-    cache = IncidentCache(2.0, clock=lambda: ticks[0])
+    cache = IncidentCache(2.0, clock=lambda: ticks[0], run=lambda refresh: refresh())
     hot = IncidentFilters(hot=True)
     assert list_incidents(env.store, hot, cache).count == 2
     env.store.save_record(Incident(id="inc-new", title="新热点", hot=True, heat=99.0))
