@@ -47,6 +47,78 @@ def is_ad_line(line: str) -> bool:
     return len(_AD_WEAK.findall(line)) >= 3 and len(line) < 120
 
 
+#: A line ending in a phone number or a URL: how an appended ad or a site's "contact us"
+#: block ends.
+_CONTACT_END = re.compile(
+    r"(?:(?:0\d{2,3}[-－ ]?)?\d{7,8}|1[3-9]\d{9}|400[-－ ]?\d{3}[-－ ]?\d{4}|"
+    r"https?://\S+|www\.\S+|[\w.-]+@[\w-]+\.[\w.]+)\s*[。.!！]?\s*$",
+    re.I,
+)
+#: Words of ads and site furniture counted inside a block that ends in a contact. Phone
+#: numbers, "热线" and "电话" are not evidence: they are what a complaint cites too.
+_BLOCK_HINT = re.compile(
+    r"首付|月供|地铁口|学区房|精装|现房|样板间|楼盘|售楼|户型|特价房|贷款|借款|秒批|日息|到账|"
+    r"抢购|限时|优惠|广告|推广|赞助|投稿|爆料|报料|新闻热线|邮箱|本网|本站|商务合作|客户端|"
+    r"公众号|二维码|官网|点击|报名|咨询|详询|预约|看房|热销|开盘|认筹|特惠|加微信|vx|微信号",
+    re.I,
+)
+#: Lines of an appended block are short; a longer one is the post's own text.
+_BLOCK_LINE_MAX = 80
+_SENTENCE_END = re.compile(r"[。？！?!…」”]\s*$")
+_BLOCK_MAX_LINES = 8
+#: Score a block needs: a strong ad hit is 3, every weak ad word or block hint 1.
+_BLOCK_MIN_SCORE = 4
+
+
+def _block_score(line: str) -> int:
+    return 3 * len(_AD_STRONG.findall(line)) + len(_BLOCK_HINT.findall(line))
+
+
+def tail_block(lines: list[str]) -> int | None:
+    """Start index of an ad or boilerplate block appended to ``lines``, or ``None``.
+
+    The block ends in a phone number or URL (``售楼热线：0838-6123456``) and is made of
+    short lines that look like advertising or site furniture, allowing one plain line
+    inside it (a development's name). It must score :data:`_BLOCK_MIN_SCORE`, have at least
+    two lines and leave some text before it: a complaint that cites a hotline at its end
+    ("物业电话0838-6667788一直没人接") scores too little to be cut.
+    """
+    end = len(lines) - 1
+    while end >= 0 and not lines[end].strip():
+        end -= 1
+    if end < 1 or not _CONTACT_END.search(lines[end]) or len(lines[end]) > _BLOCK_LINE_MAX:
+        return None
+    score = _block_score(lines[end])
+    start = end
+    gap = 0
+    i = end - 1
+    while i >= 0 and end - i < _BLOCK_MAX_LINES:
+        line = lines[i].strip()
+        if not line:
+            i -= 1
+            continue
+        if len(line) > _BLOCK_LINE_MAX:
+            break
+        points = _block_score(line)
+        if _SENTENCE_END.search(line) and not _AD_STRONG.search(line):
+            break  # a sentence of the post ("…有人去看过吗？"), not a line of an ad
+
+        if points == 0:
+            gap += 1
+            if gap > 1:
+                break
+        else:
+            gap = 0
+            score += points
+            start = i
+        i -= 1
+    if start == end or score < _BLOCK_MIN_SCORE:
+        return None
+    if not any(line.strip() for line in lines[:start]):
+        return None  # the whole post: the per-line rules and only_boilerplate decide
+    return start
+
+
 @dataclass
 class BoilerplateStripper:
     """Remove tail blocks, footer lines and ad lines from normalised text.
@@ -68,6 +140,7 @@ class BoilerplateStripper:
         fired: list[str] = []
         lines = text.split("\n")
         kept: list[str] = []
+        ads: list[bool] = []
         seen_chars = 0
         for line in lines:
             if TAIL_MARKERS.match(line) and seen_chars >= self.min_keep:
@@ -79,11 +152,19 @@ class BoilerplateStripper:
             if len(line) <= 200 and FOOTER.search(line):
                 fired.append("footer")
                 continue
-            if is_ad_line(line):
-                fired.append("ad")
-                continue
+            ad = is_ad_line(line)
             kept.append(line)
-            seen_chars += len(line)
+            ads.append(ad)
+            if not ad:
+                seen_chars += len(line)
+        # An appended block (ad, "contact us") goes as a whole, its ad lines with it.
+        start = tail_block(kept)
+        if start is not None:
+            del kept[start:], ads[start:]
+            fired.append("ad_block")
+        if any(ads):
+            fired.append("ad")
+            kept = [line for line, ad in zip(kept, ads, strict=True) if not ad]
         # A trailing run of very short lines (link labels, "返回顶部") left after the cut.
         while kept and len(kept[-1]) <= 4 and len(kept) > 1:
             kept.pop()

@@ -33,6 +33,67 @@ class DateError(ValueError):
     """A date that could not be read at all."""
 
 
+#: Scrapy setting holding the crawl's reference clock (``tingfeng crawl --at``): an aware
+#: ISO 8601 time (or datetime). When set, it is the crawl's "now": ``fetched_at``, relative
+#: dates without an HTTP ``Date`` header, the future-date check and the health record use it.
+NOW_SETTING = "TINGFENG_NOW"
+
+
+def reference_clock(value: object) -> datetime | None:
+    """The reference clock from the ``TINGFENG_NOW`` setting (``None``: the real clock).
+
+    Raises :class:`DateError` naming the setting for a value that is not an aware time.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        when = value
+    else:
+        try:
+            when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise DateError(
+                f"{NOW_SETTING}: {value!r} is not an ISO 8601 time (2026-05-28T21:30:00+08:00)"
+            ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=SHANGHAI)
+    return when
+
+
+def http_date(value: bytes | str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime, ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    try:
+        when = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
+
+
+#: A ``Date`` this far after the reference clock is a live server's, not a recorded one.
+RECORDED_DATE_WINDOW = timedelta(hours=24)
+
+
+def relative_base(
+    fetched_at: datetime, served_at: datetime | None, clock: datetime | None = None
+) -> datetime:
+    """What relative dates on a page count from: the page's HTTP ``Date`` when it has one,
+    else the fetch time (which is the reference clock when one is set).
+
+    A page is never served after it was fetched, so without a clock a ``Date`` ahead of the
+    fetch time (a server clock running fast) gives way to the fetch time. With a clock, a
+    ``Date`` up to a day after it is taken as the time a recorded page was served; a later
+    one is a live server's answering a crawl of the past, and the clock is used.
+    """
+    if served_at is None:
+        return fetched_at
+    if clock is None:
+        return min(served_at, fetched_at)
+    return served_at if served_at <= clock + RECORDED_DATE_WINDOW else clock
+
+
 def parse_cn_time(value: object, now: datetime | None = None) -> datetime:
     """Read ``value`` as an aware datetime; relative forms are relative to ``now``.
 

@@ -19,6 +19,8 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 ERRORS = "tingfeng/errors/"
 PROBLEMS = "tingfeng/problems/"
 DROPPED = "tingfeng/dropped/"
+#: ``tingfeng/endpoints/<endpoint>/ok`` and ``.../failed/<kind>``: answers per endpoint.
+ENDPOINTS = "tingfeng/endpoints/"
 
 BLOCK_KINDS = ("blocked_login", "blocked_captcha", "blocked_432")
 

@@ -18,8 +18,16 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Response
 from twisted.internet import task
 
-from crawler.errors import DROPPED, ERRORS, PROBLEMS
-from crawler.health import SourceHealth, cursor_key, evaluate, merge_previous, state_key
+from crawler.dates import NOW_SETTING, reference_clock
+from crawler.errors import DROPPED, ENDPOINTS, ERRORS, PROBLEMS
+from crawler.health import (
+    SourceHealth,
+    cursor_key,
+    endpoint_counts,
+    evaluate,
+    merge_previous,
+    state_key,
+)
 from crawler.pipelines.store import LAST_NEW, NEW, UPDATED
 from crawler.storage import shared_store
 
@@ -48,7 +56,10 @@ class SourceHealthExtension:
         self.stale_factor = s.getfloat("TINGFENG_STALE_FACTOR", 4.0)
         self.progress = s.getbool("TINGFENG_PROGRESS", False)
         self.interval = s.getfloat("TINGFENG_PROGRESS_INTERVAL", 2.0)
-        self.started_at = datetime.now(UTC)
+        #: The reference clock (``TINGFENG_NOW``): the crawl happens "at" it.
+        self.clock = reference_clock(s.get(NOW_SETTING))
+        self._real_start = datetime.now(UTC)
+        self.started_at = self.clock or self._real_start
         self._loop: task.LoopingCall | None = None
         cs = crawler.signals
         cs.connect(self.response_received, signal=signals.response_received)
@@ -67,6 +78,9 @@ class SourceHealthExtension:
         self.crawler.stats.inc_value(PAGES)
         if 200 <= response.status < 300:
             self.crawler.stats.inc_value(PAGES_OK)
+            endpoint = request.meta.get("endpoint")
+            if endpoint:
+                self.crawler.stats.inc_value(f"{ENDPOINTS}{endpoint}/ok")
 
     def item_scraped(self, item: Any, response: Any, spider: Spider) -> None:
         self.crawler.stats.inc_value(ITEMS)
@@ -104,6 +118,8 @@ class SourceHealthExtension:
             interval * self.stale_factor
         )
         now = datetime.now(UTC)
+        if self.clock is not None:
+            now = self.clock + (now - self._real_start)
         last_new = stats.get(LAST_NEW)
         health = SourceHealth(
             source=spider.name,
@@ -119,6 +135,7 @@ class SourceHealthExtension:
             dropped=_prefixed(stats, DROPPED),
             errors=_prefixed(stats, ERRORS),
             problems=_prefixed(stats, PROBLEMS),
+            endpoints=endpoint_counts(_prefixed(stats, ENDPOINTS)),
             blocked=stats.get("tingfeng/blocked"),
             last_new_item_at=datetime.fromisoformat(last_new) if last_new else None,
             first_crawl_at=self.started_at,

@@ -35,6 +35,47 @@ def cursor_key(source: str) -> str:
     return f"{CURSOR_PREFIX}{source}"
 
 
+class EndpointHealth(BaseModel):
+    """Answers of one endpoint of a source (``comments``, ``parse_detail``...) in a crawl."""
+
+    ok: int = 0
+    failed: int = 0
+    #: Failures by kind (``http_404``, ``api_error``, ``timeout``...).
+    errors: dict[str, int] = Field(default_factory=dict)
+
+
+def endpoint_counts(flat: dict[str, int]) -> dict[str, EndpointHealth]:
+    """``{"comments/ok": 3, "comments/failed/http_404": 5}`` → per-endpoint records."""
+    out: dict[str, EndpointHealth] = {}
+    for key, value in flat.items():
+        name, _, rest = key.partition("/")
+        record = out.setdefault(name, EndpointHealth())
+        if rest == "ok":
+            record.ok += value
+        elif rest.startswith("failed/"):
+            kind = rest.removeprefix("failed/")
+            record.failed += value
+            record.errors[kind] = record.errors.get(kind, 0) + value
+    for record in out.values():
+        record.ok = max(record.ok, 0)
+    return out
+
+
+def failing_endpoints(endpoints: dict[str, EndpointHealth]) -> list[str]:
+    """Endpoints that keep failing: at least 2 failures and more failures than answers.
+
+    One timeout among forty article pages is weather; every comment page answering 404
+    is a broken endpoint (a changed path), even while the timelines still work.
+    """
+    return [
+        name for name, e in sorted(endpoints.items()) if e.failed >= FAILING_MIN and e.failed > e.ok
+    ]
+
+
+#: Failures an endpoint needs before it can be called failing.
+FAILING_MIN = 2
+
+
 class SourceHealth(BaseModel):
     """The record of one source's last crawl, with the running facts carried over."""
 
@@ -53,6 +94,8 @@ class SourceHealth(BaseModel):
     dropped: dict[str, int] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
     problems: dict[str, int] = Field(default_factory=dict)
+    #: Answers and failures per endpoint (what kind of page was asked for).
+    endpoints: dict[str, EndpointHealth] = Field(default_factory=dict)
     blocked: str | None = None
     last_new_item_at: AwareTime | None = None
     first_crawl_at: AwareTime | None = None
@@ -74,6 +117,13 @@ def evaluate(health: SourceHealth, now: datetime | None = None) -> SourceHealth:
     elif health.pages_ok == 0 and error_total:
         detail = ", ".join(f"{n}× {k}" for k, n in sorted(health.errors.items()))
         reason = f"only errors: {detail}"
+    elif failing := failing_endpoints(health.endpoints):
+        parts = []
+        for name in failing:
+            e = health.endpoints[name]
+            kinds = ", ".join(f"{n}× {k}" for k, n in sorted(e.errors.items()))
+            parts.append(f"{name} {e.failed} of {e.failed + e.ok} requests failed ({kinds})")
+        reason = "failing endpoint: " + "; ".join(parts)
     else:
         since = health.last_new_item_at or health.first_crawl_at
         limit = timedelta(minutes=health.expect_new_within_minutes)

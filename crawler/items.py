@@ -26,6 +26,9 @@ class PostItem:
     html: str | None = None
     created_at: Any = None
     fetched_at: datetime | None = None
+    #: The HTTP ``Date`` of the answer the post came in: relative dates ("3 小时前") count
+    #: from it (else from ``fetched_at``).
+    served_at: datetime | None = None
     author: dict[str, Any] = field(default_factory=dict)
     reposts: Any = None
     comments: Any = None

@@ -35,6 +35,11 @@ LOGIN_MARKERS = (
     "请登录后再访问",
     "登录后才能查看",
     "请先登录后访问",
+    # Discuz! boards open to members only, and its other "log in first" answers
+    "没有权限访问该版块",
+    "本版块只有特定用户可以访问",
+    "只有登录后才能访问",
+    "请登录后继续",
 )
 #: Phrases of captcha walls. Generic words like "验证码" are left out on purpose: posts
 #: warning about SMS scams ("不要透露验证码") are everyday content for a monitor.

@@ -57,6 +57,8 @@ def scrapy_settings(
         "LOG_LEVEL": c.log_level,
         "TINGFENG_STORE": config.store.model_dump(mode="json"),
         "TINGFENG_GAZETTEER": config.gazetteer,
+        # every configured source: a feed reads its articles with a site source's template
+        "TINGFENG_SOURCES": [s.model_dump(mode="json") for s in config.sources],
         "TINGFENG_PROGRESS": progress,
     }
     if c.user_agent:

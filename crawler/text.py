@@ -126,3 +126,54 @@ def emoticons(text: str) -> list[str]:
     for match in EMOTICON.finditer(text):
         seen.setdefault(match.group(0), None)
     return list(seen)
+
+
+#: Query parameters that track a visit and never select content.
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|spm|from|source|src|share\w*|fromid|scene|ref|refer|isappinstalled|"
+    r"wx_\w+|vd_source|_t|timestamp)$",
+    re.I,
+)
+
+
+def canonical_url(url: str, declared: str | None = None) -> str:
+    """One URL per article, whichever way it was reached (RSS, Atom, a list page).
+
+    The page's own ``<link rel="canonical">`` (``declared``) wins when it is an http(s)
+    URL; otherwise ``url``. Either is normalised: lower-case scheme and host, no default
+    port, no fragment, no tracking parameters (``utm_*``, ``from``, ``spm``...), the other
+    parameters sorted.
+    """
+    from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+    chosen = url
+    if declared and declared.strip():
+        candidate = urljoin(url, declared.strip())
+        if urlsplit(candidate).scheme in ("http", "https"):
+            chosen = candidate
+    parts = urlsplit(chosen)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
+    )
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+
+
+def main_text(markup: str, url: str | None = None) -> str | None:
+    """The main text of an article page by trafilatura (navigation, comments, footers
+    left out), for pages no configured template describes; ``None`` when it finds none."""
+    import trafilatura
+
+    text = trafilatura.extract(
+        markup,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        deduplicate=False,
+    )
+    return text.strip() or None if text else None

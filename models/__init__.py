@@ -14,8 +14,10 @@ from models.records import (
     BulletinKind,
     BulletinStatus,
     Incident,
+    OfficialResponse,
     Record,
     Tier,
+    find_placeholders,
 )
 from models.source import Source, SourceKind
 
@@ -31,6 +33,7 @@ __all__ = [
     "BulletinStatus",
     "Incident",
     "MetricSnapshot",
+    "OfficialResponse",
     "Post",
     "PostKind",
     "Record",
@@ -41,6 +44,7 @@ __all__ = [
     "Tier",
     "User",
     "ensure_aware",
+    "find_placeholders",
     "make_post_id",
     "now_utc",
 ]

@@ -7,11 +7,12 @@ overwrite each other (optimistic concurrency).
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.common import now_utc
 from models.post import AwareTime
@@ -89,6 +90,8 @@ class Alert(Record):
 
 
 class BulletinKind(StrEnum):
+    """What a bulletin is; the value is how an officer names it."""
+
     SITUATION = "情况通报"
     REBUTTAL = "辟谣声明"
     RESPONSE = "回应"
@@ -96,21 +99,95 @@ class BulletinKind(StrEnum):
 
 
 class BulletinStatus(StrEnum):
+    """draft → submitted → approved → published (an edit sends it back to draft)."""
+
     DRAFT = "draft"
+    SUBMITTED = "submitted"
     APPROVED = "approved"
     PUBLISHED = "published"
 
 
+#: The visible gap a draft leaves for a fact the office must confirm (快报事实、慎报原因).
+PLACEHOLDER_MARK = "待核实"
+_PLACEHOLDER = re.compile(r"\[待核实[^\]]*\]")
+
+
+def find_placeholders(*texts: str) -> list[str]:
+    """Every ``[待核实…]`` gap left in the given texts, in order."""
+    return [m.group(0) for text in texts for m in _PLACEHOLDER.finditer(text or "")]
+
+
 class Bulletin(Record):
-    """A public text the office issues; drafted by the system, approved by a second person."""
+    """A public text the office issues; drafted by the system, approved by a second person.
+
+    ``placeholders`` is recomputed from ``title`` and ``body`` on every validation, so it
+    always says which gaps remain; a bulletin with gaps cannot be approved.
+    """
 
     kind: ClassVar[str] = "bulletin"
 
     incident_id: str | None = None
     bulletin_kind: BulletinKind = BulletinKind.SITUATION
+    #: The registered template it was drafted from (``situation``, an office's own...).
+    template: str = "situation"
     title: str = ""
     body: str = ""
+    #: Issuing office and date, as printed under the body.
+    issuer: str = ""
+    issued_on: date | None = None
     status: BulletinStatus = BulletinStatus.DRAFT
     drafted_by: str | None = None
+    submitted_by: str | None = None
     approved_by: str | None = None
-    published_at: datetime | None = None
+    approved_at: AwareTime | None = None
+    published_at: AwareTime | None = None
+    #: The official post that carried it, once published.
+    published_url: str | None = None
+    placeholders: list[str] = Field(default_factory=list)
+    #: The figures the draft was filled from (claims, counts, times), kept for audit.
+    facts: dict[str, Any] = Field(default_factory=dict)
+    history: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Bulletin:
+        self.placeholders = find_placeholders(self.title, self.body)
+        approved = self.status in (BulletinStatus.APPROVED, BulletinStatus.PUBLISHED)
+        if approved:
+            if self.placeholders:
+                raise ValueError(
+                    f"status: cannot be {self.status.value} while placeholders remain "
+                    f"({', '.join(self.placeholders)})"
+                )
+            if not self.approved_by:
+                raise ValueError(f"approved_by: required for status {self.status.value}")
+        if self.approved_by and self.approved_by == self.drafted_by:
+            raise ValueError("approved_by: must be a different person from drafted_by")
+        return self
+
+
+class OfficialResponse(Record):
+    """An official post (the office's account matrix) answering an incident.
+
+    ``deadlines`` are the due times the response is measured against (from the incident's
+    alert: first response, follow-up...); ``on_time`` says, per deadline, whether this
+    post came in time.
+    """
+
+    kind: ClassVar[str] = "response"
+
+    incident_id: str = Field(min_length=1)
+    post_id: str = Field(min_length=1)
+    url: str | None = None
+    author: str | None = None
+    source: str = ""
+    posted_at: AwareTime
+    #: When the incident was first seen: the start of every clock.
+    incident_first_seen: AwareTime | None = None
+    minutes_after_first_seen: float | None = None
+    #: How it was linked: ``incident`` (assigned by detection), ``claim`` (claim matching),
+    #: ``manual``.
+    linked_by: str = "incident"
+    similarity: float | None = None
+    deadlines: dict[str, AwareTime] = Field(default_factory=dict)
+    on_time: dict[str, bool] = Field(default_factory=dict)
+    bulletin_id: str | None = None

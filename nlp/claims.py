@@ -206,7 +206,8 @@ def _containment(a: set[str], b: set[str]) -> float:
 def index_from_store(
     store: Store, *, min_rumor_score: float = 0.8, limit: int = 100_000
 ) -> ClaimIndex:
-    """Index stored rumors (score ≥ ``min_rumor_score`` or labelled rumor) and bulletins."""
+    """Index stored rumors (score ≥ ``min_rumor_score`` or labelled rumor) and published
+    bulletins."""
     from models import Bulletin
     from store.base import PostFilter
 
@@ -217,9 +218,11 @@ def index_from_store(
         if len(items) >= limit:
             break
     for bulletin in store.list_records(Bulletin, limit=limit):
+        # A draft (with its [待核实] gaps) is nobody's answer yet: only what was published.
+        if bulletin.status != "published":
+            continue
         when = bulletin.published_at or bulletin.created_at
-        items.append(
-            ClaimItem(bulletin.id, f"{bulletin.title} {bulletin.body}", when, "bulletin", None)
-        )
+        text = f"{bulletin.title} {bulletin.body}"
+        items.append(ClaimItem(bulletin.id, text, when, "bulletin", bulletin.published_url))
     index.add(items)
     return index

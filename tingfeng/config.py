@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from alerting.bulletins.config import BulletinsConfig
 from api.settings import ApiSettings
 from models import Source
 
@@ -147,6 +148,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
@@ -243,4 +245,8 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             value = getattr(config.hot, key)
             if value is not None and not value.is_absolute():
                 setattr(config.hot, key, (file.parent / value).resolve())
+        config.bulletins.templates = [
+            p if p.is_absolute() else (file.parent / p).resolve()
+            for p in config.bulletins.templates
+        ]
     return config

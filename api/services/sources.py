@@ -30,6 +30,8 @@ def reason_zh(reason: str | None) -> str | None:
         return f"被拦截：{what}" + (f"（{m.group(2)}）" if m.group(2) else "")
     if reason.startswith("only errors: "):
         return "只有错误：" + reason[len("only errors: ") :]
+    if reason.startswith("failing endpoint: "):
+        return "部分页面类型采集失败：" + reason[len("failing endpoint: ") :]
     if m := re.fullmatch(
         r"stale: (no new items|never a new item) for (.+) \(expected within (.+)\)", reason
     ):

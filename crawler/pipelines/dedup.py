@@ -4,6 +4,7 @@ how often a claim is copied is itself a spread signal."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from typing import Any
 
@@ -17,6 +18,7 @@ from crawler.storage import shared_store
 from nlp.tokenize import cut
 
 STATE_KEY = "crawler:dedup"
+logger = logging.getLogger(__name__)
 
 
 class _DedupState:
@@ -25,6 +27,10 @@ class _DedupState:
     def __init__(self, threshold: float, capacity: int) -> None:
         self.index = NearDuplicateIndex(threshold=threshold, capacity=capacity)
         self.exact: OrderedDict[str, str] = OrderedDict()
+        #: canonical article URL → the post id that stored it first.
+        self.canonical: OrderedDict[str, str] = OrderedDict()
+        #: (first id, copy id) pairs already warned about in this process.
+        self.warned: set[tuple[str, str]] = set()
         self.capacity = capacity
         self.loaded = False
 
@@ -36,12 +42,22 @@ class _DedupState:
                 self.exact.popitem(last=False)
         return first
 
+    def remember_canonical(self, url: str, post_id: str) -> str | None:
+        first = self.canonical.get(url)
+        if first is None:
+            self.canonical[url] = post_id
+            while len(self.canonical) > self.capacity:
+                self.canonical.popitem(last=False)
+        return first
+
 
 _states: dict[int, _DedupState] = {}
 
 
 class DedupPipeline(Step):
     """* the same post twice in one crawl (a post on two list pages): the second is dropped;
+    * the same article (``extra["canonical_url"]``) under another id: counted
+      ``stored_twice`` and logged as a warning, linked to the first id;
     * the same normalised text under another id: ``near_duplicate_of`` = the first id;
     * MinHash similarity ≥ ``TINGFENG_NEAR_DUP_THRESHOLD`` (default 0.7): likewise, with
       ``extra["similarity"]``. Texts shorter than ``TINGFENG_NEAR_DUP_MIN_CHARS`` (default
@@ -73,6 +89,8 @@ class DedupPipeline(Step):
             state.index.load(saved.get("near", []))
             for digest, post_id in saved.get("exact", []):
                 state.exact[digest] = post_id
+            for url, post_id in saved.get("canonical", []):
+                state.canonical[url] = post_id
         state.loaded = True
         self.state = state
 
@@ -81,9 +99,14 @@ class DedupPipeline(Step):
             return
         store = shared_store(self.store_settings)
         exact = list(self.state.exact.items())[-self.persist :]
+        canonical = list(self.state.canonical.items())[-self.persist :]
         store.set_state(
             STATE_KEY,
-            {"near": self.state.index.dump(self.persist), "exact": [list(pair) for pair in exact]},
+            {
+                "near": self.state.index.dump(self.persist),
+                "exact": [list(pair) for pair in exact],
+                "canonical": [list(pair) for pair in canonical],
+            },
         )
 
     def process_item(self, item: PostItem) -> PostItem:
@@ -98,6 +121,25 @@ class DedupPipeline(Step):
         self.seen_ids.add(post_id)
         text = item.text or ""
         assert self.state is not None
+        url = item.extra.get("canonical_url")
+        if url:
+            first = self.state.remember_canonical(str(url), post_id)
+            if first is not None and first != post_id:
+                # One article, two ids: a feed and a site source (or two sites) both
+                # store it. Linked as a copy, and warned about: the config should let the
+                # feed use the site's template (same host in the site's start_urls).
+                if (first, post_id) not in self.state.warned:
+                    self.state.warned.add((first, post_id))
+                    self.problem(item, "stored_twice", f"{url} is already {first}")
+                    self.crawler.stats.inc_value("tingfeng/duplicates/same_article")
+                    logger.warning(
+                        "%s: the article %s is stored twice, as %s and %s; give the site "
+                        "source a template for it or drop one source",
+                        item.source, url, first, post_id,
+                    )  # fmt: skip
+                item.near_duplicate_of = first
+                item.extra["similarity"] = 1.0
+                return item
         if len(text) < self.min_chars:
             return item
         digest = hashlib.blake2b("".join(text.split()).encode("utf-8"), digest_size=12).hexdigest()

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler.dates import NOW_SETTING, reference_clock
 from crawler.items import PostItem
 from crawler.pipelines import Step
 from crawler.storage import shared_store
@@ -60,6 +61,7 @@ class StorePipeline(Step):
         self.store_settings = crawler.settings.getdict("TINGFENG_STORE")
         self.store: Store | None = None
         self.buffer: list[Post] = []
+        self.clock = reference_clock(crawler.settings.get(NOW_SETTING))
 
     def open_spider(self) -> None:
         if self.store_settings:
@@ -112,4 +114,4 @@ class StorePipeline(Step):
         stats.inc_value(UPDATED, result.updated)
         stats.inc_value(UNCHANGED, result.unchanged)
         if result.inserted:
-            stats.set_value(LAST_NEW, datetime.now(UTC).isoformat())
+            stats.set_value(LAST_NEW, (self.clock or datetime.now(UTC)).isoformat())

@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.dates import DateError, parse_cn_time
+from crawler.dates import NOW_SETTING, DateError, parse_cn_time, reference_clock, relative_base
 from crawler.items import PostItem
 from crawler.pipelines import Step
 from models.post import PostKind
@@ -45,7 +45,9 @@ class ValidatePipeline(Step):
     """Check and type raw fields.
 
     * no id: derived from the URL and content (counted ``missing_id``); no URL: dropped;
-    * dates: Chinese relative and absolute forms; missing, unreadable, in the future (beyond
+    * dates: Chinese relative and absolute forms, relative ones counted from the answer's
+      HTTP ``Date`` (else the fetch time: the ``TINGFENG_NOW`` clock when set); missing,
+      unreadable, in the future (beyond
       ``TINGFENG_FUTURE_TOLERANCE_MINUTES``) or before 2000 (a zero timestamp) are counted
       and replaced by the fetch time, with the raw value kept in ``extra["raw_created_at"]``;
     * counts: "1.2万" is 12000; unreadable counts are counted and set to 0;
@@ -56,11 +58,12 @@ class ValidatePipeline(Step):
         super().__init__(crawler)
         minutes = crawler.settings.getfloat("TINGFENG_FUTURE_TOLERANCE_MINUTES", 60)
         self.future_tolerance = timedelta(minutes=minutes)
+        self.clock = reference_clock(crawler.settings.get(NOW_SETTING))
 
     def process_item(self, item: PostItem) -> PostItem:
         if not isinstance(item, PostItem):
             return item
-        item.fetched_at = item.fetched_at or datetime.now(UTC)
+        item.fetched_at = item.fetched_at or self.clock or datetime.now(UTC)
         if not item.native_id:
             if not item.url:
                 self.problem(item, "missing_id", "no id and no URL")
@@ -103,17 +106,27 @@ class ValidatePipeline(Step):
             self.problem(item, "date_missing")
             item.extra["created_at_estimated"] = True
             return fetched
+        base = relative_base(fetched, item.served_at, self.clock)
         try:
-            when = parse_cn_time(raw, now=fetched)
+            when = parse_cn_time(raw, now=base)
         except (DateError, ValueError, OverflowError, OSError) as exc:
             self.problem(item, "date_unparsed", str(exc))
             kind = None
         else:
-            if when > fetched + self.future_tolerance:
+            # With a reference clock, a post dated after it is real (a recorded page read
+            # "as of" an earlier time): its date is kept and it is counted; only a date
+            # beyond anything that has been served yet is in the future.
+            latest = max(fetched, item.served_at or fetched)
+            if self.clock is not None:
+                latest = max(latest, datetime.now(UTC))
+            if when > latest + self.future_tolerance:
                 kind = "date_future"
             elif when < EARLIEST:
                 kind = "date_too_old"
             else:
+                if self.clock is not None and when > self.clock + self.future_tolerance:
+                    self.problem(item, "after_clock", f"{when.isoformat()} > {self.clock}")
+                    item.extra["after_clock"] = True
                 return when
             self.problem(item, kind, f"{raw!r} → {when.isoformat()}")
         item.extra["raw_created_at"] = str(raw)
@@ -133,7 +146,7 @@ class ValidatePipeline(Step):
                 value = count
             elif key == "created_at":
                 try:
-                    value = parse_cn_time(value, now=item.fetched_at)
+                    value = parse_cn_time(value, now=item.served_at or item.fetched_at)
                 except (DateError, ValueError, OverflowError, OSError):
                     continue
             elif key == "verified_type":

@@ -20,7 +20,8 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from crawler.errors import ERRORS, PROBLEMS, BlockedError, classify_failure
+from crawler.dates import NOW_SETTING, http_date, reference_clock
+from crawler.errors import ENDPOINTS, ERRORS, PROBLEMS, BlockedError, classify_failure
 from crawler.items import PostItem
 from models import Source
 
@@ -132,6 +133,23 @@ class SourceSpider(scrapy.Spider):
         self._seen_now: dict[str, str] = {}
         #: Set when a listing request failed: the next crawl must not stop early.
         self.incomplete = False
+        self._clock: datetime | None = None
+        self._clock_read = False
+
+    # -- clock ---------------------------------------------------------------------------
+    @property
+    def clock(self) -> datetime | None:
+        """The reference clock (``TINGFENG_NOW``) of this crawl, ``None`` when live."""
+        if not self._clock_read:
+            crawler = getattr(self, "crawler", None)
+            value = crawler.settings.get(NOW_SETTING) if crawler is not None else None
+            self._clock = reference_clock(value)
+            self._clock_read = True
+        return self._clock
+
+    def now(self) -> datetime:
+        """The crawl's "now": the reference clock when set, else the current time."""
+        return self.clock or datetime.now(UTC)
 
     @classmethod
     def parse_options(cls, source: Source) -> Any:
@@ -168,24 +186,59 @@ class SourceSpider(scrapy.Spider):
         return {**self.cursor, "seen": dict(keep), "incomplete": self.incomplete}
 
     # -- requests and errors -------------------------------------------------------------
-    def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
+    def request(
+        self,
+        url: str,
+        callback: Callable[..., Any],
+        endpoint: str | None = None,
+        **kwargs: Any,
+    ) -> Request:
+        """A request of this source. ``endpoint`` names what kind of page it asks for
+        (``list``, ``comments``...; default the callback's name): answers and failures
+        are counted per endpoint, and one that keeps failing makes the source unhealthy."""
         headers = {**self.opts.headers, **kwargs.pop("headers", {})}
         errback = kwargs.pop("errback", self.on_error)
-        return Request(url, callback=callback, errback=errback, headers=headers, **kwargs)
+        meta = dict(kwargs.pop("meta", None) or {})
+        meta.setdefault("endpoint", endpoint or getattr(callback, "__name__", "page"))
+        return Request(
+            url, callback=callback, errback=errback, headers=headers, meta=meta, **kwargs
+        )
+
+    def endpoint_failed(self, response: Response, kind: str) -> None:
+        """An answer that arrived but is unusable (an API error, not JSON): counted as a
+        failure of its endpoint instead of a success."""
+        endpoint = response.meta.get("endpoint") if response.request is not None else None
+        if endpoint:
+            stats = self.crawler.stats
+            stats.inc_value(f"{ENDPOINTS}{endpoint}/ok", -1)
+            stats.inc_value(f"{ENDPOINTS}{endpoint}/failed/{kind}")
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         kind = classify_failure(failure)
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         if isinstance(failure.value, BlockedError):
-            # Counted by the middleware that recognised it. One wall means the next
-            # requests meet it too: stop instead of hammering and getting banned longer.
-            raise CloseSpider("blocked")
+            # Counted by the middleware that recognised it (the source is unhealthy).
+            if self.stop_when_blocked(failure.value.kind):
+                raise CloseSpider("blocked")
+            # Not "incomplete": the wall stays until a login is configured, and re-reading
+            # every list page of the open boards each time would not get past it.
+            self.logger.warning("%s: %s", self.source.name, failure.value)
+            return []
         self.crawler.stats.inc_value(f"{ERRORS}{kind}")
+        endpoint = request.meta.get("endpoint") if request is not None else None
+        if endpoint and kind != "robots_disallowed":
+            self.crawler.stats.inc_value(f"{ENDPOINTS}{endpoint}/failed/{kind}")
         self.logger.warning("%s: %s fetching %s", self.source.name, kind, url)
         if request is not None and request.meta.get("listing"):
             self.incomplete = True
         return []
+
+    def stop_when_blocked(self, kind: str) -> bool:
+        """Whether a wall of ``kind`` (``blocked_login``...) stops the whole source. By
+        default yes: one wall means the next requests meet it too, and hammering it gets
+        the crawler banned for longer."""
+        return True
 
     def problem(self, kind: str, detail: str = "", url: str | None = None) -> None:
         """Count bad input found while parsing (the crawl goes on)."""
@@ -193,7 +246,16 @@ class SourceSpider(scrapy.Spider):
         self.logger.info("%s: %s %s %s", self.source.name, kind, detail, url or "")
 
     def item(self, response: Response | None = None, **fields: Any) -> PostItem:
-        fields.setdefault("fetched_at", datetime.now(UTC))
+        fields.setdefault("fetched_at", self.now())
         if response is not None:
             fields.setdefault("url", response.url)
-        return PostItem(source=self.source.name, **fields)
+            fields.setdefault("served_at", served_at(response))
+        fields.setdefault("source", self.source.name)
+        return PostItem(**fields)
+
+
+def served_at(response: Response | None) -> datetime | None:
+    """The HTTP ``Date`` of ``response`` (what its relative dates count from)."""
+    if response is None:
+        return None
+    return http_date(response.headers.get("Date"))

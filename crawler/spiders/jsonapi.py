@@ -148,16 +148,18 @@ class JsonApiSpider(SourceSpider):
                 body=json.dumps(body, ensure_ascii=False),
                 headers={"Content-Type": "application/json"},
             )
-        return self.request(url, self.parse, **kwargs)
+        return self.request(url, self.parse, endpoint="api", **kwargs)
 
     def parse(self, response: Response, index: int = 0) -> Iterator[Any]:
         try:
             data = json.loads(response.body)
         except ValueError:
             self.problem("bad_json", "response is not JSON", response.url)
+            self.endpoint_failed(response, "bad_json")
             return
         if self._ok is not None and not self._ok.search(data):
             self.problem("api_error", f"ok expression false: {str(data)[:200]}", response.url)
+            self.endpoint_failed(response, "api_error")
             return
         rows = self._items.search(data)
         if not isinstance(rows, list):

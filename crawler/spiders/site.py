@@ -12,6 +12,7 @@ import codecs
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from scrapy.http import Request, Response, TextResponse
@@ -27,6 +28,7 @@ from crawler.spiders.base import (
     joined,
     select,
 )
+from crawler.text import canonical_url
 
 #: Item fields a selector may fill (``fields:`` maps these names to selectors).
 FieldName = Literal[
@@ -64,6 +66,9 @@ class ListSettings(_Part):
 
 
 class DetailSettings(_Part):
+    #: Regular expression on the article URL: this template is for the pages it matches
+    #: (a portal with several article layouts gives ``detail`` as a list of templates).
+    match: Regex | None = None
     kind: Literal["article", "post", "message", "thread"] = "article"
     title: SelectorSpec | None = None
     #: Selector of the body markup (its HTML is kept; the pipeline makes text of it).
@@ -93,7 +98,9 @@ class SiteSettings(SourceSettings):
     #: Stop paginating the list once a page holds nothing new.
     stop_when_caught_up: bool = True
     list: ListSettings
-    detail: DetailSettings | None = None
+    #: The article page, or a list of templates tried in order (first whose ``match``
+    #: fits the URL and whose ``content`` is on the page).
+    detail: DetailSettings | list[DetailSettings] | None = None
     thread: ThreadSettings | None = None
 
     @field_validator("encoding")
@@ -108,9 +115,55 @@ class SiteSettings(SourceSettings):
 
     @model_validator(mode="after")
     def _one_page_kind(self) -> SiteSettings:
-        if (self.detail is None) == (self.thread is None):
+        if (self.detail is None or self.detail == []) == (self.thread is None):
             raise ValueError("give exactly one of detail (articles) or thread (forums)")
         return self
+
+    @property
+    def templates(self) -> list[DetailSettings]:
+        if self.detail is None:
+            return []
+        return self.detail if isinstance(self.detail, list) else [self.detail]
+
+    def native_id(self, url: str) -> str:
+        if self.id_pattern:
+            m = re.search(self.id_pattern, url)
+            if m:
+                return m.group(1) if m.groups() else m.group(0)
+        return url
+
+    def covers(self, url: str) -> bool:
+        """True when ``url`` is an article page of this site: same host as a start URL,
+        ``id_pattern`` (when set) matches, and a template's ``match`` (when set) fits."""
+        host = urlsplit(url).netloc.lower()
+        if not self.templates or host not in {urlsplit(u).netloc.lower() for u in self.start_urls}:
+            return False
+        if self.id_pattern and not re.search(self.id_pattern, url):
+            return False
+        return any(t.match is None or re.search(t.match, url) for t in self.templates)
+
+
+def extract_article(response: TextResponse, opts: SiteSettings) -> dict[str, Any] | None:
+    """Read an article page with the first template that fits it: ``native_id`` (by
+    ``id_pattern`` on the canonical URL), ``kind``, ``title``, ``html``, the template's
+    ``fields`` and ``canonical_url``; ``None`` when no template finds its content."""
+    canonical = canonical_url(response.url, first(response, 'link[rel="canonical"]::attr(href)'))
+    for template in opts.templates:
+        if template.match and not re.search(template.match, response.url):
+            continue
+        html = _html(response, template.content)
+        if not html:
+            continue
+        fields = _fields(response, template.fields)
+        return {
+            "native_id": opts.native_id(canonical),
+            "kind": template.kind,
+            "title": first(response, template.title) if template.title else fields.get("title"),
+            "html": html,
+            "fields": fields,
+            "canonical_url": canonical,
+        }
+    return None
 
 
 @register("site")
@@ -121,7 +174,15 @@ class SiteSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.opts.start_urls:
-            yield self.request(url, self.parse, cb_kwargs={"page": 1}, meta={"listing": True})
+            yield self.request(
+                url, self.parse, endpoint="list", cb_kwargs={"page": 1}, meta={"listing": True}
+            )
+
+    def stop_when_blocked(self, kind: str) -> bool:
+        """A login wall on a site is usually one members-only board or thread: the other
+        boards are still crawled (the source is reported unhealthy all the same). A captcha
+        or an anti-crawler status stops the source."""
+        return kind != "blocked_login"
 
     def decoded(self, response: Response) -> TextResponse | None:
         if not isinstance(response, TextResponse):
@@ -132,11 +193,7 @@ class SiteSpider(SourceSpider):
         return response
 
     def native_id(self, url: str) -> str:
-        if self.opts.id_pattern:
-            m = re.search(self.opts.id_pattern, url)
-            if m:
-                return m.group(1) if m.groups() else m.group(0)
-        return url
+        return self.opts.native_id(url)
 
     def parse(self, response: Response, page: int = 1) -> Iterator[Request]:
         page_response = self.decoded(response)
@@ -176,6 +233,7 @@ class SiteSpider(SourceSpider):
             yield self.request(
                 page_response.urljoin(next_link),
                 self.parse,
+                endpoint="list",
                 cb_kwargs={"page": page + 1},
                 meta={"listing": True},
             )
@@ -186,18 +244,23 @@ class SiteSpider(SourceSpider):
         page_response = self.decoded(response)
         if page_response is None:
             return
-        opts = self.opts.detail
-        assert opts is not None
-        fields = {**listed, **_fields(page_response, opts.fields)}
         self._mark(response)
-        yield self._item(
+        article = extract_article(page_response, self.opts)
+        if article is None:
+            self.problem("no_template", "no detail template found its content", response.url)
+            self.endpoint_failed(response, "no_template")
+            return
+        fields = {**listed, **{k: v for k, v in article["fields"].items() if v}}
+        item = self._item(
             page_response,
             fields,
-            native_id=self.native_id(response.url),
-            kind=opts.kind,
-            title=first(page_response, opts.title) if opts.title else fields.get("title"),
-            html=_html(page_response, opts.content),
+            native_id=article["native_id"],
+            kind=article["kind"],
+            title=article["title"] or fields.get("title"),
+            html=article["html"],
         )
+        item.extra["canonical_url"] = article["canonical_url"]
+        yield item
 
     def parse_thread(
         self,

@@ -10,22 +10,29 @@ here ever sees them, so a blocked source is reported as blocked, never as "no ne
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.items import PostItem
 from crawler.registry import register
-from crawler.spiders.base import SourceSettings, SourceSpider
+from crawler.spiders.base import SourceSettings, SourceSpider, served_at
+
+#: Most comment / repost pages read per hot post when ``max_child_pages`` is not set: the
+#: API's own page count (``total_number``, ``max``) decides, this only bounds a runaway.
+CHILD_PAGES_CAP = 200
 
 
 class WeiboSettings(SourceSettings):
-    #: Where the API lives; tests and mirrors point this elsewhere.
+    #: Where the site lives (``https://m.weibo.cn``); tests and mirrors point this elsewhere.
+    #: A trailing ``/api`` is accepted and dropped: the API paths below include it.
     api_base: str = "https://m.weibo.cn"
     #: User ids (uid) whose timelines are watched.
     users: list[str] = Field(default_factory=list)
@@ -34,12 +41,34 @@ class WeiboSettings(SourceSettings):
     max_pages: int = 3
     #: Reposts + comments at or above which a post's repost/comment timelines are crawled.
     heat_threshold: int = 100
-    max_child_pages: int = 2
+    #: Comment / repost pages per hot post; default every page the API reports.
+    max_child_pages: int | None = None
     fetch_reposts: bool = True
     fetch_comments: bool = True
+    #: Comment timeline, paged by ``max_id`` (``?id=<mid>&mid=<mid>&max_id_type=0``).
+    comments_path: str = "/comments/hotflow"
+    #: Repost timeline, paged by ``page`` (``?id=<mid>&page=<n>``).
+    reposts_path: str = "/api/statuses/repostTimeline"
     #: Cookie header of a logged-in session; else read from the ``cookie_env`` variable.
     cookie: str | None = None
     cookie_env: str = "TINGFENG_WEIBO_COOKIE"
+
+    @field_validator("api_base")
+    @classmethod
+    def _site_root(cls, value: str) -> str:
+        base = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+(?:/[^\s?#]*)?$", base):
+            raise ValueError(
+                f"{value!r} is not an http(s) URL; give the site root, e.g. https://m.weibo.cn"
+            )
+        return base.removesuffix("/api").rstrip("/")
+
+    @field_validator("comments_path", "reposts_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or "?" in value:
+            raise ValueError(f"{value!r}: a path from the site root without a query, e.g. /x/y")
+        return value
 
 
 @register("weibo")
@@ -84,18 +113,35 @@ class WeiboSpider(SourceSpider):
             path = (
                 f"/api/container/getIndex?containerid={container}&page_type=searchall&page={page}"
             )
-        return self.request(self.api(path), self.parse, cb_kwargs={"target": target, "page": page})
+        return self.request(
+            self.api(path),
+            self.parse,
+            endpoint="timeline" if what == "user" else "search",
+            cb_kwargs={"target": target, "page": page},
+        )
 
     def load(self, response: Response) -> dict[str, Any] | None:
         try:
             data = json.loads(response.body)
         except ValueError:
             self.problem("bad_json", "response is not JSON", response.url)
+            self.endpoint_failed(response, "bad_json")
             return None
         if not isinstance(data, dict):
             self.problem("bad_json", "top level is not an object", response.url)
+            self.endpoint_failed(response, "bad_json")
             return None
         return data
+
+    def api_failed(self, response: Response, data: dict[str, Any]) -> bool:
+        """An ``ok`` other than 1: the end of a list ("这里还没有内容"), or an API error
+        that is counted against the endpoint (True)."""
+        message = str(data.get("msg") or "")
+        if not message or any(w in message for w in ("没有内容", "暂无", "no more")):
+            return False
+        self.problem("api_error", message, response.url)
+        self.endpoint_failed(response, "api_error")
+        return True
 
     def parse(self, response: Response, target: str, page: int = 1) -> Iterator[Any]:
         data = self.load(response)
@@ -105,9 +151,7 @@ class WeiboSpider(SourceSpider):
         if data.get("ok") != 1:
             # ok=0 with "这里还没有内容" is the API's end of the list, not an error;
             # any other message ("请求过于频繁") is counted and the page tried next time.
-            message = str(data.get("msg") or "")
-            if message and not any(w in message for w in ("没有内容", "暂无", "no more")):
-                self.problem("api_error", message, response.url)
+            if self.api_failed(response, data):
                 self.failed_targets.add(target)
             return
         cards = (data.get("data") or {}).get("cards") or []
@@ -139,6 +183,7 @@ class WeiboSpider(SourceSpider):
             yield self.request(
                 self.api(f"/statuses/extend?id={native_id}"),
                 self.parse_long,
+                endpoint="long_text",
                 cb_kwargs={"blog": blog},
                 errback=self.long_text_failed,
             )
@@ -148,10 +193,11 @@ class WeiboSpider(SourceSpider):
             return
         heat = (_int(blog.get("reposts_count")) or 0) + (_int(blog.get("comments_count")) or 0)
         if heat >= self.opts.heat_threshold:
-            if self.opts.fetch_comments:
-                yield self.child_request("comments", native_id, 1)
-            if self.opts.fetch_reposts:
-                yield self.child_request("reposts", native_id, 1)
+            # Skipped only when the post says it has none (a missing count is no reason).
+            if self.opts.fetch_comments and _int(blog.get("comments_count")) != 0:
+                yield self.comments_request(native_id)
+            if self.opts.fetch_reposts and _int(blog.get("reposts_count")) != 0:
+                yield self.reposts_request(native_id, 1)
 
     def blog_item(self, response: Response | None, blog: dict[str, Any]) -> PostItem:
         retweeted = blog.get("retweeted_status")
@@ -163,6 +209,7 @@ class WeiboSpider(SourceSpider):
         )
         return self.item(
             None,
+            served_at=served_at(response),
             native_id=native_id,
             kind="repost" if origin else "post",
             url=f"https://m.weibo.cn/detail/{native_id}" if native_id else None,
@@ -193,43 +240,94 @@ class WeiboSpider(SourceSpider):
         yield from self.on_error(failure)
         yield self.blog_item(None, failure.request.cb_kwargs["blog"])
 
-    def child_request(self, what: str, mid: str, page: int) -> Request:
-        path = (
-            f"/api/comments/show?id={mid}&page={page}"
-            if what == "comments"
-            else f"/api/statuses/repostTimeline?id={mid}&page={page}"
-        )
+    def child_pages(self) -> int:
+        return self.opts.max_child_pages or CHILD_PAGES_CAP
+
+    def comments_request(
+        self, mid: str, max_id: int = 0, max_id_type: int = 0, page: int = 1
+    ) -> Request:
+        """The hot-comment timeline m.weibo.cn serves, paged by the ``max_id`` of the
+        previous answer (0 on the first page and at the end)."""
+        query = f"?id={mid}&mid={mid}"
+        if max_id:
+            query += f"&max_id={max_id}"
+        query += f"&max_id_type={max_id_type}"
         return self.request(
-            self.api(path), self.parse_children, cb_kwargs={"what": what, "mid": mid, "page": page}
+            self.api(self.opts.comments_path + query),
+            self.parse_comments,
+            endpoint="comments",
+            cb_kwargs={"mid": mid, "page": page},
         )
 
-    def parse_children(self, response: Response, what: str, mid: str, page: int) -> Iterator[Any]:
+    def reposts_request(self, mid: str, page: int, pages: int | None = None) -> Request:
+        return self.request(
+            self.api(f"{self.opts.reposts_path}?id={mid}&page={page}"),
+            self.parse_reposts,
+            endpoint="reposts",
+            cb_kwargs={"mid": mid, "page": page, "pages": pages},
+        )
+
+    def _child_body(self, response: Response) -> dict[str, Any] | None:
         data = self.load(response)
-        if data is None or data.get("ok") != 1:
+        if data is None:
+            return None
+        if data.get("ok") != 1:
+            self.api_failed(response, data)
+            return None
+        body = data.get("data")
+        return body if isinstance(body, dict) else {}
+
+    def parse_comments(self, response: Response, mid: str, page: int = 1) -> Iterator[Any]:
+        body = self._child_body(response)
+        if body is None:
             return
-        body = data.get("data") or {}
         rows = [r for r in body.get("data") or [] if isinstance(r, dict)]
         for row in rows:
-            if what == "reposts":
-                row = {k: v for k, v in row.items() if k != "retweeted_status"}
-                yield from self.from_blog(response, {**row, "_origin": mid})
-            else:
-                yield self.item(
-                    response,
-                    native_id=f"comment-{row.get('id')}" if row.get("id") else None,
-                    kind="comment",
-                    url=f"https://m.weibo.cn/detail/{mid}",
-                    html=row.get("text"),
-                    created_at=row.get("created_at"),
-                    author=_author(row.get("user")),
-                    likes=row.get("like_count", row.get("like_counts")),
-                    parent_native_id=mid,
-                    root_native_id=mid,
-                    extra={"reply_to": str(row["reply_id"])} if row.get("reply_id") else {},
-                )
-        last = _int(body.get("max")) or 0
-        if rows and page < min(last or page + 1, self.opts.max_child_pages):
-            yield self.child_request(what, mid, page + 1)
+            yield from self.comment_items(response, mid, row)
+        max_id = _int(body.get("max_id")) or 0
+        if rows and max_id and page < self.child_pages():
+            yield self.comments_request(mid, max_id, _int(body.get("max_id_type")) or 0, page + 1)
+
+    def comment_items(
+        self, response: Response, mid: str, row: dict[str, Any], reply_to: str | None = None
+    ) -> Iterator[PostItem]:
+        if reply_to is None and row.get("reply_id"):
+            reply_to = str(row["reply_id"])
+        yield self.item(
+            response,
+            native_id=f"comment-{row.get('id')}" if row.get("id") else None,
+            kind="comment",
+            url=f"https://m.weibo.cn/detail/{mid}",
+            html=row.get("text"),
+            created_at=row.get("created_at"),
+            author=_author(row.get("user")),
+            likes=row.get("like_count", row.get("like_counts")),
+            parent_native_id=mid,
+            root_native_id=mid,
+            extra={"reply_to": reply_to} if reply_to else {},
+        )
+        # hotflow nests the first replies to a comment under it ("comments": [...]).
+        for sub in row.get("comments") or []:
+            if isinstance(sub, dict):
+                yield from self.comment_items(response, mid, sub, reply_to=str(row.get("id")))
+
+    def parse_reposts(
+        self, response: Response, mid: str, page: int = 1, pages: int | None = None
+    ) -> Iterator[Any]:
+        body = self._child_body(response)
+        if body is None:
+            return
+        rows = [r for r in body.get("data") or [] if isinstance(r, dict)]
+        for row in rows:
+            row = {k: v for k, v in row.items() if k != "retweeted_status"}
+            yield from self.from_blog(response, {**row, "_origin": mid})
+        if pages is None and rows:
+            # The API says how many reposts there are (total_number) and often how many
+            # pages (max); the first page's length is the page size.
+            total = _int(body.get("total_number")) or 0
+            pages = max(_int(body.get("max")) or 0, math.ceil(total / len(rows)))
+        if rows and page < min(pages or 0, self.child_pages()):
+            yield self.reposts_request(mid, page + 1, pages)
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         request = getattr(failure, "request", None)

@@ -26,6 +26,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 FILES = Path(__file__).resolve().parent.parent / "files" / "crawler"
 WWW = FILES / "www"
 ROUTES = json.loads((FILES / "routes.json").read_text("utf-8"))
+#: Set by ``main`` from ``--root``: another city's recorded pages (``www/`` + ``routes.json``).
+_PORT = 0
 
 _hits: Counter[str] = Counter()
 _lock = threading.Lock()
@@ -86,6 +88,11 @@ def bench_page(path: str) -> str | None:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "QingchuanFixtures/1.0"
+    #: A recorded ``Date`` header (route ``date``, or routes.json ``date``) replacing the clock.
+    _date: str | None = None
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return self._date or super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -128,6 +135,7 @@ class Handler(BaseHTTPRequestHandler):
         route = ROUTES["exact"].get(key) or ROUTES["exact"].get(path)
         if route is None:
             route = next((r for p, r in ROUTES["prefix"].items() if path.startswith(p)), {})
+        self._date = route.get("date", ROUTES.get("date"))
         if route.get("delay"):
             time.sleep(float(route["delay"]))
         if hits <= int(route.get("fail_first", 0)):
@@ -144,11 +152,13 @@ class Handler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             self._send(404, "页面不存在".encode(), "text/plain; charset=utf-8")
             return
+        # Recorded pages hold absolute links to their own server as __HOST__.
+        body = body.replace(b"__HOST__", f"127.0.0.1:{_PORT}".encode())
         content_type = route.get("content_type") or _TYPES.get(
             file.suffix, "application/octet-stream"
         )
         if "content_type" not in route and file.suffix == ".html" and path.startswith("/bbs/"):
-            content_type = "text/html; charset=gbk"
+            content_type = ROUTES.get("bbs_content_type", "text/html; charset=gbk")
         self._send(int(route.get("status", 200)), body, content_type)
 
 
@@ -161,8 +171,14 @@ def serve(port: int = 0) -> ThreadingHTTPServer:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--root", type=Path, help="a directory with www/ and routes.json")
     args = parser.parse_args()
+    global WWW, ROUTES, _PORT
+    if args.root:
+        WWW = args.root.resolve() / "www"
+        ROUTES = json.loads((args.root / "routes.json").read_text("utf-8"))
     server = serve(args.port)
+    _PORT = server.server_address[1]
     print(server.server_address[1], flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

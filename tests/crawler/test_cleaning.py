@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.boilerplate import BoilerplateStripper, is_ad_line
 from crawler.gazetteer import RegionTagger
 from crawler.minhash import NearDuplicateIndex, features, signature, similarity
@@ -121,3 +123,50 @@ def test_region_tags_use_tokens_not_substrings() -> None:
     assert tagger.tag("昨晚西江大桥附近滨江路积水") == ["西江区"]
     assert tagger.tag("广东城市发展论坛") == []
     assert tagger.tag("东城区人民广场", "白石镇") == ["东城区", "南山县"]
+
+
+# -- ad blocks appended to posts --------------------------------------------------------
+_BODY = "鼓楼广场夜市今晚开业，摊位200个，营业到凌晨一点。市场监管部门提醒市民注意食品安全。"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        # a real-estate ad whose lines, one by one, mostly look harmless
+        "首付12万买地铁三室，鹭川·湖畔壹号\n精装现房，地铁口200米\n售楼热线：0879-6543210",
+        # a label, a development's name (no ad word at all), the offer, the number
+        "【推广】\n鹭川·湖畔壹号\n地铁口精装三房 首付10万起\n咨询电话：0879-8765432",
+        # a site's own furniture ending in its URL
+        "本网新闻热线：0879-2233445\n投稿邮箱：news@luchuan.example\n鹭川新闻网 http://news.luchuan.example/",
+    ],
+)
+def test_an_appended_ad_block_goes_as_a_whole(block: str) -> None:
+    text, fired = BoilerplateStripper().clean(f"{_BODY}\n{block}")
+    assert text == _BODY and "ad_block" in fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小区门口的排水沟堵了半个月，下雨就漫到楼道里。\n多次拨打物业电话和12345热线都没人管\n"
+        "物业电话：0879-6667788",
+        "本人投诉：江南大道二手车行卖给我的车是泡水车。\n拨打市场监管投诉电话0879-12315也没有回音。\n"
+        "商家电话13812345678",
+        "详见通知原文\nhttp://www.luchuan.gov.example/zwgk/1.html",
+    ],
+)
+def test_a_complaint_citing_a_phone_number_is_kept(text: str) -> None:
+    assert BoilerplateStripper().clean(text) == (text, [])
+
+
+def test_canonical_url() -> None:
+    from crawler.text import canonical_url
+
+    url = "HTTP://News.Example:80/a/1.html?utm_source=rss&b=2&a=1&from=atom#top"
+    assert canonical_url(url) == "http://news.example/a/1.html?a=1&b=2"
+    assert canonical_url("http://m.example/n/1.html", "http://news.example/a/1.html") == (
+        "http://news.example/a/1.html"
+    )
+    assert canonical_url("http://x.example/p?id=3", "javascript:void(0)") == (
+        "http://x.example/p?id=3"
+    )

@@ -24,7 +24,8 @@ def tingfeng(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def config(server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_config(tmp_path_factory.mktemp("cli"), [
-        {"name": "qc-gov", "kind": "feed", "settings": {"urls": [f"{server}/gov/rss.xml"]}},
+        {"name": "qc-gov", "kind": "feed",
+         "settings": {"urls": [f"{server}/gov/rss.xml"], "full_text": False}},
         {"name": "wb-locked", "kind": "weibo",
          "settings": {"api_base": f"{server}/weibo-locked", "users": ["5001001"]}},
         {"name": "off", "kind": "feed", "enabled": False, "settings": {"urls": ["x"]}},

@@ -54,3 +54,42 @@ def test_absurd_dates_are_read_not_refused() -> None:
 def test_garbage_raises_date_error(raw: object) -> None:
     with pytest.raises(DateError):
         parse_cn_time(raw, now=NOW)
+
+
+# -- what relative dates count from ------------------------------------------------------
+def test_reference_clock_setting() -> None:
+    from crawler.dates import reference_clock
+
+    assert reference_clock(None) is None and reference_clock("") is None
+    assert reference_clock("2026-06-12T23:00:00+08:00") == datetime(
+        2026, 6, 12, 23, 0, tzinfo=SHANGHAI
+    )
+    assert reference_clock("2026-06-12 23:00") == datetime(2026, 6, 12, 23, 0, tzinfo=SHANGHAI)
+    with pytest.raises(DateError, match="TINGFENG_NOW: 'yesterday' is not an ISO 8601 time"):
+        reference_clock("yesterday")
+
+
+def test_http_date_header() -> None:
+    from crawler.dates import http_date
+
+    assert http_date(b"Fri, 12 Jun 2026 14:30:00 GMT") == datetime(
+        2026, 6, 12, 22, 30, tzinfo=SHANGHAI
+    )
+    assert http_date(None) is None and http_date(b"not a date") is None
+
+
+def test_relative_base_prefers_the_served_time() -> None:
+    from crawler.dates import relative_base
+
+    served = datetime(2026, 6, 12, 22, 30, tzinfo=SHANGHAI)
+    fetched = datetime(2026, 6, 12, 23, 0, tzinfo=SHANGHAI)
+    assert relative_base(fetched, served) == served
+    assert relative_base(fetched, None) == fetched
+    assert relative_base(served, fetched) == served  # a server clock running fast
+    assert relative_base(fetched, served, clock=fetched) == served
+    # A page recorded at 22:30, read "as of" 20:00: its own Date still dates it.
+    early = datetime(2026, 6, 12, 20, 0, tzinfo=SHANGHAI)
+    assert relative_base(early, served, clock=early) == served
+    # A live server's Date months after the crawl's reference clock: the clock is "now".
+    live = datetime(2026, 12, 1, 20, 0, tzinfo=SHANGHAI)
+    assert relative_base(fetched, live, clock=fetched) == fetched

@@ -81,3 +81,26 @@ def test_read_health_re_evaluates_and_knows_never_crawled() -> None:
     assert not read_health(Store(), source, NOW + timedelta(hours=3)).healthy  # stale now
     never = read_health(Store(), Source(name="t", kind="feed"), NOW)
     assert not never.healthy and never.reason == "never crawled"
+
+
+def test_an_endpoint_that_keeps_failing_is_unhealthy() -> None:
+    from crawler.health import endpoint_counts
+
+    endpoints = endpoint_counts(
+        {"timeline/ok": 3, "comments/failed/http_404": 5, "parse_detail/ok": 40,
+         "parse_detail/failed/timeout": 1}
+    )  # fmt: skip
+    h = evaluate(health(endpoints=endpoints), NOW)
+    assert not h.healthy
+    assert h.reason == "failing endpoint: comments 5 of 5 requests failed (5× http_404)"
+    # One timeout among forty articles is weather, not a broken endpoint.
+    del endpoints["comments"]
+    assert evaluate(health(endpoints=endpoints), NOW).healthy
+
+
+def test_an_api_error_answer_counts_as_a_failure_not_an_answer() -> None:
+    from crawler.health import endpoint_counts
+
+    e = endpoint_counts({"reposts/ok": 1, "reposts/failed/api_error": 3})["reposts"]
+    assert (e.ok, e.failed, e.errors) == (1, 3, {"api_error": 3})
+    assert not evaluate(health(endpoints={"reposts": e}), NOW).healthy

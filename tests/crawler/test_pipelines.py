@@ -237,3 +237,38 @@ def test_derived_ids_keep_entries_of_one_page_apart(validate: ValidatePipeline) 
     b = validate.process_item(item(native_id=None, url="http://x/api", html="第二条"))
     again = validate.process_item(item(native_id=None, url="http://x/api", html="第一条"))
     assert a.native_id != b.native_id and a.native_id == again.native_id
+
+
+# -- relative dates and the reference clock ------------------------------------------------
+def test_relative_dates_count_from_the_http_date() -> None:
+    step = ValidatePipeline(crawler_with())
+    served = datetime(2026, 6, 12, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
+    later = served + timedelta(minutes=30)
+    out = step.process_item(item(created_at="3 小时前", served_at=served, fetched_at=later))
+    assert out.created_at == served - timedelta(hours=3)
+    out = step.process_item(item(created_at="昨天 22:10", served_at=served, fetched_at=later))
+    assert out.created_at.isoformat() == "2026-06-11T22:10:00+08:00"
+
+
+def test_without_a_date_header_the_fetch_time_or_the_clock() -> None:
+    out = ValidatePipeline(crawler_with()).process_item(item(created_at="5分钟前"))
+    assert out.created_at == FETCHED - timedelta(minutes=5)
+    clock = ValidatePipeline(crawler_with({"TINGFENG_NOW": "2026-06-12T23:00:00+08:00"}))
+    bare = item(created_at="刚刚")
+    bare.fetched_at = None
+    out = clock.process_item(bare)
+    assert out.fetched_at.isoformat() == "2026-06-12T23:00:00+08:00" == out.created_at.isoformat()
+
+
+def test_a_post_after_the_reference_clock_keeps_its_date() -> None:
+    crawler = crawler_with({"TINGFENG_NOW": "2026-06-12T20:00:00+08:00"})
+    clock = datetime.fromisoformat("2026-06-12T20:00:00+08:00")
+    out = ValidatePipeline(crawler).process_item(
+        item(created_at="2026-06-12 22:25", fetched_at=clock)
+    )
+    assert out.created_at.isoformat() == "2026-06-12T22:25:00+08:00"
+    assert out.extra["after_clock"] is True and problems(crawler) == {"after_clock": 1}
+    far = ValidatePipeline(crawler).process_item(
+        item(created_at="2099-12-31 23:59", fetched_at=clock)
+    )
+    assert far.created_at == clock and far.extra["created_at_estimated"] is True

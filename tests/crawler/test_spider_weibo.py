@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.http import Request
+from scrapy.http import Request, TextResponse
 
 from crawler.items import PostItem
 from crawler.spiders.weibo import WeiboSpider
@@ -78,7 +78,10 @@ def test_post_extra(spider: WeiboSpider) -> None:
 
 def test_hot_posts_get_comment_and_repost_timelines(spider: WeiboSpider) -> None:
     urls = [r.url for r in _out(spider, USER_P1) if isinstance(r, Request)]
-    assert f"{API}/weibo/api/comments/show?id=5023000000000002&page=1" in urls
+    assert (
+        f"{API}/weibo/comments/hotflow?id=5023000000000002&mid=5023000000000002&max_id_type=0"
+        in urls
+    )
     assert f"{API}/weibo/api/statuses/repostTimeline?id=5023000000000002&page=1" in urls
     # 5023000000000003 has 88 + 20 < 400: no child timelines.
     assert not any("5023000000000003" in u for u in urls)
@@ -120,9 +123,8 @@ def test_search_card_groups_and_retweets(spider: WeiboSpider) -> None:
 
 def test_comments(spider: WeiboSpider) -> None:
     out = list(
-        spider.parse_children(
+        spider.parse_comments(
             page("weibo/api/comments/5023000000000201-p1.json"),
-            what="comments",
             mid="5023000000000201",
             page=1,
         )
@@ -140,9 +142,8 @@ def test_comments(spider: WeiboSpider) -> None:
 def test_reposts(spider: WeiboSpider) -> None:
     out = [
         i
-        for i in spider.parse_children(
+        for i in spider.parse_reposts(
             page("weibo/api/reposts/5023000000000201-p1.json"),
-            what="reposts",
             mid="5023000000000201",
             page=1,
         )
@@ -193,3 +194,53 @@ def test_rate_limit_message_is_counted(spider: WeiboSpider) -> None:
     assert list(spider.parse(answer, target="user:1", page=1)) == []
     assert spider.crawler.stats.get_value("tingfeng/problems/api_error") == 1
     assert "user:1" in spider.failed_targets
+
+
+# -- api_base, hotflow comments and repost paging ------------------------------------------
+@pytest.mark.parametrize(
+    "base", ["https://m.weibo.cn", "https://m.weibo.cn/", "https://m.weibo.cn/api"]
+)
+def test_api_base_with_or_without_api(base: str) -> None:
+    spider = make_spider("weibo", {"api_base": base})
+    assert spider.api("/api/container/getIndex") == "https://m.weibo.cn/api/container/getIndex"
+    assert spider.comments_request("5").url == (
+        "https://m.weibo.cn/comments/hotflow?id=5&mid=5&max_id_type=0"
+    )
+
+
+def test_a_bad_api_base_is_refused_by_name() -> None:
+    from crawler.run import check_sources
+    from models import Source
+    from tingfeng.config import ConfigError
+
+    source = Source(name="wb", kind="weibo", settings={"api_base": "m.weibo.cn/api"})
+    with pytest.raises(
+        ConfigError, match=r"sources\.wb\.settings\.api_base: .*not an http\(s\) URL"
+    ):
+        check_sources([source])
+
+
+def test_hotflow_pages_by_max_id(spider: WeiboSpider) -> None:
+    body = (
+        '{"ok": 1, "data": {"data": [{"id": 41, "text": "a",'
+        ' "comments": [{"id": 42, "text": "b"}]}], "max_id": 139, "max_id_type": 0}}'
+    )
+    response = TextResponse(url=f"{API}/weibo/comments/hotflow?id=9", body=body.encode(),
+                            headers={"Content-Type": "application/json"})  # fmt: skip
+    out = list(spider.parse_comments(response, mid="9", page=1))
+    items = [i for i in out if isinstance(i, PostItem)]
+    assert [i.native_id for i in items] == ["comment-41", "comment-42"]
+    assert items[1].extra["reply_to"] == "41"
+    (nxt,) = [r for r in out if isinstance(r, Request)]
+    assert nxt.url.endswith("/weibo/comments/hotflow?id=9&mid=9&max_id=139&max_id_type=0")
+
+
+def test_every_repost_page_from_total_number(spider: WeiboSpider) -> None:
+    rows = ",".join(f'{{"mid": "{n}", "text": "转发微博"}}' for n in range(10))
+    body = f'{{"ok": 1, "data": {{"data": [{rows}], "total_number": 25}}}}'
+    response = TextResponse(url=f"{API}/x", body=body.encode(),
+                            headers={"Content-Type": "application/json"})  # fmt: skip
+    (nxt,) = [r for r in spider.parse_reposts(response, mid="9") if isinstance(r, Request)]
+    assert nxt.cb_kwargs == {"mid": "9", "page": 2, "pages": 3}
+    last = list(spider.parse_reposts(response, mid="9", page=3, pages=3))
+    assert not [r for r in last if isinstance(r, Request)]

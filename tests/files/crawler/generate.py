@@ -531,7 +531,7 @@ def main() -> None:
     write("weibo/api/comments/5023000000000201-p1.json", json.dumps(
         {"ok": 1, "data": {"data": COMMENTS, "total_number": 890, "max": 1}}, ensure_ascii=False))
     write("weibo/api/reposts/5023000000000201-p1.json", json.dumps(
-        {"ok": 1, "data": {"data": REPOSTS, "total_number": 2300, "max": 1}}, ensure_ascii=False))
+        {"ok": 1, "data": {"data": REPOSTS, "total_number": 2, "max": 1}}, ensure_ascii=False))
     write("weibo/api/comments/5023000000000002-p1.json", json.dumps(
         {"ok": 1, "data": {"data": [COMMENTS[1]], "total_number": 566, "max": 1}}, ensure_ascii=False))
     write("weibo/api/reposts/5023000000000002-p1.json", json.dumps(
@@ -590,7 +590,7 @@ ROUTES = {
     },
 }
 for _mid in ("5023000000000201", "5023000000000002", "5023000000000001"):
-    ROUTES["exact"][f"/weibo/api/comments/show?id={_mid}&page=1"] = {
+    ROUTES["exact"][f"/weibo/comments/hotflow?id={_mid}&max_id_type=0&mid={_mid}"] = {
         "file": f"weibo/api/comments/{_mid}-p1.json"}
     ROUTES["exact"][f"/weibo/api/statuses/repostTimeline?id={_mid}&page=1"] = {
         "file": f"weibo/api/reposts/{_mid}-p1.json"}

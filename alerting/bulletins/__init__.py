@@ -1,0 +1,1 @@
+"""Bulletin drafts: templates, drafting from an incident, Weibo text and .docx export."""

@@ -1,0 +1,187 @@
+"""Drafting and the approval workflow: draft → submitted → approved → published.
+
+A draft is filled from the incident (:mod:`alerting.bulletins.context`) and stored as a
+:class:`models.Bulletin`. Editing sends an approved text back to draft; approval needs a
+person other than the drafter and no ``[待核实]`` gap left; only an approved bulletin can be
+published. Every step is appended to ``history``; saves use the record's version, so two
+officers editing one draft cannot overwrite each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from alerting.bulletins.context import build_context
+from alerting.bulletins.loader import TemplateSet
+from models import Bulletin, BulletinKind, BulletinStatus, Incident, find_placeholders
+
+
+class WorkflowError(Exception):
+    """A step the bulletin's state does not allow, said in the officer's words."""
+
+
+def _event(action: str, by: str, at: datetime, **extra: Any) -> dict[str, Any]:
+    return {"action": action, "by": by, "at": at.isoformat(), **extra}
+
+
+def draft_bulletin(
+    store: Any,
+    incident: Incident,
+    *,
+    templates: TemplateSet,
+    office: Any,
+    now: datetime,
+    by: str,
+    template: str | None = None,
+    kind: BulletinKind | None = None,
+    issuer: str | None = None,
+    source_titles: dict[str, str] | None = None,
+    gazetteer: dict[str, list[str]] | None = None,
+    summary_sentences: int = 3,
+    max_claims: int = 3,
+    save: bool = True,
+) -> Bulletin:
+    """A new draft for ``incident`` from a template (by name, or the kind's default)."""
+    chosen = (
+        templates.get(template) if template else templates.for_kind(kind or BulletinKind.SITUATION)
+    )
+    context = build_context(
+        store,
+        incident,
+        office=office,
+        now=now,
+        source_titles=source_titles,
+        gazetteer=gazetteer,
+        summary_sentences=summary_sentences,
+        max_claims=max_claims,
+    )
+    title, body = chosen.render(context)
+    bulletin = Bulletin(
+        # every draft is a new record: two officers drafting at once get two drafts
+        id=f"b-{uuid.uuid4().hex[:12]}",
+        incident_id=incident.id,
+        bulletin_kind=chosen.kind,
+        template=chosen.name,
+        title=title,
+        body=body,
+        issuer=issuer or office.name,
+        issued_on=now.date(),
+        drafted_by=by,
+        facts={
+            "notes": templates.render_notes(context),
+            "context": context.model_dump(mode="json"),
+        },
+        history=[_event("draft", by, now, template=chosen.name)],
+    )
+    return store.save_record(bulletin) if save else bulletin
+
+
+def _get(store: Any, bulletin_id: str) -> Bulletin:
+    bulletin = store.get_record(Bulletin, bulletin_id)
+    if bulletin is None:
+        raise WorkflowError(f"没有编号为 {bulletin_id} 的通报")
+    return bulletin
+
+
+def _save(store: Any, bulletin: Bulletin, changes: dict[str, Any]) -> Bulletin:
+    data = bulletin.model_dump()
+    data.update(changes)
+    try:
+        updated = Bulletin.model_validate(data)
+    except ValueError as exc:
+        raise WorkflowError(f"通报 {bulletin.id}: {exc}") from None
+    return store.save_record(updated)
+
+
+def edit_bulletin(
+    store: Any,
+    bulletin_id: str,
+    *,
+    by: str,
+    now: datetime,
+    title: str | None = None,
+    body: str | None = None,
+    version: int | None = None,
+) -> Bulletin:
+    """Change the text; an approved or submitted text goes back to draft. ``version`` is
+    the version the editor read (a stale one raises the store's conflict error)."""
+    bulletin = _get(store, bulletin_id)
+    if bulletin.status == BulletinStatus.PUBLISHED:
+        raise WorkflowError(f"通报 {bulletin_id} 已发布，不能修改；请起草进展通报")
+    if version is not None:
+        bulletin = bulletin.model_copy(update={"version": version})
+    changes: dict[str, Any] = {
+        "status": BulletinStatus.DRAFT,
+        "approved_by": None,
+        "approved_at": None,
+        "history": [*bulletin.history, _event("edit", by, now)],
+    }
+    if title is not None:
+        changes["title"] = title
+    if body is not None:
+        changes["body"] = body
+    return _save(store, bulletin, changes)
+
+
+def submit_bulletin(store: Any, bulletin_id: str, *, by: str, now: datetime) -> Bulletin:
+    bulletin = _get(store, bulletin_id)
+    if bulletin.status != BulletinStatus.DRAFT:
+        raise WorkflowError(
+            f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，只有草稿可提交审核"
+        )
+    return _save(
+        store,
+        bulletin,
+        {
+            "status": BulletinStatus.SUBMITTED,
+            "submitted_by": by,
+            "history": [*bulletin.history, _event("submit", by, now)],
+        },
+    )
+
+
+def approve_bulletin(store: Any, bulletin_id: str, *, by: str, now: datetime) -> Bulletin:
+    """Approve a submitted bulletin: by someone other than the drafter, with no gap left."""
+    bulletin = _get(store, bulletin_id)
+    if bulletin.status != BulletinStatus.SUBMITTED:
+        raise WorkflowError(f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，须先提交审核")
+    if by == bulletin.drafted_by:
+        raise WorkflowError(f"通报 {bulletin_id} 须由起草人（{by}）以外的人审核")
+    gaps = find_placeholders(bulletin.title, bulletin.body)
+    if gaps:
+        raise WorkflowError(
+            f"通报 {bulletin_id} 仍有 {len(gaps)} 处待核实内容，不能审核通过：" + "、".join(gaps)
+        )
+    return _save(
+        store,
+        bulletin,
+        {
+            "status": BulletinStatus.APPROVED,
+            "approved_by": by,
+            "approved_at": now,
+            "history": [*bulletin.history, _event("approve", by, now)],
+        },
+    )
+
+
+def publish_bulletin(
+    store: Any, bulletin_id: str, *, by: str, now: datetime, url: str | None = None
+) -> Bulletin:
+    """Mark an approved bulletin as published (at ``now``, optionally with its post's link)."""
+    bulletin = _get(store, bulletin_id)
+    if bulletin.status != BulletinStatus.APPROVED:
+        raise WorkflowError(
+            f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，须审核通过后才能发布"
+        )
+    return _save(
+        store,
+        bulletin,
+        {
+            "status": BulletinStatus.PUBLISHED,
+            "published_at": now,
+            "published_url": url,
+            "history": [*bulletin.history, _event("publish", by, now, url=url)],
+        },
+    )

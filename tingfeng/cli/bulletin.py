@@ -1,0 +1,243 @@
+"""Bulletin and report commands: ``tingfeng bulletin …`` and ``tingfeng report …``."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from tingfeng.cli.app import UserError, app, console, open_configured_store, state
+
+stdout = Console()
+bulletin_app = typer.Typer(help="通报：起草、审核、发布 / bulletins: draft, approve, publish.")
+app.add_typer(bulletin_app, name="bulletin")
+
+AtOption = Annotated[
+    str | None, typer.Option("--at", help="Reference time (ISO 8601; default now).")
+]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who does it (default: login name).")]
+
+
+def _at(value: str | None) -> datetime:
+    from models import ensure_aware, now_utc
+
+    if not value:
+        return now_utc()
+    try:
+        return ensure_aware(datetime.fromisoformat(value))
+    except ValueError:
+        raise UserError(f"--at: not an ISO 8601 time: {value!r}") from None
+
+
+def _by(value: str | None) -> str:
+    if value:
+        return value
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _json(data: object) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _service(func, *args, **kwargs):
+    from tingfeng.services.bulletins import BulletinServiceError
+
+    try:
+        return func(*args, **kwargs)
+    except BulletinServiceError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _show(bulletin, as_json: bool, text: bool) -> None:
+    from tingfeng.services import bulletins as svc
+
+    if as_json:
+        _json(bulletin.model_dump(mode="json"))
+        return
+    if text:
+        stdout.print(_service(svc.weibo, bulletin).text, markup=False, highlight=False)
+        return
+    status = {"draft": "草稿", "submitted": "待审核", "approved": "已审核", "published": "已发布"}
+    stdout.print(
+        f"通报 {bulletin.id}（{bulletin.bulletin_kind.value}，{status[bulletin.status.value]}，"
+        f"版本 {bulletin.version}）",
+        markup=False,
+    )
+    stdout.print(f"\n{bulletin.title}\n\n{bulletin.body}\n", markup=False, highlight=False)
+    if bulletin.placeholders:
+        stdout.print(f"待核实 {len(bulletin.placeholders)} 处，审核前须补全。", markup=False)
+    notes = bulletin.facts.get("notes")
+    if notes:
+        stdout.print(f"\n{notes}", markup=False, highlight=False)
+
+
+@bulletin_app.command("draft")
+def draft(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", "-k", help="situation | rebuttal | response | progress, or a template name."
+        ),
+    ] = "situation",
+    docx: Annotated[Path | None, typer.Option("--docx", help="Also write a .docx here.")] = None,
+    text: Annotated[bool, typer.Option("--text", help="Print the Weibo text only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+    at: AtOption = None,
+    by: ByOption = None,
+) -> None:
+    """Draft a bulletin for an incident from its own posts ([待核实] marks what to confirm)."""
+    from tingfeng.services import bulletins as svc
+
+    config = state.config
+    when = _at(at)
+    with open_configured_store() as store:
+        bulletin = _service(svc.draft, store, config, incident, now=when, by=_by(by), kind=kind)
+    if docx is not None:
+        _service(svc.export_docx, bulletin, config, docx)
+        console.print(f"已写入 {docx}")
+    _show(bulletin, as_json, text)
+
+
+@bulletin_app.command("show")
+def show(
+    bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
+    docx: Annotated[Path | None, typer.Option("--docx", help="Write a .docx here.")] = None,
+    text: Annotated[bool, typer.Option("--text", help="Print the Weibo text only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Show a bulletin (and export it)."""
+    from tingfeng.services import bulletins as svc
+
+    with open_configured_store() as store:
+        bulletin = _service(svc.get, store, bulletin_id)
+    if docx is not None:
+        _service(svc.export_docx, bulletin, state.config, docx)
+        console.print(f"已写入 {docx}")
+    _show(bulletin, as_json, text)
+
+
+def _step(name: str):
+    def command(
+        bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
+        at: AtOption = None,
+        by: ByOption = None,
+    ) -> None:
+        from tingfeng.services import bulletins as svc
+
+        with open_configured_store() as store:
+            bulletin = _service(getattr(svc, name), store, bulletin_id, by=_by(by), now=_at(at))
+        stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
+
+    command.__doc__ = {
+        "submit": "Submit a draft for approval.",
+        "approve": "Approve a submitted bulletin (not by its drafter; no [待核实] left).",
+    }[name]
+    return command
+
+
+bulletin_app.command("submit")(_step("submit"))
+bulletin_app.command("approve")(_step("approve"))
+
+
+@bulletin_app.command("publish")
+def publish(
+    bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
+    url: Annotated[str | None, typer.Option("--url", help="Link to the official post.")] = None,
+    at: AtOption = None,
+    by: ByOption = None,
+) -> None:
+    """Mark an approved bulletin as published (records it as the incident's response)."""
+    from tingfeng.services import bulletins as svc
+
+    with open_configured_store() as store:
+        bulletin = _service(svc.publish, store, bulletin_id, by=_by(by), now=_at(at), url=url)
+    stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
+
+
+@bulletin_app.command("templates")
+def templates() -> None:
+    """List the bulletin templates (built-in and the office's), checking each."""
+    from tingfeng.services import bulletins as svc
+
+    loaded = _service(svc.load_templates, state.config)
+    for name in loaded.names():
+        template = loaded.get(name)
+        stdout.print(f"{name}\t{template.kind.value}\t{template.spec.where}", markup=False)
+
+
+@bulletin_app.command("responses")
+def responses(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    at: AtOption = None,
+    hours: Annotated[float, typer.Option(min=0.5, help="Window before/after the answer.")] = 6,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Link the office's posts to incidents, then show this incident's responses and the
+    claim's spread before and after the first one."""
+    from tingfeng.services import bulletins as svc
+
+    when = _at(at)
+    with open_configured_store() as store:
+        svc.track_responses(store, state.config, now=when)
+        records = _service(svc.responses, store, incident)
+        effect = _service(svc.effect, store, state.config, incident, now=when, hours=hours)
+    if as_json:
+        _json(
+            {
+                "responses": [r.model_dump(mode="json") for r in records],
+                "effect": effect.as_dict() if effect else None,
+            }
+        )
+        return
+    if not records:
+        stdout.print("尚无官方回应。", markup=False)
+    for r in records:
+        clocks = "，".join(f"{k} {'按时' if v else '超时'}" for k, v in r.on_time.items())
+        stdout.print(
+            f"{r.posted_at.isoformat()} {r.author or ''} {r.url or r.post_id} "
+            f"（事发后 {r.minutes_after_first_seen} 分钟{'，' + clocks if clocks else ''}）",
+            markup=False,
+        )
+    if effect:
+        for name, w in (("回应前", effect.before), ("回应后", effect.after)):
+            stdout.print(
+                f"{name}：帖文 {w.claim_posts_per_hour} 条/时，转发 {w.reposts_per_hour} 次/时，"
+                f"质疑 {w.doubt_share}，辟谣 {w.rebut_share}",
+                markup=False,
+            )
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Argument(help="daily | weekly | monthly")],
+    docx: Annotated[Path | None, typer.Option("--docx", help="Also write a .docx here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    at: AtOption = None,
+) -> None:
+    """A daily, weekly or monthly report (Markdown on stdout; .docx with charts)."""
+    from tingfeng.services import reports as svc
+
+    if period not in ("daily", "weekly", "monthly"):
+        raise UserError(f"report: 未知的报告周期 {period!r}（daily、weekly、monthly）")
+    with open_configured_store() as store:
+        built = svc.build(store, state.config, period, at=_at(at))  # type: ignore[arg-type]
+    if docx is not None:
+        try:
+            svc.docx(built, state.config, docx)
+        except svc.ReportError as exc:
+            raise UserError(str(exc)) from None
+        console.print(f"已写入 {docx}")
+    if as_json:
+        _json(built.as_dict())
+        return
+    sys.stdout.write(svc.markdown(built) + "\n")

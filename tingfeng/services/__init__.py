@@ -1,0 +1,1 @@
+"""Application services: the functions the CLI and the API both call."""
