@@ -15,13 +15,21 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.auth import AuthError, public
-from models import ApiToken, Session, User
+from models import Record
 from store import ConflictError, StoreError
 
 log = logging.getLogger(__name__)
 
-#: Record kinds a 409 can name, to return the current copy.
-CONFLICT_KINDS = {cls.kind: cls for cls in (User, ApiToken, Session)}
+def _record_kinds() -> dict[str, type[Record]]:
+    """Every record class by its kind (incidents, alerts, bulletins, users...), so a 409 on
+    any of them returns the current copy."""
+    out: dict[str, type[Record]] = {}
+    todo = list(Record.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        out.setdefault(cls.kind, cls)
+        todo.extend(cls.__subclasses__())
+    return out
 
 
 class ApiError(Exception):
@@ -88,7 +96,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
-        cls = CONFLICT_KINDS.get(exc.kind)
+        cls = _record_kinds().get(exc.kind)
         store = request.app.state.store
         current = store.get_record(cls, exc.record_id) if cls else None
         return problem(
