@@ -20,6 +20,7 @@ from store import ConflictError, StoreError
 
 log = logging.getLogger(__name__)
 
+
 def _record_kinds() -> dict[str, type[Record]]:
     """Every record class by its kind (incidents, alerts, bulletins, users...), so a 409 on
     any of them returns the current copy."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerting.bulletins.config import BulletinsConfig
 from api.settings import ApiSettings
+from ingest.bounds import IngestConfig
 from models import Source
 
 ENV_PREFIX = "TINGFENG_"
@@ -148,6 +149,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[Source] = Field(default_factory=list)

@@ -264,7 +264,11 @@ def test_metrics_report_posts_crawl_errors_and_latency(env: Env) -> None:
 
 
 def test_healthz_reports_a_broken_store(env: Env) -> None:
+    # A real failure: the database file is replaced by something that is not SQLite.
     env.store.close()
+    for suffix in ("-wal", "-shm"):
+        env.path.with_name(env.path.name + suffix).unlink(missing_ok=True)
+    env.path.write_bytes(b"this is not a database file " * 200)
     r = env.client().get("/healthz")
     assert r.status_code == 503 and r.json()["store"] == "unreachable"
 
