@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from alerting.bulletins.config import BulletinsConfig
+from api.settings import ApiSettings
 from crawler.config import CrawlerConfig
 from ingest.bounds import IngestConfig
 from models import Source
@@ -94,6 +95,7 @@ class Config(_Section):
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
