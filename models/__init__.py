@@ -5,6 +5,7 @@ models can be used by the crawler, the NLP layer, the store, alerting and the AP
 """
 
 from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
+from models.auth import ApiToken, AuditEntry, Role, Session, User
 from models.common import SHANGHAI, ensure_aware, now_utc
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
 from models.records import (
@@ -30,6 +31,8 @@ __all__ = [
     "AlertEvent",
     "AlertKind",
     "AlertStatus",
+    "ApiToken",
+    "AuditEntry",
     "Author",
     "Bulletin",
     "BulletinKind",
@@ -43,11 +46,14 @@ __all__ = [
     "Post",
     "PostKind",
     "Record",
+    "Role",
+    "Session",
     "Silence",
     "SilenceTarget",
     "Source",
     "SourceKind",
     "Tier",
+    "User",
     "ensure_aware",
     "find_placeholders",
     "make_post_id",

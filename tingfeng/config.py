@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from alerting.bulletins.config import BulletinsConfig
 from alerting.config import AlertingConfig
+from api.settings import ApiSettings
 from crawler.config import CrawlerConfig
 from ingest.bounds import IngestConfig
 from models import Source
@@ -96,6 +97,7 @@ class Config(_Section):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None
