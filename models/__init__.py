@@ -4,15 +4,19 @@ Every other package imports from here; this package imports from none of them, s
 models can be used by the crawler, the NLP layer, the store, alerting and the API alike.
 """
 
+from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
 from models.auth import ApiToken, AuditEntry, Role, Session, User
 from models.common import SHANGHAI, ensure_aware, now_utc
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
 from models.records import (
     Alert,
+    AlertEvent,
+    AlertKind,
     AlertStatus,
     Bulletin,
     BulletinKind,
     BulletinStatus,
+    Deadline,
     Incident,
     OfficialResponse,
     Record,
@@ -24,6 +28,8 @@ from models.source import Source, SourceKind
 __all__ = [
     "SHANGHAI",
     "Alert",
+    "AlertEvent",
+    "AlertKind",
     "AlertStatus",
     "ApiToken",
     "AuditEntry",
@@ -31,14 +37,19 @@ __all__ = [
     "Bulletin",
     "BulletinKind",
     "BulletinStatus",
+    "Deadline",
     "Incident",
     "MetricSnapshot",
     "OfficialResponse",
+    "OutboxMessage",
+    "OutboxStatus",
     "Post",
     "PostKind",
     "Record",
     "Role",
     "Session",
+    "Silence",
+    "SilenceTarget",
     "Source",
     "SourceKind",
     "Tier",

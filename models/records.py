@@ -123,28 +123,98 @@ class IncidentHistory(Record):
 
 
 class AlertStatus(StrEnum):
-    OPEN = "open"
+    """Where an alert is in its life: new → notified → acknowledged → assigned → responded
+    → closed. Only ``closed`` ends it; any open state may be closed."""
+
+    NEW = "new"
+    NOTIFIED = "notified"
     ACKNOWLEDGED = "acknowledged"
     ASSIGNED = "assigned"
-    RESOLVED = "resolved"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+
+
+class AlertKind(StrEnum):
+    INCIDENT = "incident"
+    #: An unhealthy source (login wall, captcha, failing endpoint, silence).
+    SOURCE = "source"
+    #: The system itself (messages that could not be delivered): for the administrator.
+    SYSTEM = "system"
+
+
+class Deadline(BaseModel):
+    """One clock of an alert: when it runs out, which reminders and escalations it sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    label: str
+    hours: float = Field(gt=0)
+    due: AwareTime
+    met_at: AwareTime | None = None
+    met_by: str | None = None
+    #: Shares of the deadline whose reminder was already sent (0.5, 0.9).
+    reminded: list[float] = Field(default_factory=list)
+    overdue_at: AwareTime | None = None
+    #: Escalation steps already taken, and when the next one falls due.
+    escalations: int = 0
+    next_escalation_at: AwareTime | None = None
+
+
+class AlertEvent(BaseModel):
+    """One entry of an alert's history (audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareTime
+    action: str
+    actor: str = "system"
+    text: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 class Alert(Record):
-    """A tiered notice about one incident or one unhealthy source."""
+    """A tiered notice about one incident or one unhealthy source; one per incident,
+    updated as it develops. ``revision`` counts the changes that were notified."""
 
     kind: ClassVar[str] = "alert"
 
+    alert_kind: AlertKind = AlertKind.INCIDENT
     incident_id: str | None = None
     source_name: str | None = None
+    title: str = ""
     tier: Tier
     rule: str = Field(min_length=1)
     reason: str = ""
+    #: The figures the placing rule saw (heat, posts per hour, rumor score...).
+    figures: dict[str, Any] = Field(default_factory=dict)
+    district: str | None = None
+    category: str | None = None
     department: str | None = None
-    status: AlertStatus = AlertStatus.OPEN
+    #: 属地 (by district) and 主管 (by category) departments, as the policy gave them.
+    departments: dict[str, str] = Field(default_factory=dict)
+    status: AlertStatus = AlertStatus.NEW
+    opened_at: AwareTime = Field(default_factory=now_utc)
+    acknowledged_by: str | None = None
+    acknowledged_at: AwareTime | None = None
     assignee: str | None = None
-    first_response_due: AwareTime | None = None
-    follow_up_due: AwareTime | None = None
-    history: list[dict[str, Any]] = Field(default_factory=list)
+    assigned_department: str | None = None
+    response_url: str | None = None
+    responded_at: AwareTime | None = None
+    closed_at: AwareTime | None = None
+    close_reason: str | None = None
+    #: The incident has cooled (已平息); the recovery notice was sent.
+    recovered_at: AwareTime | None = None
+    deadlines: list[Deadline] = Field(default_factory=list)
+    revision: int = Field(default=0, ge=0)
+    history: list[AlertEvent] = Field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != AlertStatus.CLOSED
+
+    def deadline(self, name: str) -> Deadline | None:
+        return next((d for d in self.deadlines if d.name == name), None)
 
 
 class BulletinKind(StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -198,6 +198,17 @@ class Store(abc.ABC):
         Returns the saved copy with ``version`` incremented; raises :class:`ConflictError`
         when the stored version differs (someone else saved in between).
         """
+
+    def save_records(self, records: Sequence[Record]) -> list[Record]:
+        """Save several records as one change: all of them or none (alert + outbox).
+
+        Every record is checked as :meth:`save_record` checks it. The SQLite store does this
+        in one write transaction. This default (used by Elasticsearch, which has no
+        multi-document transaction) saves one after another and stops at the first
+        :class:`ConflictError`: best-effort, records saved before it stay saved, so callers
+        write the record whose change must not be lost (the outbox message) first.
+        """
+        return [self.save_record(record) for record in records]
 
     @abc.abstractmethod
     def get_record(self, cls: type[R], record_id: str) -> R | None: ...

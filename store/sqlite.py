@@ -14,7 +14,7 @@ waits for a writer (WAL readers): what read-only commands (``stats``, ``search``
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,9 @@ class SQLiteStore(Store):
     # -- records and state ---------------------------------------------------------------
     def save_record(self, record: R) -> R:
         return self.records.save_record(record)
+
+    def save_records(self, records: Sequence[Record]) -> list[Record]:
+        return self.records.save_records(records)
 
     def get_record(self, cls: type[R], record_id: str) -> R | None:
         return self.records.get_record(cls, record_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,29 @@ class RecordTables:
                 " VALUES (?,?,?,?,?)",
                 (kind, saved.id, saved.version, ts(now), saved.model_dump_json().encode()),
             )
+        return saved
+
+    def save_records(self, records: Sequence[Record]) -> list[Record]:
+        """All records in one ``BEGIN IMMEDIATE`` transaction: every version is checked,
+        and one conflict saves none of them (an alert change and its outbox messages)."""
+        now = datetime.now(UTC)
+        saved: list[Record] = []
+        with self.conns.write() as db:
+            for record in records:
+                kind = type(record).kind
+                row = db.execute(
+                    "SELECT version FROM records WHERE kind=? AND id=?", (kind, record.id)
+                ).fetchone()
+                stored = row[0] if row else None
+                if (stored or 0) != record.version:
+                    raise ConflictError(kind, record.id, record.version, stored)
+                copy = record.model_copy(update={"version": record.version + 1, "updated_at": now})
+                db.execute(
+                    "INSERT OR REPLACE INTO records(kind, id, version, updated_at, doc)"
+                    " VALUES (?,?,?,?,?)",
+                    (kind, copy.id, copy.version, ts(now), copy.model_dump_json().encode()),
+                )
+                saved.append(copy)
         return saved
 
     def get_record(self, cls: type[R], record_id: str) -> R | None:

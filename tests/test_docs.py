@@ -37,6 +37,8 @@ def type_name(annotation: Any) -> str:
         return f"list of {type_name(args[0])}"
     if origin is dict or annotation is dict:
         return "mapping"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"  # an item of a list option (alerting.escalation)
     names = {
         str: "text",
         int: "integer",
@@ -100,6 +102,8 @@ def test_documented_types_and_defaults_are_the_codes() -> None:
         if kind != f"`{type_name(field.annotation)}`" and kind != type_name(field.annotation):
             wrong.append(f"{key}: type is {type_name(field.annotation)!r}, docs say {kind!r}")
         code = default_of(field)
+        if isinstance(code, list):  # items that are models are documented as mappings
+            code = [c.model_dump() if isinstance(c, BaseModel) else c for c in code]
         if isinstance(code, Path):
             code = str(code)
         if parse_default(default) != code:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from alerting.bulletins.config import BulletinsConfig
+from alerting.config import AlertingConfig
 from api.settings import ApiSettings
 from crawler.config import CrawlerConfig
 from ingest.bounds import IngestConfig
@@ -93,6 +94,7 @@ class Config(_Section):
     hot: HotConfigSection = Field(default_factory=HotConfigSection)
     crawler: CrawlerConfig = Field(default_factory=CrawlerConfig)
     office: OfficeConfig = Field(default_factory=OfficeConfig)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -1,15 +1,36 @@
-"""Fixtures over the fictional city of :mod:`tests.alerting.city` (岚州市)."""
+"""Fixtures over the fictional city of :mod:`tests.alerting.city` (岚州市) for bulletins,
+responses and reports, and over 青川市 (:mod:`tests.alerting.support`) for the alerting
+engine, channels and outbox, with platform receivers on 127.0.0.1."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
-from models import SHANGHAI, Alert, Bulletin, BulletinKind, BulletinStatus, Incident, Tier
+from alerting.policy import load_policy
+from models import (
+    SHANGHAI,
+    Alert,
+    Bulletin,
+    BulletinKind,
+    BulletinStatus,
+    Deadline,
+    Incident,
+    Tier,
+)
 from store.sqlite import SQLiteStore
+from tests.alerting import support
 from tests.alerting.city import GOV, T0, at, complaint_posts, rumor_posts
+from tests.alerting.receivers import (
+    DingTalkReceiver,
+    FeishuReceiver,
+    WebhookReceiver,
+    WeComReceiver,
+)
 from tingfeng.config import Config
 
 
@@ -90,8 +111,14 @@ def city_store(tmp_path: Path):
             incident_id="inc-lz-1",
             tier=Tier.I,
             rule="social_stability",
-            first_response_due=T0 + timedelta(hours=1),
-            follow_up_due=T0 + timedelta(hours=5),
+            deadlines=[
+                Deadline(
+                    name="first_response", label="首次回应", hours=1, due=T0 + timedelta(hours=1)
+                ),
+                Deadline(
+                    name="follow_up", label="权威信息发布", hours=5, due=T0 + timedelta(hours=5)
+                ),
+            ],
         )
     )
     store.save_record(
@@ -100,8 +127,67 @@ def city_store(tmp_path: Path):
             incident_id="inc-lz-2",
             tier=Tier.III,
             rule="direct_complaint",
-            first_response_due=at(-600) + timedelta(hours=4),
+            deadlines=[
+                Deadline(
+                    name="first_response",
+                    label="首次回应",
+                    hours=4,
+                    due=at(-600) + timedelta(hours=4),
+                ),
+            ],
         )
     )
     yield store
     store.close()
+
+
+# -- the alerting engine, channels and outbox (tests/alerting/support.py) ------------------
+@pytest.fixture
+def clock() -> support.Clock:
+    return support.Clock()
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "alerts.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def policy():
+    return load_policy()
+
+
+@pytest.fixture
+def webhook(clock) -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver(clock)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def wecom(clock) -> Iterator[WeComReceiver]:
+    r = WeComReceiver(clock)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def dingtalk(clock) -> Iterator[DingTalkReceiver]:
+    r = DingTalkReceiver(clock)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def feishu(clock) -> Iterator[FeishuReceiver]:
+    r = FeishuReceiver(clock)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=5) as c:
+        yield c

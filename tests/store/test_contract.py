@@ -255,6 +255,30 @@ def test_records_list_and_count(store: Store) -> None:
     assert store.get_record(Alert, "b1") is None
 
 
+def test_save_records_saves_several_records_together(store: Store) -> None:
+    """Alerting stores an outbox message with the alert change that caused it."""
+    from models import OutboxMessage
+
+    when = BASE_TIME
+    alert = Alert(id="a1", incident_id="inc-1", tier=Tier.II, rule="heat>60")
+    msg = OutboxMessage(
+        id="k1", channel="duty", alert_id="a1", revision=1, event="created", enqueued_at=when
+    )
+    saved = store.save_records([msg, alert])
+    assert [r.version for r in saved] == [1, 1]
+    assert store.get_record(OutboxMessage, "k1") is not None
+    # The same message twice (same idempotency key) is a conflict: never queued twice.
+    with pytest.raises(ConflictError):
+        store.save_records([msg])
+    if store.backend == "sqlite":  # one transaction: a conflict saves none of them
+        fresh = OutboxMessage(
+            id="k2", channel="duty", alert_id="a1", revision=2, event="escalated", enqueued_at=when
+        )
+        with pytest.raises(ConflictError):
+            store.save_records([fresh, alert])  # alert is stale (version 0, stored 1)
+        assert store.get_record(OutboxMessage, "k2") is None
+
+
 def test_state(store: Store) -> None:
     assert store.get_state("cursor:weibo") is None
     store.set_state("cursor:weibo", {"since_id": "123", "n": 4})

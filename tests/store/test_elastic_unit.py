@@ -256,7 +256,7 @@ def test_record_fields_and_equality_query() -> None:
         {
             "id": "a1",
             "tier": Tier.II,
-            "status": AlertStatus.OPEN,
+            "status": AlertStatus.NEW,
             "heat": 1,
             "burst": True,
             "keywords": ["地震", "德阳"],
@@ -268,14 +268,14 @@ def test_record_fields_and_equality_query() -> None:
     assert fields == {
         "id": "a1",
         "tier": "II",
-        "status": "open",
+        "status": "new",
         "heat": "1.0",
         "burst": "true",
         "keywords": ["地震", "德阳"],
     }
-    assert es_query.records_query({"status": AlertStatus.OPEN, "heat": 1.0, "assignee": None}) == {
+    assert es_query.records_query({"status": AlertStatus.NEW, "heat": 1.0, "assignee": None}) == {
         "bool": {
-            "filter": [{"term": {"fields.status": "open"}}, {"term": {"fields.heat": "1.0"}}],
+            "filter": [{"term": {"fields.status": "new"}}, {"term": {"fields.heat": "1.0"}}],
             "must_not": [{"exists": {"field": "fields.assignee"}}],
         }
     }

@@ -1,0 +1,470 @@
+"""One alerting pass: incidents and sources in, alerts and outbox messages out.
+
+For every active incident the policy decides a tier; an incident gets one alert, updated as
+it develops. Messages are queued only on creation, escalation, deadline reminders, overdue
+and escalation steps, and recovery (已平息), and are stored in the same transaction as the
+alert change that caused them (:meth:`Store.save_records`), before anything is sent. Events
+of one alert in one pass are coalesced into one message per channel. Every time comes from
+the ``now`` argument: tests run a day of clocks without sleeping.
+"""
+
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from alerting.channels.base import idempotency_key
+from alerting.clocks import DeadlineClocks
+from alerting.config import AlertingConfig
+from alerting.events import OPEN_STATUSES, PRIORITY, Event, PassReport, chain_id, list_all
+from alerting.policy import RANK, Decision, TierPolicy, incident_figures
+from alerting.render import EVENT_LABELS, AlertText, claim_of, compose
+from alerting.sources import SystemAlerts
+from models import (
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertStatus,
+    Incident,
+    OutboxMessage,
+    Post,
+    Silence,
+    SilenceTarget,
+    Source,
+    Tier,
+)
+from models.common import now_utc
+from store.base import ConflictError, PostFilter, Store
+
+__all__ = ["AlertEngine", "Event", "PassReport", "alert_id_for_incident", "list_all"]
+
+
+def alert_id_for_incident(incident_id: str) -> str:
+    return f"alert-{incident_id}"
+
+
+class AlertEngine(DeadlineClocks, SystemAlerts):
+    """Runs passes over one store with one policy and one ``alerting:`` configuration."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: TierPolicy,
+        config: AlertingConfig,
+        *,
+        sources: list[Source] | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.config = config
+        self.sources = sources or []
+        self._claims: Any = None
+
+    # -- routing and messages -----------------------------------------------------------
+    def channels_of(self, routes: list[str]) -> list[str]:
+        out: list[str] = []
+        for route in routes:
+            for name in self.config.routes.get(route, []):
+                if name not in out:
+                    out.append(name)
+        return out
+
+    def tier_routes(self, tier: Tier) -> list[str]:
+        return list(self.config.tier_routes.get(tier, []))
+
+    def enqueue(
+        self,
+        subject_id: str,
+        revision: int,
+        event: str,
+        channels: list[str],
+        text: AlertText,
+        now: datetime,
+    ) -> list[OutboxMessage]:
+        return [
+            OutboxMessage(
+                id=idempotency_key(channel, subject_id, revision),
+                channel=channel,
+                alert_id=subject_id,
+                revision=revision,
+                event=event,
+                seq=i,
+                enqueued_at=now,
+                next_attempt_at=now,
+                content=text.model_dump(mode="json"),
+            )
+            for i, channel in enumerate(channels)
+        ]
+
+    def claim_index(self) -> Any:
+        if self._claims is None:
+            from nlp.claims import index_from_store
+
+            self._claims = index_from_store(self.store)
+        return self._claims
+
+    def compose(
+        self,
+        alert: Alert,
+        event: str,
+        now: datetime,
+        note: str = "",
+        incident: Incident | None = None,
+    ) -> AlertText:
+        posts: list[Post] = []
+        rebuttal = None
+        if alert.incident_id:
+            if incident is None:
+                incident = self.store.get_record(Incident, alert.incident_id)
+            if incident is not None and incident.root_ids:
+                posts = self.store.get_posts(incident.root_ids[:50])
+            rebuttal = self.rebuttal(incident, posts)
+        spec = self.policy.tiers[alert.tier]
+        return compose(
+            alert,
+            event,
+            now,
+            incident=incident,
+            posts=posts,
+            rebuttal=rebuttal,
+            base_url=self.config.base_url,
+            note=note or None,
+            tier_label=spec.label,
+            colour=spec.colour,
+        )
+
+    def rebuttal(self, incident: Incident | None, posts: list[Post]) -> Any:
+        claim = claim_of(posts)
+        if incident is None or claim is None:
+            return None
+        try:
+            matches = self.claim_index().match(
+                claim.text or claim.title or "",
+                before=incident.first_seen,
+                exclude_ids=[p.id for p in posts],
+            )
+        except Exception:  # a broken index must never stop an alert from going out
+            return None
+        matches = [m for m in matches if m.id not in incident.root_ids]
+        bulletins = [m for m in matches if m.kind == "bulletin"]
+        return (bulletins or matches or [None])[0]
+
+    def commit(
+        self,
+        alert: Alert,
+        events: list[Event],
+        now: datetime,
+        report: PassReport,
+        incident: Incident | None = None,
+        muted: Silence | None = None,
+        exclude: tuple[str, ...] = (),
+    ) -> bool:
+        """Save the alert and, for its events, the messages that announce them."""
+        messages: list[OutboxMessage] = []
+        if events:
+            events.sort(key=lambda e: PRIORITY.index(e.name) if e.name in PRIORITY else 99)
+            head = events[0]
+            routes: list[str] = []
+            for e in events:
+                routes += [r for r in e.routes if r not in routes]
+            notes = [e.note for e in events if e.note]
+            extra = [EVENT_LABELS.get(e.name, e.name) for e in events[1:]]
+            if extra:
+                notes.append("同时：" + "、".join(dict.fromkeys(extra)))
+            alert.revision += 1
+            channels = [c for c in self.channels_of(routes) if c not in exclude]
+            if muted is not None:
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="muted",
+                        text=f"静默中（{muted.reason}，设置人 "
+                        f"{muted.created_by}），未发送：{EVENT_LABELS.get(head.name, head.name)}",
+                        detail={"silence": muted.id, "event": head.name},
+                    )
+                )
+                report.silenced += 1
+            elif channels:
+                text = self.compose(alert, head.name, now, "；".join(notes), incident)
+                messages = self.enqueue(alert.id, alert.revision, head.name, channels, text, now)
+                if alert.status == AlertStatus.NEW:
+                    alert.status = AlertStatus.NOTIFIED
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="notified",
+                        text=f"{EVENT_LABELS.get(head.name, head.name)} → {', '.join(channels)}",
+                        detail={"event": head.name, "revision": alert.revision, "routes": routes},
+                    )
+                )
+        try:
+            # Messages first: on a backend without transactions (Elasticsearch) a lost
+            # alert update is redone next pass, a lost message would be silence.
+            self.store.save_records([*messages, alert])
+        except ConflictError:
+            report.conflicts += 1  # edited by someone meanwhile; the next pass redoes it
+            return False
+        report.messages += len(messages)
+        report.changed.append(alert.id)
+        return True
+
+    # -- silences ---------------------------------------------------------------------
+    def active_silences(self, now: datetime) -> list[Silence]:
+        return [s for s in list_all(self.store, Silence) if s.active(now)]
+
+    @staticmethod
+    def silence_for(
+        silences: list[Silence], alert: Alert, incident: Incident | None
+    ) -> Silence | None:
+        for s in silences:
+            if s.target == SilenceTarget.INCIDENT and s.value in (alert.incident_id, alert.id):
+                return s
+            if s.target == SilenceTarget.SOURCE and s.value == alert.source_name:
+                return s
+            if s.target == SilenceTarget.KEYWORD:
+                words = [alert.title, *(incident.keywords if incident else [])]
+                if any(s.value in w for w in words if w):
+                    return s
+        return None
+
+    # -- the pass ---------------------------------------------------------------------
+    def run(self, now: datetime | None = None) -> PassReport:
+        t0 = time.perf_counter()
+        now = now or now_utc()
+        report = PassReport(at=now)
+        silences = self.active_silences(now)
+        # Only open alerts are read each pass: closed ones pile up over the years.
+        alerts = self.open_alerts()
+        by_incident = {a.incident_id: a for a in alerts if a.incident_id}
+        incidents = self.active_incidents(now, set(by_incident))
+        report.incidents = len(incidents)
+        appeals = self.direct_appeals(now)
+        for inc in incidents:
+            self.incident_pass(
+                inc, by_incident.get(inc.id), appeals.get(inc.id, 0), now, silences, report
+            )
+        self.source_pass(now, alerts, silences, report)
+        # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
+        handled = set(report.changed)
+        for alert in self.open_alerts():
+            if alert.id not in handled:
+                events = self.clock_events(alert, now, report)
+                if events:
+                    self.commit(
+                        alert, events, now, report, muted=self.silence_for(silences, alert, None)
+                    )
+        self.silence_reminders(now, report)
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+
+    def open_alerts(self) -> list[Alert]:
+        out = [a for st in OPEN_STATUSES for a in list_all(self.store, Alert, status=st)]
+        out.sort(key=lambda a: (a.opened_at, a.id))
+        return out
+
+    def chain(self, base: str) -> tuple[Alert | None, int]:
+        """The latest alert of a subject (``base``, ``base-2``…) and how many it had."""
+        latest, n = None, 0
+        while (found := self.store.get_record(Alert, chain_id(base, n))) is not None:
+            latest, n = found, n + 1
+        return latest, n
+
+    def next_id(self, base: str) -> str:
+        return chain_id(base, self.chain(base)[1])
+
+    def active_incidents(self, now: datetime, with_open_alert: set[str]) -> list[Incident]:
+        cutoff = now - timedelta(hours=self.config.active_hours)
+        wall_cutoff = now_utc() - timedelta(hours=self.config.active_hours)
+        out: list[Incident] = []
+        offset, page = 0, 1000
+        while True:
+            batch = self.store.list_records(Incident, limit=page, offset=offset)
+            for inc in batch:
+                seen = inc.last_seen or inc.updated_at
+                if inc.id in with_open_alert or (
+                    seen >= cutoff and seen <= now + timedelta(minutes=5)
+                ):
+                    out.append(inc)
+            # Newest update first: past the cut-off nothing further was touched lately.
+            if len(batch) < page or batch[-1].updated_at < min(wall_cutoff, cutoff):
+                return out
+            offset += page
+
+    def direct_appeals(self, now: datetime) -> Counter[str]:
+        da = self.policy.direct_appeal
+        counts: Counter[str] = Counter()
+        if not da.kinds and not da.sources:
+            return counts
+        since = now - timedelta(hours=self.config.active_hours)
+        until = now + timedelta(minutes=5)
+        filters = []
+        if da.kinds:
+            filters.append(PostFilter(since=since, until=until, kinds=da.kinds))
+        if da.sources:
+            filters.append(PostFilter(since=since, until=until, sources=da.sources))
+        seen: set[str] = set()
+        for flt in filters:
+            for post in self.store.iter_posts(flt):
+                if post.incident_id and post.id not in seen:
+                    seen.add(post.id)
+                    counts[post.incident_id] += 1
+        return counts
+
+    def incident_pass(
+        self,
+        inc: Incident,
+        alert: Alert | None,
+        appeals: int,
+        now: datetime,
+        silences: list[Silence],
+        report: PassReport,
+    ) -> None:
+        decision = self.policy.decide(inc, appeals)
+        if alert is None:
+            if decision is None or self.policy.quiet(inc, now):
+                return  # nothing to say, or it is over already (a pass that ran late)
+            closed, n = self.chain(alert_id_for_incident(inc.id))
+            if closed is not None and closed.is_open:
+                return  # an open alert whose status filter missed it (edited meanwhile)
+            if closed is not None and RANK[decision.tier] <= RANK[closed.tier]:
+                return  # closed by a person; only a more urgent turn opens a new alert
+            new_id = chain_id(alert_id_for_incident(inc.id), n)
+            alert = self.new_alert(new_id, inc, decision, now)
+            report.created += 1
+            events = [Event("created", self.tier_routes(decision.tier))]
+            events += self.clock_events(alert, now, report)
+            self.commit(alert, events, now, report, inc, self.silence_for(silences, alert, inc))
+            return
+        before = alert.model_dump(exclude={"history", "figures", "updated_at"})
+        old_figures = dict(alert.figures)
+        events: list[Event] = []
+        alert.title = inc.title or alert.title
+        alert.district, alert.category = inc.district, inc.category
+        if decision is not None:
+            alert.figures = decision.figures
+            if RANK[decision.tier] > RANK[alert.tier]:
+                old = alert.tier
+                self.apply(alert, decision, now)
+                alert.history.append(
+                    AlertEvent(
+                        at=now,
+                        action="escalated",
+                        text=f"{old.value} → {decision.tier.value}：规则「{decision.rule.name}」",
+                        detail={
+                            "from": old.value,
+                            "to": decision.tier.value,
+                            "rule": decision.rule.name,
+                            "figures": decision.figures,
+                        },
+                    )
+                )
+                report.escalated += 1
+                events.append(
+                    Event(
+                        "escalated",
+                        self.tier_routes(alert.tier),
+                        f"由 {old.value} 级升为 {alert.tier.value} 级",
+                    )
+                )
+            if alert.recovered_at is not None and not self.policy.recovered(inc, now):
+                alert.recovered_at = None
+                alert.history.append(AlertEvent(at=now, action="reheated", text="再度升温"))
+        else:
+            alert.figures = {**incident_figures(inc, appeals), "rule_matched": False}
+        # 已平息: quiet for long enough, or no rule holds any more and it has slowed down
+        # (a rule that holds whatever the rate, such as a category, ends only by quiet).
+        quiet = self.policy.quiet(inc, now)
+        if alert.recovered_at is None and (
+            quiet or (decision is None and self.policy.recovered(inc, now))
+        ):
+            alert.recovered_at = now
+            alert.history.append(
+                AlertEvent(
+                    at=now, action="recovered", text="事件已平息", detail={"figures": alert.figures}
+                )
+            )
+            report.recovered += 1
+            events.append(
+                Event(
+                    "recovered", self.tier_routes(alert.tier), "传播已明显放缓，请评估是否关闭预警"
+                )
+            )
+        self.tracked_responses(alert, now)
+        events += self.clock_events(alert, now, report)
+        after = alert.model_dump(exclude={"history", "figures", "updated_at"})
+        if events or before != after or _moved(old_figures, alert.figures):
+            self.commit(alert, events, now, report, inc, self.silence_for(silences, alert, inc))
+
+    def tracked_responses(self, alert: Alert, now: datetime) -> None:
+        """Official posts the response tracker linked to the incident meet the alert's
+        clocks (first response, then the earliest running one), at the time they were
+        posted; each is applied once."""
+        from alerting import lifecycle
+        from models import OfficialResponse
+
+        if not alert.incident_id or all(d.met_at for d in alert.deadlines):
+            return
+        applied = {h.detail.get("response_id") for h in alert.history if h.action == "responded"}
+        found = self.store.list_records(OfficialResponse, limit=1000, incident_id=alert.incident_id)
+        for resp in sorted(found, key=lambda r: r.posted_at):
+            if resp.id in applied or resp.posted_at > now or not alert.is_open:
+                continue
+            if all(d.met_at for d in alert.deadlines):
+                break
+            lifecycle.respond(
+                alert, resp.url or resp.post_id, "回应追踪", resp.posted_at, response_id=resp.id
+            )
+
+    def new_alert(self, alert_id: str, inc: Incident, decision: Decision, now: datetime) -> Alert:
+        alert = Alert(
+            id=alert_id,
+            alert_kind=AlertKind.INCIDENT,
+            incident_id=inc.id,
+            title=inc.title,
+            tier=decision.tier,
+            rule=decision.rule.name,
+            reason=decision.rule.description or decision.rule.name,
+            figures=decision.figures,
+            district=inc.district,
+            category=inc.category,
+            opened_at=now,
+            created_at=now,
+        )
+        self.apply(alert, decision, now)
+        alert.history.append(
+            AlertEvent(
+                at=now,
+                action="created",
+                text=f"{decision.tier.value} 级：规则「{decision.rule.name}」",
+                detail={
+                    "rule": decision.rule.name,
+                    "figures": decision.figures,
+                    "also_matched": decision.also,
+                },
+            )
+        )
+        return alert
+
+    def apply(self, alert: Alert, decision: Decision, now: datetime) -> None:
+        alert.tier = decision.tier
+        alert.rule = decision.rule.name
+        alert.reason = decision.rule.description or decision.rule.name
+        alert.department = decision.department
+        alert.departments = decision.departments
+        alert.deadlines = self.policy.deadlines(decision.tier, decision.rule, now, alert.deadlines)
+
+    # -- clocks -----------------------------------------------------------------------
+
+
+def _moved(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Figures worth a save: any change but tiny drifts of rates."""
+    if old.keys() != new.keys():
+        return True
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, float) and isinstance(before, float):
+            if abs(value - before) > max(0.05 * abs(before), 0.5):
+                return True
+        elif value != before:
+            return True
+    return False

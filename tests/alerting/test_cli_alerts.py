@@ -1,0 +1,167 @@
+"""The alert CLI: list, run, ack/assign/respond/close, silences, channels test."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from store.sqlite import SQLiteStore
+from tests.alerting.support import T0, incident, put
+from tingfeng.cli import app
+
+AT = T0.isoformat()
+
+
+def setup(tmp_path, webhook=None, wecom=None, **alerting):
+    cfg = {"store": {"path": str(tmp_path / "tf.db")}, "alerting": alerting}
+    if webhook is not None:
+        cfg["alerting"] = {
+            "channels": {
+                "duty": {"type": "webhook", "url": webhook.url + "/d", "secret": "s3cret"}
+            },
+            "routes": {"duty": ["duty"], "supervisor": ["duty"], "admin": ["duty"]},
+            **alerting,
+        }
+    if wecom is not None:
+        cfg["alerting"]["channels"]["wc"] = {"type": "wecom", "key": "wk-1", "base_url": wecom.url}
+    path = tmp_path / "tingfeng.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), "utf-8")
+    return {"TINGFENG_CONFIG": str(path)}
+
+
+def cli(env, *args):
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def test_alert_flow(tmp_path, webhook):
+    env = setup(tmp_path, webhook)
+    with SQLiteStore(tmp_path / "tf.db") as store:
+        put(store, incident(heat=65))
+    out = cli(env, "alerts", "run", "--at", AT)
+    assert "新建 1" in out and "发送 1 条" in out
+    listed = json.loads(cli(env, "alerts", "--json", "--at", AT))
+    assert listed["count"] == 1 and listed["data"][0]["tier"] == "II"
+    table = cli(env, "alerts", "--at", AT)
+    assert "预警 / alerts（1）" in table and "高热度" in table
+    cli(env, "alert", "ack", "alert-inc-1", "--by", "王芳", "--comment", "收到", "--at", AT)
+    cli(
+        env,
+        "alert",
+        "assign",
+        "alert-inc-1",
+        "--to",
+        "张伟",
+        "--department",
+        "临江区城管局",
+        "--by",
+        "王芳",
+        "--at",
+        AT,
+    )
+    cli(
+        env,
+        "alert",
+        "respond",
+        "alert-inc-1",
+        "--url",
+        "https://weibo.example/qc/1",
+        "--by",
+        "张伟",
+        "--at",
+        AT,
+    )
+    done = json.loads(
+        cli(
+            env,
+            "alert",
+            "close",
+            "alert-inc-1",
+            "--reason",
+            "已回应平息",
+            "--by",
+            "王芳",
+            "--at",
+            AT,
+            "--json",
+        )
+    )
+    assert done["status"] == "closed"
+    assert [h["action"] for h in done["history"]][-4:] == [
+        "acknowledged",
+        "assigned",
+        "responded",
+        "closed",
+    ]
+    assert json.loads(cli(env, "alerts", "--json"))["count"] == 0
+    assert "closed" in cli(env, "alerts", "show", "alert-inc-1")
+
+
+def test_silence_commands(tmp_path):
+    env = setup(tmp_path)
+    out = json.loads(
+        cli(
+            env,
+            "silence",
+            "add",
+            "keyword",
+            "停水",
+            "--reason",
+            "计划停水已公告",
+            "--minutes",
+            "90",
+            "--by",
+            "李明",
+            "--at",
+            AT,
+            "--json",
+        )
+    )
+    sid = out["id"]
+    assert "静默 / silences（1）" in cli(env, "silence", "list", "--at", AT)
+    (listed,) = json.loads(cli(env, "silence", "list", "--at", AT, "--json"))["data"]
+    assert listed["id"] == sid and listed["reason"] == "计划停水已公告"
+    cli(env, "silence", "remove", sid, "--by", "李明", "--at", AT)
+    assert json.loads(cli(env, "silence", "list", "--at", AT, "--json"))["count"] == 0
+    ended = json.loads(cli(env, "silence", "list", "--all", "--json"))["data"][0]
+    assert ended["removed_by"] == "李明"
+
+
+def test_channels_test_prints_the_platform_answer(tmp_path, webhook, wecom):
+    env = setup(tmp_path, webhook, wecom)
+    out = cli(env, "channels", "test", "wc", "--at", AT)
+    assert "成功" in out and '"errcode": 0' in out
+    assert "测试消息" in wecom.accepted[0]["markdown"]["content"]
+    wecom.garbage = True
+    result = CliRunner().invoke(app, ["channels", "test", "wc"], env=env)
+    assert result.exit_code == 1 and "失败" in result.output
+
+
+def run_main(env, monkeypatch, capsys, *args):
+    """The real entry point (its error boundary), in-process."""
+    from tingfeng.cli import main
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "argv", ["tingfeng", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    return info.value.code, capsys.readouterr().err
+
+
+def test_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    env = setup(tmp_path, channels={"x": {"type": "dingtalk", "access_token": "t"}})
+    code, err = run_main(env, monkeypatch, capsys, "alerts")
+    assert code == 2 and "alerting.channels.x.secret: Field required" in err
+    assert "Traceback" not in err
+    env = setup(tmp_path, policy="missing.yaml")
+    code, err = run_main(env, monkeypatch, capsys, "alerts", "run")
+    assert code == 2 and "missing.yaml: tier policy file not found" in err
+    env = setup(tmp_path)
+    code, err = run_main(env, monkeypatch, capsys, "alert", "ack", "nope", "--by", "王芳")
+    assert code == 2 and "没有编号为 'nope' 的预警" in err

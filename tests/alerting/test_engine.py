@@ -1,0 +1,421 @@
+"""The alerting pass: one alert per incident, tiers that only rise, clocks, recovery,
+silences, source health — on a real SQLite store and an injected clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerting.engine import AlertEngine
+from models import Alert, AlertStatus, OutboxMessage, Tier
+from store.base import ConflictError
+from tests.alerting.support import T0, incident, put, webhook_config
+from tingfeng.services import alerts as svc
+
+
+def engine(store, policy, **kw):
+    return AlertEngine(store, policy, webhook_config("http://127.0.0.1:9", **kw))
+
+
+def messages(store, event=None):
+    out = store.list_records(OutboxMessage, limit=10_000)
+    out.sort(key=lambda m: (m.enqueued_at, m.revision, m.seq))
+    return [m for m in out if event is None or m.event == event]
+
+
+def test_one_alert_per_incident_with_rule_figures_and_deadlines(store, policy, clock):
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    report = eng.run(clock())
+    assert report.created == 1
+    (alert,) = store.list_records(Alert)
+    assert alert.id == "alert-inc-1" and alert.tier == Tier.III
+    assert alert.rule == "中等热度" and alert.figures["heat"] == 45.0
+    assert alert.figures["posts_per_hour"] == 12.0
+    assert alert.department == "临江区12345热线办"
+    assert alert.departments == {"属地": "临江区人民政府", "主管": "临江区12345热线办"}
+    first = alert.deadline("first_response")
+    assert first.due == T0 + timedelta(hours=4)
+    assert alert.deadline("answer").due == T0 + timedelta(hours=48)
+    assert alert.status == AlertStatus.NOTIFIED
+    (msg,) = messages(store)
+    assert msg.event == "created" and msg.channel == "duty" and msg.revision == 1
+    # Further passes with the same figures: no new alert, no new message.
+    for _ in range(3):
+        clock.advance(minutes=1)
+        put(store, incident(heat=45.2, at=clock()), with_posts=False)
+        eng.run(clock())
+    assert store.count_records(Alert) == 1
+    assert len(messages(store)) == 1
+
+
+def test_escalation_notifies_and_tier_never_drops(store, policy, clock):
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    clock.advance(minutes=30)
+    put(store, incident(heat=85, at=clock()), with_posts=False)
+    report = eng.run(clock())
+    assert report.escalated == 1
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.tier == Tier.I and alert.rule == "热度最高档"
+    # Tier I clocks counted from the escalation; the earlier 4-hour clock became 1 hour.
+    assert alert.deadline("first_response").due == clock() + timedelta(hours=1)
+    assert alert.deadline("authoritative_release").due == clock() + timedelta(hours=5)
+    assert alert.deadline("press_conference").due == clock() + timedelta(hours=24)
+    escalated = messages(store, "escalated")
+    assert {m.channel for m in escalated} == {"duty", "lead"}  # tier I: duty + supervisor
+    # Heat drops while open: the tier stays I and nobody is notified.
+    clock.advance(minutes=10)
+    put(store, incident(heat=45, at=clock()), with_posts=False)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.tier == Tier.I
+    assert len(messages(store)) == 3
+
+
+def test_category_track_and_direct_appeal(store, policy, clock):
+    put(store, incident("inc-s", heat=20, category="社会稳定/群体性事件", posts=8))
+    put(store, incident("inc-l", heat=20, category="执法冲突", posts=8))
+    eng = engine(store, policy)
+    eng.run(clock())
+    stab = store.get_record(Alert, "alert-inc-s")
+    assert stab.tier == Tier.I and stab.rule == "社会稳定"
+    assert {d.name for d in stab.deadlines} == {
+        "first_response",
+        "authoritative_release",
+        "press_conference",
+        "tonggao",
+    }
+    law = store.get_record(Alert, "alert-inc-l")
+    assert law.tier == Tier.II and law.deadline("tonggao").due == T0 + timedelta(hours=24)
+    assert law.department == "临江区城市管理局"
+
+
+def test_direct_complaint_is_at_least_tier_three(store, policy, clock):
+    from models import Post
+
+    inc = incident("inc-m", heat=5, posts=1, pph=1)
+    store.upsert_posts(
+        [
+            Post(
+                source="12345",
+                native_id="m1",
+                kind="message",
+                text="滨江路夜市噪音扰民，多次反映无人处理",
+                created_at=T0,
+                incident_id="inc-m",
+            )
+        ]
+    )
+    store.save_record(inc)
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-m")
+    assert alert.tier == Tier.III and alert.rule == "直接诉求"
+    assert alert.figures["direct_appeals"] == 1
+
+
+def test_small_incident_raises_nothing(store, policy, clock):
+    put(store, incident("tiny", heat=90, posts=2))
+    assert engine(store, policy).run(clock()).created == 0
+
+
+def test_reminders_overdue_and_escalation_until_acknowledged(store, policy, clock):
+    put(store, incident(heat=45))  # tier III: first response within 4 h
+    eng = engine(store, policy)
+    eng.run(clock())
+    seen = []
+    for _ in range(6 * 12):  # six hours in 5-minute passes
+        clock.advance(minutes=5)
+        eng.run(clock())
+        seen = [(m.event, m.channel, m.enqueued_at - T0) for m in messages(store)]
+    events = [(e, c, d) for e, c, d in seen]
+    reminders = [d for e, c, d in events if e == "reminder"]
+    assert reminders == [timedelta(hours=2), timedelta(hours=3, minutes=40)]  # 50 %, 90 %
+    overdue = [(c, d) for e, c, d in events if e == "overdue"]
+    assert overdue == [("duty", timedelta(hours=4)), ("lead", timedelta(hours=4))]
+    # The overdue pass coalesced the first escalation step; it repeats every 30 minutes.
+    repeats = [d for e, c, d in events if e == "escalation" and c == "lead"]
+    assert repeats == [
+        timedelta(hours=4, minutes=30),
+        timedelta(hours=5),
+        timedelta(hours=5, minutes=30),
+        timedelta(hours=6),
+    ]
+    # At 6 h the incident has been quiet long enough: 已平息 rides on the same message.
+    assert [c for e, c, d in events if e == "escalation"][-2:] == ["lead", "duty"]
+    svc.acknowledge(store, "alert-inc-1", "王芳", comment="已联系城管局", now=clock())
+    before = len(messages(store))
+    for _ in range(12):
+        clock.advance(minutes=10)
+        eng.run(clock())
+    assert len(messages(store)) == before  # acknowledged: no more escalation
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.status == AlertStatus.ACKNOWLEDGED and alert.acknowledged_by == "王芳"
+
+
+def test_response_meets_the_deadline_and_stops_reminders(store, policy, clock):
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    clock.advance(minutes=50)
+    svc.respond(store, "alert-inc-1", "https://weibo.example/qc/123", "李明", now=clock())
+    for _ in range(30):
+        clock.advance(minutes=10)
+        eng.run(clock())
+    assert not messages(store, "reminder") and not messages(store, "overdue")
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.status == AlertStatus.RESPONDED
+    done = alert.deadline("first_response")
+    assert done.met_at == T0 + timedelta(minutes=50)
+    assert alert.history[-1].detail["on_time"] is True
+
+
+def test_recovery_is_announced_once(store, policy, clock):
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    clock.advance(minutes=20)
+    svc.acknowledge(store, "alert-inc-1", "王芳", now=clock())
+    clock.advance(minutes=20)
+    put(store, incident(heat=20, pph=0.5, at=clock()), with_posts=False)
+    assert eng.run(clock()).recovered == 1
+    for _ in range(3):
+        clock.advance(minutes=5)
+        eng.run(clock())
+    (msg,) = messages(store, "recovered")
+    assert "已平息" in msg.content["title"]
+    assert store.get_record(Alert, "alert-inc-1").recovered_at == T0 + timedelta(minutes=40)
+
+
+def test_lifecycle_with_handover_and_close(store, policy, clock):
+    put(store, incident(heat=45))
+    engine(store, policy).run(clock())
+    svc.acknowledge(store, "alert-inc-1", "王芳", now=clock())
+    svc.assign(store, "alert-inc-1", "张伟", "王芳", department="临江区城市管理局", now=clock())
+    a = svc.assign(
+        store,
+        "alert-inc-1",
+        "赵磊",
+        "王芳",
+        department="临江区市场监管局",
+        comment="属市场监管职责",
+        now=clock(),
+    )
+    assert a.history[-1].action == "handed_over"
+    assert a.history[-1].detail["previous_department"] == "临江区城市管理局"
+    a = svc.respond(store, "alert-inc-1", "https://weibo.example/qc/9", "赵磊", now=clock())
+    assert svc.alert_for_incident(store, "inc-1").id == "alert-inc-1"
+    assert svc.alert_for_incident(store, "nope") is None
+    a = svc.close(store, "alert-inc-1", "已发布情况通报，舆情平息", "王芳", now=clock())
+    assert a.status == AlertStatus.CLOSED
+    actions = [h.action for h in a.history]
+    assert actions[:2] == ["created", "notified"]
+    assert actions[-5:] == ["acknowledged", "assigned", "handed_over", "responded", "closed"]
+    with pytest.raises(svc.LifecycleError):
+        svc.acknowledge(store, "alert-inc-1", "王芳", now=clock())
+    with pytest.raises(svc.LifecycleError):
+        svc.close(store, "alert-inc-1", "", "王芳", now=clock())
+
+
+def test_silence_mutes_then_reminds_its_author(store, policy, clock):
+    eng = engine(store, policy)
+    svc.add_silence(
+        store, "keyword", "摊贩", "已在处理，避免重复打扰", "王芳", minutes=120, now=clock()
+    )
+    put(store, incident(heat=45))
+    report = eng.run(clock())
+    assert report.created == 1 and report.silenced == 1
+    assert not messages(store, "created")
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.history[-1].action == "muted"
+    clock.advance(minutes=95)
+    eng.run(clock())
+    (reminder,) = messages(store, "silence_ending")
+    assert "王芳" in str(reminder.content)
+    clock.advance(minutes=30)  # silence over: the 90 % reminder goes out again normally
+    clock.advance(minutes=100)
+    eng.run(clock())
+    assert messages(store, "reminder")
+    assert [s.id for s in svc.list_silences(store, now=clock())] == []
+
+
+def test_unhealthy_source_alerts_admin_and_recovers(store, policy, clock):
+    from crawler.health import SourceHealth, state_key
+    from models import Source
+
+    src = Source(name="qc-forum", kind="site", title="青川论坛")
+    health = SourceHealth(
+        source="qc-forum",
+        kind="site",
+        pages=5,
+        pages_ok=0,
+        errors={"blocked_captcha": 5},
+        finished_at=clock(),
+    )
+    store.set_state(state_key("qc-forum"), health.model_dump(mode="json"))
+    eng = AlertEngine(store, policy, webhook_config("http://127.0.0.1:9"), sources=[src])
+    assert eng.run(clock()).source_alerts == 1
+    alert = store.get_record(Alert, "source-qc-forum")
+    assert "captcha" in alert.reason
+    (msg,) = messages(store, "source_unhealthy")
+    assert msg.channel == "lead"  # the admin route
+    eng.run(clock())
+    assert len(messages(store, "source_unhealthy")) == 1
+    ok = SourceHealth(
+        source="qc-forum",
+        kind="site",
+        pages=5,
+        pages_ok=5,
+        items=3,
+        new_items=3,
+        last_new_item_at=clock(),
+        first_crawl_at=clock(),
+    )
+    store.set_state(state_key("qc-forum"), ok.model_dump(mode="json"))
+    eng.run(clock())
+    assert store.get_record(Alert, "source-qc-forum").status == AlertStatus.CLOSED
+    assert len(messages(store, "source_recovered")) == 1
+
+
+def test_alert_and_its_message_are_saved_together(store, policy, clock):
+    """One conflicting record: neither the alert change nor its messages are stored."""
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    stale = store.get_record(Alert, "alert-inc-1")
+    svc.acknowledge(store, "alert-inc-1", "王芳", now=clock())  # someone else saves
+    msg = OutboxMessage(
+        id="x1", channel="duty", alert_id=stale.id, revision=9, event="t", enqueued_at=clock()
+    )
+    with pytest.raises(ConflictError):
+        store.save_records([msg, stale])
+    assert store.get_record(OutboxMessage, "x1") is None
+
+
+def test_digest_is_queued_once_per_period(store, policy, clock):
+    from alerting.channels import build_channel  # noqa: F401  (registry loaded)
+    from tingfeng.services.alerts import AlertingRuntime, digest_text, queue_digest
+
+    put(store, incident(heat=85))
+    cfg = webhook_config("http://127.0.0.1:9")
+    engine(store, policy).run(clock())
+    runtime = AlertingRuntime(cfg, policy, {}, [])
+    clock.advance(hours=23)
+    assert queue_digest(store, runtime, "daily", clock()) == 1
+    assert queue_digest(store, runtime, "daily", clock()) == 0
+    text = "\n".join(digest_text(store, "daily", clock()).plain_lines())
+    assert "新增预警：1 条" in text and "未关闭：I级 1，II级 0" in text
+    assert "超时未回应：1 条" in text
+
+
+def test_closed_alert_reopens_only_on_a_more_urgent_turn(store, policy, clock):
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    svc.close(store, "alert-inc-1", "误报", "王芳", now=clock())
+    clock.advance(minutes=5)
+    put(store, incident(heat=55, at=clock()), with_posts=False)
+    assert eng.run(clock()).created == 0
+    clock.advance(minutes=5)
+    put(store, incident(heat=88, at=clock()), with_posts=False)
+    assert eng.run(clock()).created == 1
+    second = store.get_record(Alert, "alert-inc-1-2")
+    assert second.tier == Tier.I and second.is_open
+    assert [a.id for a in svc.list_alerts(store)] == ["alert-inc-1-2"]
+
+
+def test_a_source_that_breaks_again_gets_a_new_alert(store, policy, clock):
+    from crawler.health import SourceHealth, state_key
+    from models import Source
+
+    eng = AlertEngine(
+        store,
+        policy,
+        webhook_config("http://127.0.0.1:9"),
+        sources=[Source(name="qc-news", kind="feed")],
+    )
+    bad = SourceHealth(source="qc-news", pages=3, pages_ok=0, errors={"http_500": 3})
+    good = SourceHealth(
+        source="qc-news",
+        pages=3,
+        pages_ok=3,
+        new_items=2,
+        last_new_item_at=clock(),
+        first_crawl_at=clock(),
+    )
+    for health in (bad, good, bad, good, bad):
+        store.set_state(state_key("qc-news"), health.model_dump(mode="json"))
+        eng.run(clock())
+        clock.advance(minutes=10)
+    ids = sorted(a.id for a in store.list_records(Alert))
+    assert ids == ["source-qc-news", "source-qc-news-2", "source-qc-news-3"]
+    assert [a.id for a in svc.list_alerts(store)] == ["source-qc-news-3"]
+    assert "only errors" in store.get_record(Alert, "source-qc-news-3").reason
+
+
+def test_failing_endpoint_and_silence_are_source_alerts(store, policy, clock):
+    """A source whose comment pages all fail (while its timeline works) alerts the admin."""
+    from crawler.health import EndpointHealth, SourceHealth, state_key
+    from models import Source
+
+    health = SourceHealth(
+        source="qc-weibo",
+        kind="weibo",
+        pages=12,
+        pages_ok=8,
+        new_items=5,
+        last_new_item_at=clock(),
+        first_crawl_at=clock(),
+        endpoints={
+            "comments": EndpointHealth(failed=4, errors={"http_404": 4}),
+            "timeline": EndpointHealth(ok=8),
+        },
+    )
+    store.set_state(state_key("qc-weibo"), health.model_dump(mode="json"))
+    eng = AlertEngine(
+        store,
+        policy,
+        webhook_config("http://127.0.0.1:9"),
+        sources=[Source(name="qc-weibo", kind="weibo")],
+    )
+    eng.run(clock())
+    alert = store.get_record(Alert, "source-qc-weibo")
+    assert alert.reason.startswith("failing endpoint: comments 4 of 4")
+    assert messages(store, "source_unhealthy")[0].channel == "lead"
+
+
+def test_tracked_official_response_meets_the_clock(store, policy, clock):
+    """The response tracker (alerting/responses.py) links an official post: the next pass
+    marks the alert responded at the time of the post, and reminders stop."""
+    from models import OfficialResponse
+
+    put(store, incident(heat=45))
+    eng = engine(store, policy)
+    eng.run(clock())
+    posted = clock() + timedelta(minutes=70)
+    store.save_record(
+        OfficialResponse(
+            id="resp-1",
+            incident_id="inc-1",
+            post_id="wb:gov-1",
+            url="https://weibo.example/qc/1",
+            author="qc_gov",
+            source="wb",
+            posted_at=posted,
+        )
+    )
+    clock.advance(minutes=75)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.status == AlertStatus.RESPONDED
+    assert alert.deadline("first_response").met_at == posted
+    assert alert.history[-1].actor == "回应追踪" and alert.history[-1].detail["on_time"]
+    for _ in range(20):
+        clock.advance(minutes=15)
+        eng.run(clock())
+    assert not messages(store, "reminder")
+    assert [h.action for h in store.get_record(Alert, "alert-inc-1").history].count(
+        "responded"
+    ) == 1

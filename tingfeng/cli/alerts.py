@@ -1,0 +1,379 @@
+"""Alert commands: ``alerts``, ``alert ack|assign|respond|close``, ``silence``, ``channels``."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tingfeng.cli.app import UserError, app, open_configured_store, state
+
+stdout = Console()
+
+alerts_app = typer.Typer(
+    help="预警列表与一次预警评估 / alerts.", invoke_without_command=True, no_args_is_help=False
+)
+alert_app = typer.Typer(
+    help="处理一条预警：确认、交办、回应、关闭 / act on one alert.", no_args_is_help=True
+)
+silence_app = typer.Typer(
+    help="静默：按事件、关键词或数据源暂停通知 / silences.", no_args_is_help=True
+)
+channels_app = typer.Typer(help="预警渠道 / alert channels.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(alert_app, name="alert")
+app.add_typer(silence_app, name="silence")
+app.add_typer(channels_app, name="channels")
+
+AtOption = Annotated[
+    str | None, typer.Option("--at", help="参考时间 ISO 8601（默认当前时间）/ reference clock.")
+]
+ByOption = Annotated[str | None, typer.Option("--by", help="操作人（默认当前用户）/ who.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")]
+
+
+def parse_at(at: str | None, option: str = "--at") -> datetime | None:
+    from models import ensure_aware
+
+    if not at:
+        return None
+    try:
+        return ensure_aware(datetime.fromisoformat(at))
+    except ValueError:
+        raise UserError(f"{option}: 不是 ISO 8601 时间：{at!r}") from None
+
+
+def actor(by: str | None) -> str:
+    return by or getpass.getuser()
+
+
+def runtime(**kw: Any):
+    from alerting.channels import ChannelError
+    from alerting.yamlpos import PolicyError
+    from tingfeng.services.alerts import load_runtime
+
+    try:
+        return load_runtime(state.config, **kw)
+    except (PolicyError, ChannelError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _service(call, *args: Any, **kw: Any):
+    from alerting.lifecycle import LifecycleError
+    from tingfeng.services.alerts import AlertServiceError
+
+    try:
+        return call(*args, **kw)
+    except (LifecycleError, AlertServiceError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _local(dt: datetime | None) -> str:
+    from alerting.render import local
+
+    return local(dt) if dt else "-"
+
+
+@alerts_app.callback()
+def alerts(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    all_: Annotated[bool, typer.Option("--all", help="含已关闭 / include closed.")] = False,
+    at: AtOption = None,
+) -> None:
+    """列出未关闭的预警（级别、规则、责任单位、最近时限）/ list open alerts."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from alerting.lifecycle import STATUS_LABELS
+    from alerting.render import deadline_text
+    from models.common import now_utc
+    from tingfeng.services.alerts import list_alerts
+
+    now = parse_at(at) or now_utc()
+    with open_configured_store() as store:
+        rows = list_alerts(store, include_closed=all_)
+    if as_json:
+        _json({"count": len(rows), "data": [a.model_dump(mode="json") for a in rows]})
+        return
+    table = Table(title=f"预警 / alerts（{len(rows)}）")
+    for col in ("编号", "级别", "状态", "标题", "规则", "责任单位", "最近时限", "承办"):
+        table.add_column(col)
+    for a in rows:
+        running = [d for d in a.deadlines if d.met_at is None]
+        nxt = min(running, key=lambda d: d.due) if running else None
+        table.add_row(
+            a.id,
+            a.tier.value,
+            STATUS_LABELS[a.status] + ("·已平息" if a.recovered_at else ""),
+            a.title[:24],
+            a.rule,
+            a.assigned_department or a.department or "-",
+            f"{nxt.label} {deadline_text(nxt, now)}" if nxt else "-",
+            a.assignee or "-",
+        )
+    stdout.print(table)
+
+
+@alerts_app.command("run")
+def alerts_run(
+    at: AtOption = None,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="评估后发送 / also send.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """评估一次：为活跃事件与数据源更新预警，发送到期消息 / one alerting pass."""
+    from tingfeng.services.alerts import run_pass
+
+    rt = runtime()
+    with open_configured_store() as store:
+        report = run_pass(store, rt, parse_at(at), send=send)
+    if as_json:
+        _json(report)
+        return
+    e = report["evaluate"]
+    stdout.print(
+        f"评估 {e['incidents']} 个事件：新建 {e['created']}，升级 {e['escalated']}，"
+        f"平息 {e['recovered']}，提醒 {e['reminders']}，超时 {e['overdue']}，"
+        f"上报 {e['escalations']}，数据源 {e['source_alerts']}，入队消息 {e['messages']}"
+    )
+    if "send" in report:
+        s = report["send"]
+        stdout.print(
+            f"发送 {s['sent']} 条（{s['parts']} 段），失败待重试 {s['failed']}，"
+            f"死信 {s['dead']}，限流 {s['throttled']}，等待 {s['waiting']}"
+        )
+        for err in s["errors"]:
+            stdout.print(f"  渠道错误：{err}")
+
+
+@alerts_app.command("show")
+def alerts_show(alert_id: str, as_json: JsonOption = False) -> None:
+    """一条预警的详情与处理记录 / one alert with its history."""
+    from tingfeng.services.alerts import get_alert, outbox
+
+    with open_configured_store() as store:
+        a = get_alert(store, alert_id)
+        messages = outbox(store, alert_id)
+    if as_json:
+        _json(
+            {
+                **a.model_dump(mode="json"),
+                "outbox": [m.model_dump(mode="json", exclude={"content"}) for m in messages],
+            }
+        )
+        return
+    stdout.print(f"[bold]{a.id}[/bold] {a.tier.value} 级 {a.title}")
+    stdout.print(f"规则：{a.rule}（{a.reason}）  责任单位：{a.department or '-'}")
+    for d in a.deadlines:
+        stdout.print(
+            f"  {d.label}：{_local(d.due)}" + (f" 已完成 {_local(d.met_at)}" if d.met_at else "")
+        )
+    for h in a.history:
+        stdout.print(f"  {_local(h.at)} {h.action} {h.actor}：{h.text}")
+    for m in messages:
+        stdout.print(
+            f"  消息 {m.channel} r{m.revision} {m.event}：{m.status.value}"
+            f"（尝试 {m.attempts} 次）{m.last_error or ''}"
+        )
+
+
+def _done(a: Any, what: str, as_json: bool) -> None:
+    from alerting.lifecycle import STATUS_LABELS
+
+    if as_json:
+        _json(a.model_dump(mode="json"))
+    else:
+        stdout.print(f"{what}：{a.id}（{a.tier.value} 级，{STATUS_LABELS[a.status]}）")
+
+
+@alert_app.command("ack")
+def alert_ack(
+    alert_id: str,
+    by: ByOption = None,
+    comment: Annotated[str, typer.Option(help="备注 / comment.")] = "",
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """确认预警 / acknowledge."""
+    from tingfeng.services.alerts import acknowledge
+
+    with open_configured_store() as store:
+        a = _service(acknowledge, store, alert_id, actor(by), comment=comment, now=parse_at(at))
+    _done(a, "已确认", as_json)
+
+
+@alert_app.command("assign")
+def alert_assign(
+    alert_id: str,
+    to: Annotated[str, typer.Option("--to", help="承办人 / assignee.")],
+    department: Annotated[str | None, typer.Option(help="承办单位（移交时填写）.")] = None,
+    by: ByOption = None,
+    comment: Annotated[str, typer.Option(help="备注 / comment.")] = "",
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """交办（或在部门间移交）/ assign or hand over."""
+    from tingfeng.services.alerts import assign
+
+    with open_configured_store() as store:
+        a = _service(
+            assign,
+            store,
+            alert_id,
+            to,
+            actor(by),
+            department=department,
+            comment=comment,
+            now=parse_at(at),
+        )
+    _done(a, "已交办", as_json)
+
+
+@alert_app.command("respond")
+def alert_respond(
+    alert_id: str,
+    url: Annotated[str, typer.Option("--url", help="官方回应的链接 / link to the official post.")],
+    deadline: Annotated[str | None, typer.Option(help="完成的时限名（默认首次回应）.")] = None,
+    by: ByOption = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """登记官方回应 / record the official response."""
+    from tingfeng.services.alerts import respond
+
+    with open_configured_store() as store:
+        a = _service(respond, store, alert_id, url, actor(by), deadline=deadline, now=parse_at(at))
+    _done(a, "已登记回应", as_json)
+
+
+@alert_app.command("close")
+def alert_close(
+    alert_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="关闭原因 / why.")],
+    by: ByOption = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """关闭预警 / close with a reason."""
+    from tingfeng.services.alerts import close
+
+    with open_configured_store() as store:
+        a = _service(close, store, alert_id, reason, actor(by), now=parse_at(at))
+    _done(a, "已关闭", as_json)
+
+
+@silence_app.command("add")
+def silence_add(
+    target: Annotated[str, typer.Argument(help="incident | keyword | source")],
+    value: Annotated[str, typer.Argument(help="事件编号、关键词或数据源名")],
+    reason: Annotated[str, typer.Option("--reason", help="原因 / why.")],
+    minutes: Annotated[float | None, typer.Option(help="时长（分钟）.")] = None,
+    until: Annotated[str | None, typer.Option(help="结束时间 ISO 8601.")] = None,
+    by: ByOption = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """新增静默 / mute an incident, keyword or source for a time."""
+    from tingfeng.services.alerts import add_silence
+
+    with open_configured_store() as store:
+        s = _service(
+            add_silence,
+            store,
+            target,
+            value,
+            reason,
+            actor(by),
+            minutes=minutes,
+            until=parse_at(until, "--until"),
+            now=parse_at(at),
+        )
+    if as_json:
+        _json(s.model_dump(mode="json"))
+        return
+    stdout.print(f"已静默 {s.target.value}：{s.value}，至 {_local(s.ends_at)}（编号 {s.id}）")
+
+
+@silence_app.command("list")
+def silence_list(
+    all_: Annotated[bool, typer.Option("--all", help="含已结束 / include ended.")] = False,
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """列出静默 / list silences."""
+    from tingfeng.services.alerts import list_silences
+
+    with open_configured_store() as store:
+        rows = list_silences(store, now=parse_at(at), include_ended=all_)
+    if as_json:
+        _json({"count": len(rows), "data": [s.model_dump(mode="json") for s in rows]})
+        return
+    table = Table(title=f"静默 / silences（{len(rows)}）")
+    for col in ("编号", "对象", "值", "原因", "设置人", "结束", "状态"):
+        table.add_column(col)
+    for s in rows:
+        table.add_row(
+            s.id,
+            s.target.value,
+            s.value,
+            s.reason,
+            s.created_by,
+            _local(s.ends_at),
+            "已解除" if s.removed_at else "生效",
+        )
+    stdout.print(table)
+
+
+@silence_app.command("remove")
+def silence_remove(
+    silence_id: str, by: ByOption = None, at: AtOption = None, as_json: JsonOption = False
+) -> None:
+    """解除静默 / remove a silence."""
+    from tingfeng.services.alerts import remove_silence
+
+    with open_configured_store() as store:
+        s = _service(remove_silence, store, silence_id, actor(by), now=parse_at(at))
+    if as_json:
+        _json(s.model_dump(mode="json"))
+        return
+    stdout.print(f"已解除静默 {s.id}")
+
+
+@channels_app.command("list")
+def channels_list(as_json: JsonOption = False) -> None:
+    """列出已配置的渠道 / configured channels."""
+    rt = runtime()
+    rows = [c.info() for c in rt.channels.values()]
+    if as_json:
+        _json(rows)
+        return
+    for row in rows:
+        stdout.print(
+            f"{row['name']}：{row['type']}，单条上限 {row['max_bytes'] or '无'} 字节，"
+            f"限速 {row['rate_limits'] or '无'}"
+        )
+
+
+@channels_app.command("test")
+def channels_test(name: str, at: AtOption = None, as_json: JsonOption = False) -> None:
+    """发送一条测试消息并显示平台的回答 / send a test message, print the answer."""
+    from tingfeng.services.alerts import try_channel
+
+    rt = runtime()
+    results = _service(try_channel, rt, name, now=parse_at(at))
+    if as_json:
+        _json([{"ok": r.ok, "detail": r.detail} for r in results])
+    else:
+        for i, r in enumerate(results, 1):
+            stdout.print(f"第 {i} 段：{'成功' if r.ok else '失败'} — {r.detail}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
