@@ -27,11 +27,11 @@ from pydantic import ValidationError
 
 from ingest.bounds import DateBounds
 from models import SHANGHAI, Author, MetricSnapshot, Post
-from nlp.tokenize import index_text
+from nlp.tokenize import DEFAULT_REPOST_TEXT, cut_for_index
 from store.base import PreparedPost
 from text.gazetteer import tagger_for
 from text.report import ImportReport
-from text.timeparse import parse_time
+from text.timeparse import MAX_YEAR, MIN_YEAR, parse_time
 
 SOURCE = "ced"
 #: Turns a thread held in memory (source post; reposts as ``(id, parent_id, created_at,
@@ -168,6 +168,14 @@ _YEARLESS = re.compile(r"^(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})$")
 def _repost_time(value: object, source_time: datetime) -> datetime:
     """Repost dates are "YYYY-MM-DD HH:MM:SS"; a few are "02月06日 17:45" with no year,
     which is the source post's year (or the next one, when that would precede the source)."""
+    if type(value) is str and len(value) == 19 and value[10] == " ":
+        # The common form, read as parse_time reads it, without its general checks.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None and MIN_YEAR <= parsed.year <= MAX_YEAR:
+            return parsed.replace(tzinfo=SHANGHAI)
     if isinstance(value, str) and (m := _YEARLESS.match(value.strip())):
         month, day, hour, minute = map(int, m.groups())
         local = source_time.astimezone(SHANGHAI)
@@ -194,13 +202,16 @@ def _repost_items(
     source: Post, items: list, path: Path, report: ImportReport, bounds: DateBounds
 ) -> list[RawRepost]:
     out: list[RawRepost] = []
+    append = out.append
     seen: set[str] = set()
     root = source.id
-    earliest = source.created_at - timedelta(minutes=1)
+    source_time = source.created_at
+    earliest = source_time - timedelta(minutes=1)
+    lowest, highest = bounds.earliest, bounds.latest
     prefix = f"{SOURCE}:"
     where = str(path)
+    report.read += len(items)  # every item is read, whatever becomes of it
     for index, item in enumerate(items):
-        report.read += 1
         if not isinstance(item, dict):
             report.skip("not an object", f"{where}[{index}]")
             continue
@@ -212,26 +223,26 @@ def _repost_items(
             report.skip("duplicate id", f"{where}[{index}]")
             continue
         try:
-            created: datetime = _repost_time(item.get("date"), source.created_at)
+            created: datetime = _repost_time(item.get("date"), source_time)
         except ValueError:
             report.skip("invalid date", f"{where}[{index}]")
             continue
-        if bounds.refuses(created):
+        if not lowest <= created <= highest:  # DateBounds.refuses, inlined
             report.skip(bounds.reason("created_at"), f"{where}[{index}]")
             continue
         if created < earliest:
             report.warn("repost dated before its source (kept)", f"{where}[{index}]")
         seen.add(mid)
-        parent = item.get("parent") or ""
-        text = item.get("text") or ""
+        parent = item.get("parent")
+        text = item.get("text")
         uid = item.get("uid")
-        out.append(
+        append(
             RawRepost(
                 prefix + mid,
                 mid,
                 created,
                 prefix + parent if parent and isinstance(parent, str) else root,
-                text if isinstance(text, str) else "",
+                text if text and isinstance(text, str) else "",
                 str(uid) if uid else None,
                 int(created.timestamp()),
             )
@@ -265,8 +276,15 @@ def _repost_post(raw: RawRepost, root: str, fetched_at: datetime) -> Post:
 _DUMP = orjson.OPT_UTC_Z
 
 
-def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: int) -> PreparedPost:
-    """The :class:`PreparedPost` of ``_repost_post(raw, ...)`` built without the model.
+def _index_tokens(text: str) -> str:
+    """``nlp.tokenize.index_text(text)`` of one field, without its generator per post."""
+    if not text or DEFAULT_REPOST_TEXT.match(text):
+        return ""
+    return " ".join(cut_for_index(text))
+
+
+def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: int) -> tuple:
+    """The :class:`PreparedPost` fields of ``_repost_post(raw, ...)``, built without the model.
 
     Every field was checked in :func:`_repost_items`, so the post is valid by construction;
     the document is byte for byte what ``Post.model_dump_json(exclude_none=True)`` writes
@@ -292,7 +310,8 @@ def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: i
         "region_tags": [],
         "extra": {},
     }
-    return PreparedPost(
+    # A plain tuple in PreparedPost's field order: it is pickled to the writer as one.
+    return (
         raw.id,
         SOURCE,
         "repost",
@@ -303,7 +322,7 @@ def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: i
         None,
         (),
         orjson.dumps(doc, option=_DUMP),
-        index_text(None, raw.text),
+        _index_tokens(raw.text),
         fetched_ts,
     )
 
@@ -421,7 +440,7 @@ def prepare_event(
     root, fetched = source.id, source.fetched_at
     fetched_ts = int(fetched.timestamp())
     rows = [tuple(PreparedPost.of(source))]
-    rows.extend(tuple(_repost_prepared(r, root, fetched, fetched_ts)) for r in raw)
+    rows.extend([_repost_prepared(r, root, fetched, fetched_ts) for r in raw])
     snapshots = _snapshots(source, [r.created_at for r in raw])
     scoring_row = None
     if thread_row is not None:

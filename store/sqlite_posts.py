@@ -165,61 +165,74 @@ class PostTables:
         return result
 
     def _upsert_batch(self, items: list[PreparedPost]) -> UpsertResult:
-        inserted = updated = unchanged = 0  # plain ints: a model attribute write per post is slow
+        updated = unchanged = 0  # plain ints: a model attribute write per post is slow
         with self.conns.write() as db:
             existing = self._existing(db, [p.id for p in items])
             next_rowid = (db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0) + 1
-            new_rows, fts_rows, region_rows = [], [], []
-            for item in items:
-                found = existing.get(item.id)
-                if found is None:
-                    rowid, next_rowid = next_rowid, next_rowid + 1
-                    new_rows.append(_row(rowid, item))
-                    fts_rows.append((rowid, item.tokens))
-                    if item.region_tags:
-                        region_rows.extend((r, rowid) for r in item.region_tags)
-                    inserted += 1
-                    continue
-                rowid, old_doc = found
-                if old_doc == item.doc:  # byte-identical re-import: nothing to merge
-                    unchanged += 1
-                    continue
-                old = Post.model_validate_json(old_doc)
-                merged = merge_post(old, item.post())
-                if merged is None:
-                    unchanged += 1
-                    continue
-                self._update(db, rowid, old, merged)
-                updated += 1
+            new_items = items
+            if existing:
+                new_items = []
+                for item in items:
+                    found = existing.get(item.id)
+                    if found is None:
+                        new_items.append(item)
+                        continue
+                    rowid, old_doc = found
+                    if old_doc == item.doc:  # byte-identical re-import: nothing to merge
+                        unchanged += 1
+                        continue
+                    old = Post.model_validate_json(old_doc)
+                    merged = merge_post(old, item.post())
+                    if merged is None:
+                        unchanged += 1
+                        continue
+                    self._update(db, rowid, old, merged)
+                    updated += 1
+            # Parameters straight from the prepared tuples (fields by position: id, source,
+            # kind, created_at, author_id, root_id, incident_id, rumor_score, region_tags,
+            # doc, tokens, fetched_at), one list per statement.
+            rowids = range(next_rowid, next_rowid + len(new_items))
             db.executemany(
                 "INSERT INTO posts(rowid, id, source, kind, created_at, author_id, root_id,"
                 " incident_id, rumor_score, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [row[:-1] for row in new_rows],
+                [(r, *p[:8], p[11]) for r, p in zip(rowids, new_items, strict=True)],
             )
             db.executemany(
                 "INSERT INTO post_docs(rowid, doc) VALUES (?, ?)",
-                [(row[0], row[-1]) for row in new_rows],
+                [(r, p[9]) for r, p in zip(rowids, new_items, strict=True)],
             )
-            db.executemany("INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)", fts_rows)
             db.executemany(
-                "INSERT OR IGNORE INTO post_regions(region, post_rowid) VALUES (?, ?)",
-                region_rows,
+                "INSERT INTO posts_fts(rowid, tokens) VALUES (?, ?)",
+                [(r, p[10]) for r, p in zip(rowids, new_items, strict=True)],
             )
-        return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
+            region_rows = [
+                (t, r) for r, p in zip(rowids, new_items, strict=True) if p[8] for t in p[8]
+            ]
+            if region_rows:
+                db.executemany(
+                    "INSERT OR IGNORE INTO post_regions(region, post_rowid) VALUES (?, ?)",
+                    region_rows,
+                )
+        return UpsertResult(inserted=len(new_items), updated=updated, unchanged=unchanged)
 
     @staticmethod
     def _existing(db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, bytes]]:
-        """Stored ``(rowid, doc)`` of the given ids that exist."""
-        found: dict[str, tuple[int, bytes]] = {}
+        """Stored ``(rowid, doc)`` of the given ids that exist (documents are read only for
+        the ids found: on a fresh import there are none)."""
+        rowids: dict[int, str] = {}
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            for rowid, post_id, doc in db.execute(
-                "SELECT p.rowid, p.id, d.doc FROM posts p JOIN post_docs d ON d.rowid = p.rowid"
-                f" WHERE p.id IN ({marks})",
-                chunk,
+            rowids.update(db.execute(f"SELECT rowid, id FROM posts WHERE id IN ({marks})", chunk))
+        found: dict[str, tuple[int, bytes]] = {}
+        keys = list(rowids)
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for rowid, doc in db.execute(
+                f"SELECT rowid, doc FROM post_docs WHERE rowid IN ({marks})", chunk
             ):
-                found[post_id] = (rowid, doc)
+                found[rowids[rowid]] = (rowid, doc)
         return found
 
     @staticmethod
