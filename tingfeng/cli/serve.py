@@ -24,7 +24,7 @@ def serve(
         int, typer.Option(min=1, max=64, help="API worker processes (each opens the store).")
     ] = 1,
 ) -> None:
-    """Start the API and the dashboard.
+    """启动 API 与监测台。Start the API and the dashboard.
 
     No scheduler exists yet (it arrives with alerting): with or without --no-scheduler this
     only serves; run ``tingfeng detect`` / ``tingfeng crawl`` from cron meanwhile.
@@ -70,7 +70,7 @@ def user_add(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
 ) -> None:
-    """Create a user (the first one should be an admin)."""
+    """创建用户。Create a user (the first one should be an admin)."""
     from api.services.auth import AuthError, create_user
     from models import Role
 

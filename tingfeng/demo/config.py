@@ -57,7 +57,7 @@ def demo_config(base_url: str, data_dir: str | Path, story: Story | None = None)
         # can fire on the first evening (the default 7-day window needs a week of data).
         "hot": {
             "locality": story.city,
-            "burst": {"reference_minutes": 1440, "min_reference": 20},
+            "burst": {"history_days": 1.0},
         },
         "sources": [
             {
