@@ -26,8 +26,8 @@ def serve(
 ) -> None:
     """启动 API 与监测台。Start the API and the dashboard.
 
-    No scheduler exists yet (it arrives with alerting): with or without --no-scheduler this
-    only serves; run ``tingfeng detect`` / ``tingfeng crawl`` from cron meanwhile.
+    The scheduler is not embedded yet: with or without --no-scheduler this only serves; run
+    one ``tingfeng worker`` beside it.
     """
     import uvicorn
 
