@@ -68,7 +68,7 @@ def test_api_serves_without_scheduling(compose: dict[str, Any]) -> None:
     assert command[:5] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
     # Several API processes may share a store; none of them schedules jobs.
     assert "--no-scheduler" in command
-    assert command[command.index("--workers") + 1] == "${TINGFENG_API_WORKERS:-2}"
+    assert command[command.index("--workers") + 1] == "${API_WORKERS:-2}"
     assert compose["services"]["api"]["ports"] == ["127.0.0.1:8000:8000"]
     assert "replicas" not in compose["services"]["api"].get("deploy", {})  # one host port
 

@@ -6,6 +6,7 @@ point (in-process, for speed) for the commands and their refusals.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -16,10 +17,10 @@ import pytest
 
 from models import MetricSnapshot
 from models.records import Alert, Incident, Tier
-from store import SearchQuery
+from store import PostFilter, SearchQuery
 from store.backup import BackupError, backup, inspect_store, restore
 from store.sqlite import SCHEMA_VERSION, SQLiteStore
-from tests.conftest import ROOT, make_post
+from tests.conftest import BASE_TIME, ROOT, make_post
 
 BATCH = 40
 
@@ -219,14 +220,18 @@ def test_restore_refuses_a_newer_schema(
     assert inspect_store(stored).schema_version == SCHEMA_VERSION
 
 
-def test_restore_of_an_older_schema_migrates_forward(tmp_path: Path, stored: Path) -> None:
-    older = tmp_path / "older.db"
-    backup(stored, older)
-    with sqlite3.connect(older) as db:  # a version-1 store: no fetched_at column yet
+def make_version_1(path: Path) -> None:
+    with sqlite3.connect(path) as db:  # a version-1 store: no fetched_at column yet
         db.execute("DROP INDEX posts_fetched")
         db.execute("ALTER TABLE posts DROP COLUMN fetched_at")
         db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
     db.close()
+
+
+def test_restore_of_an_older_schema_migrates_forward(tmp_path: Path, stored: Path) -> None:
+    older = tmp_path / "older.db"
+    backup(stored, older)
+    make_version_1(older)
     target = tmp_path / "new" / "t.db"
     result = restore(older, target)
     assert result.restored.schema_version == SCHEMA_VERSION and result.previous is None
@@ -305,3 +310,20 @@ def test_a_damaged_backup_is_refused(tmp_path: Path, stored: Path) -> None:
     with pytest.raises(BackupError):
         restore(copy, stored)
     assert inspect_store(stored).posts == 6
+
+
+def test_migrate_brings_an_old_store_forward(
+    tmp_path: Path, stored: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    make_version_1(stored)
+    code, out, err = cli(monkeypatch, capsys, stored, "migrate")
+    assert code == 0, err
+    assert f"schema 版本 1 → {SCHEMA_VERSION}" in out
+    with SQLiteStore(stored) as store:
+        assert store.count_posts(PostFilter(fetched_since=BASE_TIME)) == 6  # backfilled
+    code, out, _ = cli(monkeypatch, capsys, stored, "migrate", "--json")
+    assert json.loads(out) == {
+        "path": str(stored),
+        "before": SCHEMA_VERSION,
+        "after": SCHEMA_VERSION,
+    }

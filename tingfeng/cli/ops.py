@@ -1,4 +1,5 @@
-"""Operations commands: ``tingfeng backup DEST`` and ``tingfeng restore SRC`` (SQLite store).
+"""Operations commands: ``tingfeng backup DEST``, ``tingfeng restore SRC`` (SQLite store) and
+``tingfeng migrate`` (bring a store's schema up to this version, as an upgrade's first step).
 
 Elasticsearch stores are backed up with the cluster's own snapshots (docs/operations.md);
 these commands refuse them with one line saying so.
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from tingfeng.cli.app import UserError, app, state
+from tingfeng.cli.app import UserError, app, open_configured_store, state
 
 ES_HINT = (
     "Elasticsearch 存储请用集群快照备份与恢复（_snapshot），见 docs/operations.md"
@@ -92,3 +93,32 @@ def restore(
     if result.previous:
         lines.append(f"原存储已保存为 {result.previous}")
     _print(result.as_dict(), as_json, lines)
+
+
+@app.command()
+def migrate(
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+) -> None:
+    """升级后迁移存储结构（SQLite schema / Elasticsearch 映射）/ migrate the store forward."""
+    from store.backup import inspect_store
+
+    cfg = state.config
+    sqlite = cfg.store.backend == "sqlite"
+    path = Path(cfg.store.path)
+    before = inspect_store(path).schema_version if sqlite and path.exists() else None
+    with open_configured_store():  # opening for writing runs the forward migrations
+        pass
+    if not sqlite:
+        _print(
+            {"backend": cfg.store.backend, "migrated": True},
+            as_json,
+            ["Elasticsearch 索引模板与映射已检查并更新到当前版本"],
+        )
+        return
+    after = inspect_store(path)
+    line = (
+        f"存储 {path}：schema 版本 {before} → {after.schema_version}"
+        if before is not None and before != after.schema_version
+        else f"存储 {path}：schema 版本 {after.schema_version}，无需迁移"
+    )
+    _print({"path": str(path), "before": before, "after": after.schema_version}, as_json, [line])
