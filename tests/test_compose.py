@@ -185,13 +185,13 @@ def test_dockerfile() -> None:
             assert name == "." or (ROOT / name).exists(), name
 
 
-def registered_commands() -> set[str]:
+def registered_commands() -> dict[str, Any]:
     import typer.main
 
     from tingfeng.cli import app
 
     group = typer.main.get_command(app)
-    return set(group.commands)  # type: ignore[attr-defined]
+    return dict(group.commands)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("service", ["api", "worker"])
@@ -200,7 +200,13 @@ def test_compose_commands_exist(compose: dict[str, Any], service: str) -> None:
     module = {"serve": "serve", "worker": "worker"}[name]
     if not (ROOT / "tingfeng" / "cli" / f"{module}.py").exists():
         pytest.skip(f"tingfeng {name} arrives with another branch (tingfeng/cli/{module}.py)")
-    assert name in registered_commands()
+    command = registered_commands().get(name)
+    assert command is not None, f"tingfeng {name}: no such command"
+    # and every option the service passes is one of the command's
+    options = {opt for param in command.params for opt in param.opts}
+    for arg in compose["services"][service]["command"][1:]:
+        if arg.startswith("--"):
+            assert arg in options, f"tingfeng {name}: no option {arg}"
 
 
 def test_dockerfile_default_command_runs() -> None:
