@@ -8,26 +8,35 @@ Layout::
 
 Event file names are ``<n>_<mid>_<uid>``. Source posts become ``ced:<mid>``; reposts become
 ``ced:<repost mid>`` with ``parent_id`` the post they answer (the source when ``parent`` is
-empty) and ``root_id`` the source post.
+empty) and ``root_id`` the source post. The dataset was collected after the last post of each
+thread, so every post of an event gets that moment as ``fetched_at`` (never before it was
+written).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import orjson
 from pydantic import ValidationError
 
+from ingest.bounds import DateBounds
 from ingest.report import ImportReport
 from ingest.timeparse import parse_time
 from models import SHANGHAI, Author, MetricSnapshot, Post
+from nlp.tokenize import index_text
+from store.base import PreparedPost
 
 SOURCE = "ced"
+#: Turns a thread held in memory (source post; reposts as ``(id, parent_id, created_at,
+#: text, author_id)`` in stored order) into whatever the scorer scores. Runs in worker
+#: processes, so it must be a module-level function.
+ThreadRow = Callable[[Post, list[tuple[str, str, datetime, str, str | None]]], object]
 LABEL_DIRS: dict[str, Literal["rumor", "non-rumor"]] = {
     "rumor-repost": "rumor",
     "non-rumor-repost": "non-rumor",
@@ -65,29 +74,33 @@ class CedEvent:
     def snapshots(self) -> list[MetricSnapshot]:
         """Cumulative counts of the source post at fixed offsets, derived from repost times,
         and a last snapshot with the counts the source itself reported."""
-        if not self.reposts:
-            return []
-        times = sorted(r.created_at for r in self.reposts)
-        start, last = self.source.created_at, times[-1]
-        out: list[MetricSnapshot] = []
-        idx = 0
-        for offset in SNAPSHOT_OFFSETS:
-            at = start + offset
-            if at > last:
-                break
-            while idx < len(times) and times[idx] <= at:
-                idx += 1
-            out.append(MetricSnapshot(post_id=self.source.id, observed_at=at, reposts=idx))
-        out.append(
-            MetricSnapshot(
-                post_id=self.source.id,
-                observed_at=max(last, start),
-                reposts=max(self.source.reposts, len(times)),
-                comments=self.source.comments,
-                likes=self.source.likes,
-            )
+        return _snapshots(self.source, [r.created_at for r in self.reposts])
+
+
+def _snapshots(source: Post, repost_times: list[datetime]) -> list[MetricSnapshot]:
+    if not repost_times:
+        return []
+    times = sorted(repost_times)
+    start, last = source.created_at, times[-1]
+    out: list[MetricSnapshot] = []
+    idx = 0
+    for offset in SNAPSHOT_OFFSETS:
+        at = start + offset
+        if at > last:
+            break
+        while idx < len(times) and times[idx] <= at:
+            idx += 1
+        out.append(MetricSnapshot(post_id=source.id, observed_at=at, reposts=idx))
+    out.append(
+        MetricSnapshot(
+            post_id=source.id,
+            observed_at=max(last, start),
+            reposts=max(source.reposts, len(times)),
+            comments=source.comments,
+            likes=source.likes,
         )
-        return out
+    )
+    return out
 
 
 def _read_json(path: Path, report: ImportReport) -> object | None:
@@ -140,7 +153,7 @@ def _source_post(event_id: str, raw: dict, path: Path, label: str | None) -> Pos
         author=author,
         text=raw.get("text") or "",
         created_at=parse_time(raw.get("time")),
-        fetched_at=parse_time(raw.get("time")),
+        fetched_at=parse_time(raw.get("time")),  # the thread's last post, once it is read
         reposts=max(int(raw.get("reposts") or 0), 0),
         comments=max(int(raw.get("comments") or 0), 0),
         likes=max(int(raw.get("likes") or 0), 0),
@@ -164,49 +177,134 @@ def _repost_time(value: object, source_time: datetime) -> datetime:
     return parse_time(value)
 
 
-def _reposts(source: Post, items: list, path: Path, report: ImportReport) -> list[Post]:
-    out: list[Post] = []
+class RawRepost(NamedTuple):
+    """A repost that passed every check, before it becomes a :class:`Post`."""
+
+    id: str
+    native_id: str
+    created_at: datetime
+    parent_id: str
+    text: str
+    author_id: str | None
+    created_ts: int  # created_at as whole Unix seconds, as stores index it
+
+
+def _repost_items(
+    source: Post, items: list, path: Path, report: ImportReport, bounds: DateBounds
+) -> list[RawRepost]:
+    out: list[RawRepost] = []
     seen: set[str] = set()
     root = source.id
     earliest = source.created_at - timedelta(minutes=1)
+    prefix = f"{SOURCE}:"
+    where = str(path)
     for index, item in enumerate(items):
-        where = f"{path}[{index}]"
         report.read += 1
         if not isinstance(item, dict):
-            report.skip("not an object", where)
+            report.skip("not an object", f"{where}[{index}]")
             continue
         mid = item.get("mid")
         if not mid or not isinstance(mid, str):
-            report.skip("missing id", where)
+            report.skip("missing id", f"{where}[{index}]")
             continue
         if mid in seen:
-            report.skip("duplicate id", where)
+            report.skip("duplicate id", f"{where}[{index}]")
             continue
         try:
             created: datetime = _repost_time(item.get("date"), source.created_at)
         except ValueError:
-            report.skip("invalid date", where)
+            report.skip("invalid date", f"{where}[{index}]")
+            continue
+        if bounds.refuses(created):
+            report.skip(bounds.reason("created_at"), f"{where}[{index}]")
             continue
         if created < earliest:
-            report.warn("repost dated before its source (kept)", where)
+            report.warn("repost dated before its source (kept)", f"{where}[{index}]")
         seen.add(mid)
         parent = item.get("parent") or ""
         text = item.get("text") or ""
         uid = item.get("uid")
         out.append(
-            Post(
-                source=SOURCE,
-                native_id=mid,
-                kind="repost",
-                author=Author(id=str(uid)) if uid else Author(),
-                text=text if isinstance(text, str) else "",
-                created_at=created,
-                fetched_at=source.fetched_at,
-                parent_id=f"{SOURCE}:{parent}" if parent and isinstance(parent, str) else root,
-                root_id=root,
+            RawRepost(
+                prefix + mid,
+                mid,
+                created,
+                prefix + parent if parent and isinstance(parent, str) else root,
+                text if isinstance(text, str) else "",
+                str(uid) if uid else None,
+                int(created.timestamp()),
             )
         )
     return out
+
+
+def _thread_fetched_at(source: Post, reposts: list[RawRepost]) -> datetime:
+    """When the thread was collected: after its last post."""
+    latest = source.created_at
+    for r in reposts:
+        if r.created_at > latest:
+            latest = r.created_at
+    return latest
+
+
+def _repost_post(raw: RawRepost, root: str, fetched_at: datetime) -> Post:
+    return Post(
+        source=SOURCE,
+        native_id=raw.native_id,
+        kind="repost",
+        author=Author(id=raw.author_id),
+        text=raw.text,
+        created_at=raw.created_at,
+        fetched_at=fetched_at,
+        parent_id=raw.parent_id,
+        root_id=root,
+    )
+
+
+_DUMP = orjson.OPT_UTC_Z
+
+
+def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: int) -> PreparedPost:
+    """The :class:`PreparedPost` of ``_repost_post(raw, ...)`` built without the model.
+
+    Every field was checked in :func:`_repost_items`, so the post is valid by construction;
+    the document is byte for byte what ``Post.model_dump_json(exclude_none=True)`` writes
+    (tests/ingest/test_ced.py compares the two). A million reposts skip a million model
+    validations this way.
+    """
+    doc = {
+        "id": raw.id,
+        "source": SOURCE,
+        "native_id": raw.native_id,
+        "kind": "repost",
+        "author": {"id": raw.author_id, "verified": False}
+        if raw.author_id is not None
+        else {"verified": False},
+        "text": raw.text,
+        "created_at": raw.created_at,
+        "fetched_at": fetched,
+        "reposts": 0,
+        "comments": 0,
+        "likes": 0,
+        "parent_id": raw.parent_id,
+        "root_id": root,
+        "region_tags": [],
+        "extra": {},
+    }
+    return PreparedPost(
+        raw.id,
+        SOURCE,
+        "repost",
+        raw.created_ts,
+        raw.author_id,
+        root,
+        None,
+        None,
+        (),
+        orjson.dumps(doc, option=_DUMP),
+        index_text(None, raw.text),
+        fetched_ts,
+    )
 
 
 def event_files(root: str | Path, report: ImportReport) -> list[EventFiles]:
@@ -241,8 +339,11 @@ class EventFiles:
     reposts: Path | None
 
 
-def load_event(files: EventFiles, report: ImportReport) -> CedEvent | None:
-    """Read one event; ``None`` (with the reason counted) when its source post is unusable."""
+def _load_raw(
+    files: EventFiles, report: ImportReport, bounds: DateBounds | None
+) -> tuple[Post, list[RawRepost]] | None:
+    """The source post and the checked reposts of one event; ``None`` when unusable."""
+    bounds = bounds or DateBounds.of()
     path = files.original
     report.read += 1
     raw = _read_json(path, report)
@@ -262,17 +363,78 @@ def load_event(files: EventFiles, report: ImportReport) -> CedEvent | None:
     except ValueError:
         report.skip("invalid date", str(path))
         return None
-    reposts: list[Post] = []
+    if bounds.refuses(source.created_at):
+        report.skip(bounds.reason("created_at"), str(path))
+        return None
+    reposts: list[RawRepost] = []
     if files.reposts is not None:
         items = _read_json(files.reposts, report)
         if isinstance(items, list):
-            reposts = _reposts(source, items, files.reposts, report)
+            reposts = _repost_items(source, items, files.reposts, report, bounds)
         elif items is not None:
             report.skip("not a list of reposts", str(files.reposts))
+    source.fetched_at = _thread_fetched_at(source, reposts)
+    return source, reposts
+
+
+def load_event(
+    files: EventFiles, report: ImportReport, bounds: DateBounds | None = None
+) -> CedEvent | None:
+    """Read one event; ``None`` (with the reason counted) when its source post is unusable."""
+    loaded = _load_raw(files, report, bounds)
+    if loaded is None:
+        return None
+    source, raw = loaded
+    reposts = [_repost_post(r, source.id, source.fetched_at) for r in raw]
     return CedEvent(event_id=files.event_id, label=files.label, source=source, reposts=reposts)  # type: ignore[arg-type]
 
 
-def iter_events(root: str | Path, report: ImportReport | None = None) -> Iterator[CedEvent]:
+class PreparedEvent(NamedTuple):
+    """One event ready for the store, as a worker process hands it back."""
+
+    report: ImportReport
+    source_id: str | None
+    rows: list[tuple]  # PreparedPost tuples, source first
+    snapshots: list[MetricSnapshot]
+    #: Whatever the thread scorer made of the event in memory (None without a scorer).
+    scoring_row: object = None
+
+
+def prepare_event(
+    files: EventFiles,
+    bounds: DateBounds | None = None,
+    thread_row: ThreadRow | None = None,
+) -> PreparedEvent:
+    """Read one event and do every CPU-heavy step of importing it (and of scoring it, with
+    ``thread_row``), without building a model object per repost."""
+    report = ImportReport()
+    loaded = _load_raw(files, report, bounds)
+    if loaded is None:
+        return PreparedEvent(report, None, [], [])
+    source, raw = loaded
+    root, fetched = source.id, source.fetched_at
+    fetched_ts = int(fetched.timestamp())
+    rows = [tuple(PreparedPost.of(source))]
+    rows.extend(tuple(_repost_prepared(r, root, fetched, fetched_ts)) for r in raw)
+    snapshots = _snapshots(source, [r.created_at for r in raw])
+    scoring_row = None
+    if thread_row is not None:
+        # The order a store returns the thread in (time, then insertion), so that scoring
+        # in memory sees exactly what scoring the stored thread would.
+        ordered = sorted(range(len(raw)), key=lambda i: (raw[i].created_ts, i))
+        scoring_row = thread_row(
+            source,
+            [
+                (r.id, r.parent_id, r.created_at, r.text, r.author_id)
+                for r in (raw[i] for i in ordered)
+            ],
+        )
+    return PreparedEvent(report, root, rows, snapshots, scoring_row)
+
+
+def iter_events(
+    root: str | Path, report: ImportReport | None = None, bounds: DateBounds | None = None
+) -> Iterator[CedEvent]:
     """Yield every readable event under ``root``; problems are counted in ``report``.
 
     Events are yielded in file-name order, so two runs over the same directory agree.
@@ -280,7 +442,7 @@ def iter_events(root: str | Path, report: ImportReport | None = None) -> Iterato
     report = report if report is not None else ImportReport()
     seen_sources: set[str] = set()
     for files in event_files(root, report):
-        event = load_event(files, report)
+        event = load_event(files, report, bounds)
         if event is None:
             continue
         if event.source.id in seen_sources:

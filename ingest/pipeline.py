@@ -1,31 +1,59 @@
-"""Bulk import into a store: batching, counting, and preparing posts in worker processes.
+"""Bulk import into a store: batching, counting, preparing posts in worker processes, and
+scoring the imported threads while they are still in memory.
 
 Reading, validating and tokenising are CPU work that parallelises; SQLite has one writer.
-So workers turn files into :class:`store.base.PreparedPost` rows and the parent process
-only writes. Results are consumed in input order through a bounded window of pending
-work, so memory stays flat however large the import.
+So workers turn files into :class:`store.base.PreparedPost` rows (and, with a scorer, each
+thread's model input) and the parent process only writes and scores. Results are consumed
+in input order through a bounded window of pending work, so memory stays flat however
+large the import.
+
+Progress goes to an ``on_progress(phase, done, total)`` callback; :data:`PHASES` names the
+phases for display. Nothing here prints.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ingest.ced import EventFiles, event_files, load_event
+from ingest.bounds import DateBounds
+from ingest.ced import EventFiles, PreparedEvent, ThreadRow, event_files, prepare_event
+from ingest.errors import check_inputs
 from ingest.jsonl import iter_jsonl
 from ingest.report import ImportReport
 from models import MetricSnapshot, Post
 from nlp.tokenize import restore, snapshot
-from store import Store
+from store import PostFilter, Store
 from store.base import PreparedPost, UpsertResult
 
 Progress = Callable[[int], None]
+#: ``(phase, done, total)``; ``total`` is None when not known in advance.
+OnProgress = Callable[[str, int, int | None], None]
+#: What each phase is called on screen (user-facing, so Chinese).
+PHASES: dict[str, str] = {
+    "import": "导入帖子",
+    "score": "谣言评分",
+}
+#: Threads scored per model call: large enough that the call overhead vanishes.
+SCORE_BATCH = 500
+
+
+class ThreadScorer(Protocol):
+    """Scores threads (a source post and its reposts); see ``nlp.rumor.scoring``."""
+
+    #: Module-level function run in worker processes: thread held in memory -> model row.
+    thread_row: ThreadRow
+
+    def score_rows(self, rows: list[Any]) -> list[float]: ...
+
+    def rescore(self, store: Store, root_ids: Iterable[str]) -> int: ...
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -58,6 +86,22 @@ def store_posts(
             progress(len(chunk))
 
 
+def _rescore(
+    store: Store,
+    scorer: ThreadScorer,
+    roots: Sequence[str],
+    report: ImportReport,
+    on_progress: OnProgress | None,
+) -> None:
+    """Score threads from the store, in chunks, reporting the ``score`` phase."""
+    ids = list(dict.fromkeys(roots))
+    chunk = 50
+    for start in range(0, len(ids), chunk):
+        report.scored += scorer.rescore(store, ids[start : start + chunk])
+        if on_progress:
+            on_progress("score", min(start + chunk, len(ids)), len(ids))
+
+
 def import_jsonl(
     store: Store,
     paths: list[Path],
@@ -65,23 +109,57 @@ def import_jsonl(
     default_source: str | None = None,
     progress: Progress | None = None,
     on_root: Callable[[str], None] | None = None,
+    on_progress: OnProgress | None = None,
+    scorer: ThreadScorer | None = None,
+    bounds: DateBounds | None = None,
 ) -> ImportReport:
-    """Import JSON-lines files. ``on_root`` gets the source post of each imported post's
-    thread (its ``root_id``, or its own id), once per thread, for scoring after import."""
+    """Import JSON-lines files (and their metric snapshot lines).
+
+    Every file is checked before anything is imported (:func:`ingest.errors.check_inputs`).
+    ``on_root`` gets the source post of each imported post's thread (its ``root_id``, or its
+    own id), once per thread. With ``scorer``, those threads are scored from the store after
+    the import (a JSONL thread may be spread over files and over earlier imports).
+    Progress: phase ``import`` counts bytes read of all files, ``score`` threads.
+    """
+    paths = check_inputs(paths)
     report = ImportReport()
-    roots: set[str] = set()
+    roots: dict[str, None] = {}
+    total = sum(p.stat().st_size for p in paths)
+    done_before = 0
+    bounds = bounds or DateBounds.of()
 
     def noting(posts: Iterable[Post]) -> Iterator[Post]:
         for post in posts:
             root = post.root_id or post.id
-            if on_root is not None and root not in roots:
-                roots.add(root)
-                on_root(root)
+            if root not in roots:
+                roots[root] = None
+                if on_root is not None:
+                    on_root(root)
             yield post
 
     for path in paths:
-        posts = iter_jsonl(path, report, default_source=default_source)
+        snapshots: list[MetricSnapshot] = []
+
+        def tell(position: int, base: int = done_before) -> None:
+            if on_progress:
+                on_progress("import", base + position, total)
+
+        posts = iter_jsonl(
+            path,
+            report,
+            default_source=default_source,
+            bounds=bounds,
+            snapshots=snapshots,
+            on_position=tell,
+        )
         store_posts(store, noting(posts), report, progress=progress)
+        if snapshots:
+            report.snapshots += store.add_snapshots(snapshots)
+        done_before += path.stat().st_size
+        if on_progress:
+            on_progress("import", done_before, total)
+    if scorer is not None and roots:
+        _rescore(store, scorer, list(roots), report, on_progress)
     return report
 
 
@@ -90,41 +168,33 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-EventResult = tuple[ImportReport, str | None, list[tuple[Any, ...]], list[MetricSnapshot]]
+def _prepare_events(
+    group: list[EventFiles], bounds: DateBounds | None, thread_row: ThreadRow | None
+) -> list[PreparedEvent]:
+    return [prepare_event(files, bounds, thread_row) for files in group]
 
 
-def _prepare_events(group: list[EventFiles]) -> list[EventResult]:
-    out = []
-    for files in group:
-        report = ImportReport()
-        event = load_event(files, report)
-        if event is None:
-            out.append((report, None, [], []))
-            continue
-        prepared = [tuple(PreparedPost.of(p)) for p in event.posts()]
-        out.append((report, event.source.id, prepared, event.snapshots()))
-    return out
-
-
-def _in_order(groups: list[list[EventFiles]], workers: int) -> Iterator[EventResult]:
+def _in_order(
+    groups: list[list[EventFiles]], workers: int, work: Callable[[list[EventFiles]], Any]
+) -> Iterator[PreparedEvent]:
     """Prepared events in input order, with at most ``2 * workers + 1`` groups pending."""
     if workers <= 1 and len(groups) <= 1:
         for group in groups:
-            yield from _prepare_events(group)
+            yield from work(group)
         return
     # spawn, not fork: forking a process that runs threads (progress bars) is unsafe.
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=restore, initargs=(snapshot(),)
     ) as pool:
-        pending: deque[Future[list[EventResult]]] = deque()
+        pending: deque[Future[list[PreparedEvent]]] = deque()
         queue = iter(groups)
         for group in islice(queue, 2 * workers + 1):
-            pending.append(pool.submit(_prepare_events, group))
+            pending.append(pool.submit(work, group))
         while pending:
             results = pending.popleft().result()
             for group in islice(queue, 1):
-                pending.append(pool.submit(_prepare_events, group))
+                pending.append(pool.submit(work, group))
             yield from results
 
 
@@ -134,40 +204,91 @@ def import_ced(
     *,
     progress: Progress | None = None,
     on_root: Callable[[str], None] | None = None,
+    on_progress: OnProgress | None = None,
+    scorer: ThreadScorer | None = None,
+    bounds: DateBounds | None = None,
     workers: int | None = None,
     batch_size: int = 5000,
 ) -> ImportReport:
-    """Import a CED-layout directory: source posts, reposts, derived metric snapshots."""
+    """Import a CED-layout directory: source posts, reposts, derived metric snapshots, and
+    (with ``scorer``) the rumor score of every source post.
+
+    Threads are scored from memory, right after their batch is written: a thread whose
+    stored copy holds exactly what was just written (every post of the batch new, and no
+    other post stored under its root) gets the score scoring the stored thread would give.
+    Otherwise (a re-import, or posts of the thread already stored by another import) the
+    threads are scored from the store after the import, as ``nlp.rumor.scoring`` does.
+    Progress: phase ``import`` counts events (files) out of the total.
+    """
     report = ImportReport()
     files = event_files(root, report)
+    total = len(files)
     groups = list(_batched(files, 8))
-    seen_roots: set[str] = set()
+    bounds = bounds or DateBounds.of()
+    work = functools.partial(
+        _prepare_events, bounds=bounds, thread_row=scorer.thread_row if scorer else None
+    )
+    seen_roots: dict[str, None] = {}
     buffer: list[PreparedPost] = []
     snapshots: list[MetricSnapshot] = []
+    in_batch: list[tuple[str, Any, int]] = []  # root, model row, posts under that root
+    ready: list[tuple[str, Any]] = []  # verified in memory, waiting for the model
+    from_store = False  # memory no longer agrees with the store: score from the store
+
+    def score_ready() -> None:
+        if scorer is None or not ready:
+            return
+        scores = scorer.score_rows([row for _, row in ready])
+        pairs = zip(ready, scores, strict=True)
+        updates = {root_id: {"rumor_score": s} for (root_id, _), s in pairs}
+        report.scored += store.set_post_fields(updates)
+        ready.clear()
 
     def flush() -> None:
+        nonlocal from_store
         if buffer:
-            _count(report, store.upsert_prepared(buffer))
+            result = store.upsert_prepared(buffer)
+            _count(report, result)
             if progress:
                 progress(len(buffer))
+            if scorer is not None and not from_store:
+                roots = [r for r, _, _ in in_batch]
+                expected = sum(n for _, _, n in in_batch)
+                if result.inserted == len(buffer) and (
+                    store.count_posts(PostFilter(root_ids=roots)) == expected
+                ):
+                    ready.extend((r, row) for r, row, _ in in_batch)
+                else:
+                    from_store = True
+            in_batch.clear()
             buffer.clear()
         if snapshots:
             report.snapshots += store.add_snapshots(snapshots)
             snapshots.clear()
+        if len(ready) >= SCORE_BATCH:
+            score_ready()
 
-    for part, root_id, prepared, snaps in _in_order(groups, workers or default_workers()):
-        report.merge(part)
-        if root_id is None:
-            continue
-        if root_id in seen_roots:
-            report.skip("duplicate id", root_id)
-            continue
-        seen_roots.add(root_id)
-        if on_root:
-            on_root(root_id)
-        buffer.extend(PreparedPost._make(p) for p in prepared)
-        snapshots.extend(snaps)
-        if len(buffer) >= batch_size:
-            flush()
+    for done, event in enumerate(_in_order(groups, workers or default_workers(), work), 1):
+        report.merge(event.report)
+        if event.source_id is not None:
+            if event.source_id in seen_roots:
+                report.skip("duplicate id", event.source_id)
+            else:
+                seen_roots[event.source_id] = None
+                if on_root:
+                    on_root(event.source_id)
+                buffer.extend(PreparedPost._make(p) for p in event.rows)
+                snapshots.extend(event.snapshots)
+                in_batch.append((event.source_id, event.scoring_row, len(event.rows) - 1))
+                if len(buffer) >= batch_size:
+                    flush()
+        if on_progress:
+            on_progress("import", done, total)
     flush()
+    if scorer is not None:
+        if from_store:
+            ready.clear()
+            _rescore(store, scorer, list(seen_roots), report, on_progress)
+        else:
+            score_ready()
     return report

@@ -19,6 +19,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     snapshots: int = 0
+    #: Source posts whose rumor score was written (by the import's scoring step).
+    scored: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
@@ -57,6 +59,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "snapshots": self.snapshots,
+            "scored": self.scored,
             "skipped": dict(self.skipped),
             "warnings": dict(self.warnings),
             "examples": self.examples,

@@ -11,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models import Post
-from nlp.rumor.features import RumorInput
+from nlp.rumor.features import RumorInput, to_matrix
 from nlp.rumor.model import RumorModel, load_model
+from nlp.rumor.thread import thread_row
 
 if TYPE_CHECKING:
     from store.base import Store
@@ -59,3 +60,34 @@ def score_roots(store: Store, root_ids: Iterable[str], model: RumorModel | None 
         }
         updated += store.set_post_fields(updates)
     return updated
+
+
+class ThreadScorer:
+    """What ``ingest.pipeline`` needs to score threads while it imports them.
+
+    ``thread_row`` runs in the import's worker processes; :meth:`score_rows` turns rows into
+    the stored ``rumor_score`` (rounded as :func:`score_roots` rounds it); :meth:`rescore`
+    scores threads from the store when memory does not hold all of them.
+    """
+
+    thread_row = staticmethod(thread_row)
+
+    def __init__(self, model: RumorModel) -> None:
+        self.model = model
+
+    def score_rows(self, rows: list[list[Any]]) -> list[float]:
+        probabilities = self.model.predict_proba(to_matrix(rows))
+        return [round(float(p), 4) for p in probabilities]
+
+    def rescore(self, store: Store, root_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(root_ids))
+        # Small chunks: score_roots holds a chunk's whole threads in memory.
+        return sum(
+            score_roots(store, ids[i : i + RESCORE_CHUNK], model=self.model)
+            for i in range(0, len(ids), RESCORE_CHUNK)
+        )
+
+
+#: Roots per store round-trip when rescoring from the store (bounds memory: CED threads
+#: average ~400 posts, the largest tens of thousands).
+RESCORE_CHUNK = 50

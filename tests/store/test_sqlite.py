@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -93,7 +98,7 @@ def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
 
 
 def test_version_1_database_migrates_forward_keeping_every_post(tmp_path: Path) -> None:
-    from store import sqlite as sqlite_module
+    from store import sqlite_schema as sqlite_module
 
     path = tmp_path / "old.db"
     posts = [make_post(str(i), f"城管 第{i}条", minutes=i) for i in range(3)]
@@ -125,3 +130,104 @@ def test_version_1_database_migrates_forward_keeping_every_post(tmp_path: Path) 
     assert fetched == {p.id: int(p.fetched_at.timestamp()) for p in posts}
     since = posts[1].fetched_at
     assert store.count_posts(PostFilter(fetched_since=since)) == 2
+
+
+# -- read-only stores --------------------------------------------------------------------
+TINGFENG = Path(sys.executable).with_name("tingfeng")
+
+
+def _cli(tmp: Path, db: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TINGFENG_STORE__PATH": str(db), "TINGFENG_CONFIG": ""}
+    return subprocess.run(
+        [str(TINGFENG), *args], capture_output=True, text=True, env=env, cwd=tmp, timeout=timeout
+    )
+
+
+def _filled_file(path: Path) -> None:
+    with SQLiteStore(path) as store:
+        store.upsert_posts([make_post(str(i), f"只读测试 东城区 第{i}条") for i in range(5)])
+
+
+def test_readonly_never_creates_the_file_or_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "absent" / "tingfeng.db"
+    with pytest.raises(StoreError, match=r"no store at .*absent.*run import or crawl first"):
+        SQLiteStore(path, readonly=True)
+    assert not path.parent.exists()
+    proc = _cli(tmp_path, path, "stats")
+    assert proc.returncode == 2, proc.stderr
+    assert f"no store at {path}" in proc.stderr and "Traceback" not in proc.stderr
+    assert not path.parent.exists()
+
+
+def test_readonly_store_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    _filled_file(path)
+    with SQLiteStore(path, readonly=True) as store:
+        assert store.count_posts() == 5
+        with pytest.raises(StoreError, match="read-only"):
+            store.upsert_posts([make_post("new", "不该写入")])
+        with pytest.raises(StoreError, match="read-only"):
+            store.set_state("k", 1)
+    assert SQLiteStore(path).count_posts() == 5
+
+
+def test_reads_do_not_wait_for_a_writer_holding_a_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    _filled_file(path)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO state(key, value) VALUES ('held', x'00')")
+    try:
+        with SQLiteStore(path, readonly=True) as store:
+            assert store.search(SearchQuery(text="只读测试")).total == 5
+        started = time.monotonic()
+        stats = _cli(tmp_path, path, "stats", "--json")
+        search = _cli(tmp_path, path, "search", "只读测试", "--json")
+        elapsed = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["posts"] == 5
+    assert search.returncode == 0, search.stderr
+    assert json.loads(search.stdout)["total"] == 5
+    assert elapsed < 20  # two interpreter start-ups; the busy timeout alone used to be 30 s
+
+
+def test_read_only_database_file_is_searchable_and_left_untouched(tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    path = folder / "old.db"
+    _filled_file(path)
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        proc = _cli(tmp_path, path, "search", "东城区", "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["total"] == 5
+        assert _cli(tmp_path, path, "stats", "--json").returncode == 0
+        with SQLiteStore(path, readonly=True) as store:
+            assert len(list(store.iter_posts())) == 5
+    finally:
+        path.chmod(0o644)
+    assert path.read_bytes() == before
+
+
+def test_one_reader_per_thread(tmp_path: Path) -> None:
+    path = tmp_path / "threads.db"
+    _filled_file(path)
+    store = SQLiteStore(path, readonly=True)
+    seen: list[int] = []
+
+    def search() -> None:
+        for _ in range(20):
+            assert store.search(SearchQuery(text="东城区", facets=["day"])).total == 5
+        seen.append(id(store.conns.reader()))
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 4
+    store.close()

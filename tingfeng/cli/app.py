@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ingest.errors import IngestError
 from store import StoreError
 from tingfeng.config import Config, ConfigError, load_config
 
@@ -82,13 +83,13 @@ def _root(
     state._config = None
 
 
-def open_configured_store():
+def open_configured_store(*, readonly: bool = False):
     from store import open_store
 
     cfg = state.config
-    if cfg.store.backend == "sqlite":
+    if cfg.store.backend == "sqlite" and not readonly:
         cfg.store.path.parent.mkdir(parents=True, exist_ok=True)
-    return open_store(cfg.store)
+    return open_store(cfg.store, readonly=readonly)
 
 
 def main() -> None:
@@ -97,7 +98,7 @@ def main() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
-    except (ConfigError, StoreError, UserError, FileNotFoundError) as exc:
+    except (ConfigError, StoreError, UserError, IngestError, FileNotFoundError) as exc:
         # Plain text, unwrapped: messages name paths and keys that must stay greppable.
         sys.stderr.write(f"错误 / error: {exc}\n")
         sys.exit(2)

@@ -12,7 +12,15 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from ingest.report import ImportReport
@@ -39,10 +47,45 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("剩余"),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=not console.is_terminal,
     )
+
+
+def _on_progress(bar: Progress):
+    """Render ingest's ``(phase, done, total)`` callbacks: one bar per phase, named."""
+    from ingest.pipeline import PHASES
+
+    tasks: dict[str, TaskID] = {}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return update
+
+
+def _scorer():
+    """The rumor scorer for imports, or None (reported) when the model cannot be loaded:
+    the posts are imported either way."""
+    from nlp.rumor.model import ModelError
+    from nlp.rumor.scoring import ThreadScorer, cached_model
+
+    path = state.config.nlp.rumor_model
+    try:
+        return ThreadScorer(cached_model(str(path) if path else None))
+    except ModelError as exc:
+        console.print(f"rumor scoring skipped: {exc}", highlight=False, markup=False)
+        return None
+
+
+def _report_scores(report: ImportReport, scorer: object) -> None:
+    if scorer is not None and report.scored:
+        console.print(f"rumor scores: {report.scored} source posts", highlight=False)
 
 
 def _print_report(report: ImportReport, as_json: bool) -> None:
@@ -71,24 +114,6 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _after_import(store: object, root_ids: list[str]) -> None:
-    """Hook for ingest stages that follow storage (rumor scoring, incidents)."""
-    if not root_ids:
-        return
-    from nlp.rumor.model import ModelError
-    from nlp.rumor.scoring import cached_model, score_roots
-
-    path = state.config.nlp.rumor_model
-    try:
-        model = cached_model(str(path) if path else None)
-    except ModelError as exc:
-        # The posts are stored; a broken model must not undo the import, only be reported.
-        console.print(f"rumor scoring skipped: {exc}", highlight=False, markup=False)
-        return
-    scored = score_roots(store, root_ids, model=model)  # type: ignore[arg-type]
-    console.print(f"rumor scores: {scored} source posts", highlight=False)
-
-
 @import_app.command("jsonl")
 def import_jsonl_cmd(
     files: Annotated[list[Path], typer.Argument(help="JSON-lines files, one post per line.")],
@@ -98,19 +123,22 @@ def import_jsonl_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import posts from JSON lines (the format `tingfeng export` writes)."""
+    from ingest.bounds import DateBounds
+    from ingest.errors import check_inputs
     from ingest.pipeline import import_jsonl
 
-    roots: list[str] = []
+    check_inputs(files)  # a missing file stops everything before the store is opened
+    scorer = _scorer()
     with open_configured_store() as store, _progress() as bar:
-        task = bar.add_task("importing", total=None)
         report = import_jsonl(
             store,
             files,
             default_source=source,
-            progress=lambda n: bar.advance(task, n),
-            on_root=roots.append,
+            on_progress=_on_progress(bar),
+            scorer=scorer,
+            bounds=DateBounds.of(state.config.ingest),
         )
-        _after_import(store, roots)
+    _report_scores(report, scorer)
     _print_report(report, as_json)
 
 
@@ -120,20 +148,21 @@ def import_ced_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import a CED-layout dataset (source posts, reposts, derived metric snapshots)."""
+    from ingest.bounds import DateBounds
     from ingest.pipeline import import_ced
 
     if not (directory / "original-microblog").is_dir():
         raise UserError(f"{directory}: not a CED directory (no original-microblog/ folder)")
-    roots: list[str] = []
+    scorer = _scorer()
     with open_configured_store() as store, _progress() as bar:
-        task = bar.add_task("importing", total=None)
         report = import_ced(
             store,
             directory,
-            progress=lambda n: bar.advance(task, n),
-            on_root=roots.append,
+            on_progress=_on_progress(bar),
+            scorer=scorer,
+            bounds=DateBounds.of(state.config.ingest),
         )
-        _after_import(store, roots)
+    _report_scores(report, scorer)
     _print_report(report, as_json)
 
 
@@ -198,7 +227,7 @@ def search(
         facets=["day", "source", "region"],
         **_filter(since, until, source, region),  # type: ignore[arg-type]
     )
-    with open_configured_store() as store:
+    with open_configured_store(readonly=True) as store:
         result = store.search(q)
     if as_json:
         out = {
@@ -251,7 +280,7 @@ def _shanghai():
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts of posts, snapshots, incidents, alerts and bulletins, per source."""
-    with open_configured_store() as store:
+    with open_configured_store(readonly=True) as store:
         figures = store.stats()
     if as_json:
         sys.stdout.write(orjson.dumps(figures).decode() + "\n")
@@ -318,6 +347,10 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (default: standard output).")
     ] = None,
+    snapshots: Annotated[
+        bool,
+        typer.Option("--snapshots", help="JSON lines: add each post's metric snapshots after it."),
+    ] = False,
 ) -> None:
     """Export posts with every stored field, streamed in time order."""
     if fmt not in ("jsonl", "csv"):
@@ -326,11 +359,15 @@ def export(
     target = out.open("wb") if out else sys.stdout.buffer
     count = 0
     try:
-        with open_configured_store() as store:
+        with open_configured_store(readonly=True) as store:
             if fmt == "jsonl":
-                for post in store.iter_posts(flt, text=query):
-                    target.write(post.model_dump_json().encode() + b"\n")
-                    count += 1
+                from ingest.jsonl import write_jsonl
+
+                count, _ = write_jsonl(
+                    store.iter_posts(flt, text=query),
+                    target,
+                    store.get_snapshots if snapshots else None,
+                )
             else:
                 text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
                 writer = csv.writer(text)

@@ -1,0 +1,22 @@
+"""The model input row of a thread held in memory, for import worker processes.
+
+Apart from :mod:`nlp.rumor.scoring` so that a worker imports only the feature code (numpy),
+not scikit-learn and the model: every worker of an import stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from models import Post
+from nlp.rumor.features import RepostLite, RumorInput, prepare
+
+
+def thread_row(source: Post, reposts: Iterable[tuple]) -> list[Any]:
+    """Exactly the row :func:`nlp.rumor.scoring.score_roots` builds from the stored thread,
+    given the reposts in stored order (time, then insertion) as ``(id, parent_id,
+    created_at, text, author_id)``."""
+    inp = RumorInput.from_posts(source)
+    inp.reposts = [RepostLite(*r) for r in reposts]
+    return prepare(inp).row(None)[0]

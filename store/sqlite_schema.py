@@ -1,0 +1,266 @@
+"""SQLite schema, forward migrations and connections (one writer, read-only readers).
+
+- WAL journal; one writer connection that takes ``BEGIN IMMEDIATE`` per transaction
+  (:meth:`Connections.write`, the only place a transaction is opened), and read-only
+  readers (``file:...?mode=ro``), one per thread, so a reader never waits for the writer
+  and never writes by accident.
+- ``meta.schema_version`` with forward migrations in :data:`MIGRATIONS`. A read-only store
+  never migrates: an older file is refused with a hint to run a write command first.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from models import Post
+from store.base import StoreError
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE posts(
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            author_id TEXT,
+            root_id TEXT,
+            incident_id TEXT,
+            rumor_score REAL
+        );
+        CREATE TABLE post_docs(rowid INTEGER PRIMARY KEY, doc BLOB NOT NULL);
+        CREATE INDEX posts_created ON posts(created_at);
+        CREATE INDEX posts_source ON posts(source, created_at);
+        CREATE INDEX posts_root ON posts(root_id) WHERE root_id IS NOT NULL;
+        CREATE INDEX posts_incident ON posts(incident_id) WHERE incident_id IS NOT NULL;
+        CREATE INDEX posts_author ON posts(author_id) WHERE author_id IS NOT NULL;
+        CREATE TABLE post_regions(
+            region TEXT NOT NULL,
+            post_rowid INTEGER NOT NULL,
+            PRIMARY KEY(region, post_rowid)
+        ) WITHOUT ROWID;
+        CREATE INDEX post_regions_post ON post_regions(post_rowid);
+        CREATE VIRTUAL TABLE posts_fts USING fts5(tokens);
+        CREATE TABLE snapshots(
+            post_id TEXT NOT NULL,
+            observed_at INTEGER NOT NULL,
+            reposts INTEGER NOT NULL,
+            comments INTEGER NOT NULL,
+            likes INTEGER NOT NULL,
+            PRIMARY KEY(post_id, observed_at)
+        ) WITHOUT ROWID;
+        CREATE TABLE records(
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            doc BLOB NOT NULL,
+            PRIMARY KEY(kind, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX records_updated ON records(kind, updated_at);
+        CREATE TABLE state(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+        """,
+    ),
+    (
+        2,
+        # When a post was collected, so a detection pass finds posts crawled late.
+        """
+        ALTER TABLE posts ADD COLUMN fetched_at INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX posts_fetched ON posts(fetched_at);
+        """,
+    ),
+]
+
+
+def ts(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _backfill_fetched_at(db: sqlite3.Connection) -> None:
+    # In chunks: a store of millions of posts must not be read into memory at once.
+    cursor = db.execute("SELECT rowid, doc FROM post_docs")
+    while rows := cursor.fetchmany(5000):
+        db.executemany(
+            "UPDATE posts SET fetched_at=? WHERE rowid=?",
+            [(ts(Post.model_validate_json(doc).fetched_at), rowid) for rowid, doc in rows],
+        )
+
+
+#: Migrations that need Python (run after the SQL of the same version).
+PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_fetched_at}
+
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+#: Per reader connection and in memory: search() collects one query's matches here.
+_HITS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS hits("
+    "rowid INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL)"
+)
+
+
+def missing_store_message(path: Path) -> str:
+    return f"no store at {path}: run import or crawl first"
+
+
+class Connections:
+    """The writer (absent in read-only mode) and one read-only reader per thread."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None
+        if readonly:
+            if not path.is_file():
+                raise StoreError(missing_store_message(path))
+            self._check_version(self.reader())
+        else:
+            self._writer = self._connect_writer()
+            self._migrate()
+
+    # -- connections ---------------------------------------------------------------------
+    def _uri(self, *, immutable: bool = False) -> str:
+        # quote() keeps "/" and escapes "?", "#" and "%" that would end or corrupt the path.
+        uri = f"file:{quote(str(self.path.absolute()))}?mode=ro"
+        return uri + ("&immutable=1" if immutable else "")
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA temp_store=MEMORY")
+        return db
+
+    def connect_reader(self) -> sqlite3.Connection:
+        """A new read-only connection (``mode=ro``): it can never create or change the file.
+
+        A file nobody may write (no WAL index can be created next to it) is opened
+        ``immutable``: nobody can be changing it either.
+        """
+        try:
+            db = sqlite3.connect(
+                self._uri(), uri=True, isolation_level=None, check_same_thread=False, timeout=5.0
+            )
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            if os.access(self.path, os.W_OK) or not self.path.is_file():
+                raise
+            db = sqlite3.connect(
+                self._uri(immutable=True),
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.execute(_HITS_TABLE)
+        return db
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's reader (opened on first use)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = self.connect_reader()
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: cannot open the SQLite store ({exc})") from None
+            self._local.db = db
+            with self._readers_lock:
+                self._readers.append(db)
+        return db
+
+    def read(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.reader().execute(sql, tuple(params))
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error)."""
+        if self._writer is None:
+            raise StoreError(f"{self.path}: the store was opened read-only")
+        with self._write_lock:
+            db = self._writer
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for db in readers:
+            db.close()
+        self._local = threading.local()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # -- schema --------------------------------------------------------------------------
+    def _version_of(self, db: sqlite3.Connection) -> int:
+        has_meta = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+        ).fetchone()
+        if not has_meta:
+            return 0
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _newer(self, current: int) -> StoreError:
+        return StoreError(
+            f"{self.path}: schema version {current} is newer than this Tingfeng "
+            f"supports ({SCHEMA_VERSION}); upgrade Tingfeng"
+        )
+
+    def _check_version(self, db: sqlite3.Connection) -> None:
+        current = self._version_of(db)
+        if current > SCHEMA_VERSION:
+            raise self._newer(current)
+        if current == 0:
+            raise StoreError(f"{self.path}: not a Tingfeng store (no schema version)")
+        if current < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {current} needs upgrading to {SCHEMA_VERSION};"
+                " run a command that writes (import, crawl) once first"
+            )
+
+    def _migrate(self) -> None:
+        latest = MIGRATIONS[-1][0]
+        with self.write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
+            current = self._version_of(db)
+            if current > latest:
+                raise self._newer(current)
+            for version, script in MIGRATIONS:
+                if version > current:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    if version in PY_MIGRATIONS:
+                        PY_MIGRATIONS[version](db)
+                    current = version
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
+                (str(current),),
+            )
+
+    def schema_version(self) -> int:
+        row = self.read("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0])
