@@ -327,3 +327,20 @@ def test_migrate_brings_an_old_store_forward(
         "before": SCHEMA_VERSION,
         "after": SCHEMA_VERSION,
     }
+
+
+def test_a_process_with_the_store_open_sees_the_restored_store(
+    tmp_path: Path, stored: Path
+) -> None:
+    # The API keeps its connections open across a restore: after it, they read the restored
+    # store (the restore is one write transaction on the live file), and can write to it.
+    empty = tmp_path / "empty.db"
+    SQLiteStore(empty).close()
+    with SQLiteStore(stored) as api:
+        assert api.count_posts() == 6
+        restore(empty, stored, keep_current=False)
+        assert api.count_posts() == 0
+        assert api.search(SearchQuery(text="城管")).total == 0
+        api.upsert_posts([make_post("7", "恢复后写入的新信息")])
+        assert api.search(SearchQuery(text="新信息")).total == 1
+    assert inspect_store(stored).posts == 1
