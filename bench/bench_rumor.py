@@ -20,10 +20,12 @@ from pathlib import Path
 
 from ingest.ced import iter_events
 from nlp.rumor.features import RumorInput
+from nlp.rumor.local import load_local
 from nlp.rumor.model import load_model
 from nlp.rumor.training import load_dataset, train
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "ced"
+LOCAL = Path(__file__).resolve().parent.parent / "nlp" / "data" / "local"
 
 
 def main() -> None:
@@ -71,6 +73,11 @@ def main() -> None:
     )
     # Repeat the source posts so the measurement is not dominated by start-up effects.
     rate(sources * 4, "source post only (0h)")
+    # The same posts as a forum, news or imported post arrives: no author profile.
+    bare = [RumorInput(i.source_id, i.text, i.created_at, None) for i in sources]
+    rate(bare * 4, "source post only, no profile")
+    local = [p.input for p in load_local(*sorted(LOCAL.glob("*.tsv"))).posts]
+    rate(local * 25, "local posts (nlp/data/local)")
     rate(early, "source + reposts of the first hour")
     rate(full, "source + all reposts")
 

@@ -455,15 +455,22 @@ def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int
     return score_roots(store, roots, model=model)
 
 
-def attach_rumor_scores(store: Store, evaluations: list[Evaluation]) -> None:
-    """Give each evaluated incident the highest stored rumor score of its source posts."""
+def attach_rumor_scores(
+    store: Store, evaluations: list[Evaluation], office: object | None = None
+) -> None:
+    """Give each evaluated incident the rumor score of its core claim, from its stored
+    source posts (``nlp.rumor.incident.score_incident``: claim posts weigh most, official
+    responses of ``office``, the ``office:`` config section, are never rumors and lower
+    it)."""
+    from nlp.rumor.incident import score_incident
+
     roots = {r for ev in evaluations for r in ev.cluster.root_ids}
     if not roots:
         return
-    scores = {p.id: p.rumor_score for p in store.get_posts(roots) if p.rumor_score is not None}
+    posts = {p.id: p for p in store.get_posts(roots)}
     for ev in evaluations:
-        values = [scores[r] for r in ev.cluster.root_ids if r in scores]
-        ev.rumor_score = max(values) if values else None
+        found = [posts[r] for r in ev.cluster.root_ids if r in posts]
+        ev.rumor_score = score_incident(found, office).score if found else None
 
 
 def assign_stored(store: Store, posts: Iterable[Post], config: HotConfig | None = None) -> int:

@@ -22,6 +22,7 @@ from nlp.rumor.features import (
     FROM_REPOSTS,
     N_TEXT_COLS,
     NUMERIC_INDEX,
+    TOO_SHORT,
     RumorInput,
     prepare,
     to_matrix,
@@ -158,10 +159,19 @@ def explain(
     """Score one input and give the ``top`` reasons on each side.
 
     Returns ``{"probability", "missing", "toward_rumor": [...], "toward_non_rumor": [...]}``
-    with each reason as ``{"feature", "text", "direction", "weight"}``.
+    with each reason as ``{"feature", "text", "direction", "weight"}``. An input whose
+    source text is too short is not scored: ``probability`` None and ``reason`` 文本过短.
     """
     prepared = prepare(inp)
     row, missing = prepared.row(horizon)
+    if prepared.unscorable(horizon):
+        return {
+            "probability": None,
+            "reason": TOO_SHORT,
+            "missing": list(missing),
+            "toward_rumor": [],
+            "toward_non_rumor": [],
+        }
     matrix = to_matrix([row])
     probability = float(model.predict_proba(matrix)[0])
     raw = row[N_TEXT_COLS:]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -144,6 +144,14 @@ _I_TEXT_MISSING, _I_TIME_MISSING = _I["text_missing"], _I["time_missing"]
 _I_TEXT_LENGTH, _I_HAS_URL, _I_MENTIONS = _I["text_length"], _I["has_url"], _I["n_mentions"]
 _I_HASHTAG, _I_BRACKETS = _I["has_hashtag"], _I["has_brackets"]
 _I_QUESTION, _I_EXCLAIM = _I["n_question"], _I["n_exclaim"]
+_AUTHOR_COLUMNS = (
+    _I_VERIFIED,
+    _I_FOLLOWERS,
+    _I_FRIENDS,
+    _I_STATUSES,
+    _I_ACCOUNT_AGE,
+    _I_FOLLOWER_RATIO,
+)
 _TIME_TO_K_INDEX = tuple((k, _I[f"time_to_{k}"], _I[f"reached_{k}"]) for k in TIME_TO_K)
 
 #: Column layout of a model input row (a numpy object array): three text/categorical
@@ -195,7 +203,7 @@ class RumorInput:
     def from_posts(cls, source: Post, reposts: Iterable[Post] = ()) -> RumorInput:
         return cls(
             source_id=source.id,
-            text=source.text,
+            text=post_text(source),
             created_at=source.created_at,
             author=source.author,
             reposts=[
@@ -248,6 +256,54 @@ class RumorInput:
         )
 
 
+def post_text(post: Post) -> str:
+    """The words a reader sees: a forum thread's or an article's title, then its text (a
+    title the text already starts with is not repeated)."""
+    title = (post.title or "").strip()
+    text = post.text or ""
+    if not title or text.lstrip().startswith(title):
+        return text
+    return f"{title}\n{text}" if text.strip() else title
+
+
+#: Below this many letters, digits or Han characters (links, @-mentions, emoticon codes and
+#: quoted repost chains not counted) a post is not scored: "哈哈", "转发微博" or an empty
+#: text say nothing about a claim, and the model would only echo its prior.
+MIN_TEXT_CHARS = 5
+TOO_SHORT = "文本过短"
+_NOT_WORDS = re.compile(r"https?://[!-~]+|t\.cn/[0-9A-Za-z]+|@[\w\-]+|\[[^\[\]]{1,8}\]|//@.*", re.S)
+_WORD = "0-9A-Za-z\u3400-\u9fff\uf900-\ufaff"
+_WORD_CHAR = re.compile(f"[{_WORD}]")
+_ENOUGH_WORDS = re.compile(f"(?:[^{_WORD}]*[{_WORD}]){{{MIN_TEXT_CHARS}}}")
+
+
+def meaningful_length(text: str | None) -> int:
+    """Letters, digits and Han characters of a text, without links, @-mentions, emoticon
+    codes like ``[doge]`` and the quoted ``//@user:`` chain of a repost."""
+    if not text:
+        return 0
+    return len(_WORD_CHAR.findall(_NOT_WORDS.sub(" ", text)))
+
+
+def too_short(text: str | None) -> bool:
+    """Whether a source text is too short to be scored (:data:`MIN_TEXT_CHARS`).
+
+    Runs on every scored post, so one match stops at the fifth character found, and links,
+    mentions, emoticon codes and repost chains are stripped only from a text where they
+    may be among those five."""
+    if not text or len(text) < MIN_TEXT_CHARS:
+        return True
+    found = _ENOUGH_WORDS.match(text)
+    if found is None:
+        return True
+    # The five characters found (and a few after them, to catch "…http://") are plain
+    # text unless a link, mention or emoticon code starts among them: the common case.
+    window = text[: found.end() + 8]
+    if "/" not in window and "@" not in window and "[" not in window:
+        return False
+    return meaningful_length(text) < MIN_TEXT_CHARS
+
+
 def _str_or_none(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
@@ -297,6 +353,37 @@ class Prepared:
     source_id: str | None
     undated: int = 0
 
+    def masked(self, *, author: bool = True, time: bool = False) -> Prepared:
+        """This event as if its author's profile (``author``) or its source time (``time``)
+        were unknown, everything else unchanged: the training rows that teach the model what
+        a forum, news or imported post without them looks like (nlp.rumor.training)."""
+        static = self.static.copy()
+        missing = list(self.missing)
+        vtype = self.vtype
+        if author:
+            for i in _AUTHOR_COLUMNS:
+                static[i] = 0.0
+            static[_I_AUTHOR_MISSING] = static[_I_FOLLOWERS_MISSING] = 1.0
+            static[_I_ACCOUNT_AGE_MISSING] = 1.0
+            vtype = "none"
+            missing = [m for m in missing if m not in ("author", "account age")]
+            missing.insert(1 if missing[:1] == ["text"] else 0, "author")
+        if time:
+            static[_I_ACCOUNT_AGE] = 0.0
+            static[_I_ACCOUNT_AGE_MISSING] = static[_I_TIME_MISSING] = 1.0
+            if "source time" not in missing:
+                missing.append("source time")
+            if "author" not in missing and "account age" not in missing:
+                missing.append("account age")
+        return replace(self, static=static, missing=missing, vtype=vtype)
+
+    def unscorable(self, horizon: timedelta | None = None) -> bool:
+        """Too little to score: a source text too short (:func:`too_short`) and no repost
+        or comment with words of its own observed by ``horizon``."""
+        if not too_short(self.source_text):
+            return False
+        return not any(self.texts[: self.count_until(horizon)])
+
     def count_until(self, horizon: timedelta | None) -> int:
         if horizon is None:
             return len(self.offsets)
@@ -328,7 +415,11 @@ def prepare(inp: RumorInput) -> Prepared:
     text = inp.text or ""
     static = [0.0] * len(NUMERIC_FEATURES)
     author = inp.author
-    if author is None or (author.id is None and author.followers is None and not author.verified):
+    # A profile is what a Weibo-like platform shows: counts or a verification. A forum
+    # user name, a news desk or a message board's poster has none, and is "no author
+    # data", never a zero-follower account (the placeholders below are then masked the
+    # way the model saw them masked in training: nlp.rumor.training masks profiles).
+    if author is None or (author.followers is None and not author.verified):
         missing.append("author")
         static[_I_AUTHOR_MISSING] = 1.0
         author = _NO_AUTHOR
@@ -488,11 +579,16 @@ def numeric_block(x: np.ndarray) -> np.ndarray:
 
 __all__ = [
     "CUES",
+    "MIN_TEXT_CHARS",
     "NUMERIC_FEATURES",
+    "TOO_SHORT",
     "Prepared",
     "RepostLite",
     "RumorInput",
+    "meaningful_length",
     "own_words",
+    "post_text",
     "prepare",
     "to_matrix",
+    "too_short",
 ]

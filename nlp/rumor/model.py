@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from nlp.rumor.features import NUMERIC_FEATURES, RumorInput, prepare, to_matrix
+from nlp.rumor.features import (
+    NUMERIC_FEATURES,
+    TOO_SHORT,
+    RumorInput,
+    prepare,
+    to_matrix,
+)
 from nlp.rumor.plan import ScoringPlan
 
 FORMAT = "tingfeng-rumor-model"
@@ -82,11 +88,15 @@ class ModelError(Exception):
 
 @dataclass
 class RumorScore:
-    """One scored input: calibrated probability of being a rumor, and what was missing."""
+    """One scored input: calibrated probability of being a rumor, and what was missing.
 
-    probability: float
+    ``probability`` is None when the input was not scored, with the reason in ``reason``
+    (:data:`nlp.rumor.features.TOO_SHORT`: an empty or near-empty source text)."""
+
+    probability: float | None
     missing: list[str] = field(default_factory=list)
     reposts_seen: int = 0
+    reason: str | None = None
 
 
 def shipped_model_path() -> Path:
@@ -142,15 +152,24 @@ class RumorModel:
     def score(
         self, inputs: Iterable[RumorInput], horizon: timedelta | None = None
     ) -> list[RumorScore]:
-        """Score inputs on what they have; a missing field lowers no other input's score."""
+        """Score inputs on what they have; a missing field lowers no other input's score.
+        A source text too short to say anything (:func:`nlp.rumor.features.too_short`),
+        with no repost or comment text to judge instead, is not scored: probability None,
+        reason 文本过短."""
         prepared = [prepare(inp) for inp in inputs]
-        rows, out = [], []
+        rows, out, scored = [], [], []
         for p in prepared:
+            if p.unscorable(horizon):
+                out.append(RumorScore(None, list(p.missing), p.count_until(horizon), TOO_SHORT))
+                continue
             row, missing = p.row(horizon)
             rows.append(row)
-            out.append(RumorScore(0.0, list(missing), p.count_until(horizon)))
-        for score, prob in zip(out, self.predict_proba(to_matrix(rows)), strict=True):
-            score.probability = float(prob)
+            score = RumorScore(0.0, list(missing), p.count_until(horizon))
+            out.append(score)
+            scored.append(score)
+        if rows:
+            for score, prob in zip(scored, self.predict_proba(to_matrix(rows)), strict=True):
+                score.probability = float(prob)
         return out
 
     # -- introspection (explanations) ----------------------------------------------------

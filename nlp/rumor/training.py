@@ -27,7 +27,15 @@ from nlp.tokenize import TokenizerState, restore, snapshot
 if TYPE_CHECKING:
     from ingest.ced import EventFiles
 
-MODEL_VERSION = "1.3.0"
+MODEL_VERSION = "1.4.0"
+#: Share of training rows (per event and horizon, drawn at random) that get an extra copy
+#: with the author's profile masked, and with the source time masked (since 1.4.0). Every
+#: CED event has a full Weibo profile, so without these copies "no profile" never occurs
+#: in training and its placeholder zeros read as a brand-new zero-follower account; with
+#: them the masked rows carry the same labels as the unmasked ones, so missing data says
+#: nothing by itself and the score rests on the text and the features that are known.
+MASK_AUTHOR_SHARE = 0.4
+MASK_TIME_SHARE = 0.1
 #: Worker processes for reading a directory and for the fits inside :func:`train`. Two:
 #: the reference machine has two cores, and each fit holds a few hundred MB.
 N_JOBS = 2
@@ -64,6 +72,15 @@ class Dataset:
             [self.event_ids[i] for i in index],
             [self.labels[i] for i in index],
             [self.prepared[i] for i in index],
+            self.report,
+        )
+
+    def __add__(self, other: Dataset) -> Dataset:
+        """Both datasets' events (the first one's report)."""
+        return Dataset(
+            self.event_ids + other.event_ids,
+            self.labels + other.labels,
+            self.prepared + other.prepared,
             self.report,
         )
 
@@ -146,17 +163,32 @@ def _horizons() -> list[timedelta | None]:
     return [None if h is None else timedelta(hours=h) for h in TRAIN_HORIZONS_HOURS]
 
 
-def _stack(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Every event at every training horizon: row ``k * len(data) + i`` is event ``i`` cut
-    at the ``k``-th horizon."""
-    horizons = _horizons()
-    x = np.vstack([data.matrix(h) for h in horizons])
-    return x, np.tile(data.y, len(horizons))
+def _stack(data: Dataset, random_state: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every event at every training horizon, plus masked copies (:data:`MASK_AUTHOR_SHARE`,
+    :data:`MASK_TIME_SHARE`, drawn with ``random_state``): the input matrix, the labels and
+    the event index of each row."""
+    rng = np.random.default_rng(random_state)
+    rows: list[list[Any]] = []
+    owner: list[int] = []
+    for horizon in _horizons():
+        mask_author = rng.random(len(data)) < MASK_AUTHOR_SHARE
+        mask_time = rng.random(len(data)) < MASK_TIME_SHARE
+        for i, p in enumerate(data.prepared):
+            rows.append(p.row(horizon)[0])
+            owner.append(i)
+            if mask_author[i] and "author" not in p.missing:
+                rows.append(p.masked(author=True).row(horizon)[0])
+                owner.append(i)
+            if mask_time[i] and "source time" not in p.missing:
+                rows.append(p.masked(author=False, time=True).row(horizon)[0])
+                owner.append(i)
+    index = np.asarray(owner, dtype=np.int64)
+    return to_matrix(rows), data.y[index], index
 
 
-def _rows(events: np.ndarray, n_events: int) -> np.ndarray:
-    """Rows of :func:`_stack` that belong to the given events, at every horizon."""
-    return np.concatenate([k * n_events + events for k in range(len(TRAIN_HORIZONS_HOURS))])
+def _rows(events: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Rows of :func:`_stack` that belong to the given events (every horizon and copy)."""
+    return np.flatnonzero(np.isin(owner, events))
 
 
 def _fit(
@@ -202,12 +234,12 @@ def train(
     template = build_pipeline(**(params or {}))
     y, groups = data.y, data.groups()
     folds = min(calibration_folds, int(np.bincount(y).min()), len(set(groups.tolist())))
-    x, yy = _stack(data)
+    x, yy, owner = _stack(data, random_state)
     splits = []
     if folds >= 2:
         splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
         splits = [
-            (_rows(tr, len(y)), _rows(te, len(y)))
+            (_rows(tr, owner), _rows(te, owner))
             for tr, te in splitter.split(np.zeros(len(y)), y, groups)
         ]
     # The final fit is the longest job, so it goes first and the folds fill in around it.
@@ -231,6 +263,9 @@ def train(
         "rumors": int(y.sum()),
         "non_rumors": int(len(y) - y.sum()),
         "train_horizons_hours": [h for h in TRAIN_HORIZONS_HOURS],
+        "mask_author_share": MASK_AUTHOR_SHARE,
+        "mask_time_share": MASK_TIME_SHARE,
+        "training_rows": len(yy),
         "calibration_folds": folds,
         "train_seconds": round(time.perf_counter() - started, 1),
         "date": date.today().isoformat(),
@@ -239,10 +274,16 @@ def train(
 
 
 def cross_validate(
-    data: Dataset, *, folds: int = 5, random_state: int = 0, params: dict[str, Any] | None = None
+    data: Dataset,
+    *,
+    folds: int = 5,
+    random_state: int = 0,
+    params: dict[str, Any] | None = None,
+    extra: Dataset | None = None,
 ) -> dict[str, Any]:
     """Grouped, stratified k-fold CV; returns the same JSON shape as evaluation, computed
-    on the pooled out-of-fold probabilities, plus per-fold accuracies."""
+    on the pooled out-of-fold probabilities, plus per-fold accuracies. ``extra`` events
+    (a local labelled set) join the training side of every fold and are never scored."""
     from nlp.rumor.evaluation import EARLY_HORIZONS, metrics, report_from_probabilities
 
     y, groups = data.y, data.groups()
@@ -250,7 +291,8 @@ def cross_validate(
     per_fold: dict[str, list[float]] = {name: [] for name in EARLY_HORIZONS}
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
     for tr, te in splitter.split(np.zeros(len(y)), y, groups):
-        model = train(data.subset(tr), random_state=random_state, params=params)
+        fold = data.subset(tr) if extra is None else data.subset(tr) + extra
+        model = train(fold, random_state=random_state, params=params)
         held = data.subset(te)
         for name, horizon in EARLY_HORIZONS.items():
             p = model.predict_proba(held.matrix(horizon))

@@ -284,7 +284,9 @@ def test_bad_records_are_scored_on_what_they_have(model: RumorModel) -> None:
     ]
     scores = model.score(RumorInput.from_dict(r) for r in records)
     assert len(scores) == 4
-    assert all(0.0 <= s.probability <= 1.0 for s in scores)
+    assert 0.0 <= scores[0].probability <= 1.0 and scores[0].reason is None
+    # No text, or too little to say anything: not scored, with the reason.
+    assert all(s.probability is None and s.reason == "文本过短" for s in scores[1:])
     assert {"author", "source time"} <= set(scores[0].missing)
     assert "text" in scores[1].missing and "source time" in scores[1].missing
     assert "time of 1 reposts" in scores[2].missing

@@ -66,19 +66,30 @@ def _parse_horizon(text: str | None) -> timedelta | None:
 def train(
     data: Annotated[Path, typer.Option("--data", help="Directory in the CED layout.")],
     out: Annotated[Path, typer.Option("--out", help="Model file to write (.skops).")],
+    local: Annotated[
+        list[Path] | None,
+        typer.Option("--local", help="Labelled local set (.tsv) to train on too; repeatable."),
+    ] = None,
 ) -> None:
-    """Train the rumor classifier on a CED-layout directory."""
+    """Train the rumor classifier on a CED-layout directory (and local labelled sets)."""
+    from nlp.rumor.local import LocalSetError, load_local
     from nlp.rumor.training import train as fit
 
     dataset = _dataset(data)
     _print_skips(dataset)
     if len(dataset) == 0:
         raise UserError(f"{data}: no labelled events to train on")
+    if local:
+        try:
+            dataset = dataset + load_local(*local).dataset()
+        except LocalSetError as exc:
+            raise UserError(str(exc)) from None
     try:
         model = fit(dataset)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     model.meta["data"] = data.name
+    model.meta["local"] = [p.name for p in local or []]
     path = model.save(out)
     size = path.stat().st_size / 1e6
     console.print(
@@ -99,6 +110,10 @@ def evaluate(
         int,
         typer.Option("--cv", help="Instead: K-fold grouped cross-validation of training on DATA."),
     ] = 0,
+    local: Annotated[
+        list[Path] | None,
+        typer.Option("--local", help="With --cv: local sets (.tsv) in every fold's training."),
+    ] = None,
 ) -> None:
     """Accuracy, F1, ROC-AUC, Brier overall and at 0h/1h/3h/6h/12h/24h after the source."""
     from nlp.rumor.evaluation import evaluate as run_evaluation
@@ -111,7 +126,13 @@ def evaluate(
     if cv:
         if cv < 2:
             raise UserError("--cv: needs at least 2 folds")
-        result = cross_validate(dataset, folds=cv)
+        from nlp.rumor.local import LocalSetError, load_local
+
+        try:
+            extra = load_local(*local).dataset() if local else None
+        except LocalSetError as exc:
+            raise UserError(str(exc)) from None
+        result = cross_validate(dataset, folds=cv, extra=extra)
     else:
         loaded = _model(model)
         result = run_evaluation(loaded, dataset)

@@ -1,0 +1,82 @@
+"""Story clocks: what time it is in the demo city.
+
+The story server asks its clock for ``now()`` on every request. An
+:class:`AcceleratedClock` runs story time faster than real time (3 h of story in 5 min at
+``speed=36``); a :class:`ManualClock` only moves when told to, for tests. The real-time
+source of the accelerated clock is injected too, so it can be tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+class StoryClock(Protocol):
+    def now(self) -> datetime: ...
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError(f"story time {at.isoformat()} has no time zone")
+    return at
+
+
+class ManualClock:
+    """A clock that shows ``start`` until :meth:`set` or :meth:`advance` moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = _aware(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            self._now = _aware(at)
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        """Move forward by ``delta`` or by ``timedelta(**kwargs)``; returns the new time."""
+        step = delta if delta is not None else timedelta(**kwargs)
+        if step < timedelta(0):
+            raise ValueError("a story clock does not run backwards")
+        with self._lock:
+            self._now += step
+            return self._now
+
+
+class AcceleratedClock:
+    """Story time = ``start`` + real time elapsed since creation × ``speed``.
+
+    ``real`` is a monotonic seconds counter (default :func:`time.monotonic`). ``end``
+    stops the clock there (the story's last scene), so a demo left running stays put.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        speed: float,
+        *,
+        end: datetime | None = None,
+        real: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, not {speed}")
+        self.start = _aware(start)
+        self.speed = speed
+        self.end = _aware(end) if end is not None else None
+        self._real = real
+        self._t0 = real()
+
+    def now(self) -> datetime:
+        at = self.start + timedelta(seconds=(self._real() - self._t0) * self.speed)
+        return min(at, self.end) if self.end is not None else at
+
+    def real_seconds_until(self, at: datetime) -> float:
+        """Real seconds from now until the story clock shows ``at`` (0 if past)."""
+        return max(0.0, (at - self.now()).total_seconds() / self.speed)
