@@ -1,6 +1,6 @@
 """Dates as Chinese sites write them, read as tz-aware datetimes.
 
-Absolute forms go through :func:`ingest.timeparse.parse_time`; this module adds what
+Absolute forms go through :func:`text.timeparse.parse_time`; this module adds what
 crawled pages print relative to the moment they were served: ``刚刚``, ``5分钟前``,
 ``3小时前``, ``昨天 12:30``, ``前天 08:00``, ``今天 08:01``, ``2013年5月28日 23:10``,
 ``05-28 23:10`` (current year), ``发表于 2013-5-28 23:10`` and the like.
@@ -12,8 +12,8 @@ import re
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from ingest.timeparse import parse_time
 from models import SHANGHAI
+from text.timeparse import parse_time
 
 _PREFIX = re.compile(r"^(?:发表于|发布于|发布时间|时间|日期|更新于|回复于|来源于)[:：\s]*")
 _AGO = re.compile(r"^(\d+)\s*(秒|分钟|分|小时|天|周)前$")

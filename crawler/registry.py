@@ -1,28 +1,33 @@
 """Spiders by kind name: config says ``kind: site`` and this maps it to a class.
 
-Built-in spiders register exactly as an outside package would: with :func:`register`, or
-through the ``tingfeng.spiders`` entry-point group (``mykind = mypkg.spiders:MySpider``).
+The spiders are a :class:`models.registry.Registry` (group ``tingfeng.spiders``): the
+built-in ones register with :func:`register` when their module is imported, an outside
+package through an entry point (``mykind = mypkg.spiders:MySpider``). Both are looked up
+the same way, and ``sources[].kind`` is validated against these names at config load.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, TypeVar
+
+from models.registry import Registry, UnknownComponent
 
 if TYPE_CHECKING:
     from crawler.spiders.base import SourceSpider
 
 S = TypeVar("S", bound="type[SourceSpider]")
 
-_REGISTRY: dict[str, type[SourceSpider]] = {}
-_BUILTIN = (
-    "crawler.spiders.feed",
-    "crawler.spiders.site",
-    "crawler.spiders.weibo",
-    "crawler.spiders.jsonapi",
+SPIDERS: Registry[type[SourceSpider]] = Registry(
+    "spiders",
+    builtin=(
+        "crawler.spiders.feed",
+        "crawler.spiders.site",
+        "crawler.spiders.weibo",
+        "crawler.spiders.jsonapi",
+    ),
 )
-_loaded = False
+#: Not a spider: posts of this kind come from ``tingfeng import`` (a valid ``kind``).
+IMPORT_KIND = "import"
 
 
 class UnknownSpiderKind(KeyError):
@@ -34,32 +39,27 @@ def register(kind: str):
 
     def decorate(cls: S) -> S:
         cls.kind = kind
-        _REGISTRY[kind] = cls
+        SPIDERS.add(kind, cls)
         return cls
 
     return decorate
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for module in _BUILTIN:
-        import_module(module)
-    for ep in entry_points(group="tingfeng.spiders"):
-        register(ep.name)(ep.load())
-    _loaded = True
-
-
 def spider_for(kind: str) -> type[SourceSpider]:
-    _load()
     try:
-        return _REGISTRY[kind]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        cls = SPIDERS.get(kind)
+    except UnknownComponent:
+        known = ", ".join(SPIDERS.names())
         raise UnknownSpiderKind(f"no spider for kind {kind!r} (known: {known})") from None
+    if getattr(cls, "kind", None) != kind:  # registered through an entry point
+        cls.kind = kind
+    return cls
 
 
 def kinds() -> list[str]:
-    _load()
-    return sorted(_REGISTRY)
+    return SPIDERS.names()
+
+
+def source_kinds() -> list[str]:
+    """Every valid ``sources[].kind``: the spiders' kinds and ``import``."""
+    return [*kinds(), IMPORT_KIND]

@@ -1,37 +1,29 @@
 """Scrapy settings of the Tingfeng crawler.
 
-These are defaults; :mod:`crawler.run` overlays the ``crawler:`` section of the Tingfeng
-config (see ``tingfeng.config.CrawlerConfig``) and the store and gazetteer sections.
+Defaults of every ``crawler:`` option come from :class:`crawler.config.CrawlerConfig` (the
+one place they are written); :mod:`crawler.run` overlays the configured section and the
+store and gazetteer sections. What has no option is set here.
 Components are switched on by dotted path with an order number, as Scrapy's own
 ``*_BASE`` settings do.
 """
 
 from __future__ import annotations
 
+from crawler.config import CrawlerConfig, scrapy_values
+
+globals().update(scrapy_values(CrawlerConfig()))
+
 BOT_NAME = "tingfeng"
 SPIDER_MODULES: list[str] = []  # spiders come from crawler.registry, by source kind
 USER_AGENT = "Mozilla/5.0 (compatible; Tingfeng/0.1; public-opinion monitoring)"
 
-ROBOTSTXT_OBEY = True
-AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 1.0
-AUTOTHROTTLE_MAX_DELAY = 30.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
-CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_DELAY = 0.5
-DOWNLOAD_TIMEOUT = 20
 RETRY_ENABLED = True
-RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-TINGFENG_RETRY_BACKOFF = 1.0
-TINGFENG_RETRY_BACKOFF_MAX = 30.0
 # Scrapy starts this many asyncio workers for every response's output; our callbacks
 # yield a handful of items each, and 100 idle workers per page cost more than parsing.
 CONCURRENT_ITEMS = 8
 COOKIES_ENABLED = False  # Weibo's cookie is sent as a header from config
 TELNETCONSOLE_ENABLED = False
-LOG_LEVEL = "INFO"
 # Pages are Chinese text; never let a multi-megabyte attachment through.
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -57,10 +49,5 @@ EXTENSIONS = {
     "crawler.extensions.SourceHealthExtension": 500,
 }
 
-TINGFENG_STORE_BATCH = 200
-TINGFENG_NEAR_DUP_THRESHOLD = 0.7
-TINGFENG_NEAR_DUP_MIN_CHARS = 20
-TINGFENG_FUTURE_TOLERANCE_MINUTES = 60
-TINGFENG_STALE_FACTOR = 4.0
 TINGFENG_PROGRESS = False
 TINGFENG_PROGRESS_INTERVAL = 2.0

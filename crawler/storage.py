@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from store import Store, open_store
-from tingfeng.config import StoreConfig
+from store.config import StoreConfig
 
 _lock = threading.Lock()
 _stores: dict[str, Store] = {}

@@ -26,11 +26,12 @@ import orjson
 from pydantic import ValidationError
 
 from ingest.bounds import DateBounds
-from ingest.report import ImportReport
-from ingest.timeparse import parse_time
 from models import SHANGHAI, Author, MetricSnapshot, Post
 from nlp.tokenize import index_text
 from store.base import PreparedPost
+from text.gazetteer import tagger_for
+from text.report import ImportReport
+from text.timeparse import parse_time
 
 SOURCE = "ced"
 #: Turns a thread held in memory (source post; reposts as ``(id, parent_id, created_at,
@@ -404,14 +405,19 @@ def prepare_event(
     files: EventFiles,
     bounds: DateBounds | None = None,
     thread_row: ThreadRow | None = None,
+    gazetteer: dict[str, list[str]] | None = None,
 ) -> PreparedEvent:
     """Read one event and do every CPU-heavy step of importing it (and of scoring it, with
-    ``thread_row``), without building a model object per repost."""
+    ``thread_row``), without building a model object per repost. With ``gazetteer`` the
+    source post is tagged with the districts it mentions."""
     report = ImportReport()
     loaded = _load_raw(files, report, bounds)
     if loaded is None:
         return PreparedEvent(report, None, [], [])
     source, raw = loaded
+    tagger = tagger_for(gazetteer)
+    if tagger is not None and not source.region_tags:
+        source.region_tags = tagger.tag(source.title, source.text)
     root, fetched = source.id, source.fetched_at
     fetched_ts = int(fetched.timestamp())
     rows = [tuple(PreparedPost.of(source))]

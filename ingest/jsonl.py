@@ -16,8 +16,8 @@ import orjson
 from pydantic import ValidationError
 
 from ingest.bounds import DateBounds
-from ingest.report import ImportReport
 from models import MetricSnapshot, Post
+from text.report import ImportReport
 
 _DATE_FIELDS = {"created_at", "fetched_at"}
 _BOM = b"\xef\xbb\xbf"

@@ -27,13 +27,15 @@ from ingest.bounds import DateBounds
 from ingest.ced import EventFiles, PreparedEvent, ThreadRow, event_files, prepare_event
 from ingest.errors import check_inputs
 from ingest.jsonl import iter_jsonl
-from ingest.report import ImportReport
 from models import MetricSnapshot, Post
 from nlp.tokenize import restore, snapshot
 from store import PostFilter, Store
 from store.base import PreparedPost, UpsertResult
+from text.gazetteer import tagger_for
+from text.report import ImportReport
 
 Progress = Callable[[int], None]
+Gazetteer = dict[str, list[str]]
 #: ``(phase, done, total)``; ``total`` is None when not known in advance.
 OnProgress = Callable[[str, int, int | None], None]
 #: What each phase is called on screen (user-facing, so Chinese).
@@ -112,8 +114,10 @@ def import_jsonl(
     on_progress: OnProgress | None = None,
     scorer: ThreadScorer | None = None,
     bounds: DateBounds | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> ImportReport:
     """Import JSON-lines files (and their metric snapshot lines).
+    ``gazetteer``: tag posts with the districts they mention (:func:`tag_regions`).
 
     Every file is checked before anything is imported (:func:`ingest.errors.check_inputs`).
     ``on_root`` gets the source post of each imported post's thread (its ``root_id``, or its
@@ -152,7 +156,7 @@ def import_jsonl(
             snapshots=snapshots,
             on_position=tell,
         )
-        store_posts(store, noting(posts), report, progress=progress)
+        store_posts(store, noting(tag_regions(posts, gazetteer)), report, progress=progress)
         if snapshots:
             report.snapshots += store.add_snapshots(snapshots)
         done_before += path.stat().st_size
@@ -169,9 +173,29 @@ def default_workers() -> int:
 
 
 def _prepare_events(
-    group: list[EventFiles], bounds: DateBounds | None, thread_row: ThreadRow | None
+    group: list[EventFiles],
+    bounds: DateBounds | None,
+    thread_row: ThreadRow | None,
+    gazetteer: Gazetteer | None = None,
 ) -> list[PreparedEvent]:
-    return [prepare_event(files, bounds, thread_row) for files in group]
+    return [prepare_event(files, bounds, thread_row, gazetteer) for files in group]
+
+
+def tag_regions(posts: Iterable[Post], gazetteer: Gazetteer | None) -> Iterator[Post]:
+    """Region tags from the gazetteer (as the crawler's region pipeline gives them): a post
+    that names no place inherits the tags of its thread's source post. Posts that already
+    carry tags (an export of tagged posts) keep them."""
+    tagger = tagger_for(gazetteer)
+    by_root: dict[str, list[str]] = {}
+    for post in posts:
+        if tagger is not None and not post.region_tags:
+            tags = tagger.tag(post.title, post.text)
+            if not tags and post.root_id:
+                tags = by_root.get(post.root_id, [])
+            post.region_tags = tags
+        if post.root_id is None and post.region_tags:
+            by_root[post.id] = post.region_tags
+        yield post
 
 
 def _in_order(
@@ -209,6 +233,7 @@ def import_ced(
     bounds: DateBounds | None = None,
     workers: int | None = None,
     batch_size: int = 5000,
+    gazetteer: Gazetteer | None = None,
 ) -> ImportReport:
     """Import a CED-layout directory: source posts, reposts, derived metric snapshots, and
     (with ``scorer``) the rumor score of every source post.
@@ -226,7 +251,10 @@ def import_ced(
     groups = list(_batched(files, 8))
     bounds = bounds or DateBounds.of()
     work = functools.partial(
-        _prepare_events, bounds=bounds, thread_row=scorer.thread_row if scorer else None
+        _prepare_events,
+        bounds=bounds,
+        thread_row=scorer.thread_row if scorer else None,
+        gazetteer=gazetteer or None,
     )
     seen_roots: dict[str, None] = {}
     buffer: list[PreparedPost] = []

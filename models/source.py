@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SourceKind = Literal["feed", "site", "weibo", "jsonapi", "import"]
+#: A spider kind by name (``feed``, ``site``, ``weibo``, ``jsonapi``, a plugin's, or ``import``).
+#: Which names exist is known to the spider registry, not here: ``tingfeng.config`` checks
+#: ``kind`` against it when the configuration is loaded.
+SourceKind = str
 
 
 class Source(BaseModel):
@@ -15,7 +18,7 @@ class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: SourceKind
+    kind: SourceKind = Field(min_length=1)
     title: str | None = None
     enabled: bool = True
     interval_minutes: int = Field(default=30, ge=1)

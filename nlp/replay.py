@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.report import ImportReport
 from models import MetricSnapshot, Post
 from nlp.detect import (
     STATE_KEY,
@@ -32,6 +31,7 @@ from nlp.detect import (
     thread_of,
 )
 from store import Store
+from text.report import ImportReport
 
 TICK_SECONDS = 60
 #: Simulated seconds between two prunes of the live detector.

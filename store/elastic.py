@@ -53,7 +53,7 @@ from store.highlight import query_terms, snippet
 from store.merge import merge_post
 
 if TYPE_CHECKING:
-    from tingfeng.config import StoreConfig
+    from store.config import StoreConfig
 
 #: Fields ``set_post_fields`` may change (the same list as the SQLite backend).
 SETTABLE_POST_FIELDS = frozenset(

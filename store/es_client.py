@@ -11,7 +11,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from store.base import StoreError
 
 if TYPE_CHECKING:
-    from tingfeng.config import StoreConfig
+    from store.config import StoreConfig
 
 log = logging.getLogger(__name__)
 

@@ -34,9 +34,12 @@ def test_file_and_env_overrides(tmp_path: Path) -> None:
         ("store:\n  backend: mysql\n", "store.backend"),
         ("store:\n  url: ftp://x\n", "store.url: Value error, must start with http"),
         ("store:\n  batch_size: 0\n", "store.batch_size"),
-        ("stor:\n  backend: sqlite\n", None),  # unknown sections are allowed for plugins
+        ("stor:\n  backend: sqlite\n", "stor: unknown key (known: store, nlp"),
+        ("store:\n  bakend: sqlite\n", "store.bakend: unknown key (known: backend, path"),
+        ("hot:\n  burst:\n    ratoi: 2\n", "hot.burst.ratoi: unknown key"),
+        ("sources:\n  - name: ab\n    kind: feed\n    titel: x\n", "sources.0.titel"),
         ("sources:\n  - name: a b\n    kind: feed\n", "sources.0.name"),
-        ("sources:\n  - name: ab\n    kind: ftp\n", "sources.0.kind"),
+        ("sources:\n  - name: ab\n    kind: ftp\n", "sources.0.kind: no spider for kind 'ftp'"),
         ("store: [1, 2\n", "not valid YAML"),
         ("- just\n- a list\n", "top level must be a mapping"),
     ],
@@ -70,3 +73,59 @@ def test_env_strings_arrive_intact(tmp_path: Path, password: str) -> None:
     cfg = load_config(None, environ=env)
     assert cfg.store.password == password and cfg.store.batch_size == 50
     assert [p.name for p in cfg.nlp.user_dict] == ["a.txt", "b.txt"]
+
+
+def test_unknown_env_key_names_the_variable(tmp_path: Path) -> None:
+    file = tmp_path / "t.yaml"
+    file.write_text("store:\n  backend: sqlite\n", "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(file, environ={"TINGFENG_STOER__BACKEND": "sqlite"})
+    assert str(info.value).startswith("TINGFENG_STOER__BACKEND (environment): stoer: unknown key")
+    with pytest.raises(ConfigError, match=r"TINGFENG_STORE_BACKEND: unknown environment .*"
+                       r"e\.g\. TINGFENG_STORE__BACKEND"):  # fmt: skip
+        load_config(file, environ={"TINGFENG_STORE_BACKEND": "sqlite"})
+    # Variables that are not keys but are known (a spider's cookie) pass.
+    load_config(file, environ={"TINGFENG_WEIBO_COOKIE": "SUB=x", "TINGFENG_CONFIG": str(file)})
+
+
+def test_bad_env_value_is_blamed_on_the_variable(tmp_path: Path) -> None:
+    file = tmp_path / "t.yaml"
+    file.write_text("store:\n  batch_size: 10\n", "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(file, environ={"TINGFENG_STORE__BATCH_SIZE": "many"})
+    message = str(info.value)
+    assert message.startswith("TINGFENG_STORE__BATCH_SIZE (environment): store.batch_size:")
+    assert str(file) not in message
+
+
+def test_every_path_option_is_relative_to_the_file(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    file = folder / "t.yaml"
+    file.write_text(
+        "store:\n  ca_certs: certs/ca.crt\n  path: db/x.db\n"
+        "nlp:\n  user_dict: [dicts/a.txt]\n  stopwords: [stop.txt]\n  rumor_model: m.skops\n"
+        "hot:\n  categories: cat.yaml\n",
+        "utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(file, environ={"TINGFENG_NLP__STOPWORDS": "[/abs/s.txt, rel.txt]"})
+    base = folder.resolve()
+    assert cfg.store.ca_certs == base / "certs/ca.crt"
+    assert cfg.store.path == base / "db/x.db"
+    assert cfg.nlp.user_dict == [base / "dicts/a.txt"]
+    assert cfg.nlp.stopwords == [Path("/abs/s.txt"), base / "rel.txt"]
+    assert cfg.nlp.rumor_model == base / "m.skops"
+    assert cfg.hot.categories == base / "cat.yaml"
+
+
+def test_variables_named_by_the_configuration_are_allowed(tmp_path: Path) -> None:
+    file = tmp_path / "t.yaml"
+    file.write_text(
+        "sources:\n  - name: wb\n    kind: weibo\n    settings:\n"
+        "      users: ['1']\n      cookie_env: TINGFENG_WB_COOKIE_2\n",
+        "utf-8",
+    )
+    load_config(file, environ={"TINGFENG_WB_COOKIE_2": "SUB=y"})
+    with pytest.raises(ConfigError, match="TINGFENG_WB_COOKIE_3: unknown environment variable"):
+        load_config(file, environ={"TINGFENG_WB_COOKIE_3": "SUB=y"})

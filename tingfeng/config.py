@@ -11,77 +11,55 @@ run time and every error must name the exact key (``store.backend``) and the pro
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 
 from alerting.bulletins.config import BulletinsConfig
+from crawler.config import CrawlerConfig
 from ingest.bounds import IngestConfig
 from models import Source
+from models.settings import ConfigError, Section
+from nlp.config import NlpConfig
+from store.config import StoreConfig
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "CrawlerConfig",
+    "HotBurstConfig",
+    "HotClusterConfig",
+    "HotConfigSection",
+    "NlpConfig",
+    "OfficeConfig",
+    "StoreConfig",
+    "load_config",
+]
 
 ENV_PREFIX = "TINGFENG_"
 DEFAULT_FILE = "tingfeng.yaml"
 
 
-class ConfigError(Exception):
-    """A configuration problem, naming the key and what is wrong with it."""
+#: ``TINGFENG_`` variables that are not configuration keys. The configuration may name more
+#: for its secrets (any ``*_env`` key, e.g. a source's ``settings.cookie_env``); those are
+#: allowed too, see :func:`_check_env`. A component reading another variable adds it here.
+OTHER_VARIABLES = frozenset(
+    {
+        "TINGFENG_CONFIG",
+        "TINGFENG_WEIBO_COOKIE",
+        # The Elasticsearch contract tests' server (tests/store/conftest.py).
+        "TINGFENG_ES_URL",
+        "TINGFENG_ES_USERNAME",
+        "TINGFENG_ES_PASSWORD",
+        "TINGFENG_ES_CA_CERTS",
+        "TINGFENG_ES_VERIFY_CERTS",
+    }
+)
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StoreConfig(_Section):
-    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
-    path: Path = Path("data/tingfeng.db")
-    url: str | None = None
-    username: str | None = None
-    password: str | None = None
-    index_prefix: str = "tingfeng"
-    verify_certs: bool = True
-    ca_certs: Path | None = None
-    batch_size: int = Field(default=2000, ge=1, le=100_000)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
-
-
-class NlpConfig(_Section):
-    user_dict: list[Path] = Field(default_factory=list)
-    stopwords: list[Path] = Field(default_factory=list)
-    rumor_model: Path | None = None
-
-
-class CrawlerConfig(_Section):
-    """The ``crawler:`` section: politeness, retries and cleaning thresholds (crawler/)."""
-
-    user_agent: str | None = None
-    obey_robots: bool = True
-    concurrent_requests: int = Field(default=16, ge=1)
-    per_domain_concurrency: int = Field(default=4, ge=1)
-    download_delay: float = Field(default=0.5, ge=0)
-    download_timeout: float = Field(default=20, gt=0)
-    retry_times: int = Field(default=3, ge=0)
-    retry_backoff: float = Field(default=1.0, ge=0)
-    retry_backoff_max: float = Field(default=30.0, ge=0)
-    autothrottle: bool = True
-    autothrottle_start_delay: float = Field(default=1.0, ge=0)
-    autothrottle_max_delay: float = Field(default=30.0, ge=0)
-    autothrottle_target_concurrency: float = Field(default=2.0, gt=0)
-    store_batch_size: int = Field(default=200, ge=1)
-    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
-    near_duplicate_min_chars: int = Field(default=20, ge=1)
-    future_tolerance_minutes: int = Field(default=60, ge=0)
-    stale_factor: float = Field(default=4.0, gt=0)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    #: Raw Scrapy settings, applied last (for what has no option above).
-    scrapy: dict[str, Any] = Field(default_factory=dict)
+_Section = Section
 
 
 class HotClusterConfig(_Section):
@@ -139,9 +117,9 @@ class OfficeConfig(_Section):
 
 
 class Config(_Section):
-    """The whole configuration; later subsystems add their sections here."""
-
-    model_config = ConfigDict(extra="allow")
+    """The whole configuration; later subsystems add their sections here. An unknown
+    section is an error like an unknown key (a plugin's options go in its own section,
+    which its package adds here)."""
 
     store: StoreConfig = Field(default_factory=StoreConfig)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
@@ -176,17 +154,57 @@ def _env_value(raw: str) -> Any:
     return raw
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+EnvKeys = dict[tuple[str, ...], str]
+
+
+def _env_overrides(environ: dict[str, str]) -> tuple[dict[str, Any], EnvKeys]:
+    """Configuration values from ``TINGFENG_<SECTION>__<KEY>`` variables, and which
+    variable set which key (so an error can blame the variable, not the file)."""
     out: dict[str, Any] = {}
+    origin: EnvKeys = {}
     for key, raw in environ.items():
         if not key.startswith(ENV_PREFIX) or "__" not in key:
             continue
         path = key[len(ENV_PREFIX) :].lower().split("__")
         node = out
         for part in path[:-1]:
-            node = node.setdefault(part, {})
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # TINGFENG_A=… and TINGFENG_A__B=… together
+                raise ConfigError(f"{key}: {'.'.join(path[:-1])} is not a section")
+            node = child
         node[path[-1]] = _env_value(raw)
-    return out
+        origin[tuple(path)] = key
+    return out, origin
+
+
+def _named_variables(node: Any) -> Iterator[str]:
+    """Variables the configuration names for its secrets: the value of any ``*_env`` key
+    (a source's ``settings.cookie_env``, a channel's ``password_env``...)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and key.endswith("_env") and isinstance(value, str):
+                yield value
+            else:
+                yield from _named_variables(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _named_variables(item)
+
+
+def _check_env(environ: dict[str, str], data: dict[str, Any]) -> None:
+    """A ``TINGFENG_`` variable that is neither a key (``__`` form) nor a known variable
+    is a typo: refuse it rather than run without the setting the user meant."""
+    own = set(OTHER_VARIABLES) | set(_named_variables(data))
+    sections = set(Config.model_fields)
+    for key in sorted(environ):
+        if not key.startswith(ENV_PREFIX) or "__" in key or key in own:
+            continue
+        rest = key[len(ENV_PREFIX) :].lower()
+        hint = " (configuration keys are TINGFENG_<SECTION>__<KEY>"
+        first = next((s for s in sections if rest.startswith(s + "_")), None)
+        if first:
+            hint += f", e.g. {ENV_PREFIX}{first.upper()}__{rest[len(first) + 1 :].upper()}"
+        raise ConfigError(f"{key}: unknown environment variable{hint})")
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -199,12 +217,82 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def format_validation_error(exc: ValidationError, where: str) -> str:
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed where ``loc`` points (for "unknown key" errors)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [k for k in current.model_fields if k != "source_file"]
+    return []
+
+
+def format_validation_error(
+    exc: ValidationError,
+    where: str,
+    env: EnvKeys | None = None,
+    model: type[BaseModel] | None = None,
+) -> str:
+    """One line per problem: ``where: key: message``, or ``VARIABLE: key: message`` when
+    the environment set the value."""
     lines = []
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"{where}: {key}: {err['msg']}")
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        blame = where
+        parts = tuple(str(p) for p in loc)
+        for keys, variable in (env or {}).items():
+            # The variable set this key, a section around it, or (unknown section) a key in it.
+            if keys == parts[: len(keys)] or parts == keys[: len(parts)]:
+                blame = f"{variable} (environment)"
+                break
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            known = _known_keys(model or Config, loc)
+            msg = "unknown key" + (f" (known: {', '.join(known)})" if known else "")
+        lines.append(f"{blame}: {key}: {msg}")
     return "\n".join(lines)
+
+
+def _resolve_paths(node: Any, base: Path) -> None:
+    """Make every relative path option relative to ``base`` (the config file's folder),
+    in every section: ``store.path``, ``nlp.user_dict``, ``store.ca_certs``..."""
+    if not isinstance(node, BaseModel):
+        return
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if isinstance(value, Path):
+            if not value.is_absolute():
+                setattr(node, name, (base / value).resolve())
+        elif isinstance(value, list) and value and all(isinstance(v, Path) for v in value):
+            setattr(node, name, [v if v.is_absolute() else (base / v).resolve() for v in value])
+        elif isinstance(value, BaseModel):
+            _resolve_paths(value, base)
+
+
+def _check_kinds(config: Config, where: str) -> None:
+    from crawler.registry import source_kinds
+
+    kinds = source_kinds()
+    problems = [
+        f"{where}: sources.{i}.kind: no spider for kind {s.kind!r} (known: {', '.join(kinds)})"
+        for i, s in enumerate(config.sources)
+        if s.kind not in kinds
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -212,9 +300,11 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     explicit = path or environ.get("TINGFENG_CONFIG")
     file = Path(explicit) if explicit else Path(DEFAULT_FILE)
     data: dict[str, Any] = {}
+    if file.is_dir():
+        raise ConfigError(f"{file}: is a folder, not a configuration file")
     if file.exists():
         try:
-            loaded = yaml.safe_load(file.read_text("utf-8"))
+            loaded = yaml.safe_load(file.read_text("utf-8-sig"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -232,21 +322,16 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         data = loaded
     elif explicit:
         raise ConfigError(f"{file}: configuration file not found")
-    data = _deep_merge(data, _env_overrides(environ))
+    overrides, origin = _env_overrides(environ)
+    _check_env(environ, data)
+    data = _deep_merge(data, overrides)
+    where = str(file) if file.exists() else "configuration"
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, str(file))) from None
+        raise ConfigError(format_validation_error(exc, where, origin)) from None
+    _check_kinds(config, where)
     config.source_file = file if file.exists() else None
-    if config.source_file and not config.store.path.is_absolute():
-        config.store.path = (file.parent / config.store.path).resolve()
     if config.source_file:
-        for key in ("categories", "virality_model"):
-            value = getattr(config.hot, key)
-            if value is not None and not value.is_absolute():
-                setattr(config.hot, key, (file.parent / value).resolve())
-        config.bulletins.templates = [
-            p if p.is_absolute() else (file.parent / p).resolve()
-            for p in config.bulletins.templates
-        ]
+        _resolve_paths(config, file.parent)
     return config

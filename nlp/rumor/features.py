@@ -216,7 +216,7 @@ class RumorInput:
     def from_dict(cls, raw: dict[str, Any]) -> RumorInput:
         """Lenient reader for loosely structured records (API payloads, broken exports):
         ``text``, ``created_at`` or ``time``, ``author`` or ``user``, ``reposts``."""
-        from ingest.timeparse import parse_time
+        from text.timeparse import parse_time
 
         def _time(value: Any) -> datetime | None:
             if isinstance(value, datetime):

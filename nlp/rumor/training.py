@@ -18,11 +18,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from ingest.report import ImportReport
 from nlp.rumor.features import Prepared, RumorInput, prepare, to_matrix
 from nlp.rumor.model import RumorModel
 from nlp.rumor.pipeline import TRAIN_HORIZONS_HOURS, build_pipeline, fit_pipeline
 from nlp.tokenize import TokenizerState, restore, snapshot
+from text.report import ImportReport
 
 if TYPE_CHECKING:
     from ingest.ced import EventFiles

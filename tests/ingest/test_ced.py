@@ -6,11 +6,11 @@ import pytest
 
 from ingest.ced import iter_events
 from ingest.pipeline import import_ced
-from ingest.report import ImportReport
 from models import SHANGHAI
 from store import PostFilter
 from store.sqlite import SQLiteStore
 from tests.ingest.cedfactory import default_reposts, write_event
+from text.report import ImportReport
 
 
 def test_events_posts_links_and_labels(tmp_path: Path) -> None:

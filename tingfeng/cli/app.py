@@ -10,12 +10,14 @@ import typer
 from rich.console import Console
 
 from ingest.errors import IngestError
-from store import StoreError
-from tingfeng.config import Config, ConfigError, load_config
+from store import Store, StoreError
+from tingfeng.bootstrap import App, bootstrap
+from tingfeng.config import Config, ConfigError
+from tingfeng.services.errors import ServiceError
 
 app = typer.Typer(
     name="tingfeng",
-    help="Tingfeng (听风): public-opinion monitoring and rumor response.",
+    help="听风：舆情监测与谣言应对。Tingfeng: public-opinion monitoring and rumor response.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -23,49 +25,36 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
-class UserError(Exception):
+class UserError(ServiceError):
     """An error a user can fix; shown as one message, never as a traceback."""
 
 
 class State:
+    """The booted application of this command run (see :mod:`tingfeng.bootstrap`)."""
+
     config_path: Path | None = None
-    _config: Config | None = None
+    _app: App | None = None
+
+    @property
+    def app(self) -> App:
+        """Booted once per run: configuration validated, dictionaries, gazetteer names and
+        stopwords applied to the tokeniser, logging set up."""
+        if self._app is None:
+            self._app = bootstrap(self.config_path)
+        return self._app
 
     @property
     def config(self) -> Config:
-        """The configuration, loaded once; loading also applies its ``nlp`` section to the
-        tokeniser, so every command that reads it tokenises the same way."""
-        if self._config is None:
-            config = load_config(self.config_path)
-            apply_nlp_config(config)
-            self._config = config
-        return self._config
-
-
-def apply_nlp_config(config: Config) -> None:
-    """Load the files of ``nlp.user_dict`` and ``nlp.stopwords`` (idempotent)."""
-    from nlp.tokenize import load_stopwords, load_user_dict
-
-    for key, paths, load in (
-        ("nlp.user_dict", config.nlp.user_dict, load_user_dict),
-        ("nlp.stopwords", config.nlp.stopwords, load_stopwords),
-    ):
-        for path in paths:
-            if not path.is_file():
-                raise ConfigError(f"{key}: {path}: file not found")
-            try:
-                load(path)
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{key}: {path}: cannot be read ({exc})") from None
+        return self.app.config
 
 
 state = State()
 
 
 def load_dictionaries() -> None:
-    """Apply the configured user dictionaries, for a command that tokenises without
-    otherwise reading the configuration (training must cut words as imports do)."""
-    _ = state.config
+    """Boot the application, for a command that tokenises without otherwise reading the
+    configuration (training must cut words as imports do)."""
+    _ = state.app
 
 
 @app.callback()
@@ -80,41 +69,61 @@ def _root(
     ] = None,
 ) -> None:
     state.config_path = config
-    state._config = None
+    state._app = None
 
 
-def open_configured_store(*, readonly: bool = False):
-    from store import open_store
+def open_configured_store(*, readonly: bool = False) -> Store:
+    """The configured store; ``readonly`` for commands that only read."""
+    return state.app.open_store(readonly=readonly)
 
-    cfg = state.config
-    if cfg.store.backend == "sqlite" and not readonly:
-        cfg.store.path.parent.mkdir(parents=True, exist_ok=True)
-    return open_store(cfg.store, readonly=readonly)
+
+#: Shown under a usage error when an argument starting with "-" was taken for an option.
+DASH_HINT = "提示：以 - 开头的参数请写在 -- 之后，例如 tingfeng tokenize -- -关键词"
+
+
+def _utf8_streams() -> None:
+    """Chinese output must not fail under a C/POSIX locale (cron, containers)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
+            reconfigure(encoding="utf-8", errors="replace")
 
 
 def main() -> None:
-    """Entry point: run the app, turning known errors into one clear line and exit code 2."""
+    """Entry point: run the app; a usage error shows the usage and exits 2, a known error
+    one clear line and exit 2, never a traceback."""
+    _utf8_streams()
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
-    except (ConfigError, StoreError, UserError, IngestError, FileNotFoundError) as exc:
+    except (
+        ConfigError,
+        StoreError,
+        ServiceError,
+        UserError,
+        IngestError,
+        FileNotFoundError,
+    ) as exc:
         # Plain text, unwrapped: messages name paths and keys that must stay greppable.
+        sys.stderr.write(f"错误 / error: {exc}\n")
+        sys.exit(2)
+    except OSError as exc:  # a file or folder the command needed: the message names it
         sys.stderr.write(f"错误 / error: {exc}\n")
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted")
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: bad option value, missing argument
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc.format_message()}\n")
+        if "No such option" in exc.format_message():
+            sys.stderr.write(DASH_HINT + "\n")
+        sys.exit(exc.exit_code)

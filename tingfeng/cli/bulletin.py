@@ -95,7 +95,8 @@ def draft(
     at: AtOption = None,
     by: ByOption = None,
 ) -> None:
-    """Draft a bulletin for an incident from its own posts ([待核实] marks what to confirm)."""
+    """起草通报。Draft a bulletin for an incident from its own posts ([待核实] marks what to
+    confirm)."""
     from tingfeng.services import bulletins as svc
 
     config = state.config
@@ -115,7 +116,7 @@ def show(
     text: Annotated[bool, typer.Option("--text", help="Print the Weibo text only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
-    """Show a bulletin (and export it)."""
+    """查看通报。Show a bulletin (and export it)."""
     from tingfeng.services import bulletins as svc
 
     with open_configured_store() as store:
@@ -139,8 +140,8 @@ def _step(name: str):
         stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
 
     command.__doc__ = {
-        "submit": "Submit a draft for approval.",
-        "approve": "Approve a submitted bulletin (not by its drafter; no [待核实] left).",
+        "submit": "提交审核。Submit a draft for approval.",
+        "approve": "审核通过。Approve a submitted bulletin (not by its drafter; no [待核实] left).",
     }[name]
     return command
 
@@ -156,7 +157,8 @@ def publish(
     at: AtOption = None,
     by: ByOption = None,
 ) -> None:
-    """Mark an approved bulletin as published (records it as the incident's response)."""
+    """标记已发布。Mark an approved bulletin as published (records it as the incident's
+    response)."""
     from tingfeng.services import bulletins as svc
 
     with open_configured_store() as store:
@@ -166,7 +168,7 @@ def publish(
 
 @bulletin_app.command("templates")
 def templates() -> None:
-    """List the bulletin templates (built-in and the office's), checking each."""
+    """列出通报模板。List the bulletin templates (built-in and the office's), checking each."""
     from tingfeng.services import bulletins as svc
 
     loaded = _service(svc.load_templates, state.config)
@@ -182,8 +184,8 @@ def responses(
     hours: Annotated[float, typer.Option(min=0.5, help="Window before/after the answer.")] = 6,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Link the office's posts to incidents, then show this incident's responses and the
-    claim's spread before and after the first one."""
+    """官方回应及其效果。Link the office's posts to incidents, then show this incident's
+    responses and the claim's spread before and after the first one."""
     from tingfeng.services import bulletins as svc
 
     when = _at(at)
@@ -224,7 +226,8 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     at: AtOption = None,
 ) -> None:
-    """A daily, weekly or monthly report (Markdown on stdout; .docx with charts)."""
+    """舆情日报、周报、月报。A daily, weekly or monthly report (Markdown on stdout; .docx
+    with charts)."""
     from tingfeng.services import reports as svc
 
     if period not in ("daily", "weekly", "monthly"):

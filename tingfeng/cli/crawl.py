@@ -1,23 +1,20 @@
 """``tingfeng crawl``: run sources once, with progress and a summary; ``--health`` shows
 each source's last crawl and whether it still works.
 
-The crawl itself runs in a subprocess (``python -m crawler.run``) because the Twisted
-reactor cannot be restarted in one process; the scheduler will start it the same way.
+The work is :mod:`tingfeng.services.crawl` (the crawl runs in its own process there);
+this module parses options and prints.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from tingfeng.cli.app import UserError, app, console, open_configured_store, state
+from tingfeng.cli.app import app, console, open_configured_store, state
+from tingfeng.services.crawl import crawl_sources, source_health
 
 
 def _counts(values: dict[str, int] | None) -> str:
@@ -44,12 +41,8 @@ def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
 
 
 def _health(names: list[str]) -> int:
-    from crawler.health import read_health
-
-    cfg = state.config
-    wanted = [cfg.source(n) for n in names] if names else cfg.sources
-    with open_configured_store() as store:
-        rows = [read_health(store, source).model_dump(mode="json") for source in wanted]
+    with open_configured_store(readonly=True) as store:
+        rows = source_health(state.config, store, names)
     _print_summary(rows, "source health")
     return 0 if all(r.get("healthy") for r in rows) else 1
 
@@ -68,7 +61,7 @@ def crawl(
         typer.Option("--set", metavar="NAME=VALUE", help="Override a Scrapy setting."),
     ] = None,
 ) -> None:
-    """Crawl configured sources once (exit 1 if a source is unhealthy afterwards)."""
+    """采集一次。Crawl configured sources once (exit 1 if a source is unhealthy afterwards)."""
     names = list(sources or [])
     cfg = state.config
     for name in names:
@@ -76,51 +69,24 @@ def crawl(
     if health:
         # sys.exit, not typer.Exit: the exit status must survive standalone_mode=False.
         sys.exit(_health(names))
-    if cfg.source_file is None:
-        raise UserError("no configuration file: give --config PATH or set TINGFENG_CONFIG")
-    if not names and not any(s.enabled for s in cfg.sources):
-        raise UserError("sources: nothing to crawl (no enabled source configured)")
-    from crawler.run import check_sources, select_sources
-
-    check_sources(select_sources(cfg, names))  # bad settings: one clear error, no crawl
-    cmd = [sys.executable, "-m", "crawler.run", str(cfg.source_file), *names, "--progress"]
-    for value in settings or []:
-        cmd += ["--set", value]
-    results = _run(cmd, verbose)
-    if not results:
+    outcome = crawl_sources(
+        cfg, names, overrides=settings or [], on_event=_show_event, log_to_stderr=verbose
+    )
+    if not outcome.results:
         sys.exit(1)
-    _print_summary(results, "crawl summary")
-    sys.exit(0 if all(r.get("healthy") for r in results) else 1)
+    _print_summary(outcome.results, "crawl summary")
+    sys.exit(0 if outcome.healthy else 1)
 
 
-def _run(cmd: list[str], verbose: bool) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=None if verbose else log, text=True,
-            encoding="utf-8", cwd=Path.cwd(),
+def _show_event(event: dict[str, Any]) -> None:
+    if event.get("event") == "progress":
+        console.print(
+            f"[dim]{event['source']}[/]: {event['pages']} pages, {event['items']} items"
+            f" ({event['new']} new), {event['errors']} errors", highlight=False,
         )  # fmt: skip
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("event") == "progress":
-                console.print(
-                    f"[dim]{event['source']}[/]: {event['pages']} pages, {event['items']} items"
-                    f" ({event['new']} new), {event['errors']} errors", highlight=False,
-                )  # fmt: skip
-            elif event.get("event") == "done":
-                results.append(event)
-                mark = "[green]✓[/]" if event.get("healthy") else "[red]✗[/]"
-                console.print(
-                    f"{mark} {event['source']}: {event['pages']} pages,"
-                    f" {event['new_items']} new items", highlight=False,
-                )  # fmt: skip
-        code = proc.wait()
-        if code != 0:
-            log.seek(0)
-            tail = "".join(log.readlines()[-15:]).strip()
-            raise UserError(f"the crawl failed (exit {code})" + (f":\n{tail}" if tail else ""))
-    return results
+    elif event.get("event") == "done":
+        mark = "[green]✓[/]" if event.get("healthy") else "[red]✗[/]"
+        console.print(
+            f"{mark} {event['source']}: {event['pages']} pages,"
+            f" {event['new_items']} new items", highlight=False,
+        )  # fmt: skip

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,10 +21,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ingest.report import ImportReport
-from ingest.timeparse import parse_time
-from models import Post
-from store import PostFilter, SearchQuery
+from store import PostFilter
+from text.report import ImportReport
+from text.timeparse import parse_time
 from tingfeng.cli.app import (
     UserError,
     app,
@@ -35,9 +32,19 @@ from tingfeng.cli.app import (
     open_configured_store,
     state,
 )
+from tingfeng.services.export import export_posts, open_output
+from tingfeng.services.imports import (
+    ImportOutcome,
+    check_ced_dir,
+    check_jsonl_inputs,
+    import_ced_dir,
+    import_jsonl_files,
+)
+from tingfeng.services.search import SearchPage, SearchRequest, parse_query, search_posts
+from tingfeng.services.stats import store_stats
 
 stdout = Console()
-import_app = typer.Typer(help="Import posts into the store.", no_args_is_help=True)
+import_app = typer.Typer(help="导入帖子。Import posts into the store.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
 
@@ -53,39 +60,6 @@ def _progress() -> Progress:
         transient=True,
         disable=not console.is_terminal,
     )
-
-
-def _on_progress(bar: Progress):
-    """Render ingest's ``(phase, done, total)`` callbacks: one bar per phase, named."""
-    from ingest.pipeline import PHASES
-
-    tasks: dict[str, TaskID] = {}
-
-    def update(phase: str, done: int, total: int | None) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
-        bar.update(tasks[phase], completed=done, total=total)
-
-    return update
-
-
-def _scorer():
-    """The rumor scorer for imports, or None (reported) when the model cannot be loaded:
-    the posts are imported either way."""
-    from nlp.rumor.model import ModelError
-    from nlp.rumor.scoring import ThreadScorer, cached_model
-
-    path = state.config.nlp.rumor_model
-    try:
-        return ThreadScorer(cached_model(str(path) if path else None))
-    except ModelError as exc:
-        console.print(f"rumor scoring skipped: {exc}", highlight=False, markup=False)
-        return None
-
-
-def _report_scores(report: ImportReport, scorer: object) -> None:
-    if scorer is not None and report.scored:
-        console.print(f"rumor scores: {report.scored} source posts", highlight=False)
 
 
 def _print_report(report: ImportReport, as_json: bool) -> None:
@@ -114,6 +88,30 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def _on_progress(bar: Progress):
+    """Render ingest's ``(phase, done, total)`` callbacks: one bar per phase, named."""
+    from ingest.pipeline import PHASES
+
+    tasks: dict[str, TaskID] = {}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return update
+
+
+def _print_scoring(outcome: ImportOutcome) -> None:
+    scoring = outcome.scoring
+    if scoring.skipped_reason:
+        console.print(
+            f"rumor scoring skipped: {scoring.skipped_reason}", highlight=False, markup=False
+        )
+    elif scoring.scored:
+        console.print(f"rumor scores: {scoring.scored} source posts", highlight=False)
+
+
 @import_app.command("jsonl")
 def import_jsonl_cmd(
     files: Annotated[list[Path], typer.Argument(help="JSON-lines files, one post per line.")],
@@ -122,24 +120,14 @@ def import_jsonl_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Import posts from JSON lines (the format `tingfeng export` writes)."""
-    from ingest.bounds import DateBounds
-    from ingest.errors import check_inputs
-    from ingest.pipeline import import_jsonl
-
-    check_inputs(files)  # a missing file stops everything before the store is opened
-    scorer = _scorer()
+    """导入 JSON lines 文件。Import posts from JSON lines (the format `tingfeng export` writes)."""
+    check_jsonl_inputs(files)  # a missing file stops everything before the store is opened
     with open_configured_store() as store, _progress() as bar:
-        report = import_jsonl(
-            store,
-            files,
-            default_source=source,
-            on_progress=_on_progress(bar),
-            scorer=scorer,
-            bounds=DateBounds.of(state.config.ingest),
+        outcome = import_jsonl_files(
+            state.config, store, files, default_source=source, on_progress=_on_progress(bar)
         )
-    _report_scores(report, scorer)
-    _print_report(report, as_json)
+    _print_scoring(outcome)
+    _print_report(outcome.report, as_json)
 
 
 @import_app.command("ced")
@@ -147,23 +135,12 @@ def import_ced_cmd(
     directory: Annotated[Path, typer.Argument(help="A directory in the CED research layout.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Import a CED-layout dataset (source posts, reposts, derived metric snapshots)."""
-    from ingest.bounds import DateBounds
-    from ingest.pipeline import import_ced
-
-    if not (directory / "original-microblog").is_dir():
-        raise UserError(f"{directory}: not a CED directory (no original-microblog/ folder)")
-    scorer = _scorer()
+    """导入 CED 数据集。Import a CED-layout dataset (source posts, reposts, metric snapshots)."""
+    check_ced_dir(directory)  # before the store is opened (and created)
     with open_configured_store() as store, _progress() as bar:
-        report = import_ced(
-            store,
-            directory,
-            on_progress=_on_progress(bar),
-            scorer=scorer,
-            bounds=DateBounds.of(state.config.ingest),
-        )
-    _report_scores(report, scorer)
-    _print_report(report, as_json)
+        outcome = import_ced_dir(state.config, store, directory, on_progress=_on_progress(bar))
+    _print_scoring(outcome)
+    _print_report(outcome.report, as_json)
 
 
 def _time(value: str | None, option: str) -> datetime | None:
@@ -204,9 +181,17 @@ RegionOpt = Annotated[
 ]
 
 
-@app.command()
+# Unknown options are query words: "-停电" leaves posts out (options this command knows
+# still work anywhere; a word starting with "--" is refused as a mistyped option).
+@app.command(context_settings={"ignore_unknown_options": True})
 def search(
-    query: Annotated[str, typer.Argument(help="Words to search for (Chinese full text).")],
+    query: Annotated[
+        list[str],
+        typer.Argument(
+            help='Words to search for (all must occur); "a phrase" in quotes; -word to leave'
+            " posts out."
+        ),
+    ],
     since: SinceOpt = None,
     until: UntilOpt = None,
     source: SourceOpt = None,
@@ -216,39 +201,63 @@ def search(
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
-    """Search stored posts."""
-    if sort not in ("relevance", "time", "time_asc"):
-        raise UserError(f"--sort: must be relevance, time or time_asc, not {sort!r}")
-    q = SearchQuery(
-        text=query,
-        sort=sort,  # type: ignore[arg-type]
-        limit=limit,
-        offset=offset,
-        facets=["day", "source", "region"],
-        **_filter(since, until, source, region),  # type: ignore[arg-type]
+    """全文检索帖子。Search stored posts: every word must occur; "quoted phrases" as phrases."""
+    for word in query:
+        if word.startswith("--") and word != "--":
+            raise UserError(f"{word}: no such option (see tingfeng search --help)")
+    text = " ".join(query)
+    parse_query(text)  # a query the syntax refuses is reported before the store is opened
+    request = SearchRequest(
+        text=text, sort=sort, limit=limit, offset=offset, **_filter(since, until, source, region)
     )
     with open_configured_store(readonly=True) as store:
-        result = store.search(q)
+        page = search_posts(store, request)
     if as_json:
         out = {
-            "total": result.total,
+            "total": page.total,
             "hits": [
                 {"score": h.score, "snippet": h.snippet, "post": h.post.model_dump(mode="json")}
-                for h in result.hits
+                for h in page.hits
             ],
-            "facets": result.facets,
+            "facets": page.facets,
         }
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
         return
-    stdout.print(f"共 {result.total} 条 / {result.total} matches")
+    _print_search(page)
+
+
+#: Facets shown under the hits: (facet, label, how many values).
+FACET_LINES = (("source", "来源", 8), ("region", "区域", 8), ("day", "日期", 10))
+
+
+def _print_search(page: SearchPage) -> None:
+    if page.total == 0:
+        stdout.print("共 0 条：没有找到匹配的帖子", highlight=False)
+        return
+    if page.hits:
+        head = f"第 {page.first}–{page.last} 条，共 {page.total} 条"
+    else:
+        head = f"共 {page.total} 条（第 {page.offset + 1} 条起已无结果）"
+    if page.truncated:
+        head += "（短语/排除条件只检查了前 20000 条匹配）"
+    stdout.print(head, highlight=False)
     table = Table(show_lines=False)
     for column in ("时间", "来源", "内容"):
         table.add_column(column)
-    for hit in result.hits:
+    for hit in page.hits:
         local = hit.post.created_at.astimezone(_shanghai())
-        text = hit.snippet.replace("<mark>", "[bold yellow]").replace("</mark>", "[/]")
+        text = hit.snippet.replace("[", "\\[").replace("<mark>", "[bold yellow]")
+        text = text.replace("</mark>", "[/]")
         table.add_row(local.strftime("%Y-%m-%d %H:%M"), hit.post.source, text)
     stdout.print(table)
+    for name, label, top in FACET_LINES:
+        values = page.facets.get(name) or []
+        if name == "day":
+            values = sorted(values, key=lambda kv: (-kv[1], kv[0]))
+        if values:
+            shown = "  ".join(f"{key} {n}" for key, n in values[:top])
+            more = f"  …另 {len(values) - top} 项" if len(values) > top else ""
+            stdout.print(f"{label}：{shown}{more}", highlight=False, markup=False)
 
 
 @app.command("tokenize")
@@ -259,8 +268,8 @@ def tokenize_cmd(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
 ) -> None:
-    """Show how a text is cut into words, with the configured user dictionaries (nlp.user_dict):
-    to check that a place or account name is kept whole."""
+    """查看分词结果。Show how a text is cut into words, with the configured user dictionaries
+    (nlp.user_dict) and gazetteer names: to check that a place or account name is kept whole."""
     from nlp.tokenize import cut, cut_for_index
 
     load_dictionaries()
@@ -279,59 +288,19 @@ def _shanghai():
 
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Counts of posts, snapshots, incidents, alerts and bulletins, per source."""
+    """数据概况。Counts of posts, snapshots, incidents, alerts and bulletins, per source."""
     with open_configured_store(readonly=True) as store:
-        figures = store.stats()
+        figures = store_stats(store)
     if as_json:
-        sys.stdout.write(orjson.dumps(figures).decode() + "\n")
+        out = {**figures.model_dump(exclude={"extra"}), **figures.extra}
+        sys.stdout.write(orjson.dumps(out).decode() + "\n")
         return
     table = Table(title="听风 · 数据概况", show_header=False)
     for key in ("backend", "posts", "snapshots", "incidents", "alerts", "bulletins"):
-        table.add_row(key, str(figures[key]))
-    for source, n in figures["per_source"].items():
+        table.add_row(key, str(getattr(figures, key)))
+    for source, n in figures.per_source.items():
         table.add_row(f"  source {source}", str(n))
     stdout.print(table)
-
-
-CSV_COLUMNS = [
-    "id",
-    "source",
-    "native_id",
-    "kind",
-    "url",
-    "author_id",
-    "author_name",
-    "author_verified",
-    "author_verified_type",
-    "author_followers",
-    "author_friends",
-    "author_posts",
-    "author_created_at",
-    "author_location",
-    "title",
-    "text",
-    "created_at",
-    "fetched_at",
-    "reposts",
-    "comments",
-    "likes",
-    "parent_id",
-    "root_id",
-    "region_tags",
-    "incident_id",
-    "rumor_score",
-    "near_duplicate_of",
-    "extra",
-]
-
-
-def csv_row(post: Post) -> list[object]:
-    data = post.model_dump(mode="json")
-    author = data.pop("author")
-    row = {**data, **{f"author_{k}": v for k, v in author.items()}}
-    row["region_tags"] = "|".join(post.region_tags)
-    row["extra"] = orjson.dumps(post.extra).decode() if post.extra else ""
-    return ["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS]
 
 
 @app.command()
@@ -352,32 +321,20 @@ def export(
         typer.Option("--snapshots", help="JSON lines: add each post's metric snapshots after it."),
     ] = False,
 ) -> None:
-    """Export posts with every stored field, streamed in time order."""
+    """导出帖子。Export posts with every stored field, streamed in time order."""
     if fmt not in ("jsonl", "csv"):
         raise UserError(f"--format: must be jsonl or csv, not {fmt!r}")
     flt = PostFilter(**_filter(since, until, source, region))  # type: ignore[arg-type]
-    target = out.open("wb") if out else sys.stdout.buffer
-    count = 0
-    try:
-        with open_configured_store(readonly=True) as store:
-            if fmt == "jsonl":
-                from ingest.jsonl import write_jsonl
-
-                count, _ = write_jsonl(
-                    store.iter_posts(flt, text=query),
-                    target,
-                    store.get_snapshots if snapshots else None,
-                )
-            else:
-                text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
-                writer = csv.writer(text)
-                writer.writerow(CSV_COLUMNS)
-                for post in store.iter_posts(flt, text=query):
-                    writer.writerow(csv_row(post))
-                    count += 1
-                text.flush()
-                text.detach()
-    finally:
-        if out:
-            target.close()
+    with (
+        open_output(out, sys.stdout.buffer) as target,
+        open_configured_store(readonly=True) as store,
+    ):
+        count = export_posts(
+            store,
+            target,
+            fmt=fmt,
+            flt=flt,
+            query=query,
+            snapshots=snapshots,  # type: ignore[arg-type]
+        )
     console.print(f"exported {count} posts" + (f" to {out}" if out else ""))

@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models import Incident
 from tingfeng.cli.app import UserError, app, console, open_configured_store, state
 from tingfeng.config import HotConfigSection
 
@@ -85,8 +84,8 @@ def replay(
     ] = 60,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Stream a dataset through the live pipeline (store → incidents → detection) in post-time
-    order."""
+    """回放数据集。Stream a dataset through the live pipeline (store → incidents →
+    detection) in post-time order."""
     from nlp.detect import load_detector
     from nlp.replay import load_stream
     from nlp.replay import replay as run_replay
@@ -99,7 +98,7 @@ def replay(
     with open_configured_store() as store:
         detector = load_detector(store, config)
         console.print(f"loading {directory} …")
-        from ingest.report import ImportReport
+        from text.report import ImportReport
 
         load_report = ImportReport()
         items = load_stream(directory, load_report)
@@ -128,7 +127,8 @@ def detect(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Run one detection pass: assign new posts, update every active incident's figures."""
+    """运行一次事件检测。Run one detection pass: assign new posts, update every active
+    incident's figures."""
     from models import ensure_aware
     from nlp.detect import run_detect
 
@@ -164,14 +164,13 @@ def incidents(
     hot_only: Annotated[bool, typer.Option("--hot", help="Only hot incidents.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
 ) -> None:
-    """List current incidents by heat, with velocity, burst, virality and rumor score."""
-    with open_configured_store() as store:
-        total = store.count_records(Incident)
-        records = store.list_records(Incident, limit=max(total, 1))
-    if hot_only:
-        records = [r for r in records if r.hot]
-    records.sort(key=lambda r: (-r.heat, r.id))
-    records = records[:limit]
+    """列出当前事件。List current incidents by heat, with velocity, burst, virality and
+    rumor score."""
+    from tingfeng.services.incidents import list_incidents
+
+    with open_configured_store(readonly=True) as store:
+        listing = list_incidents(store, hot_only=hot_only, limit=limit)
+    total, records = listing.total, listing.data
     if as_json:
         _print_json({"count": len(records), "data": [r.model_dump(mode="json") for r in records]})
         return

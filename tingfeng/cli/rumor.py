@@ -71,7 +71,8 @@ def train(
         typer.Option("--local", help="Labelled local set (.tsv) to train on too; repeatable."),
     ] = None,
 ) -> None:
-    """Train the rumor classifier on a CED-layout directory (and local labelled sets)."""
+    """训练谣言模型。Train the rumor classifier on a CED-layout directory (and local labelled
+    sets)."""
     from nlp.rumor.local import LocalSetError, load_local
     from nlp.rumor.training import train as fit
 
@@ -115,7 +116,7 @@ def evaluate(
         typer.Option("--local", help="With --cv: local sets (.tsv) in every fold's training."),
     ] = None,
 ) -> None:
-    """Accuracy, F1, ROC-AUC, Brier overall and at 0h/1h/3h/6h/12h/24h after the source."""
+    """评估谣言模型。Accuracy, F1, ROC-AUC, Brier overall and 0h–24h after the source."""
     from nlp.rumor.evaluation import evaluate as run_evaluation
     from nlp.rumor.training import cross_validate
 
@@ -141,16 +142,65 @@ def evaluate(
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
-    typer.echo(f"n={result['n']}  (skipped: {result['skipped'] or 'none'})")
-    typer.echo(
-        f"{'horizon':>8} {'acc':>7} {'prec':>7} {'recall':>7} {'f1':>7} {'auc':>7} {'brier':>7}"
-    )
+    _print_evaluation(result)
+
+
+#: Horizons are reposts seen up to that time after the source post; "全部": all reposts.
+#: (key, column header) of the evaluation table.
+METRIC_COLUMNS = (
+    ("n", "样本"),
+    ("accuracy", "准确率"),
+    ("precision", "精确率"),
+    ("recall", "召回率"),
+    ("f1", "F1"),
+    ("macro_f1", "宏F1"),
+    ("roc_auc", "AUC"),
+    ("brier", "Brier"),
+)
+HORIZON_LABELS = {"all": "全部"}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.4f}"
+
+
+def _print_evaluation(result: dict[str, Any]) -> None:
+    """The metrics as a table: one row per horizon (reposts seen up to that time)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console()
+    cv = result.get("cv") or {}
+    if cv:
+        title = f"谣言模型交叉验证：{cv['folds']} 折，按相同源文本分组（{cv['groups']} 组）"
+    else:
+        title = f"谣言模型评估（模型 {result.get('model_version', '?')}）"
+    table = Table(title=title, title_justify="left")
+    table.add_column("时间窗", no_wrap=True)
+    for _, header in METRIC_COLUMNS:
+        table.add_column(header, justify="right")
     for name, m in result["early"].items():
-        auc = "-" if m["roc_auc"] is None else f"{m['roc_auc']:.4f}"
-        typer.echo(
-            f"{name:>8} {m['accuracy']:7.4f} {m['precision']:7.4f} {m['recall']:7.4f} "
-            f"{m['f1']:7.4f} {auc:>7} {m['brier']:7.4f}"
-        )
+        label = HORIZON_LABELS.get(name, name)
+        table.add_row(label, *(_cell(m.get(key)) for key, _ in METRIC_COLUMNS))
+    out.print(table)
+    folds = cv.get("fold_accuracy")
+    if folds:
+        per_fold = Table(title="各折准确率 / accuracy per fold", title_justify="left")
+        per_fold.add_column("时间窗", no_wrap=True)
+        width = max(len(v) for v in folds.values())
+        for i in range(width):
+            per_fold.add_column(f"第 {i + 1} 折", justify="right")
+        for name, values in folds.items():
+            per_fold.add_row(HORIZON_LABELS.get(name, name), *(f"{v:.4f}" for v in values))
+        out.print(per_fold)
+    skipped = result.get("skipped") or {}
+    if skipped:
+        for reason, count in sorted(skipped.items()):
+            out.print(f"跳过 {count} 个事件：{reason}", highlight=False, markup=False)
+    else:
+        out.print("没有跳过的事件", highlight=False)
 
 
 @app.command()
@@ -163,7 +213,7 @@ def explain(
     ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Model file.")] = None,
 ) -> None:
-    """Rumor probability of a text or a CED event, with the reasons behind it (JSON)."""
+    """解释谣言概率。Rumor probability of a text or a CED event, with its reasons (JSON)."""
     from nlp.rumor.explain import explain as run_explain
     from nlp.rumor.features import RumorInput
 
@@ -188,7 +238,7 @@ def claims(
     text: Annotated[str, typer.Argument(help="Text of a new post or incident.")],
     top: Annotated[int, typer.Option("--top", min=1, max=50)] = 5,
 ) -> None:
-    """Earlier stored rumors and bulletins that say the same thing (JSON lines)."""
+    """查找相似旧谣言。Earlier stored rumors and bulletins that say the same (JSON lines)."""
     from nlp.claims import index_from_store
 
     with open_configured_store() as store:

@@ -1,0 +1,96 @@
+"""Crawls: run configured sources once in a crawl process, and read their health.
+
+The crawl runs in its own process (``python -m tingfeng.crawl_process``) because the
+Twisted reactor cannot be restarted within one; the scheduler starts it the same way.
+That process boots the application itself (dictionaries, gazetteer names).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from store import Store
+from tingfeng.config import Config
+from tingfeng.services.errors import ServiceError
+
+#: Called with each JSON event of the crawl process (``progress`` and ``done``).
+OnEvent = Callable[[dict[str, Any]], None]
+
+
+class CrawlOutcome(BaseModel):
+    """One ``done`` event per crawled source (its health record), in finishing order."""
+
+    results: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return bool(self.results) and all(r.get("healthy") for r in self.results)
+
+
+def check_crawl(settings: Config, names: list[str]) -> None:
+    """Refuse, before any process starts, what cannot be crawled: unknown names, no
+    configuration file, nothing enabled, bad source settings."""
+    for name in names:
+        settings.source(name)  # unknown names fail here, with the list of known ones
+    if settings.source_file is None:
+        raise ServiceError("no configuration file: give --config PATH or set TINGFENG_CONFIG")
+    if not names and not any(s.enabled for s in settings.sources):
+        raise ServiceError("sources: nothing to crawl (no enabled source configured)")
+    from crawler.run import check_sources, select_sources
+
+    check_sources(select_sources(settings, names))
+
+
+def crawl_sources(
+    settings: Config,
+    names: list[str],
+    *,
+    overrides: list[str] | None = None,
+    on_event: OnEvent | None = None,
+    log_to_stderr: bool = False,
+) -> CrawlOutcome:
+    """Crawl ``names`` (default: every enabled source) once; ``overrides`` are Scrapy
+    settings as ``NAME=VALUE``. Raises ServiceError with the log's tail if it fails."""
+    check_crawl(settings, names)
+    cmd = [sys.executable, "-m", "tingfeng.crawl_process", str(settings.source_file), *names]
+    cmd.append("--progress")
+    for value in overrides or []:
+        cmd += ["--set", value]
+    outcome = CrawlOutcome()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=None if log_to_stderr else log, text=True,
+            encoding="utf-8", cwd=Path.cwd(),
+        )  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "done":
+                outcome.results.append(event)
+            if on_event is not None:
+                on_event(event)
+        code = proc.wait()
+        if code != 0:
+            log.seek(0)
+            tail = "".join(log.readlines()[-15:]).strip()
+            raise ServiceError(f"the crawl failed (exit {code})" + (f":\n{tail}" if tail else ""))
+    return outcome
+
+
+def source_health(settings: Config, store: Store, names: list[str]) -> list[dict[str, Any]]:
+    """Each named (default: every configured) source's last crawl and whether it works."""
+    from crawler.health import read_health
+
+    wanted = [settings.source(n) for n in names] if names else settings.sources
+    return [read_health(store, source).model_dump(mode="json") for source in wanted]
