@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models import Author, Post  # noqa: E402
-from nlp.detect import HotConfig, HotTopics, run_detect  # noqa: E402
+from nlp.detect import HotTopics, run_detect  # noqa: E402
+from nlp.hot_config import HotConfigSection as HotConfig  # noqa: E402
 
 DISTRICTS = ["青川区", "临江区", "东坝镇", "北山县", "南湖区"]
 SUBJECTS = [

@@ -4,6 +4,7 @@ Every other package imports from here; this package imports from none of them, s
 models can be used by the crawler, the NLP layer, the store, alerting and the API alike.
 """
 
+from models.auth import ApiToken, AuditEntry, Role, Session, User
 from models.common import SHANGHAI, ensure_aware, now_utc
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
 from models.records import (
@@ -24,6 +25,8 @@ __all__ = [
     "SHANGHAI",
     "Alert",
     "AlertStatus",
+    "ApiToken",
+    "AuditEntry",
     "Author",
     "Bulletin",
     "BulletinKind",
@@ -34,9 +37,12 @@ __all__ = [
     "Post",
     "PostKind",
     "Record",
+    "Role",
+    "Session",
     "Source",
     "SourceKind",
     "Tier",
+    "User",
     "ensure_aware",
     "find_placeholders",
     "make_post_id",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -62,6 +62,64 @@ class Incident(Record):
     rumor_score: float | None = Field(default=None, ge=0.0, le=1.0)
     status: str = "open"
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+#: Heat bands (热度等级) by lower bound on the 0–100 heat scale; the first that fits wins.
+HEAT_BANDS: tuple[tuple[float, str], ...] = (
+    (80.0, "极高"),
+    (60.0, "高"),
+    (40.0, "中"),
+    (0.0, "低"),
+)
+#: Rumor bands (谣言风险) by lower bound on the incident's rumor score.
+RUMOR_BANDS: tuple[tuple[float, str], ...] = ((0.8, "高"), (0.5, "中"), (0.0, "低"))
+
+
+def band_of(value: float | None, bands: tuple[tuple[float, str], ...]) -> str | None:
+    """The band a figure falls in (``None`` for an unknown figure)."""
+    if value is None:
+        return None
+    for low, name in bands:
+        if value >= low:
+            return name
+    return bands[-1][1]
+
+
+ChangeKind = Literal["opened", "hot", "heat_band", "rumor_band", "membership"]
+
+
+class IncidentChange(BaseModel):
+    """One change of an incident, as the detector saw it at ``at`` (the pass's clock).
+
+    ``old``/``new`` are the hot state (bool), a band name, or for ``membership`` the post
+    count before and after; ``reason`` says why in words (Simplified Chinese), ``figures``
+    holds the numbers behind it (heat, velocity, burst counts, virality, rumor score...).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareTime
+    change: ChangeKind
+    old: Any = None
+    new: Any = None
+    reason: str = ""
+    figures: dict[str, Any] = Field(default_factory=dict)
+
+
+class IncidentHistory(Record):
+    """Every recorded change of one incident, oldest first (``id`` = the incident's id).
+
+    Written by the detector only; "when was it first flagged, and why" is the first
+    ``change == "hot"`` entry with ``new`` true.
+    """
+
+    kind: ClassVar[str] = "incident_history"
+
+    incident_id: str = Field(min_length=1)
+    changes: list[IncidentChange] = Field(default_factory=list)
+
+    def first(self, change: str, new: Any = True) -> IncidentChange | None:
+        return next((c for c in self.changes if c.change == change and c.new == new), None)
 
 
 class AlertStatus(StrEnum):

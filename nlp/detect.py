@@ -5,9 +5,14 @@ figures come out (:meth:`evaluate`). :func:`run_detect` is one scheduled pass ag
 store: load the detector state, assign posts written since the last pass (minus a late
 margin), evaluate every active incident, save the incidents and the state.
 
-An incident is *hot* when its burst flag is up (its last-hour volume against its
-locality's usual volume, :class:`nlp.heat.SpikeDetector`) or when the virality model
-predicts it ends large. It stays hot while either holds and for ``hot_cooldown`` after.
+An incident is *hot* when its burst flag is up (its last-hour posts improbable under its
+locality's own expected rate, :class:`nlp.heat.SpikeDetector`) and its virality, once known,
+is at least ``burst_virality_threshold``, or when the virality model alone predicts it ends
+large (``virality_threshold``). It stays hot while either holds and for ``hot_cooldown``
+after. Every change of hot state, heat band, rumor band and membership is appended to the
+incident's :class:`models.records.IncidentHistory`.
+
+All settings come from :class:`nlp.hot_config.HotConfigSection` (the ``hot:`` section).
 """
 
 from __future__ import annotations
@@ -20,10 +25,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from models import Incident, Post, now_utc
-from nlp.heat import SpikeConfig, SpikeDetector, heat_score
+from models.records import (
+    HEAT_BANDS,
+    RUMOR_BANDS,
+    IncidentChange,
+    IncidentHistory,
+    band_of,
+)
+from nlp.heat import SpikeDetector, heat_score
+from nlp.hot_config import HotConfigSection
 from nlp.incidents import (
     Assignment,
-    ClusterConfig,
+    IncidentArchive,
     IncidentCluster,
     IncidentEngine,
     epoch_to_dt,
@@ -36,39 +49,13 @@ from store import ConflictError, PostFilter, Store
 log = logging.getLogger(__name__)
 
 STATE_KEY = "hot.detector"
+#: Key prefix of the states of incidents that left the live detector (see StoreArchive).
+ARCHIVE_KEY = "hot.archive."
 #: A thread is rescored for rumor once it has grown by this factor since its last score:
 #: every new post while it is small, every tenth of its size once it is large (a thread
 #: of 20,000 reposts is not reloaded every minute for one more repost).
 RESCORE_GROWTH = 1.1
 DEFAULT_LOCALITY = "全市"
-
-
-@dataclass(frozen=True)
-class HotConfig:
-    """Every setting of the hot-topic layer (``hot:`` in ``tingfeng.yaml``)."""
-
-    cluster: ClusterConfig = field(default_factory=ClusterConfig)
-    burst: SpikeConfig = field(default_factory=SpikeConfig)
-    #: Probability at which virality alone makes an incident hot; None = the model's own.
-    virality_threshold: float | None = None
-    #: Incidents with a post in this window are evaluated on every pass.
-    active: timedelta = timedelta(hours=6)
-    #: Incidents quiet for longer leave the live detector (their records stay).
-    retention: timedelta = timedelta(hours=72)
-    #: A pass re-reads posts written this long before its cursor, and posts collected
-    #: this long before the previous pass started (crawled late, or stored by a crawl
-    #: batch that was still in flight). Late posts older than ``retention`` are history:
-    #: a bulk import of them is assigned by :func:`assign_stored` (or a
-    #: ``detect --rescan-hours`` pass).
-    late_margin: timedelta = timedelta(hours=1)
-    hot_cooldown: timedelta = timedelta(minutes=30)
-    locality: str = DEFAULT_LOCALITY
-    categories: str | None = None
-    virality_model: str | None = None
-    #: Rescore the source posts of threads that grew in a pass (``nlp.rumor``); the model
-    #: file (``nlp.rumor_model``), None for the shipped one.
-    score_rumors: bool = True
-    rumor_model: str | None = None
 
 
 @dataclass
@@ -91,6 +78,7 @@ class Evaluation:
     burst: bool
     burst_reason: str
     burst_ratio: float | None
+    burst_figures: dict[str, float | int]
     virality: float | None
     hot: bool
     hot_since: float | None
@@ -99,16 +87,29 @@ class Evaluation:
     rumor_score: float | None = None
 
     def to_incident(self, base: Incident | None = None) -> Incident:
+        """The record of this evaluation, merged into ``base`` (the stored record): what
+        the record had is kept (root posts, counts, first seen, title, keywords), so a
+        cluster rebuilt with less than the record knew never shrinks it."""
         c = self.cluster
+        roots = list(base.root_ids) if base else []
+        known = set(roots)
+        roots += [r for r in c.root_ids if r not in known]
+        first = epoch_to_dt(c.first_seen)
+        last = epoch_to_dt(c.last_seen)
+        if base is not None:
+            if base.first_seen is not None and (first is None or base.first_seen < first):
+                first = base.first_seen
+            if base.last_seen is not None and (last is None or base.last_seen > last):
+                last = base.last_seen
         fields = {
             "title": c.title or (base.title if base else ""),
-            "keywords": c.keywords(),
-            "district": c.district,
-            "category": c.category,
-            "first_seen": epoch_to_dt(c.first_seen),
-            "last_seen": epoch_to_dt(c.last_seen),
-            "root_ids": list(c.root_ids),
-            "post_count": len(c.stats.times),
+            "keywords": c.keywords() or (list(base.keywords) if base else []),
+            "district": c.district or (base.district if base else None),
+            "category": c.category or (base.category if base else None),
+            "first_seen": first,
+            "last_seen": last,
+            "root_ids": roots,
+            "post_count": max(len(c.stats.times), base.post_count if base else 0),
             "heat": self.heat,
             "velocity": self.velocity,
             "burst": self.burst,
@@ -125,27 +126,133 @@ class Evaluation:
                 "evaluated_at": epoch_to_dt(self.at).isoformat() if self.at else None,
                 "burst_reason": self.burst_reason,
                 "burst_ratio": self.burst_ratio,
+                "burst_figures": self.burst_figures,
                 "hot_reasons": self.reasons,
                 "reach": int(self.velocity.get("reach", 0)),
                 "unique_authors": int(self.velocity.get("unique_authors", 0)),
                 "verified": int(self.velocity.get("verified", 0)),
             }
         )
+        if self.hot and "first_hot_at" not in extra:
+            extra["first_hot_at"] = epoch_to_dt(self.hot_since or self.at).isoformat()
+            extra["first_hot_reasons"] = list(self.reasons)
         fields["extra"] = extra
         if base is None:
             return Incident(id=c.id, **fields)
         return base.model_copy(update=fields)
 
+    def figures(self) -> dict:
+        """The numbers behind a change, for the incident history."""
+        return {
+            "heat": self.heat,
+            "posts": len(self.cluster.stats.times),
+            "posts_per_h_1h": round(self.velocity.get("posts_per_h_1h", 0.0), 2),
+            "unique_authors": int(self.velocity.get("unique_authors", 0)),
+            "burst": self.burst,
+            **{f"burst_{k}": v for k, v in self.burst_figures.items()},
+            "virality": self.virality,
+            "rumor_score": self.rumor_score,
+        }
+
+    def changes(self, base: Incident | None) -> list[IncidentChange]:
+        """What changed since the stored record ``base`` (hot state, bands, membership)."""
+        at = epoch_to_dt(self.at)
+        assert at is not None
+        out: list[IncidentChange] = []
+        figures = self.figures()
+        posts = len(self.cluster.stats.times)
+        if base is None:
+            out.append(
+                IncidentChange(
+                    at=epoch_to_dt(self.cluster.first_seen) or at,
+                    change="opened",
+                    new=self.cluster.title,
+                    reason="新事件",
+                    figures=figures,
+                )
+            )
+        old_hot = base.hot if base else False
+        if self.hot != old_hot:
+            when = epoch_to_dt(self.hot_since) if self.hot and self.hot_since else at
+            reason = "；".join(self.reasons) if self.hot else "热点信号已回落"
+            out.append(
+                IncidentChange(
+                    at=when or at,
+                    change="hot",
+                    old=old_hot,
+                    new=self.hot,
+                    reason=reason,
+                    figures=figures,
+                )
+            )
+        old_band = band_of(base.heat, HEAT_BANDS) if base else None
+        new_band = band_of(self.heat, HEAT_BANDS)
+        if new_band != old_band:
+            out.append(
+                IncidentChange(
+                    at=at,
+                    change="heat_band",
+                    old=old_band,
+                    new=new_band,
+                    reason=f"热度 {self.heat:.1f}",
+                    figures=figures,
+                )
+            )
+        rumor = (
+            self.rumor_score
+            if self.rumor_score is not None
+            else (base.rumor_score if base else None)
+        )
+        old_rumor = band_of(base.rumor_score, RUMOR_BANDS) if base else None
+        new_rumor = band_of(rumor, RUMOR_BANDS)
+        if new_rumor != old_rumor:
+            out.append(
+                IncidentChange(
+                    at=at,
+                    change="rumor_band",
+                    old=old_rumor,
+                    new=new_rumor,
+                    reason=f"谣言评分 {rumor:.2f}" if rumor is not None else "谣言评分未知",
+                    figures=figures,
+                )
+            )
+        old_posts = base.post_count if base else 0
+        if posts > old_posts:
+            known = set(base.root_ids) if base else set()
+            roots = [r for r in self.cluster.root_ids if r not in known]
+            out.append(
+                IncidentChange(
+                    at=at,
+                    change="membership",
+                    old=old_posts,
+                    new=posts,
+                    reason=f"新增 {posts - old_posts} 帖（其中源帖 {len(roots)} 条）",
+                    figures=figures | {"roots_added": roots[:20]},
+                )
+            )
+        return out
+
 
 class HotTopics:
     """The live hot-topic pipeline (pure: no store, no clock)."""
 
-    def __init__(self, config: HotConfig | None = None, model: ViralityModel | None = None):
-        self.config = config or HotConfig()
-        lexicon = load_categories(self.config.categories)
-        self.engine = IncidentEngine(self.config.cluster, lexicon)
+    def __init__(
+        self,
+        config: HotConfigSection | None = None,
+        model: ViralityModel | None = None,
+        *,
+        archive: IncidentArchive | None = None,
+        rumor_model: str | None = None,
+    ):
+        self.config = config or HotConfigSection()
+        cats = self.config.categories
+        lexicon = load_categories(str(cats) if cats is not None else None)
+        self.engine = IncidentEngine(self.config.cluster, lexicon, archive)
+        #: rumor model file (``nlp.rumor_model``), None for the shipped one
+        self.rumor_model = rumor_model
         self.spike = SpikeDetector(self.config.burst)
-        self.model = model if model is not None else load_model(self.config.virality_model)
+        vm = self.config.virality_model
+        self.model = model if model is not None else load_model(str(vm) if vm else None)
         self.hot: dict[str, _HotState] = {}
         #: signature of the figures last written per incident (skip unchanged saves)
         self.saved: dict[str, list] = {}
@@ -179,7 +286,8 @@ class HotTopics:
                 continue
             cluster = self.engine.incidents[result.incident_id]
             ts = post.created_at.timestamp()
-            self.spike.observe(result.incident_id, ts)
+            author = post.author.id or f"post:{post.id}"
+            self.spike.observe(result.incident_id, ts, author=author)
             self.spike.observe("loc:" + self.locality_of(post, cluster), ts)
             if self.cursor is None or ts > self.cursor:
                 self.cursor = ts
@@ -261,7 +369,7 @@ class HotTopics:
         burst = self.spike.evaluate(cluster.id, ts, reference_key=locality)
         threshold = self.virality_threshold
         reasons = []
-        if burst.flagged:
+        if burst.flagged and self.burst_counts(vir):
             reasons.append(f"burst: {burst.reason}")
         if vir is not None and vir >= threshold:
             reasons.append(f"virality {vir:.2f} ≥ {threshold:.2f}")
@@ -286,12 +394,24 @@ class HotTopics:
             burst=burst.flagged,
             burst_reason=burst.reason,
             burst_ratio=burst.ratio,
+            burst_figures={
+                "current": burst.current,
+                "expected": burst.expected,
+                "p_value": float(f"{burst.p_value:.3g}"),
+                "authors": burst.authors,
+            },
             virality=vir,
             hot=state.hot,
             hot_since=state.since,
             reasons=list(state.reasons),
             notify=notify,
         )
+
+    def burst_counts(self, vir: float | None) -> bool:
+        """Whether a burst makes the incident hot given its virality (see
+        ``hot.burst_virality_threshold``): always while virality is unknown."""
+        floor = self.config.burst_virality_threshold
+        return floor is None or vir is None or vir >= floor
 
     def changed(self, ev: Evaluation) -> bool:
         """Whether ``ev`` differs enough from the last saved figures to be written again."""
@@ -311,11 +431,9 @@ class HotTopics:
 
     def prune(self, now: float) -> None:
         cfg = self.config
-        before = set(self.engine.incidents)
-        self.engine.prune(now - cfg.retention.total_seconds())
-        self.spike.forget(before - set(self.engine.incidents))
-        keep = (cfg.burst.reference + cfg.burst.current).total_seconds()
-        self.spike.prune(now - keep - cfg.burst.bucket_seconds)
+        gone = self.engine.prune(now - cfg.retention.total_seconds())
+        self.spike.forget(gone)
+        self.spike.prune(now - self.spike.keep_seconds)
         self.hot = {k: v for k, v in self.hot.items() if k in self.engine.incidents}
         self.saved = {k: v for k, v in self.saved.items() if k in self.engine.incidents}
         self._vir_cache = {k: v for k, v in self._vir_cache.items() if k in self.engine.incidents}
@@ -354,16 +472,22 @@ class HotTopics:
 
     @classmethod
     def from_state(
-        cls, state: dict | None, config: HotConfig | None = None, model: ViralityModel | None = None
+        cls,
+        state: dict | None,
+        config: HotConfigSection | None = None,
+        model: ViralityModel | None = None,
+        *,
+        archive: IncidentArchive | None = None,
+        rumor_model: str | None = None,
     ) -> HotTopics:
-        det = cls(config, model)
+        det = cls(config, model, archive=archive, rumor_model=rumor_model)
         if not state:
             return det
         det.cursor = state.get("cursor")
         det.fetched_cursor = state.get("fetched_cursor")
         det.rumor_sizes = {k: list(v) for k, v in state.get("rumor_sizes", {}).items()}
         det.engine = IncidentEngine.from_state(
-            state.get("engine"), det.config.cluster, det.engine.lexicon
+            state.get("engine"), det.config.cluster, det.engine.lexicon, det.engine.archive
         )
         det.spike = SpikeDetector.from_state(state.get("spike"), det.config.burst)
         det.hot = {k: _HotState(*v) for k, v in state.get("hot", {}).items()}
@@ -404,31 +528,68 @@ class DetectReport:
         }
 
 
-def load_detector(store: Store, config: HotConfig | None = None) -> HotTopics:
-    det = HotTopics.from_state(store.get_state(STATE_KEY), config)
+class StoreArchive(IncidentArchive):
+    """The archive of incidents that left the live detector, kept in the store: each
+    incident's clustering state under ``hot.archive.<id>``, and each post's incident id on
+    the post itself."""
 
-    def lookup(post_id: str) -> str | None:
-        post = store.get_post(post_id)
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.revived = 0
+
+    def put(self, cluster: IncidentCluster, posts: dict[str, str]) -> None:
+        self.store.set_state(ARCHIVE_KEY + cluster.id, cluster.to_state())
+
+    def get(self, incident_id: str) -> IncidentCluster | None:
+        data = self.store.get_state(ARCHIVE_KEY + incident_id)
+        return IncidentCluster.from_state(data) if data else None
+
+    def incident_of(self, post_id: str) -> str | None:
+        post = self.store.get_post(post_id)
         return post.incident_id if post else None
 
-    det.engine.parent_lookup = lookup
-    return det
+
+def load_detector(
+    store: Store, config: HotConfigSection | None = None, rumor_model: str | None = None
+) -> HotTopics:
+    return HotTopics.from_state(
+        store.get_state(STATE_KEY), config, archive=StoreArchive(store), rumor_model=rumor_model
+    )
 
 
 def save_evaluations(store: Store, evaluations: list[Evaluation]) -> int:
-    """Write incidents, keeping what people edited (status, extra keys) on the record;
-    a concurrent edit (version conflict) is re-read and retried once."""
+    """Write incidents, keeping what people edited (status, extra keys) and what the record
+    already had (posts, counts) on it; a concurrent edit (version conflict) is re-read and
+    retried once. Changes since the stored record go to its :class:`IncidentHistory`."""
     saved = 0
     for ev in evaluations:
         for _attempt in range(2):
             base = store.get_record(Incident, ev.cluster.id)
             try:
                 store.save_record(ev.to_incident(base))
-                saved += 1
-                break
             except ConflictError:
                 continue
+            saved += 1
+            append_history(store, ev.cluster.id, ev.changes(base))
+            break
     return saved
+
+
+def append_history(store: Store, incident_id: str, changes: list[IncidentChange]) -> None:
+    """Append ``changes`` to the incident's history record (the detector is its only
+    writer; a conflict is re-read and retried)."""
+    if not changes:
+        return
+    for _attempt in range(3):
+        history = store.get_record(IncidentHistory, incident_id) or IncidentHistory(
+            id=incident_id, incident_id=incident_id
+        )
+        history = history.model_copy(update={"changes": [*history.changes, *changes]})
+        try:
+            store.save_record(history)
+            return
+        except ConflictError:
+            continue
 
 
 def thread_of(post: Post) -> str:
@@ -436,7 +597,13 @@ def thread_of(post: Post) -> str:
     return post.root_id or post.id
 
 
-def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int:
+def rescore_rumors(
+    store: Store,
+    roots: Iterable[str],
+    config: HotConfigSection,
+    rumor_model: str | None = None,
+    office: object | None = None,
+) -> int:
     """Recompute ``rumor_score`` of the given source posts from everything stored so far.
 
     A model that cannot be loaded is logged and skipped: detection must go on without it.
@@ -448,11 +615,11 @@ def rescore_rumors(store: Store, roots: Iterable[str], config: HotConfig) -> int
     from nlp.rumor.scoring import cached_model, score_roots
 
     try:
-        model = cached_model(config.rumor_model)
+        model = cached_model(rumor_model)
     except ModelError as exc:
         log.warning("rumor scoring skipped: %s", exc)
         return 0
-    return score_roots(store, roots, model=model)
+    return score_roots(store, roots, model=model, office=office)
 
 
 def attach_rumor_scores(
@@ -473,7 +640,9 @@ def attach_rumor_scores(
         ev.rumor_score = score_incident(found, office).score if found else None
 
 
-def assign_stored(store: Store, posts: Iterable[Post], config: HotConfig | None = None) -> int:
+def assign_stored(
+    store: Store, posts: Iterable[Post], config: HotConfigSection | None = None
+) -> int:
     """Assign posts that were just written to the store (an import or crawl hook), however
     late they were written; the next pass evaluates their incidents. Returns how many."""
     det = load_detector(store, config)
@@ -485,20 +654,36 @@ def assign_stored(store: Store, posts: Iterable[Post], config: HotConfig | None 
     return len(assignments)
 
 
+def visible(post: Post, at: datetime, retention: timedelta) -> bool:
+    """Whether a pass at ``at`` may see ``post``: written by then, and collected by then
+    when its ``fetched_at`` is an arrival time. A ``fetched_at`` more than ``retention``
+    after the post was written is an import of history, not an arrival: such a post is
+    seen from the time it was written (so a demo import behaves as if it had been live)."""
+    if post.created_at > at:
+        return False
+    fetched = post.fetched_at
+    return fetched <= at or fetched - post.created_at > retention
+
+
 def run_detect(
     store: Store,
-    config: HotConfig | None = None,
+    config: HotConfigSection | None = None,
     now: datetime | None = None,
     detector: HotTopics | None = None,
     save_state: bool = True,
     rescan: timedelta | None = None,
+    rumor_model: str | None = None,
+    office: object | None = None,
 ) -> DetectReport:
-    """One detection pass (the scheduler runs it every minute). ``rescan`` widens this
-    pass's look-back for unassigned posts (default ``config.late_margin``)."""
+    """One detection pass at ``now`` (the reference clock; default the wall clock): the
+    pass sees exactly the posts written by ``now`` and collected by then (:func:`visible`),
+    so passes at increasing ``now`` over historic data reproduce what the live system
+    would have flagged, and when. ``office`` (the ``office:`` config section) names the
+    accounts whose posts are official responses, never scored as rumors. ``rescan`` widens
+    this pass's look-back for unassigned posts (default ``config.late_margin``)."""
     t0 = time.perf_counter()
-    wall = now_utc()
-    det = detector or load_detector(store, config)
-    at = now or wall
+    det = detector or load_detector(store, config, rumor_model)
+    at = now or now_utc()
     report = DetectReport(at=at)
     cfg = det.config
     t1 = time.perf_counter()
@@ -507,10 +692,12 @@ def run_detect(
         since = at - cfg.retention
     else:
         since = min(datetime.fromtimestamp(det.cursor, UTC), at) - margin
-    until = at + timedelta(seconds=1)
+    until = at + timedelta(seconds=1)  # the store compares whole seconds; visible() is exact
     fresh: list[Post] = []
     seen: set[str] = set()
     for post in store.iter_posts(PostFilter(since=since, until=until)):
+        if not visible(post, at, cfg.retention):
+            continue
         report.read += 1
         seen.add(post.id)
         if post.incident_id is None and post.id not in det.engine.post_incident:
@@ -521,7 +708,7 @@ def run_detect(
         arrived = datetime.fromtimestamp(det.fetched_cursor, UTC) - margin
         late = PostFilter(fetched_since=arrived, since=at - cfg.retention, until=until)
         for post in store.iter_posts(late):
-            if post.id in seen:
+            if post.id in seen or not visible(post, at, cfg.retention):
                 continue
             report.read += 1
             if post.incident_id is None and post.id not in det.engine.post_incident:
@@ -534,7 +721,7 @@ def run_detect(
     if assignments:
         store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
     grown = Counter(thread_of(p) for p in fresh)
-    report.rumor_scored = rescore_rumors(store, det.rumor_due(grown), cfg)
+    report.rumor_scored = rescore_rumors(store, det.rumor_due(grown), cfg, det.rumor_model, office)
     t2 = time.perf_counter()
     ts = at.timestamp()
     ids = det.active_ids(ts)
@@ -543,12 +730,14 @@ def run_detect(
     if root_ids:
         owner = {r: i for i in ids for r in det.engine.incidents[i].root_ids}
         for snap in store.get_snapshots(root_ids):
+            if snap.observed_at > at:
+                continue
             per = series.setdefault(owner[snap.post_id], {})
             per.setdefault(snap.post_id, []).append(
                 (snap.observed_at.timestamp(), snap.reposts, snap.comments)
             )
     evaluations = det.evaluate(ts, ids, series)
-    attach_rumor_scores(store, evaluations)
+    attach_rumor_scores(store, evaluations, office)
     t3 = time.perf_counter()
     report.evaluated = len(evaluations)
     report.hot = sum(ev.hot for ev in evaluations)
@@ -558,7 +747,8 @@ def run_detect(
     for ev in evaluations:
         ev.cluster.dirty = False
     det.prune(ts)
-    det.fetched_cursor = wall.timestamp()
+    # The next pass reads what was collected since this one's clock (minus the margin).
+    det.fetched_cursor = ts
     if save_state:
         store.set_state(STATE_KEY, det.to_state())
     t4 = time.perf_counter()

@@ -18,21 +18,30 @@ tier bands can be stated as fixed numbers.
 
 Burst rule
 ----------
-Modelled on elastalert2's ``SpikeRule``: per key a *reference* window followed by a *current*
-window. The reference count is normalised to the current window's length. A key fires when
+An incident bursts when its posts of the last ``current_minutes`` are improbable under its
+locality's own expected rate (``docs/hot-topics.md`` has a worked example):
 
-* the reference window has been covered by observations (no firing on an empty history),
-* the current count is at least ``min_current`` and the reference at least ``min_reference``
-  (so ``0 vs 0`` and "3 posts after nothing" never fire),
-* ``current / reference ≥ ratio``.
+* expected hourly rate from the locality's last ``history_days`` (without the incident's
+  own posts), shrunk towards a prior worth ``prior_days`` of a place of ``residents``
+  each writing ``posts_per_resident_day`` posts a day::
 
-The *reference* may be another key's history: an incident's current count is compared with
-its locality's (district's) usual volume without the incident's own posts, so 30 posts an
-hour is a burst in a quiet county and not in a big city. Once fired a key *stays flagged*
-while ``current / reference`` stays above ``ratio · release`` and for ``cooldown`` after it
-drops; a new onset within the back-off period after a clear is flagged but not re-notified,
-and the back-off doubles each time (``max_backoff`` caps it), so a flapping incident does
-not flood the channel.
+      r_flat = (n_history + r_prior·h_prior) / (h_observed + h_prior)
+
+* the same-time-of-day rate (the same clock window on each earlier day covered), shrunk
+  towards ``r_flat`` with two hours of weight, mixed in by ``time_of_day``; the larger of
+  the two is used, so an evening peak is not a burst::
+
+      r_tod = (n_same_window + r_flat·2) / (days·h_current + 2)
+      λ     = h_current · max(r_flat, w·r_tod + (1−w)·r_flat)
+
+* it fires when ``P(X ≥ current | λ) ≤ p_value`` (Poisson tail), ``current ≥ min_posts``
+  and at least ``min_authors`` distinct authors posted in the window. A locality with no
+  history at all uses the prior alone, so a quiet town can fire on its first evening.
+
+Once fired a key stays flagged while the tail probability stays at or below
+``release_p_value`` and for ``cooldown_minutes`` after; a new onset within the back-off
+period after a clear is flagged but not re-notified, and the back-off doubles each time
+(``max_backoff_minutes`` caps it), so a flapping incident does not flood the channel.
 """
 
 from __future__ import annotations
@@ -41,7 +50,11 @@ import bisect
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from scipy.special import pdtrc
+
+from nlp.hot_config import HotBurstConfig
 
 
 def heat_score(
@@ -62,29 +75,17 @@ def heat_score(
     return round(100.0 * (1.0 - math.exp(-raw / 60.0)), 2)
 
 
-@dataclass(frozen=True)
-class SpikeConfig:
-    """Windows and thresholds of :class:`SpikeDetector` (the ``hot.burst`` config section)."""
+DAY = 86400.0
+BUCKET_SECONDS = 60
+#: Hours of weight of ``r_flat`` behind the same-time-of-day rate.
+TOD_PRIOR_HOURS = 2.0
 
-    reference: timedelta = timedelta(days=7)
-    current: timedelta = timedelta(hours=1)
-    ratio: float = 3.0
-    min_current: int = 30
-    min_reference: int = 100
-    release: float = 0.5
-    cooldown: timedelta = timedelta(minutes=30)
-    backoff: timedelta = timedelta(hours=1)
-    max_backoff: timedelta = timedelta(hours=8)
-    #: Buckets are this many seconds wide; counts within one bucket are merged.
-    bucket_seconds: int = 60
 
-    def __post_init__(self) -> None:
-        if self.reference <= timedelta(0) or self.current <= timedelta(0):
-            raise ValueError("burst windows must be positive")
-        if self.ratio <= 0 or not 0 < self.release <= 1:
-            raise ValueError("burst ratio must be > 0 and release in (0, 1]")
-        if self.min_current < 1:
-            raise ValueError("burst min_current must be at least 1 (0 vs 0 never fires)")
+def poisson_tail(count: int, expected: float) -> float:
+    """``P(X ≥ count)`` for ``X ~ Poisson(expected)``."""
+    if count <= 0:
+        return 1.0
+    return float(pdtrc(count - 1, max(expected, 1e-9)))
 
 
 @dataclass
@@ -95,10 +96,16 @@ class SpikeResult:
     flagged: bool
     notify: bool
     current: int
-    reference: float
-    ratio: float | None
+    #: Posts expected in the current window at the locality's rate.
+    expected: float
+    p_value: float
+    authors: int
     reason: str
     since: datetime | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.current / self.expected, 3) if self.expected > 0 else None
 
 
 @dataclass
@@ -122,7 +129,7 @@ class _Series:
         if self.first is None or bucket < self.first:
             self.first = bucket
 
-    def total(self, lo: int, hi: int) -> int:
+    def total(self, lo: float, hi: float) -> int:
         """Sum of buckets starting in ``[lo, hi)``."""
         i = bisect.bisect_left(self.starts, lo)
         j = bisect.bisect_left(self.starts, hi)
@@ -145,120 +152,179 @@ class _Flag:
     last_notified: int | None = None
 
 
+@dataclass
+class _Baseline:
+    """The locality's windows at one moment (shared by all its incidents)."""
+
+    flat: tuple[float, float]  # [lo, hi) of the history actually covered
+    hours: float
+    count: int
+    tod: list[tuple[float, float]]
+    tod_count: int
+
+
 class SpikeDetector:
-    """Per-key spike detection with a reference and a current window (pure; no clock).
+    """Per-key burst detection against a locality's expected rate (pure; no clock).
 
     Feed counts with :meth:`observe` (any order: late counts land in their own bucket) and
     ask :meth:`evaluate` at a moment ``now``; state (flags, back-off) moves only in
     ``evaluate``, which should be called with non-decreasing ``now`` per key.
     """
 
-    def __init__(self, config: SpikeConfig | None = None) -> None:
-        self.config = config or SpikeConfig()
+    def __init__(self, config: HotBurstConfig | None = None) -> None:
+        self.config = config or HotBurstConfig()
         self._series: dict[str, _Series] = {}
         self._flags: dict[str, _Flag] = {}
-        self._ref_cache: dict[str, tuple[float, float, bool]] = {}
+        #: key -> author -> latest post time (distinct authors in the current window)
+        self._authors: dict[str, dict[str, float]] = {}
+        self._base_cache: dict[str, tuple[float, _Baseline]] = {}
 
     # -- feeding --------------------------------------------------------------------------
-    def observe(self, key: str, at: datetime | float, count: int = 1) -> None:
+    def observe(
+        self, key: str, at: datetime | float, count: int = 1, author: str | None = None
+    ) -> None:
         if count <= 0:
             return
         ts = at.timestamp() if isinstance(at, datetime) else float(at)
-        width = self.config.bucket_seconds
-        bucket = int(ts // width) * width
+        bucket = int(ts // BUCKET_SECONDS) * BUCKET_SECONDS
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series()
         series.add(bucket, count)
-        if self._ref_cache:
-            self._ref_cache.pop(key, None)
+        if author is not None:
+            seen = self._authors.setdefault(key, {})
+            if ts > seen.get(author, -1.0):
+                seen[author] = ts
+        if self._base_cache:
+            self._base_cache.pop(key, None)
 
     def count(self, key: str, start: float, end: float) -> int:
         """Observations of ``key`` in ``[start, end)`` (epoch seconds, bucket precision)."""
         series = self._series.get(key)
-        return series.total(int(start), int(end)) if series else 0
+        return series.total(start, end) if series else 0
+
+    def authors_since(self, key: str, start: float, end: float, enough: int | None = None) -> int:
+        """Distinct authors of ``key`` whose latest post is in ``[start, end]``; counting
+        stops at ``enough`` when given."""
+        n = 0
+        for ts in self._authors.get(key, {}).values():
+            if start <= ts <= end:
+                n += 1
+                if enough is not None and n >= enough:
+                    break
+        return n
 
     def prune(self, before: datetime | float) -> None:
-        """Forget buckets older than ``before`` (keep at least reference + current back)."""
+        """Forget buckets older than ``before`` (keep at least history + current back)."""
         ts = int(before.timestamp() if isinstance(before, datetime) else before)
         for series in self._series.values():
             series.prune(ts)
-        self._ref_cache.clear()
+        for key, seen in list(self._authors.items()):
+            kept = {a: t for a, t in seen.items() if t >= ts}
+            if kept:
+                self._authors[key] = kept
+            else:
+                del self._authors[key]
+        self._base_cache.clear()
 
     def forget(self, keys: Iterable[str]) -> None:
         """Drop keys entirely (incidents that left the live detector)."""
         for key in keys:
             self._series.pop(key, None)
             self._flags.pop(key, None)
-            self._ref_cache.pop(key, None)
+            self._authors.pop(key, None)
+            self._base_cache.pop(key, None)
+
+    @property
+    def keep_seconds(self) -> float:
+        """How far back counts are needed."""
+        cfg = self.config
+        return cfg.history.total_seconds() + cfg.current.total_seconds() + BUCKET_SECONDS
 
     # -- deciding -------------------------------------------------------------------------
-    def windows(self, now: float) -> tuple[float, float, float]:
-        cur = self.config.current.total_seconds()
-        ref = self.config.reference.total_seconds()
-        return now - cur - ref, now - cur, now
-
-    def reference_rate(self, key: str, now: float) -> tuple[float, bool]:
-        """Reference count normalised to one current window, and whether the reference
-        window is covered by data (the key's first observation is at or before its start)."""
-        cached = self._ref_cache.get(key)
+    def _baseline(self, key: str, now: float) -> _Baseline:
+        cached = self._base_cache.get(key)
         if cached is not None and cached[0] == now:
-            return cached[1], cached[2]
-        ref_start, cur_start, _ = self.windows(now)
+            return cached[1]
+        cfg = self.config
+        cur = cfg.current.total_seconds()
+        hist_hi = now - cur
+        hist_lo = hist_hi - cfg.history.total_seconds()
         series = self._series.get(key)
-        if series is None or series.first is None:
-            return 0.0, False
-        filled = series.first <= ref_start
-        ref_count = series.total(int(ref_start), int(cur_start))
-        scale = self.config.current.total_seconds() / self.config.reference.total_seconds()
-        # Every incident of a locality shares this reference at one moment. The reference
-        # window ends where the current one starts, so counts observed since (for ``now``)
-        # cannot change it, except late ones: observe() clears the cache.
-        self._ref_cache[key] = (now, ref_count * scale, filled)
-        return ref_count * scale, filled
+        first = series.first if series is not None and series.first is not None else hist_hi
+        lo = min(max(hist_lo, float(first)), hist_hi)
+        count = series.total(lo, hist_hi) if series else 0
+        tod: list[tuple[float, float]] = []
+        d = 1
+        while d * DAY <= cfg.history.total_seconds():
+            start, end = now - d * DAY - cur, now - d * DAY
+            if start >= lo:
+                tod.append((start, end))
+            d += 1
+        tod_count = sum(series.total(a, b) for a, b in tod) if series else 0
+        base = _Baseline((lo, hist_hi), (hist_hi - lo) / 3600.0, count, tod, tod_count)
+        # The windows end where the current one starts, so posts observed since cannot
+        # change them, except late ones: observe() clears the cache.
+        self._base_cache[key] = (now, base)
+        return base
+
+    def expected(self, key: str, now: float, reference_key: str | None = None) -> float:
+        """Posts expected in ``key``'s current window at ``now`` from the reference
+        (locality) history without ``key``'s own posts."""
+        cfg = self.config
+        ref_key = reference_key or key
+        base = self._baseline(ref_key, now)
+        n_hist, n_tod = base.count, base.tod_count
+        if ref_key != key:
+            # The locality's series holds this key's own posts too: an incident is not its
+            # own baseline.
+            n_hist -= self.count(key, *base.flat)
+            n_tod -= sum(self.count(key, a, b) for a, b in base.tod)
+        prior_h = cfg.prior_days * 24.0
+        r_flat = (max(n_hist, 0) + cfg.prior_per_hour * prior_h) / (base.hours + prior_h)
+        cur_h = cfg.current.total_seconds() / 3600.0
+        rate = r_flat
+        if base.tod and cfg.time_of_day > 0:
+            days = len(base.tod)
+            r_tod = (max(n_tod, 0) + r_flat * TOD_PRIOR_HOURS) / (days * cur_h + TOD_PRIOR_HOURS)
+            rate = max(r_flat, cfg.time_of_day * r_tod + (1 - cfg.time_of_day) * r_flat)
+        return rate * cur_h
 
     def evaluate(
         self, key: str, now: datetime | float, reference_key: str | None = None
     ) -> SpikeResult:
         """Decide whether ``key`` is bursting at ``now``.
 
-        ``reference_key`` names the series whose reference window is the baseline (the
-        incident's locality); by default the key's own history.
+        ``reference_key`` names the series whose history is the baseline (the incident's
+        locality); by default the key's own history.
         """
         cfg = self.config
         ts = now.timestamp() if isinstance(now, datetime) else float(now)
-        _, cur_start, _ = self.windows(ts)
+        cur_start = ts - cfg.current.total_seconds()
         # The current window includes the bucket containing ``now``.
-        current = self.count(key, cur_start, ts + cfg.bucket_seconds)
-        ref_key = reference_key or key
-        reference, filled = self.reference_rate(ref_key, ts)
-        scale = cfg.current.total_seconds() / cfg.reference.total_seconds()
-        raw_ref = reference / scale
-        if ref_key != key:
-            # The locality's series holds this key's own posts too: the baseline is
-            # everything else that went on there, so an incident is not its own baseline.
-            ref_start, ref_end, _ = self.windows(ts)
-            raw_ref = max(raw_ref - self.count(key, ref_start, ref_end), 0.0)
-            reference = raw_ref * scale
-        ratio = current / reference if reference > 0 else None
+        current = self.count(key, cur_start, ts + BUCKET_SECONDS)
         flag = self._flags.setdefault(key, _Flag())
-        now_i = int(ts)
-
-        if not filled:
-            hot, reason = False, "reference window not yet filled"
-        elif raw_ref < cfg.min_reference:
-            hot, reason = False, f"reference {raw_ref:.0f} < min_reference {cfg.min_reference}"
-        elif current < cfg.min_current:
-            hot, reason = False, f"current {current} < min_current {cfg.min_current}"
+        lam = self.expected(key, ts, reference_key)
+        p = poisson_tail(current, lam)
+        limit = cfg.release_p_value if flag.flagged else cfg.p_value
+        authors = 0
+        if current < cfg.min_posts:
+            hot, reason = False, f"{current} 帖 < 最少 {cfg.min_posts} 帖"
+        elif p > limit:
+            hot, reason = False, f"{current} 帖 / 预期 {lam:.1f}: P={p:.2g} > {limit:g}"
         else:
-            assert ratio is not None
-            threshold = cfg.ratio * (cfg.release if flag.flagged else 1.0)
-            hot = ratio >= threshold
-            reason = f"current {current} vs reference {reference:.1f}: ratio {ratio:.1f}" + (
-                f" ≥ {threshold:.1f}" if hot else f" < {threshold:.1f}"
-            )
-
+            authors = self.authors_since(key, cur_start, ts + BUCKET_SECONDS)
+            if authors < cfg.min_authors:
+                hot = False
+                reason = f"{current} 帖仅 {authors} 位作者 < 最少 {cfg.min_authors} 位"
+            else:
+                hot = True
+                reason = (
+                    f"{cfg.current_minutes} 分钟 {current} 帖、{authors} 位作者，"
+                    f"本地预期 {lam:.1f} 帖: P={p:.2g} ≤ {limit:g}"
+                )
         notify = False
+        now_i = int(ts)
         if hot:
             flag.below_since = None
             if not flag.flagged:
@@ -267,32 +333,33 @@ class SpikeDetector:
                 if flag.cleared_at is not None and now_i < window_end:
                     # Flapping: flag again but stay quiet; back off further next time.
                     flag.backoff = min(
-                        max(flag.backoff, cfg.backoff.total_seconds()) * 2,
-                        cfg.max_backoff.total_seconds(),
+                        max(flag.backoff, cfg.backoff_minutes * 60.0) * 2,
+                        cfg.max_backoff_minutes * 60.0,
                     )
-                    reason += " (re-flagged within back-off: not re-notified)"
+                    reason += "（退避期内再次爆发：不重复通知）"
                 else:
                     notify = True
                     flag.last_notified = now_i
                     if flag.cleared_at is None:
-                        flag.backoff = cfg.backoff.total_seconds()
+                        flag.backoff = cfg.backoff_minutes * 60.0
         elif flag.flagged:
             if flag.below_since is None:
                 flag.below_since = now_i
-            if now_i - flag.below_since >= cfg.cooldown.total_seconds():
+            if now_i - flag.below_since >= cfg.cooldown_minutes * 60:
                 flag.flagged, flag.since = False, None
                 flag.cleared_at, flag.below_since = now_i, None
-                reason += " (cooled down)"
+                reason += "（已回落）"
             else:
-                reason += " (cooling down: still flagged)"
+                reason += "（回落观察中：仍标记）"
         since = datetime.fromtimestamp(flag.since, UTC) if flag.since else None
         return SpikeResult(
             key=key,
             flagged=flag.flagged,
             notify=notify,
             current=current,
-            reference=round(reference, 3),
-            ratio=None if ratio is None else round(ratio, 3),
+            expected=round(lam, 3),
+            p_value=p,
+            authors=authors,
             reason=reason,
             since=since,
         )
@@ -307,10 +374,11 @@ class SpikeDetector:
                 k: [f.flagged, f.since, f.below_since, f.cleared_at, f.backoff, f.last_notified]
                 for k, f in self._flags.items()
             },
+            "authors": self._authors,
         }
 
     @classmethod
-    def from_state(cls, state: dict | None, config: SpikeConfig | None = None) -> SpikeDetector:
+    def from_state(cls, state: dict | None, config: HotBurstConfig | None = None) -> SpikeDetector:
         det = cls(config)
         if not state:
             return det
@@ -318,4 +386,5 @@ class SpikeDetector:
             det._series[key] = _Series(list(starts), list(counts), first)
         for key, values in state.get("flags", {}).items():
             det._flags[key] = _Flag(*values)
+        det._authors = {k: dict(v) for k, v in state.get("authors", {}).items()}
         return det

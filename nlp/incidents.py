@@ -23,9 +23,9 @@ import importlib.util
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from models import Post
+from nlp.hot_config import HotClusterConfig
 from nlp.spread import SpreadStats
 from nlp.tokenize import cut, office_stopwords
 
@@ -161,21 +162,6 @@ def categorise(texts: Iterable[str], lexicon: dict[str, tuple[str, ...]]) -> str
 
 
 # -- the engine ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ClusterConfig:
-    """Clustering settings (the ``hot.cluster`` config section)."""
-
-    window: timedelta = timedelta(hours=72)
-    tau: timedelta = timedelta(hours=24)
-    threshold: float = 0.2
-    min_shared: int = 2
-    top_terms: int = 30
-    centroid_terms: int = 60
-    #: Only a root's strongest terms are looked up in the inverted index.
-    probe_terms: int = 8
-    keywords: int = 8
-
-
 MAX_TEXTS = 20
 
 
@@ -251,6 +237,13 @@ class IncidentCluster:
         )
 
 
+def _place_terms(vector: dict[str, float], regions: list[str]) -> set[str]:
+    """Terms of ``vector`` that name one of the post's places (江北 of 江北区)."""
+    if not regions:
+        return set()
+    return {t for t in vector if any(t in r or r in t for r in regions)}
+
+
 def _title_of(post: Post) -> str:
     if post.title and post.title.strip():
         return post.title.strip()[:40]
@@ -271,22 +264,50 @@ class Assignment:
     score: float | None = None
 
 
+class IncidentArchive:
+    """Incidents that left the live engine, kept so a late post rejoins them whole.
+
+    This in-memory archive is what a replay without a store uses; the detection pass uses
+    :class:`nlp.detect.StoreArchive` (the same three methods over the store), so both give
+    the same incidents.
+    """
+
+    def __init__(self) -> None:
+        self.clusters: dict[str, dict] = {}
+        self.posts: dict[str, str] = {}
+        #: incidents brought back so far (for figures and tests)
+        self.revived = 0
+
+    def put(self, cluster: IncidentCluster, posts: dict[str, str]) -> None:
+        self.clusters[cluster.id] = cluster.to_state()
+        self.posts.update(posts)
+
+    def get(self, incident_id: str) -> IncidentCluster | None:
+        data = self.clusters.pop(incident_id, None)
+        return IncidentCluster.from_state(data) if data is not None else None
+
+    def incident_of(self, post_id: str) -> str | None:
+        return self.posts.get(post_id)
+
+
 class IncidentEngine:
     """Assigns posts to incidents as they arrive (any order; placed at their written time).
 
-    ``parent_lookup`` is asked for the incident of a parent post the engine has not seen
-    (the detection pass passes a store look-up), so replies to old posts still join.
+    ``archive`` is asked for the incident of a parent post the engine no longer holds and
+    for that incident's state (the detection pass passes the store), so a repost days
+    after its incident left the engine joins it with everything it had, never an empty
+    incident under the same id.
     """
 
     def __init__(
         self,
-        config: ClusterConfig | None = None,
+        config: HotClusterConfig | None = None,
         lexicon: dict[str, tuple[str, ...]] | None = None,
-        parent_lookup: Callable[[str], str | None] | None = None,
+        archive: IncidentArchive | None = None,
     ) -> None:
-        self.config = config or ClusterConfig()
+        self.config = config or HotClusterConfig()
         self.lexicon = lexicon if lexicon is not None else load_categories()
-        self.parent_lookup = parent_lookup
+        self.archive = archive if archive is not None else IncidentArchive()
         self.incidents: dict[str, IncidentCluster] = {}
         #: root or parent post id -> incident id (every post that can be answered)
         self.post_incident: dict[str, str] = {}
@@ -323,16 +344,19 @@ class IncidentEngine:
         inc_id = self.post_incident.get(anchor) or self.pending_roots.get(anchor)
         if inc_id is None and post.parent_id and post.parent_id != anchor:
             inc_id = self.post_incident.get(post.parent_id)
-        if inc_id is None and self.parent_lookup is not None:
-            inc_id = self.parent_lookup(anchor)
-            if inc_id is not None and inc_id not in self.incidents:
-                self.incidents[inc_id] = IncidentCluster(id=inc_id)
+        if inc_id is None:
+            inc_id = self.archive.incident_of(anchor)
+            if inc_id is None and post.parent_id and post.parent_id != anchor:
+                inc_id = self.archive.incident_of(post.parent_id)
+        if inc_id is not None and inc_id not in self.incidents:
+            self._revive(inc_id)
         new = False
         if inc_id is None:
             # The root has not arrived (yet): open its incident now; the root joins it later.
             inc_id = incident_id_for(anchor)
-            self.incidents[inc_id] = IncidentCluster(id=inc_id)
-            new = True
+            if not self._revive(inc_id):
+                self.incidents[inc_id] = IncidentCluster(id=inc_id)
+                new = True
         if anchor not in self.post_incident:
             self.pending_roots[anchor] = inc_id
         self.post_incident[post.id] = inc_id
@@ -346,6 +370,7 @@ class IncidentEngine:
         vector = tfidf_vector(tokens, cfg.top_terms)
         ts = post.created_at.timestamp()
         best_id, best_score = None, 0.0
+        places = _place_terms(vector, post.region_tags)
         if vector and joined is None:
             probes = sorted(vector.items(), key=lambda kv: -kv[1])[: cfg.probe_terms]
             candidates: set[str] = set()
@@ -363,8 +388,10 @@ class IncidentEngine:
                     continue
                 centroid = cluster.centroid
                 shared = [w * centroid[t] for t, w in vector.items() if t in centroid]
-                if len(shared) < cfg.min_shared:
-                    # One shared word (often just the city's name) is not the same story.
+                topical = sum(1 for t in vector if t in centroid and t not in places)
+                if topical < cfg.min_shared:
+                    # One shared word besides place names (the city's, the district's) is
+                    # not the same story: 江北夜市 米线 and 江北夜市 城管打人 are two.
                     continue
                 sim = sum(shared)
                 score = sim * math.exp(-gap / tau)
@@ -376,9 +403,11 @@ class IncidentEngine:
             cluster, new, how = self.incidents[best_id], False, "similar"
         else:
             inc_id = incident_id_for(post.id)
+            new, how = True, "new"
+            if inc_id not in self.incidents and self._revive(inc_id):
+                new = False
             cluster = self.incidents.get(inc_id) or IncidentCluster(id=inc_id)
             self.incidents[inc_id] = cluster
-            new, how = True, "new"
         self.post_incident[post.id] = cluster.id
         cluster.root_ids.append(post.id)
         self._merge_vector(cluster, vector)
@@ -393,6 +422,23 @@ class IncidentEngine:
         self._add(cluster, post, root=True)
         score = round(best_score, 4) if best_id is not None else None
         return Assignment(post.id, cluster.id, new, how, score)
+
+    def _revive(self, inc_id: str) -> bool:
+        """Bring an incident back from the archive (whole: posts, terms, spread)."""
+        cluster = self.archive.get(inc_id)
+        if cluster is None:
+            # Unknown to the archive too (an archive from before it kept states): start it
+            # empty; the record keeps what it had (see nlp.detect.Evaluation.to_incident).
+            self.incidents[inc_id] = IncidentCluster(id=inc_id)
+            return False
+        self.incidents[inc_id] = cluster
+        self.archive.revived += 1
+        for term in cluster.centroid:
+            self._index.setdefault(term, set()).add(inc_id)
+        for root in cluster.root_ids:
+            self.post_incident.setdefault(root, inc_id)
+        cluster.dirty = True
+        return True
 
     def _merge_vector(self, cluster: IncidentCluster, vector: dict[str, float]) -> None:
         if not vector:
@@ -424,13 +470,20 @@ class IncidentEngine:
         cluster.dirty = True
 
     # -- maintenance ----------------------------------------------------------------------
-    def prune(self, before: datetime | float) -> int:
-        """Drop incidents whose last post is older than ``before`` from the live engine
-        (their records stay in the store). Returns how many were dropped."""
+    def prune(self, before: datetime | float) -> list[str]:
+        """Move incidents whose last post is older than ``before`` from the live engine to
+        the archive (their records stay in the store). Returns their ids."""
         ts = before.timestamp() if isinstance(before, datetime) else float(before)
         old = [i for i, c in self.incidents.items() if (c.last_seen or ts) < ts]
+        gone = set(old)
+        by_incident: dict[str, dict[str, str]] = {i: {} for i in old}
+        if old:
+            for p, i in self.post_incident.items():
+                if i in gone:
+                    by_incident[i][p] = i
         for inc_id in old:
             cluster = self.incidents.pop(inc_id)
+            self.archive.put(cluster, by_incident[inc_id])
             for term in cluster.centroid:
                 bucket = self._index.get(term)
                 if bucket is not None:
@@ -438,10 +491,9 @@ class IncidentEngine:
                     if not bucket:
                         del self._index[term]
         if old:
-            gone = set(old)
             self.post_incident = {p: i for p, i in self.post_incident.items() if i not in gone}
             self.pending_roots = {p: i for p, i in self.pending_roots.items() if i not in gone}
-        return len(old)
+        return old
 
     def to_state(self, include_posts: bool = False) -> dict:
         """Plain-JSON state. Only root ids are kept in ``posts`` unless ``include_posts``:
@@ -459,11 +511,11 @@ class IncidentEngine:
     def from_state(
         cls,
         state: dict | None,
-        config: ClusterConfig | None = None,
+        config: HotClusterConfig | None = None,
         lexicon: dict[str, tuple[str, ...]] | None = None,
-        parent_lookup: Callable[[str], str | None] | None = None,
+        archive: IncidentArchive | None = None,
     ) -> IncidentEngine:
-        engine = cls(config, lexicon, parent_lookup)
+        engine = cls(config, lexicon, archive)
         if not state:
             return engine
         for data in state.get("incidents", []):

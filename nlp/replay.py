@@ -132,6 +132,7 @@ def replay(
     detector: HotTopics,
     store: Store | None = None,
     *,
+    until: float | None = None,
     speed: float | None = None,
     save_every: int = 60,
     on_tick: Callable[[float, list[Evaluation]], None] | None = None,
@@ -142,8 +143,12 @@ def replay(
 
     Incident records are written every ``save_every`` simulated minutes with activity and
     at the end; the detector state is saved at the end so ``tingfeng detect`` continues
-    where the replay stopped.
+    where the replay stopped. ``until`` (epoch seconds, the reference clock) stops the
+    replay there: only what was written by then is streamed, and the last evaluation is
+    at ``until``, as a live pass at that moment would be.
     """
+    if until is not None:
+        items = [item for item in items if item[0] <= until]
     report = ReplayReport()
     t_start = clock()
     sim_start: float | None = None
@@ -156,7 +161,7 @@ def replay(
         # before their incidents are written, so each saved incident carries the rumor
         # score of what had spread by then.
         due = detector.rumor_due(touched)
-        report.rumor_scored += rescore_rumors(store, due, detector.config)
+        report.rumor_scored += rescore_rumors(store, due, detector.config, detector.rumor_model)
         touched.clear()
         changed = [e for e in pending.values() if detector.changed(e)]
         attach_rumor_scores(store, changed)
@@ -174,8 +179,20 @@ def replay(
             if wait > 0:
                 sleep(wait)
         t0 = time.perf_counter()
-        assignments = detector.ingest(posts)
-        for post, result in zip(posts, assignments, strict=True):
+        fresh = posts
+        if store is not None and posts:
+            # A replay run again (or resumed after a crash) does not count stored posts twice.
+            known = {
+                p.id: p.incident_id
+                for p in store.get_posts([p.id for p in posts])
+                if p.incident_id is not None
+            }
+            if known:
+                fresh = [p for p in posts if p.id not in known]
+                for post in posts:
+                    post.incident_id = known.get(post.id, post.incident_id)
+        assignments = detector.ingest(fresh)
+        for post, result in zip(fresh, assignments, strict=True):
             post.incident_id = result.incident_id
         report.new_incidents += sum(a.new_incident for a in assignments)
         t1 = time.perf_counter()
@@ -186,7 +203,9 @@ def replay(
             if snaps:
                 store.add_snapshots(snaps)
         t2 = time.perf_counter()
-        evaluations = detector.evaluate(end) if posts else []
+        if until is not None:
+            end = min(end, until)
+        evaluations = detector.evaluate(end) if fresh else []
         report.hot_onsets += sum(ev.notify for ev in evaluations)
         if on_tick is not None:
             on_tick(end, evaluations)
@@ -206,6 +225,15 @@ def replay(
         report.posts += len(posts)
         report.snapshots += len(snaps)
         last_tick = end
+    if until is not None and last_tick is not None and until > last_tick:
+        # A pass at the clock itself, as the live system would run at that moment.
+        final = detector.evaluate(until)
+        report.hot_onsets += sum(ev.notify for ev in final)
+        if on_tick is not None:
+            on_tick(until, final)
+        for ev in final:
+            pending[ev.cluster.id] = ev
+        last_tick = until
     if store is not None:
         save()
         store.set_state(STATE_KEY, detector.to_state())

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
 from tingfeng.config import Config
@@ -44,6 +44,7 @@ def type_name(annotation: Any) -> str:
         bool: "boolean",
         Path: "path",
         date: "date",
+        SecretStr: "secret",
     }
     return names[annotation]
 

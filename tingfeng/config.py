@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from alerting.bulletins.config import BulletinsConfig
+from api.settings import ApiSettings
 from crawler.config import CrawlerConfig
 from ingest.bounds import IngestConfig
 from models import Source
@@ -38,6 +39,9 @@ __all__ = [
     "StoreConfig",
     "load_config",
 ]
+
+# The hot: section lives next to the detector that reads it (re-exported here).
+from nlp.hot_config import HotBurstConfig, HotClusterConfig, HotConfigSection
 
 ENV_PREFIX = "TINGFENG_"
 DEFAULT_FILE = "tingfeng.yaml"
@@ -60,43 +64,6 @@ OTHER_VARIABLES = frozenset(
 )
 
 _Section = Section
-
-
-class HotClusterConfig(_Section):
-    """Incident clustering: how similar and how close in time a new root must be to join."""
-
-    window_hours: float = Field(default=72.0, gt=0)
-    tau_hours: float = Field(default=24.0, gt=0)
-    threshold: float = Field(default=0.2, gt=0, le=1)
-
-
-class HotBurstConfig(_Section):
-    """Burst rule (SpikeRule-like): reference and current windows against the locality."""
-
-    reference_minutes: int = Field(default=10080, ge=1)
-    current_minutes: int = Field(default=60, ge=1)
-    ratio: float = Field(default=3.0, gt=0)
-    min_current: int = Field(default=30, ge=1)
-    min_reference: int = Field(default=100, ge=0)
-    release: float = Field(default=0.5, gt=0, le=1)
-    cooldown_minutes: int = Field(default=30, ge=0)
-    backoff_minutes: int = Field(default=60, ge=0)
-    max_backoff_minutes: int = Field(default=480, ge=0)
-
-
-class HotConfigSection(_Section):
-    """Hot topics: incidents, bursts, virality (see docs/hot-topics.md)."""
-
-    categories: Path | None = None
-    virality_model: Path | None = None
-    virality_threshold: float | None = Field(default=None, ge=0, le=1)
-    active_hours: float = Field(default=6.0, gt=0)
-    retention_hours: float = Field(default=72.0, gt=0)
-    late_margin_hours: float = Field(default=1.0, ge=0)
-    hot_cooldown_minutes: float = Field(default=30.0, ge=0)
-    locality: str = "全市"
-    cluster: HotClusterConfig = Field(default_factory=HotClusterConfig)
-    burst: HotBurstConfig = Field(default_factory=HotBurstConfig)
 
 
 class OfficeConfig(_Section):
@@ -128,6 +95,7 @@ class Config(_Section):
     office: OfficeConfig = Field(default_factory=OfficeConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     bulletins: BulletinsConfig = Field(default_factory=BulletinsConfig)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     sources: list[Source] = Field(default_factory=list)
     gazetteer: dict[str, list[str]] = Field(default_factory=dict)
     source_file: Path | None = None

@@ -79,9 +79,7 @@ def ced_dir(tmp_path: Path) -> Path:
 def env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "tingfeng.yaml"
     config.write_text(
-        "store:\n  path: data/t.db\n"
-        "hot:\n  burst:\n    reference_minutes: 120\n    current_minutes: 30\n"
-        "    min_current: 20\n    min_reference: 20\n",
+        "store:\n  path: data/t.db\nhot:\n  burst:\n    current_minutes: 30\n",
         encoding="utf-8",
     )
     return {"TINGFENG_CONFIG": str(config)}
@@ -143,8 +141,24 @@ def test_replay_detect_incidents(ced_dir: Path, env: dict[str, str], tmp_path: P
     fire = next(d for d in data if "火锅店" in d["title"])
     assert fire["post_count"] == 402
 
+    again = runner.invoke(app, ["detect", "--at", at], env=env)
+    assert again.exit_code == 0, again.output
+    assert "检测结果" in again.stdout and "当前热点" in again.stdout and "{" not in again.stdout
+    assert max(len(line) for line in again.stdout.splitlines()) <= 80
+    # Run again (or resumed after a crash): nothing is counted twice.
+    summary = runner.invoke(app, ["replay", str(ced_dir)], env=env)
+    assert summary.exit_code == 0 and "回放结果" in summary.stdout and "{" not in summary.stdout
+    data = json.loads(runner.invoke(app, ["incidents", "--json"], env=env).stdout)["data"]
+    assert next(d for d in data if "火锅店" in d["title"])["post_count"] == 402
+    fire_id = fire["id"]
+    history = runner.invoke(app, ["incidents", "--history", fire_id, "--json"], env=env)
+    changes = json.loads(history.stdout)["changes"]
+    onset = next(c for c in changes if c["change"] == "hot" and c["new"] is True)
+    assert onset["reason"] and onset["figures"]["posts"] > 0
     table = runner.invoke(app, ["incidents", "--hot"], env=env)
-    assert table.exit_code == 0 and "(1 of 3)" in table.stdout and "🔥" in table.stdout
+    assert table.exit_code == 0 and "事件（1 / 共 3）" in table.stdout and "🔥" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    assert "{" not in table.stdout
 
 
 def test_replay_rejects_bad_input(tmp_path: Path, env: dict[str, str]) -> None:

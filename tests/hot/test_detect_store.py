@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from models import Author, Incident, Post
-from nlp.detect import HotConfig, assign_stored, run_detect
+from nlp.detect import assign_stored, run_detect
+from nlp.hot_config import HotConfigSection as HotConfig
 from store.sqlite import SQLiteStore
 from tests.hot.conftest import repost
 

@@ -16,7 +16,7 @@ def _documented() -> dict[str, set[str]]:
     sections: dict[str, set[str]] = {"hot": set(), "cluster": set(), "burst": set()}
     current = "hot"
     for line in block.splitlines():
-        match = re.match(r"^(\s*)([a-z_]+):", line)
+        match = re.match(r"^(\s*)([a-z_0-9]+):", line)
         if not match:
             continue
         indent, key = len(match.group(1)), match.group(2)

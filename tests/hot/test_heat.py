@@ -1,156 +1,202 @@
-"""Burst detector (pure, fed timestamped counts) and the heat formula."""
+"""Burst detector (pure, fed timestamped counts) and the heat formula.
+
+Localities are synthetic streams with a daily rhythm (quiet nights, busy evenings): a quiet
+town of about 100 posts a day and a busy city of about 10,000.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+import random
 
 import pytest
+from pydantic import ValidationError
 
-from nlp.heat import SpikeConfig, SpikeDetector, heat_score
+from nlp.heat import SpikeDetector, heat_score, poisson_tail
+from nlp.hot_config import HotBurstConfig
 
 H = 3600.0
-T0 = 1_700_000_000.0 - (1_700_000_000.0 % 60)
+DAY = 86400.0
+# Midnight Beijing time, minute-aligned.
+T0 = 1_700_000_000.0 - (1_700_000_000.0 % DAY) - 8 * H
 
 
-def cfg(**kw) -> SpikeConfig:
-    base = dict(
-        reference=timedelta(hours=4),
-        current=timedelta(hours=1),
-        ratio=3.0,
-        min_current=10,
-        min_reference=2,
-        release=0.5,
-        cooldown=timedelta(minutes=30),
-        backoff=timedelta(hours=1),
-        max_backoff=timedelta(hours=4),
-    )
-    base.update(kw)
-    return SpikeConfig(**base)
+def rhythm(hour: float) -> float:
+    """Relative posting rate by hour of day: low at night, peaks at noon and 21:00."""
+    return 0.15 + math.exp(-((hour - 12.5) ** 2) / 8) + 1.6 * math.exp(-((hour - 21) ** 2) / 6)
 
 
-def steady(det: SpikeDetector, key: str, start: float, hours: float, per_hour: int) -> None:
-    """``per_hour`` observations spread evenly over ``hours`` from ``start``."""
-    n = int(hours * per_hour)
+def ordinary_days(
+    det: SpikeDetector, loc: str, days: int, per_day: float, seed: int, topics: int = 40
+) -> list[tuple[float, str, str]]:
+    """Feed ``days`` ordinary days: posts follow the rhythm, spread over many small topics
+    (a few popular ones), each post counted for its topic and its locality."""
+    rng = random.Random(seed)
+    weights = [rhythm(h + 0.5) for h in range(24)]
+    scale = per_day / sum(weights)
+    posts = []
+    for d in range(days):
+        for h in range(24):
+            n = _poisson(rng, weights[h] * scale)
+            for _ in range(n):
+                at = T0 + d * DAY + h * H + rng.random() * H
+                topic = f"{loc}-d{d}-t{min(int(rng.paretovariate(1.2)) - 1, topics)}"
+                posts.append((at, topic, f"u{rng.randrange(400)}"))
+    posts.sort()
+    for at, topic, author in posts:
+        det.observe(topic, at, author=author)
+        det.observe(loc, at)
+    return posts
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    # Knuth's method: fine for the small rates of these tests.
+    if lam > 50:
+        return max(int(rng.gauss(lam, math.sqrt(lam)) + 0.5), 0)
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def incident_posts(det: SpikeDetector, loc: str, start: float, n: int, authors: int, span: float):
     for i in range(n):
-        det.observe(key, start + i * (H / per_hour))
+        at = start + i * span / n
+        det.observe("inc", at, author=f"a{i % authors}")
+        det.observe(loc, at)
 
 
-def both(det: SpikeDetector, at: float) -> None:
-    """One incident post: counted for the incident and for its locality (as HotTopics does)."""
-    det.observe("inc", at)
-    det.observe("loc", at)
+def test_poisson_tail() -> None:
+    assert poisson_tail(0, 3.0) == 1.0
+    assert poisson_tail(1, 3.0) == pytest.approx(1 - math.exp(-3.0))
+    assert poisson_tail(30, 4.2) < 1e-12
 
 
-def test_no_firing_before_reference_window_is_filled() -> None:
-    det = SpikeDetector(cfg())
-    # Quiet baseline for 2 h only (reference needs 4 h before the current hour).
-    steady(det, "loc", T0, 2, 2)
-    for i in range(100):
-        det.observe("inc", T0 + 2 * H + i * 30)
-    result = det.evaluate("inc", T0 + 2 * H + 3000, reference_key="loc")
-    assert not result.flagged
-    assert "not yet filled" in result.reason
+def test_quiet_place_fires_within_15_minutes_of_30_posts_by_10_authors() -> None:
+    det = SpikeDetector(HotBurstConfig())
+    ordinary_days(det, "loc:town", 7, 100, seed=1)
+    # Day 8, 20:00: 30 posts by 10 authors within the hour.
+    start = T0 + 7 * DAY + 20 * H
+    incident_posts(det, "loc:town", start, 30, 10, H)
+    crossed = start + H
+    fired = None
+    for m in range(0, 61, 1):
+        now = start + m * 60
+        if det.evaluate("inc", now, "loc:town").flagged and fired is None:
+            fired = now
+    assert fired is not None and fired <= crossed + 15 * 60
+    result = det.evaluate("inc", crossed, "loc:town")
+    assert result.flagged and 3 < result.expected < 15 and result.authors == 10
+
+
+def test_ordinary_days_raise_no_burst_quiet_and_busy() -> None:
+    for loc, per_day in (("loc:town", 100), ("loc:city", 10_000)):
+        det = SpikeDetector(HotBurstConfig())
+        posts = ordinary_days(det, loc, 10, per_day, seed=7, topics=400)
+        topics = {t for _, t, _ in posts}
+        # Step every 10 minutes through the last three days, every topic of the day.
+        for step in range(0, int(3 * DAY), 600):
+            now = T0 + 7 * DAY + step
+            day = int((now - T0) // DAY)
+            for topic in (t for t in topics if t.startswith(f"{loc}-d{day}-")):
+                result = det.evaluate(topic, now, loc)
+                assert not result.flagged, (loc, topic, result.reason)
+
+
+def test_same_count_is_no_burst_in_a_busy_city() -> None:
+    det = SpikeDetector(HotBurstConfig())
+    ordinary_days(det, "loc:city", 7, 10_000, seed=3, topics=400)
+    start = T0 + 7 * DAY + 20 * H
+    incident_posts(det, "loc:city", start, 30, 10, H)
+    result = det.evaluate("inc", start + H, "loc:city")
+    assert not result.flagged and result.expected > 100
+    # ... but two thousand posts in the evening hour (its usual ≈ 930 for the whole city) are.
+    incident_posts(det, "loc:city", start + 1, 2000, 300, H)
+    assert det.evaluate("inc", start + H, "loc:city").flagged
+
+
+def test_a_place_without_history_uses_the_prior() -> None:
+    # No history at all: the prior (500,000 residents at 2 posts a day per 10,000).
+    det = SpikeDetector(HotBurstConfig())
+    start = T0 + 20 * H
+    incident_posts(det, "loc:new", start, 30, 10, H)
+    result = det.evaluate("inc", start + H, "loc:new")
+    assert result.flagged and result.expected == pytest.approx(100 / 24, rel=0.01)
+    # A city of ten million needs more.
+    big = SpikeDetector(HotBurstConfig(residents=10_000_000))
+    incident_posts(big, "loc:new", start, 30, 10, H)
+    assert not big.evaluate("inc", start + H, "loc:new").flagged
+
+
+def test_floors_posts_and_distinct_authors() -> None:
+    det = SpikeDetector(HotBurstConfig())
+    start = T0 + 3 * H  # 03:00, nobody posts: still 9 posts are not a burst
+    incident_posts(det, "loc:x", start, 9, 9, 600)
+    assert "最少 10 帖" in det.evaluate("inc", start + 600, "loc:x").reason
+    det = SpikeDetector(HotBurstConfig())
+    incident_posts(det, "loc:x", start, 40, 2, 1200)  # two accounts flooding
+    result = det.evaluate("inc", start + 1200, "loc:x")
+    assert not result.flagged and "2 位作者" in result.reason
 
 
 def test_incident_is_not_its_own_baseline() -> None:
-    det = SpikeDetector(cfg())
-    steady(det, "loc", T0, 6, 2)
-    now = T0 + 6 * H
-    # A long-running incident dominates its locality: compared with everything else that
-    # happened there, it stays a burst rather than becoming its own "normal".
-    for i in range(300):
-        both(det, now - 4 * H + i * 60)
-    result = det.evaluate("inc", now + 3600, reference_key="loc")
-    assert result.flagged and result.reference < 5
+    det = SpikeDetector(HotBurstConfig(prior_days=0.01))
+    # The incident itself was busy all day yesterday; the rest of the place was silent.
+    incident_posts(det, "loc:x", T0, 200, 50, DAY)
+    start = T0 + DAY + 20 * H
+    incident_posts(det, "loc:x", start, 30, 10, H)
+    assert det.evaluate("inc", start + H, "loc:x").flagged
 
 
-def test_zero_vs_zero_never_fires() -> None:
-    det = SpikeDetector(cfg(min_reference=0, min_current=1))
-    det.observe("loc", T0)  # history exists, then nothing at all
-    for hour in range(6, 30):
-        result = det.evaluate("inc", T0 + hour * H, reference_key="loc")
-        assert not result.flagged and not result.notify
+def test_evening_peak_is_no_burst_for_the_place_itself() -> None:
+    # The locality against its own history (no reference key): its usual 21:00 peak.
+    det = SpikeDetector(HotBurstConfig())
+    ordinary_days(det, "loc:town", 8, 2000, seed=5)
+    for h in (12, 20, 21, 22):
+        assert not det.evaluate("loc:town", T0 + 7 * DAY + h * H).flagged
 
 
-def test_min_current_blocks_small_counts_and_ratio_fires_once() -> None:
-    det = SpikeDetector(cfg())
-    steady(det, "loc", T0, 6, 2)  # 2 posts/h in the locality for 6 h
-    now = T0 + 6 * H
-    for i in range(5):
-        det.observe("inc", now - 600 + i)
-    small = det.evaluate("inc", now, reference_key="loc")
-    assert not small.flagged and "min_current" in small.reason
-    for i in range(20):
-        det.observe("inc", now - 500 + i)
-    big = det.evaluate("inc", now, reference_key="loc")
-    assert big.flagged and big.notify and big.ratio is not None and big.ratio >= 3
-    again = det.evaluate("inc", now + 60, reference_key="loc")
-    assert again.flagged and not again.notify  # grouped: one notification per incident
-
-
-def test_same_count_is_no_burst_in_a_busy_locality() -> None:
-    quiet, busy = SpikeDetector(cfg()), SpikeDetector(cfg())
-    steady(quiet, "loc", T0, 6, 2)
-    steady(busy, "loc", T0, 6, 60)
-    now = T0 + 6 * H
-    for det in (quiet, busy):
-        for i in range(30):
-            det.observe("inc", now - 1800 + i * 60)
-    assert quiet.evaluate("inc", now, reference_key="loc").flagged
-    assert not busy.evaluate("inc", now, reference_key="loc").flagged
-
-
-def test_stays_flagged_while_hot_then_cools_down_and_backs_off() -> None:
-    det = SpikeDetector(cfg())
-    steady(det, "loc", T0, 6, 2)
-    now = T0 + 6 * H
-    for i in range(30):
-        both(det, now - 1800 + i * 60)
-    assert det.evaluate("inc", now, reference_key="loc").notify
-    # Slower but still above ratio * release: stays flagged.
-    for i in range(15):
-        both(det, now + 1800 + i * 120)
-    mid = det.evaluate("inc", now + 3600, reference_key="loc")
-    assert mid.flagged and not mid.notify
-    # Nothing more: below the release ratio -> cooling down, still flagged for 30 min.
-    later = now + 3 * H
-    cooling = det.evaluate("inc", later, reference_key="loc")
-    assert cooling.flagged and "cooling down" in cooling.reason
-    cleared = det.evaluate("inc", later + 31 * 60, reference_key="loc")
-    assert not cleared.flagged and "cooled down" in cleared.reason
-    # A new onset soon after the clear is flagged but not re-notified (back-off).
-    again_at = later + 40 * 60
-    for i in range(40):
-        both(det, again_at - 1200 + i * 30)
-    again = det.evaluate("inc", again_at, reference_key="loc")
-    assert again.flagged and not again.notify and "back-off" in again.reason
-
-
-def test_own_history_reference_like_spike_rule() -> None:
-    det = SpikeDetector(cfg())
-    steady(det, "loc", T0, 5, 5)
-    now = T0 + 5 * H
-    for i in range(60):
-        det.observe("loc", now - 3000 + i * 50)
-    result = det.evaluate("loc", now)
-    assert result.flagged and result.ratio and result.ratio > 3
+def test_stays_flagged_then_cools_down_and_backs_off() -> None:
+    cfg = HotBurstConfig(cooldown_minutes=30, backoff_minutes=60, max_backoff_minutes=240)
+    det = SpikeDetector(cfg)
+    start = T0 + 20 * H
+    incident_posts(det, "loc:x", start, 40, 20, 1800)
+    first = det.evaluate("inc", start + 1800, "loc:x")
+    assert first.flagged and first.notify
+    again = det.evaluate("inc", start + 1860, "loc:x")
+    assert again.flagged and not again.notify
+    # The window empties: still flagged while cooling down, cleared after 30 minutes.
+    assert det.evaluate("inc", start + 2 * H, "loc:x").flagged
+    cleared = det.evaluate("inc", start + 2 * H + 1800, "loc:x")
+    assert not cleared.flagged and "回落" in cleared.reason
+    # A new onset soon after: flagged, not re-notified.
+    incident_posts(det, "loc:x", start + 2.6 * H, 40, 20, 600)
+    flap = det.evaluate("inc", start + 2.6 * H + 600, "loc:x")
+    assert flap.flagged and not flap.notify
 
 
 def test_late_counts_land_in_their_window_and_state_round_trips() -> None:
-    det = SpikeDetector(cfg())
-    steady(det, "loc", T0, 6, 2)
-    now = T0 + 6 * H
-    det.observe("inc", now - 10 * H)  # very late, outside both windows
-    assert det.count("inc", now - H, now + 60) == 0
-    for i in range(30):
-        det.observe("inc", now - 100 - i)  # arrive in any order
-    restored = SpikeDetector.from_state(det.to_state(), det.config)
-    assert restored.evaluate("inc", now, reference_key="loc").flagged
+    det = SpikeDetector(HotBurstConfig())
+    start = T0 + 20 * H
+    incident_posts(det, "loc:x", start, 30, 10, H)
+    restored = SpikeDetector.from_state(det.to_state(), HotBurstConfig())
+    assert restored.evaluate("inc", start + H, "loc:x").flagged
+    assert restored.count("inc", start, start + H + 60) == 30
+    late = SpikeDetector(HotBurstConfig())
+    late.observe("inc", start + H + 90, author="z")  # a later post arrives first
+    incident_posts(late, "loc:x", start, 30, 10, H)
+    assert late.evaluate("inc", start + H, "loc:x").current == 30
 
 
-def test_config_rejects_zero_min_current() -> None:
-    with pytest.raises(ValueError):
-        SpikeConfig(min_current=0)
+def test_config_rejects_bad_values() -> None:
+    with pytest.raises(ValidationError):
+        HotBurstConfig(min_posts=0)
+    with pytest.raises(ValidationError):
+        HotBurstConfig(p_value=0.05, release_p_value=0.01)
+    with pytest.raises(ValidationError):
+        HotBurstConfig(history_days=0)
 
 
 def test_heat_is_bounded_and_monotonic() -> None:

@@ -53,3 +53,24 @@ def test_fastest_replay_never_sleeps(tmp_path: Path) -> None:
     report = replay(items, HotTopics(), None, sleep=lambda s: (_ for _ in ()).throw(AssertionError))
     assert report.new_incidents >= 1
     assert all(obj.incident_id for _, _, obj in items)
+
+
+def test_replay_stops_at_the_reference_clock(tmp_path: Path) -> None:
+    from nlp.hot_config import HotConfigSection
+    from store import PostFilter
+    from store.sqlite import SQLiteStore
+
+    items = load_stream(_jsonl(tmp_path / "a.jsonl"))
+    at = T0 + timedelta(minutes=15, seconds=20)
+    ticks: list[float] = []
+    with SQLiteStore(tmp_path / "s.db") as store:
+        det = HotTopics(HotConfigSection(score_rumors=False))
+        report = replay(
+            items, det, store, until=at.timestamp(), on_tick=lambda now, evs: ticks.append(now)
+        )
+        stored = list(store.iter_posts(PostFilter()))
+    # Written at 0, 10 (and 20, 30 after the clock): only the first two are replayed, and
+    # the last evaluation is at the clock itself, as a live pass at that moment would be.
+    assert report.posts == 2 and len(stored) == 2
+    assert all(p.created_at <= at for p in stored)
+    assert ticks[-1] == at.timestamp() and max(ticks) == at.timestamp()

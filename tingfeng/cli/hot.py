@@ -1,73 +1,95 @@
-"""Hot-topic commands: replay, detect, incidents."""
+"""Hot-topic commands: replay, detect, incidents (thin shells over tingfeng.services.detect)."""
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tingfeng.cli.app import UserError, app, console, open_configured_store, state
-from tingfeng.config import HotConfigSection
+from models import Incident
+from models.records import IncidentHistory
+from tingfeng.cli.app import UserError, app, open_configured_store, state
+from tingfeng.services.detect import DetectInputError
 
-if TYPE_CHECKING:
-    from nlp.detect import HotConfig
+#: Tables are laid out for an 80-column terminal (and for pipes and logs).
+WIDTH = 80
+CHANGE_NAMES = {
+    "opened": "新事件",
+    "hot": "热点",
+    "heat_band": "热度等级",
+    "rumor_band": "谣言风险",
+    "membership": "帖子",
+}
 
-stdout = Console()
-COLUMNS = ("id", "标题 title", "区域", "类别", "热度", "帖/时", "爆发", "传播预测", "谣言", "热点")
 
-
-def hot_config(section: HotConfigSection) -> HotConfig:
-    """The ``hot:`` config section as the detector's own settings."""
-    from nlp.detect import HotConfig
-    from nlp.heat import SpikeConfig
-    from nlp.incidents import ClusterConfig
-
-    b, c = section.burst, section.cluster
-    try:
-        burst = SpikeConfig(
-            reference=timedelta(minutes=b.reference_minutes),
-            current=timedelta(minutes=b.current_minutes),
-            ratio=b.ratio,
-            min_current=b.min_current,
-            min_reference=b.min_reference,
-            release=b.release,
-            cooldown=timedelta(minutes=b.cooldown_minutes),
-            backoff=timedelta(minutes=b.backoff_minutes),
-            max_backoff=timedelta(minutes=b.max_backoff_minutes),
-        )
-    except ValueError as exc:
-        raise UserError(f"hot.burst: {exc}") from None
-    for key in ("categories", "virality_model"):
-        path = getattr(section, key)
-        if path is not None and not Path(path).is_file():
-            raise UserError(f"hot.{key}: file not found: {path}")
-    return HotConfig(
-        cluster=ClusterConfig(
-            window=timedelta(hours=c.window_hours),
-            tau=timedelta(hours=c.tau_hours),
-            threshold=c.threshold,
-        ),
-        burst=burst,
-        virality_threshold=section.virality_threshold,
-        active=timedelta(hours=section.active_hours),
-        retention=timedelta(hours=section.retention_hours),
-        late_margin=timedelta(hours=section.late_margin_hours),
-        hot_cooldown=timedelta(minutes=section.hot_cooldown_minutes),
-        locality=section.locality,
-        categories=str(section.categories) if section.categories else None,
-        virality_model=str(section.virality_model) if section.virality_model else None,
-        rumor_model=str(state.config.nlp.rumor_model) if state.config.nlp.rumor_model else None,
-    )
+def _console() -> Console:
+    return Console(width=WIDTH, highlight=False, soft_wrap=False)
 
 
 def _print_json(data: object) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _bad(exc: DetectInputError) -> typer.BadParameter:
+    """A refused option value: click names the option and exits with status 2."""
+    message = str(exc)
+    option, _, rest = message.partition(": ")
+    if option.startswith("--"):
+        return typer.BadParameter(rest, param_hint=f"'{option}'")
+    return typer.BadParameter(message)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _time(value) -> str:
+    from models import SHANGHAI
+
+    return "-" if value is None else value.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+
+
+def incidents_table(records: list[Incident], title: str) -> Table:
+    """Incidents by heat in 80 columns: id, title, place, heat, velocity, signals."""
+    table = Table(title=title, box=None, pad_edge=False, header_style="bold")
+    table.add_column("编号", no_wrap=True, min_width=20)
+    table.add_column("标题", no_wrap=True, overflow="ellipsis", min_width=10, max_width=24)
+    table.add_column("区域", no_wrap=True, min_width=4, max_width=8, overflow="ellipsis")
+    table.add_column("热度", justify="right", no_wrap=True, min_width=5)
+    table.add_column("帖/时", justify="right", no_wrap=True, min_width=5)
+    table.add_column("谣言", justify="right", no_wrap=True, min_width=4)
+    table.add_column("热点", no_wrap=True, min_width=6)
+    for r in records:
+        signals = []
+        if r.burst:
+            signals.append("爆")
+        if r.virality is not None and r.hot and not r.burst:
+            signals.append("传")
+        table.add_row(
+            r.id,
+            r.title or "（无标题）",
+            r.district or "-",
+            _fmt(r.heat, 1),
+            _fmt(r.velocity.get("posts_per_h_1h"), 0),
+            _fmt(r.rumor_score),
+            ("🔥" + "".join(signals)) if r.hot else "",
+        )
+    return table
+
+
+def _summary(rows: list[tuple[str, object]], title: str) -> Table:
+    table = Table(title=title, show_header=False, box=box.SIMPLE, pad_edge=False)
+    table.add_column("项目", no_wrap=True)
+    table.add_column("数值", overflow="fold")
+    for key, value in rows:
+        table.add_row(key, str(value))
+    return table
 
 
 @app.command()
@@ -75,6 +97,10 @@ def replay(
     directory: Annotated[
         Path, typer.Argument(help="A CED-layout directory, a JSONL file or a directory of them.")
     ],
+    at: Annotated[
+        str | None,
+        typer.Option(help="Reference clock (ISO 8601): replay what was written by then only."),
+    ] = None,
     speed: Annotated[
         float | None,
         typer.Option(help="N times real time (e.g. 60: one hour per minute); default: fastest."),
@@ -85,77 +111,104 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """回放数据集。Stream a dataset through the live pipeline (store → incidents →
-    detection) in post-time order."""
-    from nlp.detect import load_detector
-    from nlp.replay import load_stream
-    from nlp.replay import replay as run_replay
+    detection) in post-time
+    order."""
+    from tingfeng.services import detect as service
 
-    if speed is not None and speed <= 0:
-        raise UserError("--speed: must be positive")
     if not directory.exists():
         raise UserError(f"{directory}: no such file or directory")
-    config = hot_config(state.config.hot)
     with open_configured_store() as store:
-        detector = load_detector(store, config)
-        console.print(f"loading {directory} …")
-        from text.report import ImportReport
-
-        load_report = ImportReport()
-        items = load_stream(directory, load_report)
-        result = run_replay(items, detector, store, speed=speed, save_every=save_every)
-        result.load = load_report
+        try:
+            result = service.replay(
+                state.config, store, directory, at=at, speed=speed, save_every=save_every
+            )
+        except DetectInputError as exc:
+            if str(exc).startswith("hot."):
+                raise UserError(str(exc)) from None
+            raise _bad(exc) from None
     if as_json:
-        _print_json(result.as_dict())
+        _print_json(result.model_dump(mode="json"))
         return
-    table = Table(title="回放结果 / replay summary", show_header=False)
-    for key, value in result.as_dict().items():
-        table.add_row(key, str(value))
-    stdout.print(table)
+    rows = [
+        ("帖子", result.posts),
+        ("转评快照", result.snapshots),
+        ("模拟分钟", result.ticks),
+        ("在检事件", result.incidents),
+        ("新事件", result.new_incidents),
+        ("热点触发", result.hot_onsets),
+        ("事件写入次数", result.saved_incident_versions),
+        ("谣言重新评分", result.rumor_scored),
+        ("最早", _time(result.first)),
+        ("最晚", _time(result.last)),
+        ("参考时钟", _time(result.at) if result.at else "（数据末尾）"),
+        ("跳过", ", ".join(f"{k} {v}" for k, v in result.skipped.items()) or "无"),
+        ("耗时（秒）", result.seconds.get("total", 0)),
+        ("帖/秒", result.posts_per_second),
+    ]
+    _console().print(_summary(rows, "回放结果"))
 
 
 @app.command()
 def detect(
     at: Annotated[
         str | None,
-        typer.Option(help="Evaluate at this time (ISO 8601; default now). For replayed data."),
+        typer.Option(help="Reference clock (ISO 8601; default now): see only posts by then."),
     ] = None,
     rescan_hours: Annotated[
         float | None,
         typer.Option(
-            min=0, help="Look this far back for unassigned posts (default hot.late_margin_hours)."
+            help="Look this far back for unassigned posts (default hot.late_margin_hours)."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """运行一次事件检测。Run one detection pass: assign new posts, update every active
     incident's figures."""
-    from models import ensure_aware
-    from nlp.detect import run_detect
+    from tingfeng.services import detect as service
 
-    when = None
-    if at:
-        try:
-            when = ensure_aware(datetime.fromisoformat(at))
-        except ValueError:
-            raise UserError(f"--at: not an ISO 8601 time: {at!r}") from None
-    config = hot_config(state.config.hot)
+    try:  # refused before the store is opened
+        service.check_detect_options(at, rescan_hours)
+    except DetectInputError as exc:
+        raise _bad(exc) from None
     with open_configured_store() as store:
-        rescan = None if rescan_hours is None else timedelta(hours=rescan_hours)
-        report = run_detect(store, config, now=when, rescan=rescan)
+        try:
+            result = service.detect(state.config, store, at=at, rescan_hours=rescan_hours)
+        except DetectInputError as exc:
+            if str(exc).startswith("hot."):
+                raise UserError(str(exc)) from None
+            raise _bad(exc) from None
     if as_json:
-        _print_json(report.as_dict())
+        _print_json(result.model_dump(mode="json"))
         return
-    stdout.print(
-        f"detect at {report.at.isoformat()}: read {report.read}, assigned {report.assigned} "
-        f"({report.new_incidents} new incidents), evaluated {report.evaluated}, "
-        f"hot {report.hot}, saved {report.saved} in {report.seconds.get('total', 0)} s"
-    )
-    for inc_id in report.notify:
-        stdout.print(f"  new hot topic: {inc_id}")
+    out = _console()
+    rows = [
+        ("参考时钟", _time(result.at)),
+        ("读取帖子", f"{result.read}（迟到 {result.late}）"),
+        ("归入事件", f"{result.assigned}（新事件 {result.new_incidents}）"),
+        ("评估事件", result.evaluated),
+        ("热点事件", result.hot),
+        ("写入记录", result.saved),
+        ("谣言重新评分", result.rumor_scored),
+        ("耗时（秒）", result.seconds.get("total", 0)),
+    ]
+    out.print(_summary(rows, "检测结果"))
+    for inc_id in result.notify:
+        out.print(f"新热点：{inc_id}")
+    if result.hot_incidents:
+        out.print(incidents_table(result.hot_incidents, f"当前热点（{len(result.hot_incidents)}）"))
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def history_table(history: IncidentHistory) -> Table:
+    table = Table(title=f"事件记录 {history.incident_id}", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("时间", no_wrap=True)
+    table.add_column("变化", no_wrap=True)
+    table.add_column("由 → 至", no_wrap=True)
+    table.add_column("原因", ratio=1, overflow="fold")
+    for c in history.changes:
+        table.add_row(
+            _time(c.at), CHANGE_NAMES.get(c.change, c.change), f"{c.old} → {c.new}", c.reason
+        )
+    return table
 
 
 @app.command()
@@ -163,31 +216,29 @@ def incidents(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     hot_only: Annotated[bool, typer.Option("--hot", help="Only hot incidents.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    history: Annotated[
+        str | None, typer.Option(help="Show this incident's history (hot state, bands, posts).")
+    ] = None,
 ) -> None:
     """列出当前事件。List current incidents by heat, with velocity, burst, virality and
     rumor score."""
-    from tingfeng.services.incidents import list_incidents
+    from tingfeng.services import detect as service
 
-    with open_configured_store(readonly=True) as store:
-        listing = list_incidents(store, hot_only=hot_only, limit=limit)
-    total, records = listing.total, listing.data
+    with open_configured_store() as store:
+        if history is not None:
+            record = service.incident_history(store, history)
+            if record is None:
+                raise UserError(f"--history: no incident history for {history!r}")
+            if as_json:
+                _print_json(record.model_dump(mode="json"))
+            else:
+                _console().print(history_table(record))
+            return
+        try:
+            page = service.list_incidents(store, hot_only=hot_only, limit=limit)
+        except DetectInputError as exc:
+            raise _bad(exc) from None
     if as_json:
-        _print_json({"count": len(records), "data": [r.model_dump(mode="json") for r in records]})
+        _print_json({"count": page.count, "data": [r.model_dump(mode="json") for r in page.data]})
         return
-    table = Table(title=f"事件 / incidents ({len(records)} of {total})")
-    for col in COLUMNS:
-        table.add_column(col)
-    for r in records:
-        table.add_row(
-            r.id,
-            r.title[:30],
-            r.district or "-",
-            r.category or "-",
-            _fmt(r.heat, 1),
-            _fmt(r.velocity.get("posts_per_h_1h"), 1),
-            "是" if r.burst else "",
-            _fmt(r.virality),
-            _fmt(r.rumor_score),
-            "🔥" if r.hot else "",
-        )
-    stdout.print(table)
+    _console().print(incidents_table(page.data, f"事件（{page.count} / 共 {page.total}）"))

@@ -1,0 +1,112 @@
+"""The application factory: ``create_app(config)`` builds the API and the dashboard.
+
+Routers slot in by resource (``api/routers/<resource>.py``) and pages by page
+(``api/pages/``); alerting and bulletins add theirs the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.metrics import Metrics
+from api.middleware import HeadersAndTiming, LimitsMiddleware
+from api.security import Clock, LoginLimiter
+from api.services.incidents import IncidentCache
+from models.common import now_utc
+from store import Store
+from tingfeng.config import Config
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(
+    config: Config,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    *,
+    warm_up: bool = False,
+) -> FastAPI:
+    """Build the app. Refuses (:class:`api.settings.SettingsError`) a missing or placeholder
+    ``api.secret_key`` outside development. ``store`` and ``clock`` are injectable for tests;
+    by default the configured store is opened and closed with the app. ``warm_up`` loads
+    the rumor model in the background at start-up, so the first incident page is fast."""
+    secret = config.api.check_secret()
+    owns_store = store is None
+    if store is None:
+        from store import open_store
+
+        if config.store.backend == "sqlite":
+            config.store.path.parent.mkdir(parents=True, exist_ok=True)
+        store = open_store(config.store)
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if warm_up:
+            import threading
+
+            from api.services.incidents import warm_up as load_model
+
+            path = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
+            threading.Thread(target=load_model, args=(path,), name="warm-up", daemon=True).start()
+        yield
+        if owns_store:
+            store.close()
+
+    app = FastAPI(
+        title="听风 Tingfeng API",
+        version="1",
+        description="舆情监测与谣言应对 · public-opinion monitoring and rumor response",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    settings = config.api
+    clock = clock or now_utc
+    app.state.config = config
+    app.state.store = store
+    app.state.secret = secret
+    app.state.clock = clock
+    app.state.limiter = LoginLimiter(
+        settings.login_max_failures, timedelta(minutes=settings.login_window_minutes), clock
+    )
+    app.state.metrics = Metrics(store, config)
+    app.state.incident_cache = IncidentCache(settings.cache_seconds)
+
+    errors.install(app)
+
+    from api.pages import router as pages_router
+    from api.routers import audit, auth, health, incidents, posts, sources, tokens, users
+    from api.routers.openapi import router as openapi_router
+
+    for module in (health, auth, posts, incidents, sources, users, tokens, audit):
+        app.include_router(module.router)
+    app.include_router(openapi_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    app.add_middleware(
+        LimitsMiddleware, max_body=settings.max_body_bytes, max_query=settings.max_query_bytes
+    )
+    app.add_middleware(HeadersAndTiming, observe=app.state.metrics.observe)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes: reads the configuration named by
+    ``TINGFENG_CONFIG`` (``tingfeng serve --workers N`` sets it) and its environment."""
+    from tingfeng.cli.app import apply_nlp_config
+    from tingfeng.config import load_config
+
+    config = load_config()
+    apply_nlp_config(config)
+    return create_app(config, warm_up=True)

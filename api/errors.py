@@ -1,0 +1,120 @@
+"""Every 4xx answer is JSON naming the field and the problem.
+
+Shape: ``{"detail": [{"field": "query.limit", "problem": "..."}]}``; a 409 adds
+``"current"``, the record as it is stored now, so the client can merge and retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.services.auth import AuthError, public
+from models import Record
+from store import ConflictError, StoreError
+
+log = logging.getLogger(__name__)
+
+
+def _record_kinds() -> dict[str, type[Record]]:
+    """Every record class by its kind (incidents, alerts, bulletins, users...), so a 409 on
+    any of them returns the current copy."""
+    out: dict[str, type[Record]] = {}
+    todo = list(Record.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        out.setdefault(cls.kind, cls)
+        todo.extend(cls.__subclasses__())
+    return out
+
+
+class ApiError(Exception):
+    """Raised by routes and dependencies; rendered as the JSON error above."""
+
+    def __init__(
+        self,
+        status: int,
+        field: str,
+        problem: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.status, self.field, self.problem = status, field, problem
+        self.headers, self.extra = headers, extra or {}
+        super().__init__(f"{field}: {problem}")
+
+
+class LoginRequired(Exception):
+    """A dashboard page asked for without a session: redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def error_body(status: int, problems: list[dict[str, str]], **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": problems, **extra}, status_code=status)
+
+
+def problem(status: int, field: str, text: str, **extra: Any) -> JSONResponse:
+    return error_body(status, [{"field": field, "problem": text}], **extra)
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts) if parts else "(request)"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        resp = problem(exc.status, exc.field, exc.problem, **exc.extra)
+        for key, value in (exc.headers or {}).items():
+            resp.headers[key] = value
+        return resp
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        return problem(exc.status, exc.field, exc.problem)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": _loc(err.get("loc", ())), "problem": str(err.get("msg", "invalid"))}
+            for err in exc.errors()
+        ]
+        return error_body(422, problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        field = {404: "path", 405: "method"}.get(exc.status_code, "request")
+        return problem(exc.status_code, field, str(exc.detail), headers=None)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        cls = _record_kinds().get(exc.kind)
+        store = request.app.state.store
+        current = store.get_record(cls, exc.record_id) if cls else None
+        return problem(
+            409,
+            "version",
+            f"已被他人修改：你编辑的是第 {exc.expected} 版，当前为第 {exc.actual} 版；请刷新后重试 "
+            f"(stale version {exc.expected}, stored {exc.actual})",
+            current=public(current) if current is not None else None,
+        )
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> JSONResponse:
+        log.error("store error on %s %s: %s", request.method, request.url.path, exc)
+        return problem(503, "store", "存储暂时不可用 (store unavailable)")
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> RedirectResponse:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)

@@ -1,0 +1,43 @@
+"""Incidents: filtered list and the detail with series, timeline, posts, claims, reasons."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import ConfigDep, CurrentUser, StoreDep
+from api.errors import ApiError
+from api.services.incidents import (
+    IncidentDetail,
+    IncidentFilters,
+    IncidentsPublic,
+    incident_detail,
+    list_incidents,
+)
+from models import Incident
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+@router.get("", response_model=IncidentsPublic)
+def list_(
+    filters: Annotated[IncidentFilters, Query()],
+    user: CurrentUser,
+    store: StoreDep,
+    request: Request,
+) -> IncidentsPublic:
+    """Incidents by heat (or last seen, or rumor score), filtered by time, district,
+    category, hot and rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分)."""
+    return list_incidents(store, filters, request.app.state.incident_cache)
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+def detail(
+    incident_id: str, user: CurrentUser, store: StoreDep, config: ConfigDep
+) -> IncidentDetail:
+    inc = store.get_record(Incident, incident_id)
+    if inc is None:
+        raise ApiError(404, "incident_id", f"没有事件 {incident_id} (no such incident)")
+    model = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
+    return incident_detail(store, inc, model_path=model)

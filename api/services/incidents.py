@@ -1,0 +1,507 @@
+"""Incidents for the API: filtered lists and the detail page's figures.
+
+Store queries per request are bounded and do not grow with the rows shown: the list is one
+records query; the detail is the record, one faceted search (hourly series), one batch read
+of source posts, and one scan of the top rumor thread's reposts for its explanation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.security import mask_personal
+from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
+from models import Incident, Post, ensure_aware, now_utc
+from store import PostFilter, SearchQuery, Store
+
+log = logging.getLogger(__name__)
+
+#: Incidents considered per list request (most recently updated first), so a list stays
+#: one bounded read however many years of incidents the store holds.
+LIST_SCAN_LIMIT = 5000
+#: Source posts read for a detail page (top posts, claims, timeline).
+DETAIL_ROOTS = 300
+#: Reposts read to explain the rumor score of the top thread.
+EXPLAIN_REPOSTS = 2000
+SPARK_WINDOWS = ("6h", "1h", "15m")
+
+
+class IncidentFilters(BaseModel):
+    """Query parameters of ``GET /api/v1/incidents``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: datetime | None = Field(default=None, description="last seen at or after")
+    until: datetime | None = Field(default=None, description="first seen before")
+    district: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    hot: bool | None = None
+    rumor: Literal["low", "medium", "high", "unscored"] | None = None
+    q: str = Field(default="", max_length=100, description="标题或关键词包含")
+    sort: Literal["heat", "last_seen", "rumor"] = "heat"
+    page: int = Field(default=1, ge=1, le=1000)
+    per_page: int = Field(default=20, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _aware(self) -> IncidentFilters:
+        self.since = ensure_aware(self.since) if self.since else None
+        self.until = ensure_aware(self.until) if self.until else None
+        if self.since and self.until and self.since >= self.until:
+            raise ValueError("since: must be before until")
+        return self
+
+
+class IncidentPublic(BaseModel):
+    id: str
+    version: int
+    title: str
+    keywords: list[str]
+    district: str | None
+    category: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    post_count: int
+    heat: float
+    velocity: dict[str, float]
+    sparkline: list[float]
+    burst: bool
+    virality: float | None
+    hot: bool
+    hot_since: datetime | None
+    hot_reasons: list[str]
+    rumor_score: float | None
+    rumor_band: str
+    rumor_band_label: str
+    status: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, inc: Incident) -> IncidentPublic:
+        band = band_of(inc.rumor_score)
+        return cls(
+            id=inc.id,
+            version=inc.version,
+            title=mask_personal(inc.title) or "",
+            keywords=inc.keywords,
+            district=inc.district,
+            category=inc.category,
+            first_seen=inc.first_seen,
+            last_seen=inc.last_seen,
+            post_count=inc.post_count,
+            heat=round(inc.heat, 2),
+            velocity=inc.velocity,
+            sparkline=[inc.velocity.get(f"posts_per_h_{w}", 0.0) for w in SPARK_WINDOWS],
+            burst=inc.burst,
+            virality=inc.virality,
+            hot=inc.hot,
+            hot_since=inc.hot_since,
+            hot_reasons=[str(r) for r in inc.extra.get("hot_reasons") or []],
+            rumor_score=inc.rumor_score,
+            rumor_band=band,
+            rumor_band_label=BAND_LABELS[band],
+            status=inc.status,
+            updated_at=inc.updated_at,
+        )
+
+
+class IncidentsPublic(BaseModel):
+    data: list[IncidentPublic]
+    count: int
+    page: int
+    per_page: int
+
+
+def _matches(inc: Incident, f: IncidentFilters) -> bool:
+    if f.hot is not None and inc.hot != f.hot:
+        return False
+    if f.district and inc.district != f.district:
+        return False
+    if f.category and inc.category != f.category:
+        return False
+    if f.rumor and band_of(inc.rumor_score) != f.rumor:
+        return False
+    if f.since and (inc.last_seen is None or inc.last_seen < f.since):
+        return False
+    if f.until and (inc.first_seen is None or inc.first_seen >= f.until):
+        return False
+    if f.q:
+        needle = f.q.lower()
+        if needle not in inc.title.lower() and not any(needle in k for k in inc.keywords):
+            return False
+    return True
+
+
+def _sort_key(sort: str) -> Callable[[Incident], Any]:
+    if sort == "heat":
+        return lambda r: (-r.heat, r.id)
+    if sort == "rumor":
+        return lambda r: (-(r.rumor_score if r.rumor_score is not None else -1), r.id)
+    return lambda r: (-(r.last_seen.timestamp() if r.last_seen else 0), r.id)
+
+
+class IncidentSnapshot:
+    """Incident records read at one moment, with each sort order and each filter's result
+    computed once (polling dashboards ask the same few questions over and over)."""
+
+    MAX_FILTERS = 64
+
+    def __init__(self, records: list[Incident]) -> None:
+        self.records = records
+        self._orders: dict[str, list[Incident]] = {}
+        self._filtered: OrderedDict[str, list[Incident]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def ordered(self, sort: str) -> list[Incident]:
+        with self._lock:
+            rows = self._orders.get(sort)
+            if rows is None:
+                rows = self._orders[sort] = sorted(self.records, key=_sort_key(sort))
+            return rows
+
+    def matching(self, f: IncidentFilters) -> list[Incident]:
+        key = f.model_dump_json(exclude={"page", "per_page"})
+        with self._lock:
+            rows = self._filtered.get(key)
+            if rows is not None:
+                self._filtered.move_to_end(key)
+                return rows
+        rows = [r for r in self.ordered(f.sort) if _matches(r, f)]
+        with self._lock:
+            self._filtered[key] = rows
+            while len(self._filtered) > self.MAX_FILTERS:
+                self._filtered.popitem(last=False)
+        return rows
+
+
+class IncidentCache:
+    """The recent incident records, re-read at most every ``ttl`` seconds.
+
+    Twenty dashboards polling the list would otherwise each re-read and re-parse thousands
+    of records; a second or two of staleness is invisible next to the poll interval. A
+    background thread re-reads while requests keep answering from the previous snapshot
+    (only the very first read is waited for). The TTL
+    runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
+    """
+
+    def __init__(
+        self,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+        run: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
+        self.ttl, self.clock = ttl, clock
+        #: How a refresh is started: a daemon thread (tests pass a synchronous runner).
+        self.run = run or (lambda fn: threading.Thread(target=fn, daemon=True).start())
+        self._lock = threading.Lock()
+        self._first_read_lock = threading.Lock()
+        self._refreshing = False
+        self._at = -math.inf
+        self._snapshot: IncidentSnapshot | None = None
+
+    def _read(self, store: Store) -> IncidentSnapshot:
+        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT))
+
+    def snapshot(self, store: Store) -> IncidentSnapshot:
+        if self.ttl <= 0:
+            return self._read(store)
+        with self._lock:
+            current = self._snapshot
+            stale = self.clock() - self._at >= self.ttl
+            if current is not None and stale and not self._refreshing:
+                self._refreshing = True
+                refresh_later = True
+            else:
+                refresh_later = False
+            if current is not None and not refresh_later:
+                return current
+        if current is not None:
+            self.run(lambda: self._refresh(store))
+            return self._snapshot or current
+        # Nothing to serve yet: the first readers wait for one read.
+        with self._first_read_lock:
+            if self._snapshot is None:
+                snap = self._read(store)
+                with self._lock:
+                    self._snapshot, self._at = snap, self.clock()
+            return self._snapshot
+
+    def _refresh(self, store: Store) -> None:
+        try:
+            snap = self._read(store)
+            with self._lock:
+                self._snapshot, self._at = snap, self.clock()
+        except Exception as exc:  # keep serving the previous snapshot
+            log.warning("incident cache refresh failed: %s", exc)
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._at = -math.inf
+
+
+def list_incidents(
+    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
+) -> IncidentsPublic:
+    if cache is not None:
+        rows = cache.snapshot(store).matching(f)
+    else:
+        equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
+        records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
+        rows = [r for r in sorted(records, key=_sort_key(f.sort)) if _matches(r, f)]
+    start = (f.page - 1) * f.per_page
+    page = rows[start : start + f.per_page]
+    return IncidentsPublic(
+        data=[IncidentPublic.of(r) for r in page],
+        count=len(rows),
+        page=f.page,
+        per_page=f.per_page,
+    )
+
+
+class SeriesPoint(BaseModel):
+    hour: str
+    posts: int
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: Literal["first_post", "post", "hot", "peak", "last_seen"]
+    text: str
+    post_id: str | None = None
+
+
+class Claim(BaseModel):
+    text: str
+    posts: int
+    reposts: int
+    first_seen: datetime
+    post_ids: list[str]
+
+
+class Reason(BaseModel):
+    feature: str
+    text: str
+    direction: str
+    weight: float
+
+
+class RumorExplanation(BaseModel):
+    post_id: str
+    probability: float
+    missing: list[str]
+    toward_rumor: list[Reason]
+    toward_non_rumor: list[Reason]
+
+
+class IncidentDetail(BaseModel):
+    incident: IncidentPublic
+    series: list[SeriesPoint]
+    timeline: list[TimelineEvent]
+    top_posts: list[PostPublic]
+    claims: list[Claim]
+    rumor: RumorExplanation | None
+    rumor_note: str | None = None
+
+
+def _spread(post: Post) -> int:
+    return post.reposts + post.comments + post.likes
+
+
+def _claims(roots: list[Post], limit: int = 8) -> list[Claim]:
+    """Group the incident's source posts by the claim they make (nlp.claims similarity)."""
+    from nlp.claims import ClaimIndex, ClaimItem
+
+    texts = [p for p in roots if (p.text or p.title or "").strip()]
+    index = ClaimIndex()
+    index.add(ClaimItem(p.id, p.text or p.title or "", p.created_at, "post") for p in texts)
+    by_id = {p.id: p for p in texts}
+    taken: set[str] = set()
+    claims: list[Claim] = []
+    for post in sorted(texts, key=lambda p: (-_spread(p), p.created_at)):
+        if post.id in taken:
+            continue
+        group = [post.id]
+        taken.add(post.id)
+        for match in index.match(post.text or post.title or "", top=len(texts)):
+            if match.id not in taken:
+                taken.add(match.id)
+                group.append(match.id)
+        members = [by_id[i] for i in group]
+        claims.append(
+            Claim(
+                text=mask_personal(post.text or post.title or "") or "",
+                posts=len(members),
+                reposts=sum(m.reposts for m in members),
+                first_seen=min(m.created_at for m in members),
+                post_ids=group[:20],
+            )
+        )
+    claims.sort(key=lambda c: (-c.posts, -c.reposts, c.first_seen))
+    return claims[:limit]
+
+
+_MODEL_LOCK = threading.Lock()
+
+
+def rumor_model(model_path: str | None = None):
+    """The rumor model, loaded once per process (several seconds); serialised so a warm-up
+    thread and the first incident page do not load two copies."""
+    from nlp.rumor.scoring import cached_model
+
+    with _MODEL_LOCK:
+        return cached_model(model_path)
+
+
+def warm_up(model_path: str | None = None) -> None:
+    """Load the rumor model and run one explanation, so the first incident page is fast."""
+    from nlp.rumor.explain import explain
+    from nlp.rumor.features import RumorInput
+
+    try:
+        model = rumor_model(model_path)
+        sample = Post(source="warmup", native_id="1", text="网传某地发生爆炸", created_at=now_utc())
+        explain(model, RumorInput.from_posts(sample, []))
+    except Exception as exc:  # the page says the model is unavailable; serving goes on
+        log.warning("rumor model warm-up failed: %s", exc)
+
+
+#: Explanations by (post id, its score, reposts seen): the same thread is not re-read and
+#: re-explained for every visitor of a busy incident page.
+_EXPLAINED: OrderedDict[tuple[str, float | None, int, int], RumorExplanation] = OrderedDict()
+_EXPLAINED_MAX = 256
+
+
+def _explain(store: Store, roots: list[Post], model_path: str | None) -> RumorExplanation | None:
+    from nlp.rumor.explain import explain
+    from nlp.rumor.features import RumorInput
+
+    scored = [p for p in roots if p.rumor_score is not None]
+    if not scored:
+        return None
+    top = max(scored, key=lambda p: (p.rumor_score or 0, _spread(p)))
+    key = (top.id, top.rumor_score, top.reposts, top.comments)
+    with _MODEL_LOCK:
+        cached = _EXPLAINED.get(key)
+    if cached is not None:
+        return cached
+    reposts: list[Post] = []
+    posts = store.iter_posts(PostFilter(root_ids=[top.id]))
+    try:
+        for post in posts:
+            if post.id != top.id:
+                reposts.append(post)
+            if len(reposts) >= EXPLAIN_REPOSTS:
+                break
+    finally:
+        close = getattr(posts, "close", None)
+        if close:
+            close()
+    model = rumor_model(model_path)
+    result = explain(model, RumorInput.from_posts(top, reposts))
+    result["missing"] = [MISSING_LABELS.get(m, m) for m in result["missing"]]
+    explanation = RumorExplanation(post_id=top.id, **result)
+    with _MODEL_LOCK:
+        _EXPLAINED[key] = explanation
+        while len(_EXPLAINED) > _EXPLAINED_MAX:
+            _EXPLAINED.popitem(last=False)
+    return explanation
+
+
+#: Longest series filled hour by hour (30 days); longer ones keep only hours with posts.
+MAX_FILLED_HOURS = 720
+MISSING_LABELS = {
+    "text": "原文",
+    "author": "作者信息",
+    "account age": "账号注册时间",
+    "followers": "粉丝数",
+    "reposts": "转发",
+    "created_at": "发布时间",
+}
+
+
+def _filled(hours: list[tuple[str, int]]) -> list[SeriesPoint]:
+    """Hourly counts with the silent hours as zeros, and one empty hour on each side, so a
+    one-hour incident still draws as a rise and fall."""
+    if not hours:
+        return []
+    counts = dict(hours)
+    start = datetime.fromisoformat(hours[0][0]) - timedelta(hours=1)
+    end = datetime.fromisoformat(hours[-1][0]) + timedelta(hours=1)
+    span = int((end - start).total_seconds() // 3600) + 1
+    if span > MAX_FILLED_HOURS:
+        return [SeriesPoint(hour=h, posts=n) for h, n in hours]
+    out = []
+    for i in range(span):
+        key = (start + timedelta(hours=i)).strftime("%Y-%m-%dT%H:00")
+        out.append(SeriesPoint(hour=key, posts=counts.get(key, 0)))
+    return out
+
+
+def incident_detail(
+    store: Store, inc: Incident, *, model_path: str | None = None
+) -> IncidentDetail:
+    result = store.search(SearchQuery(incident_ids=[inc.id], limit=0, facets=["hour"], sort="time"))
+    series = _filled(result.facets.get("hour", []))
+    root_ids = inc.root_ids[-DETAIL_ROOTS:]
+    roots = sorted(store.get_posts(root_ids), key=lambda p: p.created_at)
+    timeline: list[TimelineEvent] = []
+    for i, post in enumerate(roots[:12]):
+        timeline.append(
+            TimelineEvent(
+                at=post.created_at,
+                kind="first_post" if i == 0 else "post",
+                text=(mask_personal(post.title or post.text) or "")[:120],
+                post_id=post.id,
+            )
+        )
+    if series:
+        peak = max(series, key=lambda s: s.posts)
+        from models import SHANGHAI
+
+        peak_at = datetime.fromisoformat(peak.hour).replace(tzinfo=SHANGHAI)
+        timeline.append(
+            TimelineEvent(at=peak_at, kind="peak", text=f"传播高峰：{peak.posts} 帖/小时")
+        )
+    if inc.hot_since:
+        reasons = "；".join(str(r) for r in inc.extra.get("hot_reasons") or [])
+        timeline.append(
+            TimelineEvent(
+                at=inc.hot_since, kind="hot", text=f"列为热点{('：' + reasons) if reasons else ''}"
+            )
+        )
+    if inc.last_seen:
+        timeline.append(TimelineEvent(at=inc.last_seen, kind="last_seen", text="最近一帖"))
+    timeline.sort(key=lambda e: e.at)
+    top_posts = [PostPublic.of(p) for p in sorted(roots, key=lambda p: -_spread(p))[:10]]
+    rumor = None
+    note = None
+    try:
+        rumor = _explain(store, roots, model_path)
+        if rumor is None:
+            note = "尚无谣言评分（源帖未评分）"
+    except Exception as exc:  # a broken model must not take the incident page down
+        log.warning("rumor explanation unavailable for %s: %s", inc.id, exc)
+        note = "谣言模型不可用，无法给出理由"
+    return IncidentDetail(
+        incident=IncidentPublic.of(inc),
+        series=series,
+        timeline=timeline,
+        top_posts=top_posts,
+        claims=_claims(roots),
+        rumor=rumor,
+        rumor_note=note,
+    )
+
+
+__all__ = ["BANDS", "IncidentDetail", "IncidentFilters", "IncidentsPublic", "list_incidents"]

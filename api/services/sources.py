@@ -1,0 +1,145 @@
+"""Sources and their health, as the crawler records them (crawler/health.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from crawler.health import cursor_key, read_health
+from store import Store
+from tingfeng.config import Config
+
+_BLOCKS = {
+    "login wall": "登录墙",
+    "captcha": "验证码",
+    "HTTP 432 anti-crawler answer": "HTTP 432 反爬",
+}
+
+
+def reason_zh(reason: str | None) -> str | None:
+    """crawler.health's English reason, for the dashboard (the API keeps both)."""
+    if not reason:
+        return reason
+    if reason == "never crawled":
+        return "从未采集"
+    if m := re.fullmatch(r"blocked: (.+?)(?: \((.*)\))?", reason):
+        what = _BLOCKS.get(m.group(1), m.group(1))
+        return f"被拦截：{what}" + (f"（{m.group(2)}）" if m.group(2) else "")
+    if reason.startswith("only errors: "):
+        return "只有错误：" + reason[len("only errors: ") :]
+    if reason.startswith("failing endpoint: "):
+        return "部分页面类型采集失败：" + reason[len("failing endpoint: ") :]
+    if m := re.fullmatch(
+        r"stale: (no new items|never a new item) for (.+) \(expected within (.+)\)", reason
+    ):
+        what = "没有新帖" if m.group(1) == "no new items" else "从未有新帖"
+        return f"停滞：{m.group(2)} {what}（应在 {m.group(3)} 内有新帖）"
+    return reason
+
+
+class SourcePublic(BaseModel):
+    name: str
+    kind: str
+    title: str | None
+    region: str | None
+    enabled: bool
+    configured: bool
+    interval_minutes: int | None
+    posts: int
+    healthy: bool | None
+    reason: str | None
+    reason_zh: str | None = None
+    last_crawl_started: datetime | None
+    last_crawl_finished: datetime | None
+    finish_reason: str
+    pages: int
+    pages_ok: int
+    items: int
+    new_items: int
+    errors: dict[str, int]
+    blocked: str | None
+    last_new_item_at: datetime | None
+    crawls: int
+    cursor: Any = None
+
+
+class SourcesPublic(BaseModel):
+    data: list[SourcePublic]
+    count: int
+    unhealthy: int
+
+
+def list_sources(
+    store: Store, config: Config, now: datetime, *, counts: bool = True
+) -> SourcesPublic:
+    """Configured sources with their last crawl, then sources only seen in the store
+    (imports); one stats read plus two state reads per configured source. Without
+    ``counts`` the stats read (a scan of every post) is skipped: post counts are 0 and
+    imported sources are not listed, which is all the 监测台 needs."""
+    per_source: dict[str, int] = store.stats().get("per_source", {}) if counts else {}
+    rows: list[SourcePublic] = []
+    for src in config.sources:
+        h = read_health(store, src, now)
+        rows.append(
+            SourcePublic(
+                name=src.name,
+                kind=src.kind,
+                title=src.title,
+                region=src.region,
+                enabled=src.enabled,
+                configured=True,
+                interval_minutes=src.interval_minutes,
+                posts=per_source.get(src.name, 0),
+                healthy=h.healthy,
+                reason=h.reason,
+                reason_zh=reason_zh(h.reason),
+                last_crawl_started=h.started_at,
+                last_crawl_finished=h.finished_at,
+                finish_reason=h.finish_reason,
+                pages=h.pages,
+                pages_ok=h.pages_ok,
+                items=h.items,
+                new_items=h.new_items,
+                errors=h.errors,
+                blocked=h.blocked,
+                last_new_item_at=h.last_new_item_at,
+                crawls=h.crawls,
+                cursor=store.get_state(cursor_key(src.name)),
+            )
+        )
+    known = {s.name for s in config.sources}
+    for name, n in sorted(per_source.items()):
+        if name in known:
+            continue
+        rows.append(
+            SourcePublic(
+                name=name,
+                kind="import",
+                title=None,
+                region=None,
+                enabled=False,
+                configured=False,
+                interval_minutes=None,
+                posts=n,
+                healthy=None,
+                reason=None,
+                last_crawl_started=None,
+                last_crawl_finished=None,
+                finish_reason="",
+                pages=0,
+                pages_ok=0,
+                items=0,
+                new_items=0,
+                errors={},
+                blocked=None,
+                last_new_item_at=None,
+                crawls=0,
+            )
+        )
+    unhealthy = sum(1 for r in rows if r.configured and r.enabled and r.healthy is False)
+    # Sources needing attention first.
+    rows.sort(key=lambda r: (not (r.configured and r.enabled and r.healthy is False), r.name))
+    return SourcesPublic(data=rows, count=len(rows), unhealthy=unhealthy)

@@ -1,0 +1,346 @@
+"""API latency under load, 监测台 first load, and store queries per page.
+
+    .venv/bin/python bench/bench_import.py --db /tmp/h-api-bench.db   # the CED copy, once
+    .venv/bin/python bench/bench_api.py [--db /tmp/h-api-bench.db] [--clients 20] [--seconds 20]
+
+A real ``tingfeng serve`` on 127.0.0.1 serves the imported CED copy; a second process runs
+``--clients`` concurrent clients (asyncio + httpx, API token) against the incident list and
+search for ``--seconds`` each and reports p50/p95/max. CED has no incident records, so the
+first run groups each CED source post and its reposts into one incident record (about
+3,400, the top 5 % by reposts marked hot) and remembers that it did.
+
+Targets (issue 13): p95 <= 100 ms for the incident list and for search with 20 concurrent
+clients; the 监测台's first load <= 1 s; a bounded number of store queries per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+QUERIES = [
+    "谣言",
+    "地震",
+    "医院",
+    "警察",
+    "转发",
+    "辟谣",
+    "北京",
+    "孩子",
+    "死亡",
+    "微博",
+    "食品 安全",
+    "城管 打人",
+    "医院 死亡",
+    "北京 暴雨",
+    "小孩 失踪",
+    "转基因",
+    "爆炸",
+    "谣言 求证",
+    "地铁",
+    "学校 老师",
+]
+WINDOWS = [("2012-01-01", "2013-01-01"), ("2013-06-01", "2013-09-01"), (None, None)]
+INCIDENT_FILTERS = [
+    {"hot": "true"},
+    {},
+    {"sort": "last_seen"},
+    {"rumor": "high"},
+    {"per_page": "50"},
+    {"since": "2013-01-01T00:00:00+08:00"},
+    {"rumor": "low", "sort": "rumor"},
+]
+MARK = "bench_api:incidents"
+
+
+def make_incidents(store) -> int:
+    """One incident per CED source post (its reposts are its posts); once per database."""
+    from models import Incident
+    from store import PostFilter
+
+    if store.get_state(MARK):
+        return store.count_records(Incident)
+    roots = list(store.iter_posts(PostFilter(kinds=["post"])))
+    cut = sorted((p.reposts for p in roots), reverse=True)[max(0, len(roots) // 20 - 1)]
+    for post in roots:
+        text = (post.text or "").strip()
+        store.save_record(
+            Incident(
+                id="inc-" + hashlib.sha1(post.id.encode()).hexdigest()[:16],
+                title=text[:40],
+                keywords=[],
+                first_seen=post.created_at,
+                last_seen=post.created_at,
+                root_ids=[post.id],
+                post_count=1 + post.reposts,
+                heat=round(100 * (1 - math.exp(-math.log1p(post.reposts) / 6)), 2),
+                velocity={"posts_per_h_1h": float(min(post.reposts, 500))},
+                hot=post.reposts >= cut,
+                rumor_score=post.rumor_score,
+            )
+        )
+    store.set_state(MARK, True)
+    return len(roots)
+
+
+# -- the load process ----------------------------------------------------------------------
+async def _client(
+    url: str,
+    token: str,
+    paths: list[str],
+    seconds: float,
+    out: list[float],
+    errors: list[str],
+    offset: int,
+) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        end = time.perf_counter() + seconds
+        i = offset
+        while time.perf_counter() < end:
+            path = paths[i % len(paths)]
+            i += 1
+            start = time.perf_counter()
+            r = await client.get(path)
+            out.append((time.perf_counter() - start) * 1000)
+            if r.status_code != 200:
+                errors.append(f"{r.status_code} {path}")
+
+
+async def _load(url: str, token: str, paths: list[str], clients: int, seconds: float) -> dict:
+    out: list[float] = []
+    errors: list[str] = []
+    await asyncio.gather(
+        *(_client(url, token, paths, seconds, out, errors, k * 7) for k in range(clients))
+    )
+    out.sort()
+    return {
+        "requests": len(out),
+        "rps": round(len(out) / seconds, 1),
+        "p50_ms": round(statistics.median(out), 1),
+        "p95_ms": round(out[int(len(out) * 0.95) - 1], 1),
+        "max_ms": round(out[-1], 1),
+        "errors": errors[:5],
+        "error_count": len(errors),
+    }
+
+
+def load_main(args: argparse.Namespace) -> None:
+    from urllib.parse import urlencode
+
+    if args.load == "incidents":
+        paths = [f"/api/v1/incidents?{urlencode(f)}" for f in INCIDENT_FILTERS]
+    else:
+        paths = []
+        for q in QUERIES:
+            for since, until in WINDOWS:
+                params = [("q", q), ("facets", "day"), ("facets", "source"), ("facets", "region")]
+                if since:
+                    params += [("since", since), ("until", until)]
+                paths.append(f"/api/v1/posts?{urlencode(params)}")
+    result = asyncio.run(_load(args.url, args.token, paths, args.clients, args.seconds))
+    print(json.dumps(result))
+
+
+# -- queries per page (in process, counting store calls) ----------------------------------------
+class CountingStore:
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if callable(attr) and not name.startswith("_") and name not in ("close",):
+
+            def counted(*a, **kw):
+                self.calls += 1
+                return attr(*a, **kw)
+
+            return counted
+        return attr
+
+
+def queries_per_page(db: Path, secret: str) -> dict[str, int]:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.services.auth import create_token
+    from models import Incident, Role
+    from store.sqlite import SQLiteStore
+    from tests.api.live import write_config
+    from tingfeng.config import load_config
+
+    tmp = Path(tempfile.mkdtemp())
+    config = load_config(write_config(tmp, db, 8000), environ={"TINGFENG_API__SECRET_KEY": secret})
+    config.api.cache_seconds = 0
+    store = SQLiteStore(db)
+    counting = CountingStore(store)
+    app = create_app(config, store=counting)
+    _, token = create_token(store, "bench-pages", Role.ADMIN, secret=secret, actor="bench")
+    hot = store.list_records(Incident, limit=1, hot=True)
+    out = {}
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
+        pages = {
+            "incident list, 5 rows": "/api/v1/incidents?per_page=5",
+            "incident list, 100 rows": "/api/v1/incidents?per_page=100",
+            "search, 5 hits": "/api/v1/posts?q=谣言&per_page=5&facets=day",
+            "search, 100 hits": "/api/v1/posts?q=谣言&per_page=100&facets=day",
+            "incident detail": f"/api/v1/incidents/{hot[0].id}" if hot else "/api/v1/incidents",
+            "sources": "/api/v1/sources",
+        }
+        for name, path in pages.items():
+            c.get(path)  # warm (model load etc.)
+            counting.calls = 0
+            assert c.get(path).status_code == 200, path
+            out[name] = counting.calls
+    store.close()
+    return out
+
+
+def first_load(url: str, db: Path) -> dict[str, float]:
+    """监测台 first load: HTML time over HTTP, and in Chromium until the hot rows show."""
+    import httpx
+
+    from api.services.auth import create_user
+    from models import Role
+    from store.sqlite import SQLiteStore
+
+    with SQLiteStore(db) as store:
+        from models import User
+
+        if store.get_record(User, "bench-monitor") is None:
+            create_user(store, "bench-monitor", Role.MONITOR, "bench-pass-2026", actor="bench")
+    out: dict[str, float] = {}
+    with httpx.Client(base_url=url, timeout=120) as c:
+        c.post("/api/v1/login", json={"username": "bench-monitor", "password": "bench-pass-2026"})
+        # A running server: the rumor model has loaded (an incident page waits for it).
+        hot = c.get("/api/v1/incidents?hot=true&per_page=1").json()["data"]
+        if hot:
+            c.get(f"/api/v1/incidents/{hot[0]['id']}")
+        timings = []
+        for _ in range(5):
+            start = time.perf_counter()
+            assert c.get("/").status_code == 200
+            timings.append((time.perf_counter() - start) * 1000)
+        out["html_first_ms"] = round(timings[0], 1)
+        out["html_median_ms"] = round(statistics.median(timings), 1)
+        cookies = [{"name": k, "value": v, "url": url} for k, v in c.cookies.items()]
+    if Path("/usr/bin/chromium").exists():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            context = browser.new_context(viewport={"width": 1366, "height": 768})
+            context.add_cookies(cookies)
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(url + "/")
+            page.locator("#hot-body .spark svg").first.wait_for()
+            out["browser_first_load_ms"] = round((time.perf_counter() - start) * 1000, 1)
+            timing = page.evaluate(
+                "JSON.stringify(performance.getEntriesByType('navigation')[0].toJSON())"
+            )
+            nav = json.loads(timing)
+            out["browser_html_received_ms"] = round(nav["responseEnd"] - nav["startTime"], 1)
+            out["browser_dom_ready_ms"] = round(
+                nav["domContentLoadedEventEnd"] - nav["startTime"], 1
+            )
+            out["browser_load_event_ms"] = round(nav["loadEventEnd"] - nav["startTime"], 1)
+            # The same page again in the same tab (scripts and styles cached, as every
+            # later visit of the day).
+            start = time.perf_counter()
+            page.reload()
+            page.locator("#hot-body .spark svg").first.wait_for()
+            out["browser_reload_ms"] = round((time.perf_counter() - start) * 1000, 1)
+            browser.close()
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="/tmp/h-api-bench.db")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1, help="tingfeng serve --workers")
+    parser.add_argument("--load", choices=["incidents", "search"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        load_main(args)
+        return
+
+    from api.services.auth import create_token
+    from models import Role
+    from store.sqlite import SQLiteStore
+    from tests.api.live import SECRET, serve
+
+    db = Path(args.db)
+    if not db.exists():
+        sys.exit(f"{db}: run bench/bench_import.py --db {db} first (imports the CED copy)")
+    with SQLiteStore(db) as store:
+        posts = store.count_posts()
+        incidents = make_incidents(store)
+        _, token = create_token(store, "bench", Role.ANALYST, secret=SECRET, actor="bench")
+    print(f"store          : {posts:,} posts, {incidents:,} incidents ({db})")
+    print(f"machine        : load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("queries/page   :", json.dumps(queries_per_page(db, SECRET), ensure_ascii=False))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(Path(tmp), db, workers=args.workers) as server,
+    ):
+        print("监测台 load    :", json.dumps(first_load(server.url, db)))
+        for kind in ("incidents", "search"):
+            cmd = [
+                sys.executable,
+                __file__,
+                "--load",
+                kind,
+                "--url",
+                server.url,
+                "--token",
+                token,
+                "--clients",
+                str(args.clients),
+                "--seconds",
+                str(args.seconds),
+            ]
+            cpu0 = cpu_seconds(server.process.pid)
+            result = json.loads(
+                subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            )
+            cpu = cpu_seconds(server.process.pid) - cpu0
+            # Load-independent: server CPU per answered request (the p95 above also counts
+            # time spent waiting for a CPU on a shared machine).
+            result["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result["requests"], 1), 2)
+            print(f"{kind:<15}: {args.clients} clients, {json.dumps(result, ensure_ascii=False)}")
+
+
+if __name__ == "__main__":
+    main()

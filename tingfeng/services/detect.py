@@ -1,0 +1,214 @@
+"""Detection service: one pass, a replay, the incident list and an incident's history.
+
+The CLI (``tingfeng detect|replay|incidents``) and the API are thin shells over these
+functions; they return pydantic result models and never print. Bad input raises
+:class:`DetectInputError` naming the option that was wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+from models import Incident, ensure_aware
+from models.records import IncidentHistory
+from nlp.hot_config import HotConfigSection
+
+if TYPE_CHECKING:
+    from store import Store
+    from tingfeng.config import Config
+
+
+class DetectInputError(ValueError):
+    """A bad option value; the message starts with the option's name."""
+
+
+class DetectResult(BaseModel):
+    """What one detection pass did (``tingfeng detect``)."""
+
+    at: datetime
+    read: int = 0
+    late: int = 0
+    assigned: int = 0
+    new_incidents: int = 0
+    rumor_scored: int = 0
+    evaluated: int = 0
+    saved: int = 0
+    hot: int = 0
+    #: incidents that became hot in this pass (to notify)
+    notify: list[str] = Field(default_factory=list)
+    #: the hot incidents after the pass, hottest first
+    hot_incidents: list[Incident] = Field(default_factory=list)
+    seconds: dict[str, float] = Field(default_factory=dict)
+
+
+class ReplayResult(BaseModel):
+    """What a replay did (``tingfeng replay``)."""
+
+    posts: int = 0
+    snapshots: int = 0
+    ticks: int = 0
+    incidents: int = 0
+    new_incidents: int = 0
+    hot_onsets: int = 0
+    saved_incident_versions: int = 0
+    rumor_scored: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    at: datetime | None = None
+    skipped: dict[str, int] = Field(default_factory=dict)
+    seconds: dict[str, float] = Field(default_factory=dict)
+    posts_per_second: float = 0.0
+
+
+class IncidentList(BaseModel):
+    """A page of incidents by heat (``tingfeng incidents``)."""
+
+    count: int
+    total: int
+    data: list[Incident]
+
+
+def parse_at(value: str | datetime | None, option: str = "--at") -> datetime | None:
+    """An explicit "now" from ISO 8601 text (no zone = Beijing time)."""
+    if value is None or isinstance(value, datetime):
+        return ensure_aware(value) if value is not None else None
+    try:
+        return ensure_aware(datetime.fromisoformat(value.strip()))
+    except ValueError:
+        raise DetectInputError(
+            f"{option}: not an ISO 8601 time: {value!r} (e.g. 2026-05-10T21:30:00+08:00)"
+        ) from None
+
+
+def check_section(section: HotConfigSection) -> None:
+    """Files named by the ``hot:`` section exist."""
+    for key in ("categories", "virality_model"):
+        path = getattr(section, key)
+        if path is not None and not Path(path).is_file():
+            raise DetectInputError(f"hot.{key}: file not found: {path}")
+
+
+def check_detect_options(at: datetime | str | None, rescan_hours: float | None) -> datetime | None:
+    """The pass's clock, or :class:`DetectInputError` naming the bad option."""
+    when = parse_at(at)
+    if rescan_hours is not None and not 0 <= rescan_hours <= 24 * 365:
+        raise DetectInputError(
+            f"--rescan-hours: must be between 0 and 8760 hours, got {rescan_hours:g}"
+        )
+    return when
+
+
+def _rumor_model(config: Config) -> str | None:
+    path = config.nlp.rumor_model
+    return str(path) if path else None
+
+
+def detect(
+    config: Config,
+    store: Store,
+    *,
+    at: datetime | str | None = None,
+    rescan_hours: float | None = None,
+) -> DetectResult:
+    """One detection pass at ``at`` (default now); see :func:`nlp.detect.run_detect`."""
+    from datetime import timedelta
+
+    from nlp.detect import run_detect
+
+    when = check_detect_options(at, rescan_hours)
+    check_section(config.hot)
+    rescan = None if rescan_hours is None else timedelta(hours=rescan_hours)
+    report = run_detect(
+        store,
+        config.hot,
+        now=when,
+        rescan=rescan,
+        rumor_model=_rumor_model(config),
+        office=config.office,
+    )
+    hot = list_incidents(store, hot_only=True, limit=10_000).data
+    return DetectResult(
+        at=report.at,
+        read=report.read,
+        late=report.late,
+        assigned=report.assigned,
+        new_incidents=report.new_incidents,
+        rumor_scored=report.rumor_scored,
+        evaluated=report.evaluated,
+        saved=report.saved,
+        hot=report.hot,
+        notify=report.notify,
+        hot_incidents=hot,
+        seconds=report.seconds,
+    )
+
+
+def replay(
+    config: Config,
+    store: Store,
+    path: str | Path,
+    *,
+    at: datetime | str | None = None,
+    speed: float | None = None,
+    save_every: int = 60,
+) -> ReplayResult:
+    """Stream a CED directory or JSONL file(s) through the live pipeline into ``store``,
+    up to ``at`` when given (the reference clock)."""
+    from nlp.detect import load_detector
+    from nlp.replay import load_stream
+    from nlp.replay import replay as run_replay
+    from text.report import ImportReport
+
+    when = parse_at(at)
+    if speed is not None and not speed > 0:
+        raise DetectInputError(f"--speed: must be positive, got {speed:g}")
+    if save_every < 1:
+        raise DetectInputError(f"--save-every: must be at least 1, got {save_every}")
+    source = Path(path)
+    if not source.exists():
+        raise DetectInputError(f"{source}: no such file or directory")
+    check_section(config.hot)
+    detector = load_detector(store, config.hot, _rumor_model(config))
+    load = ImportReport()
+    items = load_stream(source, load)
+    until = when.timestamp() if when is not None else None
+    result = run_replay(items, detector, store, until=until, speed=speed, save_every=save_every)
+    data = result.as_dict()
+    return ReplayResult(
+        posts=result.posts,
+        snapshots=result.snapshots,
+        ticks=result.ticks,
+        incidents=result.incidents,
+        new_incidents=result.new_incidents,
+        hot_onsets=result.hot_onsets,
+        saved_incident_versions=result.saved,
+        rumor_scored=result.rumor_scored,
+        first=result.first,
+        last=result.last,
+        at=when,
+        skipped=dict(load.skipped),
+        seconds=result.seconds,
+        posts_per_second=data["posts_per_second"],
+    )
+
+
+def list_incidents(store: Store, *, hot_only: bool = False, limit: int = 50) -> IncidentList:
+    """Incidents by heat (hottest first), optionally only the hot ones."""
+    if not 1 <= limit <= 10_000:
+        raise DetectInputError(f"--limit: must be between 1 and 10000, got {limit}")
+    total = store.count_records(Incident)
+    records = store.list_records(Incident, limit=max(total, 1))
+    if hot_only:
+        records = [r for r in records if r.hot]
+    records.sort(key=lambda r: (-r.heat, r.id))
+    page = records[:limit]
+    return IncidentList(count=len(page), total=total, data=page)
+
+
+def incident_history(store: Store, incident_id: str) -> IncidentHistory | None:
+    """Every recorded change of one incident (hot state, bands, membership), oldest first."""
+    return store.get_record(IncidentHistory, incident_id)
