@@ -12,6 +12,7 @@ from tingfeng.cli import hot as _hot  # noqa: F401  isort: skip
 from tingfeng.cli import alerts as _alerts  # noqa: F401  isort: skip
 from tingfeng.cli import worker as _worker  # noqa: F401  isort: skip
 from tingfeng.cli import bulletin as _bulletin  # noqa: F401  isort: skip
+from tingfeng.cli import ops as _ops  # noqa: F401  isort: skip
 from tingfeng.cli import serve as _serve  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
