@@ -226,8 +226,7 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     at: AtOption = None,
 ) -> None:
-    """舆情日报、周报、月报。A daily, weekly or monthly report (Markdown on stdout; .docx
-    with charts)."""
+    """舆情日报、周报、月报。Daily, weekly or monthly report: Markdown, or .docx with charts."""
     from tingfeng.services import reports as svc
 
     if period not in ("daily", "weekly", "monthly"):

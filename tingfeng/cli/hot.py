@@ -110,9 +110,7 @@ def replay(
     ] = 60,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """回放数据集。Stream a dataset through the live pipeline (store → incidents →
-    detection) in post-time
-    order."""
+    """回放数据集。Replay a dataset through store, incidents and detection in post order."""
     from tingfeng.services import detect as service
 
     if not directory.exists():
@@ -162,8 +160,7 @@ def detect(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """运行一次事件检测。Run one detection pass: assign new posts, update every active
-    incident's figures."""
+    """运行一次事件检测。One detection pass: assign new posts, update active incidents."""
     from tingfeng.services import detect as service
 
     try:  # refused before the store is opened
@@ -220,8 +217,7 @@ def incidents(
         str | None, typer.Option(help="Show this incident's history (hot state, bands, posts).")
     ] = None,
 ) -> None:
-    """列出当前事件。List current incidents by heat, with velocity, burst, virality and
-    rumor score."""
+    """列出当前事件。Incidents by heat, with velocity, burst, virality and rumor score."""
     from tingfeng.services import detect as service
 
     with open_configured_store() as store:

@@ -71,8 +71,7 @@ def train(
         typer.Option("--local", help="Labelled local set (.tsv) to train on too; repeatable."),
     ] = None,
 ) -> None:
-    """训练谣言模型。Train the rumor classifier on a CED-layout directory (and local labelled
-    sets)."""
+    """训练谣言模型。Train the rumor classifier on CED-layout data and local labelled sets."""
     from nlp.rumor.local import LocalSetError, load_local
     from nlp.rumor.training import train as fit
 
