@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -32,11 +33,14 @@ def create_app(
     clock: Clock | None = None,
     *,
     warm_up: bool = False,
+    scheduler: Any = None,
 ) -> FastAPI:
     """Build the app. Refuses (:class:`api.settings.SettingsError`) a missing or placeholder
     ``api.secret_key`` outside development. ``store`` and ``clock`` are injectable for tests;
     by default the configured store is opened and closed with the app. ``warm_up`` loads
-    the rumor model in the background at start-up, so the first incident page is fast."""
+    the rumor model in the background at start-up, so the first incident page is fast.
+    ``scheduler`` (a :class:`tingfeng.services.worker.EmbeddedScheduler`) is started at
+    start-up and stopped at shutdown; without it ``/healthz`` reports it ``disabled``."""
     secret = config.api.check_secret()
     owns_store = store is None
     if store is None:
@@ -57,9 +61,15 @@ def create_app(
 
             path = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
             threading.Thread(target=load_model, args=(path,), name="warm-up", daemon=True).start()
-        yield
-        if owns_store:
-            store.close()
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if owns_store:
+                store.close()
 
     app = FastAPI(
         title="听风 Tingfeng API",
@@ -76,6 +86,7 @@ def create_app(
     app.state.store = store
     app.state.secret = secret
     app.state.clock = clock
+    app.state.scheduler = scheduler
     app.state.limiter = LoginLimiter(
         settings.login_max_failures, timedelta(minutes=settings.login_window_minutes), clock
     )

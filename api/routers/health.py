@@ -15,15 +15,25 @@ log = logging.getLogger(__name__)
 
 
 @router.get("/healthz")
-def healthz(store: StoreDep) -> JSONResponse:
-    """200 when the store answers, 503 otherwise. No scheduler exists yet, so none is
-    reported (the alerting issue adds it)."""
+def healthz(request: Request, store: StoreDep) -> JSONResponse:
+    """200 when the store answers and the scheduler runs (or is ``disabled`` by
+    ``--no-scheduler``); 503 when the store does not answer or the scheduler stopped."""
+    scheduler = request.app.state.scheduler
+    body: dict[str, str] = {
+        "status": "ok",
+        "store": "ok",
+        "scheduler": "disabled" if scheduler is None else scheduler.state,
+        "backend": store.backend,
+    }
     try:
         store.get_state("healthz:probe")
     except Exception as exc:  # any backend failure means "not healthy"
         log.warning("healthz: store unreachable: %s", exc)
-        return JSONResponse({"status": "error", "store": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "store": "ok", "backend": store.backend})
+        body["store"] = "unreachable"
+    if body["store"] != "ok" or body["scheduler"] == "stopped":
+        body["status"] = "error"
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
 
 
 @router.get("/metrics", response_class=Response)

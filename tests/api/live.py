@@ -52,9 +52,15 @@ def write_config(tmp: Path, db: Path, port: int, poll_seconds: float = 15.0) -> 
 
 @contextmanager
 def serve(
-    tmp: Path, db: Path, poll_seconds: float = 15.0, timeout: float = 60.0, workers: int = 1
+    tmp: Path,
+    db: Path,
+    poll_seconds: float = 15.0,
+    timeout: float = 60.0,
+    workers: int = 1,
+    scheduler: bool = False,
 ) -> Iterator[LiveServer]:
-    """Start ``tingfeng serve`` in a subprocess and poll /healthz until it answers."""
+    """Start ``tingfeng serve`` in a subprocess and poll /healthz until it answers (with
+    ``--no-scheduler`` unless ``scheduler``)."""
     port = free_port()
     config = write_config(tmp, db, port, poll_seconds)
     env = {**os.environ, "TINGFENG_API__SECRET_KEY": SECRET, "TINGFENG_CONFIG": str(config)}
@@ -69,7 +75,7 @@ def serve(
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-scheduler",
+            *([] if scheduler else ["--no-scheduler"]),
             "--workers",
             str(workers),
         ],

@@ -40,7 +40,12 @@ def _paths(env: Env) -> list[tuple[str, str]]:
 
 def test_only_healthz_is_readable_without_auth(env: Env) -> None:
     c = env.client()
-    assert c.get("/healthz").json() == {"status": "ok", "store": "ok", "backend": "sqlite"}
+    assert c.get("/healthz").json() == {
+        "status": "ok",
+        "store": "ok",
+        "scheduler": "disabled",
+        "backend": "sqlite",
+    }
     paths = _paths(env)
     assert len(paths) > 15
     for method, path in paths:

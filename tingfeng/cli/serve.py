@@ -18,16 +18,23 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     no_scheduler: Annotated[
-        bool, typer.Option("--no-scheduler", help="Serve only (for extra API workers).")
+        bool,
+        typer.Option("--no-scheduler", help="Serve only, no scheduler (for extra API processes)."),
     ] = False,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="API worker processes (each opens the store).")
+        int,
+        typer.Option(
+            min=1, max=64, help="API worker processes (each opens the store; needs --no-scheduler)."
+        ),
     ] = 1,
 ) -> None:
-    """启动 API 与监测台。Start the API and the dashboard.
+    """启动 API 与监测台。Start the API, the dashboard and the scheduler.
 
-    The scheduler is not embedded yet: with or without --no-scheduler this only serves; run
-    one ``tingfeng worker`` beside it.
+    The scheduler is the one ``tingfeng worker`` runs (crawls, detection, alerting, sending,
+    digests), started with the app and stopped with it. Only one scheduler may run per store:
+    if a worker or another serve holds the store's scheduler lock, serve refuses to start.
+    --no-scheduler serves only (extra API processes beside one scheduler); --workers N > 1
+    requires it, since each worker process would otherwise start its own scheduler.
     """
     import uvicorn
 
@@ -39,12 +46,21 @@ def serve(
         config.api.check_secret()
     except SettingsError as exc:
         raise UserError(str(exc)) from None
-    if not no_scheduler:
-        console.print("提示：定时任务（调度器）尚未实现，本进程只提供 API 与看板。")
-    console.print(f"听风 API 与看板：http://{host}:{port}/ （环境 {config.api.environment}）")
+    if workers > 1 and not no_scheduler:
+        raise UserError(
+            f"--workers {workers}：多进程时每个进程都会启动调度器；请加 --no-scheduler，"
+            "并另行运行一个 tingfeng worker"
+        )
+    scheduler = None if no_scheduler else _embedded_scheduler(config)
+    where = "API、看板与调度器" if scheduler is not None else "API 与看板（无调度器）"
+    console.print(f"听风 {where}：http://{host}:{port}/ （环境 {config.api.environment}）")
     if workers == 1:
-        application = create_app(config, warm_up=True)
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        application = create_app(config, warm_up=True, scheduler=scheduler)
+        try:
+            uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        finally:
+            if scheduler is not None:
+                scheduler.stop()  # no-op after the lifespan stopped it; frees the lock if not
         return
     import os
 
@@ -59,6 +75,26 @@ def serve(
         log_level="warning",
         access_log=False,
     )
+
+
+def _embedded_scheduler(config: object) -> object:
+    """The scheduler for this serve, its lock already taken (one line, exit 2, when another
+    worker or serve holds it, or the alerting set-up is wrong)."""
+    from alerting.channels import ChannelError
+    from alerting.yamlpos import PolicyError
+    from tingfeng.services.worker import EmbeddedScheduler, WorkerError
+
+    path = str(state.config_path) if state.config_path else None
+    scheduler = EmbeddedScheduler(config, path)
+    try:
+        scheduler.lock()
+    except WorkerError as exc:
+        raise UserError(
+            f"{exc}（调度锁 {scheduler.lock_path}）；只提供 API 请加 --no-scheduler"
+        ) from None
+    except (PolicyError, ChannelError) as exc:
+        raise UserError(str(exc)) from None
+    return scheduler
 
 
 @user_app.command("add")

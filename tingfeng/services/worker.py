@@ -309,13 +309,23 @@ def sync_jobs(scheduler: Any, jobs: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def start_worker(config: Any, config_path: str | None) -> tuple[Any, SingleWorker]:
-    """Check the alerting set-up, take the store's worker lock, start the scheduler in the
-    background and return it with the lock (release both with :func:`stop_worker`)."""
+def take_lock(config: Any) -> SingleWorker:
+    """Check the alerting set-up and take the store's worker lock (:class:`WorkerError` when
+    another worker or ``tingfeng serve`` holds it)."""
     from tingfeng.services.alerts import load_runtime
 
     load_runtime(config)  # a bad policy or channel stops start-up here, not at 03:00
-    guard = SingleWorker(jobstore_path(config)).__enter__()
+    return SingleWorker(jobstore_path(config)).__enter__()
+
+
+def start_worker(
+    config: Any, config_path: str | None, guard: SingleWorker | None = None
+) -> tuple[Any, SingleWorker]:
+    """Check the alerting set-up, take the store's worker lock (unless ``guard`` already
+    holds it), start the scheduler in the background and return it with the lock (release
+    both with :func:`stop_worker`)."""
+    if guard is None:
+        guard = take_lock(config)
     try:
         scheduler = build_scheduler(config)
         scheduler.start(paused=True)
@@ -337,3 +347,41 @@ def stop_worker(scheduler: Any, guard: SingleWorker) -> None:
 
 def next_runs(scheduler: Any) -> dict[str, datetime | None]:
     return {job.id: job.next_run_time for job in scheduler.get_jobs()}
+
+
+class EmbeddedScheduler:
+    """The worker's scheduler inside ``tingfeng serve``: :meth:`lock` early (so a second
+    scheduler on the store is refused before the server starts), :meth:`start` and
+    :meth:`stop` from the app's lifespan, :attr:`state` for ``/healthz``."""
+
+    def __init__(self, config: Any, config_path: str | None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.lock_path = SingleWorker(jobstore_path(config)).path
+        self.guard: SingleWorker | None = None
+        self.scheduler: Any = None
+
+    def lock(self) -> None:
+        if self.guard is None:
+            self.guard = take_lock(self.config)
+
+    def start(self) -> None:
+        self.lock()
+        self.scheduler, self.guard = start_worker(self.config, self.config_path, self.guard)
+
+    def stop(self) -> None:
+        """Stop the scheduler (if it still runs) and release the lock; safe to call twice."""
+        try:
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+        finally:
+            if self.guard is not None:
+                self.guard.__exit__()
+            if self.scheduler is not None:
+                close_contexts()
+            self.scheduler = self.guard = None
+
+    @property
+    def state(self) -> str:
+        """``running`` or ``stopped`` (never started, shut down, or crashed)."""
+        return "running" if self.scheduler is not None and self.scheduler.running else "stopped"
