@@ -44,9 +44,11 @@ class ScheduleConfig(_Section):
     detect_seconds: float = Field(default=60, gt=0)
     alert_seconds: float = Field(default=60, gt=0)
     send_seconds: float = Field(default=15, gt=0)
-    #: Daily digest and weekly report, local time (``timezone``).
+    #: Daily digest, weekly report (day and time) and monthly report (day of the month and
+    #: time), local time (``timezone``).
     digest_time: str = Field(default="08:00", pattern=r"^\d{1,2}:\d{2}$")
     weekly_time: str = Field(default="mon 09:00", pattern=r"^[a-z]{3} \d{1,2}:\d{2}$")
+    monthly_time: str = Field(default="1 09:00", pattern=r"^\d{1,2} \d{1,2}:\d{2}$")
     digest_routes: list[str] = Field(default_factory=lambda: ["duty"])
     timezone: str = "Asia/Shanghai"
     #: A run late by up to this much still runs (APScheduler's default of 1 s silently skips

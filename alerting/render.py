@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "silence_ending": "静默即将结束",
     "test": "测试消息",
     "digest": "预警摘要",
+    "report": "舆情报告",
 }
 
 

@@ -68,7 +68,7 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
     assert "调度已停止" in err
     with sqlite3.connect(tmp_path / "tf.db.jobs.db") as db:
         ids = {row[0] for row in db.execute("SELECT id FROM apscheduler_jobs")}
-    assert ids == {"detect", "alerts", "send", "digest", "weekly"}
+    assert ids == {"detect", "alerts", "send", "digest", "weekly", "monthly"}
     again = worker(path, "--once")
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0
@@ -89,3 +89,76 @@ def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path):
     finally:
         w.close_contexts()
     assert not health.healthy and "crawl_crashed" in health.reason
+
+
+def test_planned_jobs_include_the_weekly_and_monthly_reports():
+    from datetime import datetime
+
+    from models import SHANGHAI
+    from tingfeng.config import Config
+    from tingfeng.services import worker as w
+
+    jobs = {j["id"]: j for j in w.planned_jobs(Config.model_validate({}), "tf.yaml")}
+    assert jobs["digest"]["func"].endswith(":job_digest") and jobs["digest"]["args"][1] == "daily"
+    assert jobs["weekly"]["func"].endswith(":job_report")
+    assert jobs["weekly"]["args"] == ["tf.yaml", "weekly"]
+    assert jobs["monthly"]["func"].endswith(":job_report")
+    assert jobs["monthly"]["args"] == ["tf.yaml", "monthly"]
+    now = datetime(2026, 6, 11, 2, 0, tzinfo=SHANGHAI)  # a Thursday: injected, not the clock
+
+    def next_run(job_id):
+        return jobs[job_id]["trigger"].get_next_fire_time(None, now).isoformat()
+
+    assert next_run("digest") == "2026-06-11T08:00:00+08:00"
+    assert next_run("weekly") == "2026-06-15T09:00:00+08:00"  # Monday
+    assert next_run("monthly") == "2026-07-01T09:00:00+08:00"
+    cfg = Config.model_validate({"alerting": {"schedule": {"monthly_time": "2 07:30"}}})
+    jobs = {j["id"]: j for j in w.planned_jobs(cfg, None)}
+    assert (
+        jobs["monthly"]["trigger"].get_next_fire_time(None, now).isoformat()
+        == "2026-07-02T07:30:00+08:00"
+    )
+
+
+def test_weekly_report_job_reaches_the_route(city_store, city_config, tmp_path, webhook):
+    """Monday 09:00: last week's report of 岚州, through the outbox, to a real receiver."""
+    from datetime import datetime, timedelta
+
+    from alerting.responses import link_responses
+    from models import SHANGHAI, OutboxMessage
+    from tests.alerting.city import NOW
+    from tingfeng.services import worker as w
+
+    link_responses(city_store, city_config.office, now=NOW)
+    data = city_config.model_dump(mode="json", exclude_unset=True)
+    data["alerting"] = {
+        "channels": {"duty": {"type": "webhook", "url": webhook.url + "/duty", "secret": "s3cret"}},
+        "routes": {"duty": ["duty"], "supervisor": ["duty"], "admin": ["duty"]},
+    }
+    path = tmp_path / "tingfeng.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    monday = datetime(2026, 6, 15, 9, 0, tzinfo=SHANGHAI)
+    try:
+        assert w.job_report(str(path), "weekly", now=monday) == 1
+        assert w.job_report(str(path), "weekly", now=monday + timedelta(minutes=5)) == 0
+        store = w._store(str(path))
+        queued = [m for m in store.list_records(OutboxMessage, limit=50) if m.event == "report"]
+        assert [m.alert_id for m in queued] == ["report-weekly-2026-06-08"]
+        from tingfeng.services.alerts import send_pending
+
+        sent = send_pending(store, w._runtime(str(path)), monday)
+        assert sent.as_dict()["sent"] >= 1
+        # the 1st of July: June's report, with the month's wording
+        assert w.job_report(str(path), "monthly", now=datetime(2026, 7, 1, 9, tzinfo=SHANGHAI))
+        send_pending(store, w._runtime(str(path)), monday + timedelta(days=16))
+    finally:
+        w.close_contexts()
+    bodies = [b for b in webhook.accepted if b.get("event") == "report"]
+    assert len(bodies) == 2, webhook.accepted
+    weekly, monthly = (str(b) for b in bodies)
+    assert "岚州市委网信办舆情周报（2026年6月8日至2026年6月14日）" in weekly
+    assert "本周网民反映问题 3 件，已办结 2 件" in weekly
+    assert "舆情事件" in weekly and "2 起" in weekly
+    assert "北塘区东门菜市场城管打死卖菜老人" in weekly
+    assert "I级响应" in weekly
+    assert "舆情月报" in monthly and "本月网民反映问题 3 件，已办结 2 件" in monthly

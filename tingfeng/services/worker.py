@@ -2,9 +2,9 @@
 
 Jobs: crawl each enabled source at its interval (a subprocess each, so a crashing spider
 never takes the worker down), detection, the alerting pass (tiers, reminders, escalation,
-source health), sending, a daily digest and a weekly summary. Jobs are module-level
-functions taking the configuration file's path, so the job store (SQLite via SQLAlchemy)
-holds only names and arguments.
+source health), sending, a daily alert digest, and the weekly and monthly reports. Jobs are
+module-level functions taking the configuration file's path, so the job store (SQLite via
+SQLAlchemy) holds only names and arguments.
 
 Missed runs: APScheduler's default ``misfire_grace_time`` of 1 s silently skips runs on a
 busy machine; here it is ``alerting.schedule.misfire_grace_seconds`` (1 h) with
@@ -150,6 +150,15 @@ def job_digest(config_path: str | None, period: str = "daily") -> int:
     return queue_digest(_store(config_path), _runtime(config_path), period, now_utc())
 
 
+def job_report(config_path: str | None, period: str = "weekly", now: datetime | None = None) -> int:
+    """The weekly (or monthly) report of the period just ended, queued to the digest
+    routes (``now`` is for tests: the scheduler passes only the path and the period)."""
+    from tingfeng.services.reports import queue_report
+
+    ctx = _context(config_path)
+    return queue_report(ctx["store"], ctx["config"], ctx["runtime"], period, now or now_utc())
+
+
 # -- the scheduler ------------------------------------------------------------------------
 def jobstore_path(config: Any) -> Path:
     sched = config.alerting.schedule
@@ -236,6 +245,8 @@ def planned_jobs(config: Any, config_path: str | None) -> list[dict[str, Any]]:
     hour, minute = (int(x) for x in sched.digest_time.split(":"))
     day, at = sched.weekly_time.split()
     whour, wminute = (int(x) for x in at.split(":"))
+    mday, mat = sched.monthly_time.split()
+    mhour, mminute = (int(x) for x in mat.split(":"))
     mod = "tingfeng.services.worker"
     jobs = [
         {
@@ -264,9 +275,15 @@ def planned_jobs(config: Any, config_path: str | None) -> list[dict[str, Any]]:
         },
         {
             "id": "weekly",
-            "func": f"{mod}:job_digest",
+            "func": f"{mod}:job_report",
             "args": [config_path, "weekly"],
             "trigger": CronTrigger(day_of_week=day, hour=whour, minute=wminute, timezone=tz),
+        },
+        {
+            "id": "monthly",
+            "func": f"{mod}:job_report",
+            "args": [config_path, "monthly"],
+            "trigger": CronTrigger(day=int(mday), hour=mhour, minute=mminute, timezone=tz),
         },
     ]
     for source in config.sources:
