@@ -30,7 +30,19 @@ def setup(tmp_path, webhook=None, wecom=None, **alerting):
         cfg["alerting"]["channels"]["wc"] = {"type": "wecom", "key": "wk-1", "base_url": wecom.url}
     path = tmp_path / "tingfeng.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), "utf-8")
+    # An office's store exists before anyone handles alerts (import, crawl or the first
+    # user create it); alert commands never create one.
+    SQLiteStore(tmp_path / "tf.db").close()
     return {"TINGFENG_CONFIG": str(path)}
+
+
+def test_alert_commands_never_create_a_store(tmp_path):
+    cfg = tmp_path / "tingfeng.yaml"
+    cfg.write_text(yaml.safe_dump({"store": {"path": "nowhere/tf.db"}}), "utf-8")
+    for args in (["alerts"], ["silence", "list"], ["alert", "ack", "x", "--by", "李明"]):
+        result = CliRunner().invoke(app, args, env={"TINGFENG_CONFIG": str(cfg)})
+        assert result.exit_code != 0
+    assert not (tmp_path / "nowhere").exists()
 
 
 def cli(env, *args):

@@ -72,8 +72,16 @@ def _root(
     state._app = None
 
 
-def open_configured_store(*, readonly: bool = False) -> Store:
-    """The configured store; ``readonly`` for commands that only read."""
+def open_configured_store(*, readonly: bool = False, create: bool = False) -> Store:
+    """The configured store; ``readonly`` for commands that only read.
+
+    Only commands that bring data in (imports, replay, the first user) pass ``create``:
+    any other command run where no SQLite store exists (a wrong folder, a typo in
+    ``store.path``) says so instead of silently creating an empty one.
+    """
+    cfg = state.app.config.store
+    if not create and cfg.backend == "sqlite" and not cfg.path.exists():
+        raise StoreError(f"no store at {cfg.path}: run import or crawl first")
     return state.app.open_store(readonly=readonly)
 
 

@@ -122,7 +122,7 @@ def import_jsonl_cmd(
 ) -> None:
     """导入 JSON lines 文件。Import posts from JSON lines (the format `tingfeng export` writes)."""
     check_jsonl_inputs(files)  # a missing file stops everything before the store is opened
-    with open_configured_store() as store, _progress() as bar:
+    with open_configured_store(create=True) as store, _progress() as bar:
         outcome = import_jsonl_files(
             state.config, store, files, default_source=source, on_progress=_on_progress(bar)
         )
@@ -137,7 +137,7 @@ def import_ced_cmd(
 ) -> None:
     """导入 CED 数据集。Import a CED-layout dataset (source posts, reposts, metric snapshots)."""
     check_ced_dir(directory)  # before the store is opened (and created)
-    with open_configured_store() as store, _progress() as bar:
+    with open_configured_store(create=True) as store, _progress() as bar:
         outcome = import_ced_dir(state.config, store, directory, on_progress=_on_progress(bar))
     _print_scoring(outcome)
     _print_report(outcome.report, as_json)

@@ -115,7 +115,7 @@ def replay(
 
     if not directory.exists():
         raise UserError(f"{directory}: no such file or directory")
-    with open_configured_store() as store:
+    with open_configured_store(create=True) as store:
         try:
             result = service.replay(
                 state.config, store, directory, at=at, speed=speed, save_every=save_every

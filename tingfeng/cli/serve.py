@@ -120,7 +120,7 @@ def user_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
-    with open_configured_store() as store:
+    with open_configured_store(create=True) as store:
         try:
             user = create_user(
                 store, name, chosen, password, actor="cli", display_name=display_name
