@@ -21,7 +21,6 @@ the SQLite backend is split into modules.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 from dataclasses import asdict, dataclass
@@ -31,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from store.base import StoreError
+from store.lock import LockHeld, PidLock
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: Tables every Tingfeng SQLite store has (schema version 1 on).
@@ -203,36 +203,17 @@ def _copy(src: Path, dest: Path) -> None:
     _fsync(dest)
 
 
-class _HeldLock:
-    """The worker's exclusive ``flock`` on ``path``, taken so no worker starts meanwhile."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: Any = None
+class _HeldLock(PidLock):
+    """The worker's lock, taken so no worker starts while a restore runs."""
 
     def __enter__(self) -> _HeldLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")  # held until __exit__
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            pid = fh.read().strip() or "?"
-            fh.close()
+            return super().__enter__()
+        except LockHeld as held:
             raise BackupError(
-                f"{self.path}: 调度进程 tingfeng worker（pid {pid}）正在使用该存储，"
+                f"{self.path}: 调度进程 tingfeng worker（pid {held.pid}）正在使用该存储，"
                 "请先停止它再恢复 / a running worker holds this store; stop it first"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))  # a worker started meanwhile names this process
-        fh.flush()
-        self._fh = fh
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
 

@@ -24,11 +24,9 @@ ES_HINT = (
 
 def worker_lock_path(config: Any) -> Path:
     """The lock a running ``tingfeng worker`` holds for this store (``<job store>.lock``)."""
-    try:
-        from tingfeng.services.worker import jobstore_path
-    except ImportError:  # a build without the worker: its default job store beside the store
-        return Path(f"{config.store.path}.jobs.db.lock")
-    return Path(f"{jobstore_path(config)}.lock")
+    from tingfeng.services.worker import SingleWorker, jobstore_path
+
+    return SingleWorker(jobstore_path(config)).path
 
 
 def _sqlite_path() -> Path:

@@ -13,9 +13,7 @@ busy machine; here it is ``alerting.schedule.misfire_grace_seconds`` (1 h) with
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from models.common import now_utc
+from store.lock import LockHeld, PidLock
 
 log = logging.getLogger("tingfeng.worker")
 
@@ -172,37 +171,20 @@ def jobstore_path(config: Any) -> Path:
     return Path("data/scheduler.db")
 
 
-class SingleWorker:
+class SingleWorker(PidLock):
     """An exclusive lock beside the job store: a second worker refuses to start."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(f"{path}.lock")
-        self._fh: Any = None
+        super().__init__(Path(f"{path}.lock"))
 
     def __enter__(self) -> SingleWorker:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            other = fh.read().strip() or "?"
-            fh.close()
+            return super().__enter__()
+        except LockHeld as held:
             raise WorkerError(
-                f"另一个调度进程（pid {other}）正在使用 {self.path.with_suffix('')}；"
+                f"另一个调度进程（pid {held.pid}）正在使用 {self.path.with_suffix('')}；"
                 "每个存储只能运行一个 tingfeng worker"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._fh = fh
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
 
 
 def build_scheduler(config: Any) -> Any:
