@@ -70,7 +70,10 @@ def no_horizontal_scroll(page) -> None:
 def login(page, live: LiveServer, role: Role, path: str = "/") -> None:
     page.goto(live.url + path)
     page.wait_for_url(re.compile(r"/login"))
-    # Keyboard only: the user name field has focus, Tab to the password, Enter submits.
+    # Keyboard only: the user name field has focus (autofocus), Tab to the password, Enter
+    # submits. Wait for the focus itself: on a loaded machine typing can start before the
+    # browser has applied autofocus, and the keystrokes would go nowhere.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
     page.keyboard.type(USERS[role])
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORDS[role])
