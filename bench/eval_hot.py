@@ -1,6 +1,7 @@
 """Precision-earliness curve of hot flags on replays of CED, grouped by event.
 
-    .venv/bin/python bench/eval_hot.py [CED_DIR] [--json] [--skip-ced]
+    .venv/bin/python bench/eval_hot.py [CED_DIR] [--json] [--skip-ced] [--dump FILE]
+    .venv/bin/python bench/eval_hot.py --dump FILE --reuse-traces   # re-evaluate, no replay
     .venv/bin/python bench/eval_hot.py --store-check   # fold 0 through SQLite vs in memory
 
 The CED copy's events are split into five folds by a hash of the event id. Fold 0 is the
@@ -10,16 +11,13 @@ pipeline in memory (incidents, velocity, burst against the stream's own history,
 with a virality model trained on other folds only: fold 0 with one trained on folds 1-4,
 each training fold with one trained on the other three (never on fold 0). Every tick
 records each incident's burst figures (posts in the window, Poisson tail probability,
-distinct authors) and virality, so every decision rule
-
-    hot = (burst at p ≤ p0 with ≥ min_authors, and virality unknown or ≥ v_burst)
-          or virality ≥ v_alone
-
-is evaluated from one replay. Per rule, for events whose final reposts are in the top
-quartile (cutoff from folds 1-4): precision of flagged events, share flagged before 20 % of
-their final reposts, median minutes from the source to the flag. The default operating
-point is chosen on folds 1-4 (most early flags at precision ≥ 0.7) and then read on fold 0.
-Then clustering purity/completeness on tests/files/incidents_fixture.jsonl.
+distinct authors, source posts so far), virality and size, so every decision rule of
+``nlp.hot_decision`` (the grid below) is evaluated from one replay. Per rule, for events
+whose final reposts are in the top quartile (cutoff from folds 1-4): precision of flagged
+events, share flagged before 20 % of their final reposts, median minutes from the source to
+the flag. The default operating point is chosen on folds 1-4 (the most precise rule with at
+least half of the large events flagged early) and then read on fold 0. Then clustering
+purity/completeness on tests/files/incidents_fixture.jsonl.
 """
 
 from __future__ import annotations
@@ -111,6 +109,8 @@ SIZE_GRID = (None, 400, 500)
 #: Whether a single-root burst counts while virality is still unknown (first 5 minutes).
 UNKNOWN_GRID = (True, False)
 MIN_AUTHORS = 5
+#: The burst flag's own threshold (``hot.burst.p_value``, the local default).
+P_FLAG = 1e-4
 TARGET_PRECISION = 0.7
 TARGET_EARLY = 0.5
 
@@ -207,7 +207,9 @@ def trace_fold(fold: dict, model: ViralityModel) -> dict:
     }
 
 
-Rule = tuple  # (p0, v_burst, v_alone, roots, size, unknown_counts)
+#: (burst_single_p_value, burst_virality_threshold, virality_threshold, burst_min_roots,
+#: size_posts, burst_unknown_counts), with the burst flag at hot.burst.p_value = P_FLAG.
+Rule = tuple
 
 #: The shipped default (nlp/hot_config.py): see docs/hot-topics.md "Hot decision".
 DEFAULT_RULE: Rule = (1e-4, 0.5, 0.8, 2, None, True)
@@ -216,18 +218,18 @@ OLD_DEFAULT_RULE: Rule = (1e-4, None, 0.73, 10**9, None, True)
 
 
 def burst_onsets(trace: dict, inc: str) -> dict[tuple, float]:
-    """First time a burst counts, per (p0, v_burst, roots, unknown_counts)."""
+    """First time a burst counts, per (p0, v_burst, roots, unknown_counts), as
+    nlp.hot_decision decides: the burst flag (p ≤ P_FLAG) with at least ``roots`` source
+    posts, or with p ≤ p0 (``burst_single_p_value``) and virality ≥ v_burst (unknown
+    virality counts when ``unknown_counts``)."""
     out: dict[tuple, float] = {}
     ticks = trace["burst"].get(inc, ())
     for p0, vb, roots, unknown in itertools.product(P_GRID, V_BURST_GRID, ROOTS_GRID, UNKNOWN_GRID):
         for t, p, v, n_roots in ticks:
-            if p > p0:
+            if p > P_FLAG:
                 continue
-            if (
-                n_roots >= roots
-                or vb is None
-                or (v is None and unknown)
-                or (v is not None and v >= vb)
+            if n_roots >= roots or (
+                p <= p0 and (vb is None or (v is None and unknown) or (v is not None and v >= vb))
             ):
                 out[(p0, vb, roots, unknown)] = t
                 break
@@ -331,20 +333,26 @@ def front(rows: list[dict]) -> list[dict]:
 
 
 def choose(train: list[tuple[Rule, dict]]) -> tuple[Rule, dict]:
-    """On pooled training figures: the most precise rule with ≥ TARGET_EARLY flagged early;
-    if none reaches TARGET_PRECISION there, the most early rule at TARGET_PRECISION."""
+    """On pooled training figures: the most precise rule with at least TARGET_EARLY of the
+    large events flagged before 20 % of their final reposts (an alert after that is of
+    little use to a rumor-response office); none: the most precise rule."""
     early = [t for t in train if (t[1]["share_before_20pct"] or 0) >= TARGET_EARLY]
-    if early:
-        best = max(early, key=lambda t: (t[1]["precision"] or 0, t[1]["share_before_20pct"]))
-        if (best[1]["precision"] or 0) >= TARGET_PRECISION:
-            return best
-    ok = [t for t in train if (t[1]["precision"] or 0) >= TARGET_PRECISION]
-    if ok:
-        return max(ok, key=lambda t: (t[1]["share_before_20pct"] or 0, t[1]["precision"]))
-    return max(train, key=lambda t: t[1]["precision"] or 0)
+    pool = early or train
+    return max(pool, key=lambda t: (t[1]["precision"] or 0, t[1]["share_before_20pct"] or 0))
 
 
-def curve(ced: Path, dump: Path | None = None, folds_to_run: int = FOLDS) -> dict:
+def load_trace(path: Path) -> dict:
+    """A fold's trace written by an earlier run (``--dump``), to re-evaluate rules."""
+    data = json.loads(path.read_text("utf-8"))
+    data["burst"] = {k: [tuple(x) for x in v] for k, v in data["burst"].items()}
+    data["vir"] = {k: [tuple(x) for x in v] for k, v in data["vir"].items()}
+    data["sizes"] = {k: {int(n): t for n, t in v.items()} for k, v in data["sizes"].items()}
+    return data
+
+
+def curve(
+    ced: Path, dump: Path | None = None, folds_to_run: int = FOLDS, reuse: bool = False
+) -> dict:
     t0 = time.perf_counter()
     folds = load_folds(ced)
     load_s = time.perf_counter() - t0
@@ -355,13 +363,16 @@ def curve(ced: Path, dump: Path | None = None, folds_to_run: int = FOLDS) -> dic
     traces = {}
     for k in range(folds_to_run):
         others = [e for j in range(1, FOLDS) if j != k for e in folds[j]["spread"]]
-        model = fit_virality(others, cutoff)
-        traces[k] = trace_fold(folds[k], model)
+        trace_file = dump.with_suffix(f".trace{k}.json") if dump is not None else None
+        if reuse and trace_file is not None and trace_file.exists():
+            traces[k] = load_trace(trace_file)
+        else:
+            traces[k] = trace_fold(folds[k], fit_virality(others, cutoff))
         per_fold[k] = rule_figures(folds[k], traces[k], cutoff, rules)
         print(f"fold {k}: {traces[k]['seconds']} s", file=sys.stderr)
         if dump is not None:  # partial results survive a long run that is cut short
             dump.write_text(json.dumps({str(j): v for j, v in per_fold.items()}), "utf-8")
-            trace_file = dump.with_suffix(f".trace{k}.json")
+            assert trace_file is not None
             trace_file.write_text(json.dumps(traces[k], default=list), "utf-8")
     train_folds = [k for k in range(1, folds_to_run)]
     train = []
@@ -381,7 +392,14 @@ def curve(ced: Path, dump: Path | None = None, folds_to_run: int = FOLDS) -> dic
             k: {x: traces[k][x] for x in ("seconds", "cpu_seconds", "posts", "incidents_per_event")}
             for k in traces
         },
-        "rule_fields": ["p_value", "v_burst", "v_alone", "roots", "size", "unknown_counts"],
+        "rule_fields": [
+            "burst_single_p_value",
+            "burst_virality_threshold",
+            "virality_threshold",
+            "burst_min_roots",
+            "size_posts",
+            "burst_unknown_counts",
+        ],
         "chosen_on_train_folds": {
             "rule": list(chosen[0]),
             "train": chosen[1],
@@ -482,6 +500,9 @@ def main() -> int:
     parser.add_argument("--dump", type=Path, help="write per-fold rule figures here as they come")
     parser.add_argument("--folds", type=int, default=FOLDS, help="replay only folds 0..N-1")
     parser.add_argument(
+        "--reuse-traces", action="store_true", help="re-evaluate the --dump run's fold traces"
+    )
+    parser.add_argument(
         "--store-check", action="store_true", help="replay fold 0 through SQLite and in memory"
     )
     args = parser.parse_args()
@@ -490,7 +511,7 @@ def main() -> int:
         return 0
     out: dict = {"clustering_fixture": clustering_figures()}
     if not args.skip_ced:
-        out["ced_curve"] = curve(Path(args.ced), args.dump, args.folds)
+        out["ced_curve"] = curve(Path(args.ced), args.dump, args.folds, args.reuse_traces)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0

@@ -374,6 +374,7 @@ class HotTopics:
             virality=vir,
             roots=len(stats.root_times),
             posts=len(stats.times),
+            burst_p_value=burst.p_value,
         )
         reasons = hot_reasons(signals, self.config, self.virality_threshold)
         state = self.hot.setdefault(cluster.id, _HotState())

@@ -8,13 +8,14 @@ locality-relative burst (:class:`nlp.heat.SpikeDetector`), the early-virality mo
    ``burst_min_roots`` source posts (independent posts about the same happening, e.g. a
    forum thread and two Weibo posts). The locality itself is talking: no virality needed.
 2. **Burst of one post's reposts, confirmed**: its burst flag is up, it has fewer source
-   posts, and its virality is at least ``burst_virality_threshold`` (or still unknown, in
-   its first minutes, when ``burst_unknown_counts``). A single post's repost cascade is what
-   the virality model was trained on: it decides whether the cascade is going to be large.
+   posts, its tail probability is at most ``burst_single_p_value`` (when set) and its
+   virality is at least ``burst_virality_threshold`` (or still unknown, in its first
+   minutes, when ``burst_unknown_counts``). A single post's repost cascade is what the
+   virality model was trained on: it decides whether the cascade is going to be large.
 3. **Virality alone**: the model's probability is at least ``virality_threshold``.
 4. **Size**: the incident has at least ``size_posts`` posts (off when empty).
 
-The thresholds were chosen on a replay of CED folds 1-4 and read on the held-out fold 0
+The CED thresholds were chosen on folds 1-4 and read on the held-out fold 0
 (``bench/eval_hot.py``); the reasons for the defaults are in docs/hot-topics.md.
 """
 
@@ -39,6 +40,8 @@ class HotSignals:
     roots: int
     #: posts of the incident so far
     posts: int
+    #: the burst's Poisson tail probability now (1.0 when not computed)
+    burst_p_value: float = 1.0
 
 
 def burst_counts(signals: HotSignals, config: HotConfigSection) -> bool:
@@ -47,6 +50,9 @@ def burst_counts(signals: HotSignals, config: HotConfigSection) -> bool:
         return False
     if signals.roots >= config.burst_min_roots:
         return True
+    single_p = config.burst_single_p_value
+    if single_p is not None and signals.burst_p_value > single_p:
+        return False
     floor = config.burst_virality_threshold
     if floor is None:
         return True

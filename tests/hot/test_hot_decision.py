@@ -10,7 +10,7 @@ CFG = HotConfigSection()
 
 def _signals(**kw) -> HotSignals:
     base = {"burst": True, "burst_reason": "60 分钟 24 帖", "virality": 0.1, "roots": 1}
-    base["posts"] = 30
+    base |= {"posts": 30, "burst_p_value": 1e-50}
     return HotSignals(**(base | kw))
 
 
@@ -45,3 +45,12 @@ def test_virality_alone_and_size() -> None:
     sized = CFG.model_copy(update={"size_posts": 500})
     assert hot_reasons(_signals(burst=False, posts=499), sized, 0.8) == []
     assert hot_reasons(_signals(burst=False, posts=500), sized, 0.8) == ["size: 500 帖 ≥ 500 帖"]
+
+
+def test_a_single_source_burst_can_be_held_to_a_stricter_tail_probability() -> None:
+    strict = CFG.model_copy(update={"burst_single_p_value": 1e-40, "burst_virality_threshold": 0.4})
+    weak = _signals(virality=0.9, burst_p_value=1e-10)
+    strong = _signals(virality=0.9, burst_p_value=1e-45)
+    assert not burst_counts(weak, strict) and burst_counts(strong, strict)
+    # Several source posts: the burst flag alone, whatever its tail probability.
+    assert burst_counts(_signals(roots=3, virality=0.0, burst_p_value=1e-5), strict)

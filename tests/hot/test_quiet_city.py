@@ -6,8 +6,9 @@ would, one pass every five minutes. The evening is busier than the days and hold
 real evenings hold: complaints about a power cut, noise and parking, each told once and
 answered by a few neighbours, and a lost-dog notice that one resident posts and twenty
 others repost within the hour. That notice is a burst against the county's own rate (one
-post's reposts, ten times the usual hour); the hot decision asks the virality model
-whether such a single-source cascade will be large, and it will not: zero hot flags. The
+post's reposts, ten times the usual hour); the hot decision holds a single-source cascade
+to a far smaller tail probability and asks the virality model whether it will be large,
+and it will not: zero hot flags. The
 same evening with the decision of before (every burst counts) would flag it.
 """
 
@@ -142,7 +143,9 @@ def test_an_ordinary_evening_raises_no_hot_flag(tmp_path: Path) -> None:
 
 def test_the_same_evening_with_every_burst_counting_flags_the_notice(tmp_path: Path) -> None:
     posts, dog = county(random.Random(3))
-    ungated = CFG.model_copy(update={"burst_virality_threshold": None})
+    ungated = CFG.model_copy(
+        update={"burst_virality_threshold": None, "burst_single_p_value": None}
+    )
     with SQLiteStore(tmp_path / "s.db") as store:
         store.upsert_posts(posts)
         _evening(store, ungated, dog)
