@@ -212,7 +212,7 @@ def trace_fold(fold: dict, model: ViralityModel) -> dict:
 Rule = tuple
 
 #: The shipped default (nlp/hot_config.py): see docs/hot-topics.md "Hot decision".
-DEFAULT_RULE: Rule = (1e-4, 0.5, 0.8, 2, None, True)
+DEFAULT_RULE: Rule = (1e-15, 0.4, 0.8, 2, None, True)
 #: The decision before issue 11 item 3: burst (any virality) or virality ≥ 0.73.
 OLD_DEFAULT_RULE: Rule = (1e-4, None, 0.73, 10**9, None, True)
 
