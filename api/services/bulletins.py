@@ -693,3 +693,13 @@ def claim_of(store: Store, inc: Incident) -> str:
         return inc.title
     top = max(worded, key=lambda p: (p.reposts + p.comments + p.likes, p.id))
     return top.text or top.title or inc.title
+
+
+#: Deadline names of the default tier policy, as the incident page shows them.
+DEADLINE_LABELS = {
+    "first_response": "首次回应",
+    "authoritative_release": "权威信息发布",
+    "press_conference": "新闻发布会/通稿",
+    "progress_update": "进展通报",
+    "answer": "答复办结",
+}

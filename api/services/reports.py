@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,17 +76,25 @@ class ReportPublic(BaseModel):
     markdown: str
 
 
-def _at(on: date | None, now: datetime) -> datetime:
+def _at(period: Period, on: date | None, now: datetime) -> datetime:
+    """The reference time: now, or for a day ``on`` the end of the period containing it
+    (the whole period when it is over, up to now while it runs)."""
     if on is None:
         return now
-    end_of_day = datetime.combine(on, time(23, 59, 59), tzinfo=SHANGHAI)
-    return min(end_of_day, now) if on == now.astimezone(SHANGHAI).date() else end_of_day
+    start, _ = svc.period_bounds(period, datetime.combine(on, time(12), tzinfo=SHANGHAI))
+    if period == "daily":
+        end = start + timedelta(days=1)
+    elif period == "weekly":
+        end = start + timedelta(days=7)
+    else:
+        end = (start + timedelta(days=32)).replace(day=1)
+    return max(min(end - timedelta(microseconds=1), now), start)
 
 
 def report(
     store: Any, config: Any, period: Period, *, on: date | None, now: datetime
 ) -> ReportPublic:
-    built = svc.build(store, config, period, at=_at(on, now))
+    built = svc.build(store, config, period, at=_at(period, on, now))
     data = built.as_dict()
     for row in data["top"] + data["rebutted"]:
         row["title"] = mask_personal(row.get("title")) or ""
