@@ -256,12 +256,7 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(
-    incident_id: str,
-    request: Request,
-    user: PageUser,
-    store: StoreDep,
-    config: ConfigDep,
-    now: NowDep,
+    incident_id: str, request: Request, user: PageUser, store: StoreDep, config: ConfigDep
 ):
     inc = store.get_record(Incident, incident_id)
     if inc is None:
@@ -275,23 +270,16 @@ def incident_page(
         )
     model = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
     detail = incident_detail(store, inc, model_path=model)
-    from api.services import bulletins as bsvc
+    from api.services.bulletins import WRITERS
 
-    resp = bsvc.incident_response(
-        store, config, inc, user, now=now, claim=bsvc.claim_of(store, inc)
-    )
     return render(
         request,
         "incident.html",
         user,
         title=detail.incident.title or inc.id,
         d=detail,
-        resp=resp,
-        deadline_labels=bsvc.DEADLINE_LABELS,
-        page_data={
-            "series": [s.model_dump() for s in detail.series],
-            "effect": resp.effect.model_dump(mode="json") if resp.effect else None,
-        },
+        can_draft=user.role in WRITERS,
+        page_data={"series": [s.model_dump() for s in detail.series]},
     )
 
 
