@@ -63,7 +63,9 @@ document.addEventListener("DOMContentLoaded", () => {
     st.textContent = b.status_label;
     st.dataset.status = b.status;
     $("b-approver").textContent = b.approved_by || "—";
-    $("save").hidden = !b.actions.includes("edit");
+    const editable = b.actions.includes("edit");
+    $("save").hidden = !editable;
+    title.readOnly = body.readOnly = !editable;
     $("act-submit").hidden = !b.actions.includes("submit");
     $("act-approve").hidden = !b.actions.includes("approve");
     $("publish-form").hidden = !b.actions.includes("publish");
