@@ -12,12 +12,15 @@ document.addEventListener("DOMContentLoaded", () => {
     chart.setOption({ animation: false, tooltip: {}, ...option });
     charts.push(chart);
   }
+  const narrow = document.documentElement.clientWidth < 600;
   draw("category-chart", {
     tooltip: { trigger: "item" },
+    legend: narrow ? { bottom: 0, type: "scroll" } : undefined,
     series: [{
-      type: "pie", radius: ["35%", "65%"], name: "事件数",
+      type: "pie", radius: narrow ? ["28%", "55%"] : ["35%", "65%"], name: "事件数",
+      center: ["50%", narrow ? "45%" : "50%"],
       data: r.by_category.map((c) => ({ name: c.name, value: c.count })),
-      label: { formatter: "{b}：{c}" },
+      label: narrow ? { position: "inside", formatter: "{c}" } : { formatter: "{b}：{c}" },
     }],
   }, !r.by_category.length);
   draw("district-chart", {
