@@ -48,6 +48,8 @@ def test_officer_drafts_rebuttal_with_gaps_masked_and_audited(env: Env) -> None:
     for text in (b["title"], b["body"], b["notes"]):
         assert "13812345678" not in text
     assert "138****5678" in b["body"]
+    # The title names the claim, not the clause that carries the phone number.
+    assert b["title"] == "关于网传“临江市江北区化工厂爆炸”的情况说明"
     assert b["actions"] == ["edit", "submit"]
     assert "起草人" in b["withheld"]["approve"] or "提交" in b["withheld"]["approve"]
     entries = env.store.list_records(AuditEntry, action="bulletin.draft")
