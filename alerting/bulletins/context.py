@@ -254,9 +254,7 @@ def topic_of(text: str) -> str:
     first = _SENTENCE.split(strip_noise(text).strip(), maxsplit=1)[0]
     clauses = [_HEARSAY.sub("", c).strip() for c in _CLAUSE.split(first)]
     # A clause carrying a long number (联系电话138…, an ID card) names nobody's claim.
-    fitting = [
-        c for c in clauses if 4 <= len(c) <= TOPIC_CHARS and not re.search(r"\d{7,}", c)
-    ]
+    fitting = [c for c in clauses if 4 <= len(c) <= TOPIC_CHARS and not re.search(r"\d{7,}", c)]
     if fitting:
         return max(fitting, key=len)
     longest = max(clauses, key=len, default="")
