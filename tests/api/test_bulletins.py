@@ -277,3 +277,28 @@ def test_incident_response_panel(env: Env) -> None:
     ac, _ = env.login(Role.ANALYST)
     assert ac.get("/api/v1/incidents/inc-a/response").json()["can_draft"] is False
     assert c.get("/api/v1/incidents/nope/response").status_code == 404
+
+
+def test_pages_render_for_each_role(env: Env) -> None:
+    _, _, b = draft(env)
+    bid = b["id"]
+    for role in Role:
+        c, _ = env.login(role)
+        editor = c.get(f"/bulletins/{bid}")
+        assert editor.status_code == 200 and 'id="pv-title"' in editor.text
+        writer = role in (Role.OFFICER, Role.ADMIN)
+        # The save button is rendered hidden for readers (the server decides, the page shows).
+        assert ('id="save" hidden' in editor.text) is not writer
+        assert "13812345678" not in editor.text
+        listing = c.get("/bulletins")
+        assert listing.status_code == 200 and bid in listing.text
+        assert 'href="/bulletins"' in listing.text and 'href="/reports"' in listing.text
+        incident = c.get("/incidents/inc-a")
+        assert ('id="draft-rebuttal"' in incident.text) is writer
+        assert c.get("/reports?period=daily&on=2026-11-30").status_code == 200
+    assert c.get("/bulletins/b-none").status_code == 404
+    assert c.get("/bulletins?status=bogus").status_code == 200
+    bad = c.get("/reports?period=yearly&on=x")
+    assert bad.status_code == 422 and "报告周期或日期无效" in bad.text
+    assert "<script>" not in editor.text  # CSP: no inline script, data in JSON blocks
+    assert env.client().get("/bulletins", follow_redirects=False).status_code == 303
