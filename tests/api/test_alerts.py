@@ -471,7 +471,7 @@ def test_metrics_alert_queue_outbox_and_send_failures(aenv: Env) -> None:
     report = svc.send_pending(aenv.store, runtime, aenv.clock())
     assert report.failed >= 2 and report.sent == 0  # the real sender, a closed local port
     aenv.clock.advance(minutes=30)
-    c, csrf = aenv.login(Role.ANALYST)
+    c, _ = aenv.login(Role.ANALYST)
     text = c.get("/metrics").text
     lines = {
         ln.split(" ")[0]: float(ln.split(" ")[1])
