@@ -241,7 +241,7 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
     recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10), cache)
     sources = list_sources(store, config, now, counts=False)
     attention = [s for s in sources.data if s.configured and s.enabled and s.healthy is False]
-    feed = monitor_feed(request, store, user, now)
+    feed = monitor_feed(store, user)
     return render(
         request,
         "monitor.html",
@@ -250,7 +250,6 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
         hot=hot,
         recent=recent,
         attention=attention,
-        feed=feed["alerts"],
         page_data={"hot": hot.model_dump(mode="json"), "attention": len(attention), **feed},
     )
 

@@ -19,7 +19,7 @@ from alerting.lifecycle import STATUS_LABELS, LifecycleError
 from alerting.policy import COLOUR_NAMES, RANK, TierPolicy
 from api.errors import ApiError
 from api.security import mask_personal
-from api.services.alerts_policy import app_policy, tier_name
+from api.services.alerts_policy import tier_name
 from api.services.auth import audit
 from models import Alert, AlertKind, AlertStatus, Deadline, Role, Silence, SilenceTarget, Tier, User
 from models.auth import ROLE_LABELS
@@ -503,14 +503,12 @@ def remove_silence(
     return saved
 
 
-def monitor_feed(request: Any, store: Store, user: Any, now: datetime) -> dict[str, Any]:
-    """The 监测台's first view of the feed (so the page needs no extra round trip): the
-    open alerts, whether this user may change them, and whom they can be handed to."""
-    policy, _ = app_policy(request)
-    feed = list_feed(store, AlertFilters(per_page=100), policy, now)
+def monitor_feed(store: Store, user: Any) -> dict[str, Any]:
+    """What the 监测台's script needs besides the feed itself (which it reads from
+    ``GET /api/v1/alerts`` at once, then on every poll): whether this user may change
+    alerts, and whom they can be handed to. One store read."""
     can_change = user.role in CHANGERS
     return {
-        "alerts": feed.model_dump(mode="json"),
         "can_change": can_change,
         "assignees": assignees(store).model_dump(mode="json")["data"] if can_change else [],
     }

@@ -272,7 +272,7 @@
     const data = pageData();
     state.canChange = Boolean(data.can_change);
     state.assignees = data.assignees || [];
-    if (data.alerts) renderFeed(data.alerts);
+    refreshAlerts();
     setInterval(tick, 1000);
   });
   poll(refresh, pollMs);
