@@ -85,7 +85,7 @@ def acknowledge(
     ip: ClientIp,
 ) -> AlertDetail:
     """确认: who saw it (first acknowledgement kept; later ones are history entries)."""
-    saved = web.acknowledge(store, alert_id, body, actor=user.name, ip=ip, now=now)
+    saved = web.acknowledge(store, alert_id, body, web.Actor(user.name, ip, now, policy[0]))
     return web.alert_detail(store, saved, policy[0], now)
 
 
@@ -101,7 +101,7 @@ def assign(
 ) -> AlertDetail:
     """交办: to an existing, enabled officer, monitor or admin (422 on ``body.assignee``
     otherwise); ``department`` hands it over to another department."""
-    saved = web.assign(store, alert_id, body, actor=user.name, ip=ip, now=now)
+    saved = web.assign(store, alert_id, body, web.Actor(user.name, ip, now, policy[0]))
     return web.alert_detail(store, saved, policy[0], now)
 
 
@@ -117,7 +117,7 @@ def respond(
 ) -> AlertDetail:
     """已回应: the official post's link; it meets ``deadline`` (default: the first response
     clock, else the earliest still running)."""
-    saved = web.respond(store, alert_id, body, actor=user.name, ip=ip, now=now)
+    saved = web.respond(store, alert_id, body, web.Actor(user.name, ip, now, policy[0]))
     return web.alert_detail(store, saved, policy[0], now)
 
 
@@ -132,7 +132,7 @@ def close(
     ip: ClientIp,
 ) -> AlertDetail:
     """关闭, with a reason. A closed alert takes no further step (409 on ``status``)."""
-    saved = web.close(store, alert_id, body, actor=user.name, ip=ip, now=now)
+    saved = web.close(store, alert_id, body, web.Actor(user.name, ip, now, policy[0]))
     return web.alert_detail(store, saved, policy[0], now)
 
 

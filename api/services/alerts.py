@@ -10,6 +10,7 @@ audit entry for every change.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -341,29 +342,45 @@ def _audited(alert: Alert) -> dict[str, Any]:
     return alert.model_dump(mode="json", exclude={"history"})
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who changes an alert, from where, at what time, under which policy (for answers)."""
+
+    name: str
+    ip: str | None
+    now: datetime
+    policy: TierPolicy
+
+
+def _stale(store: Store, alert: Alert, actor: Actor, field: str, problem: str) -> ApiError:
+    """A 409 carrying the alert as it is now, masked like every alert served."""
+    current = alert_detail(store, alert, actor.policy, actor.now).model_dump(mode="json")
+    return ApiError(409, field, problem, extra={"current": current})
+
+
 def _change(
     store: Store,
     alert_id: str,
     version: int,
     action: str,
     step: Callable[[], Alert],
-    *,
-    actor: str,
-    ip: str | None,
-    now: datetime,
+    actor: Actor,
     field: str = "body",
 ) -> Alert:
     """Check the client's version, run the service step, audit before/after."""
     current = get_alert(store, alert_id)
     if current.version != version:
-        raise ConflictError(Alert.kind, alert_id, version, current.version)
-    if current.status == AlertStatus.CLOSED:
-        raise ApiError(
-            409,
-            "status",
-            f"预警 {alert_id} 已关闭，不能再{_VERBS[action]} (alert is closed)",
-            extra={"current": current.model_dump(mode="json")},
+        raise _stale(
+            store,
+            current,
+            actor,
+            "version",
+            f"预警已被更新：你看到的是第 {version} 版，当前为第 {current.version} 版；请刷新后重试 "
+            f"(stale version {version}, stored {current.version})",
         )
+    if current.status == AlertStatus.CLOSED:
+        problem = f"预警 {alert_id} 已关闭，不能再{_VERBS[action]} (alert is closed)"
+        raise _stale(store, current, actor, "status", problem)
     try:
         saved = step()
     except LifecycleError as exc:
@@ -372,13 +389,13 @@ def _change(
         raise ApiError(409, "version", str(exc)) from None
     audit(
         store,
-        actor,
+        actor.name,
         f"alert.{action}",
         target=saved,
         before=_audited(current),
         after=_audited(saved),
-        ip=ip,
-        at=now,
+        ip=actor.ip,
+        at=actor.now,
     )
     return saved
 
@@ -386,14 +403,14 @@ def _change(
 _VERBS = {"acknowledge": "确认", "assign": "交办", "respond": "登记回应", "close": "关闭"}
 
 
-def acknowledge(store: Store, alert_id: str, body: AcknowledgeBody, **kw: Any) -> Alert:
+def acknowledge(store: Store, alert_id: str, body: AcknowledgeBody, actor: Actor) -> Alert:
     def step() -> Alert:
-        return svc.acknowledge(store, alert_id, kw["actor"], comment=body.comment, now=kw["now"])
+        return svc.acknowledge(store, alert_id, actor.name, comment=body.comment, now=actor.now)
 
-    return _change(store, alert_id, body.version, "acknowledge", step, **kw)
+    return _change(store, alert_id, body.version, "acknowledge", step, actor)
 
 
-def assign(store: Store, alert_id: str, body: AssignBody, **kw: Any) -> Alert:
+def assign(store: Store, alert_id: str, body: AssignBody, actor: Actor) -> Alert:
     user = store.get_record(User, body.assignee)
     if user is None or user.disabled:
         raise ApiError(422, "body.assignee", f"没有可用的用户 {body.assignee} (no such user)")
@@ -409,29 +426,29 @@ def assign(store: Store, alert_id: str, body: AssignBody, **kw: Any) -> Alert:
             store,
             alert_id,
             user.id,
-            kw["actor"],
+            actor.name,
             department=body.department,
             comment=body.comment,
-            now=kw["now"],
+            now=actor.now,
         )
 
-    return _change(store, alert_id, body.version, "assign", step, **kw)
+    return _change(store, alert_id, body.version, "assign", step, actor)
 
 
-def respond(store: Store, alert_id: str, body: RespondBody, **kw: Any) -> Alert:
+def respond(store: Store, alert_id: str, body: RespondBody, actor: Actor) -> Alert:
     def step() -> Alert:
         return svc.respond(
-            store, alert_id, body.url, kw["actor"], deadline=body.deadline, now=kw["now"]
+            store, alert_id, body.url, actor.name, deadline=body.deadline, now=actor.now
         )
 
-    return _change(store, alert_id, body.version, "respond", step, field="body.deadline", **kw)
+    return _change(store, alert_id, body.version, "respond", step, actor, "body.deadline")
 
 
-def close(store: Store, alert_id: str, body: CloseBody, **kw: Any) -> Alert:
+def close(store: Store, alert_id: str, body: CloseBody, actor: Actor) -> Alert:
     def step() -> Alert:
-        return svc.close(store, alert_id, body.reason, kw["actor"], now=kw["now"])
+        return svc.close(store, alert_id, body.reason, actor.name, now=actor.now)
 
-    return _change(store, alert_id, body.version, "close", step, field="body.reason", **kw)
+    return _change(store, alert_id, body.version, "close", step, actor, "body.reason")
 
 
 # -- silences -------------------------------------------------------------------------------
@@ -493,7 +510,7 @@ def remove_silence(
             409,
             "silence_id",
             f"静默 {silence_id} 已被 {current.removed_by} 解除 (already removed)",
-            extra={"current": current.model_dump(mode="json")},
+            extra={"current": silence_public(current, now).model_dump(mode="json")},
         )
     try:
         saved = svc.remove_silence(store, silence_id, actor, now=now)

@@ -292,6 +292,10 @@ def test_stale_version_is_409_with_the_current_record(aenv: Env) -> None:
     assert err["current"]["version"] == v + 1
     assert err["current"]["acknowledged_by"] == USERS[Role.MONITOR]
     assert alert(aenv, "alert-inc-q2").assignee is None  # nothing overwritten
+    # The current record in a 409 is served like any alert: personal numbers masked.
+    r = post(c, csrf, "/api/v1/alerts/alert-inc-q1/acknowledge", {"version": 99})
+    assert r.status_code == 409 and "13900001111" not in r.text
+    assert "139****1111" in r.json()["current"]["title"]
     # A closed alert takes no further step: 409 naming the status, with the record.
     v = alert(aenv, "alert-inc-q2").version
     assert (
