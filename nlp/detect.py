@@ -652,15 +652,14 @@ def assign_stored(
     return len(assignments)
 
 
-def visible(post: Post, at: datetime, retention: timedelta) -> bool:
-    """Whether a pass at ``at`` may see ``post``: written by then, and collected by then
-    when its ``fetched_at`` is an arrival time. A ``fetched_at`` more than ``retention``
-    after the post was written is an import of history, not an arrival: such a post is
-    seen from the time it was written (so a demo import behaves as if it had been live)."""
-    if post.created_at > at:
-        return False
-    fetched = post.fetched_at
-    return fetched <= at or fetched - post.created_at > retention
+def visible(post: Post, at: datetime) -> bool:
+    """Whether a pass at ``at`` may see ``post``: written by then. When was it collected
+    does not matter: live, ``at`` is now and everything stored was collected by then; a pass
+    stepped through a past evening after one late crawl (or an import) sees the evening as
+    it was written, so its bursts are found when they happened, not never (a crawl at 23:00
+    would otherwise hide the whole evening from every earlier pass, and the 23:00 pass's
+    window would hold none of it)."""
+    return post.created_at <= at
 
 
 def run_detect(
@@ -674,7 +673,7 @@ def run_detect(
     office: object | None = None,
 ) -> DetectReport:
     """One detection pass at ``now`` (the reference clock; default the wall clock): the
-    pass sees exactly the posts written by ``now`` and collected by then (:func:`visible`),
+    pass sees exactly the posts written by ``now`` (:func:`visible`),
     so passes at increasing ``now`` over historic data reproduce what the live system
     would have flagged, and when. ``office`` (the ``office:`` config section) names the
     accounts whose posts are official responses, never scored as rumors. ``rescan`` widens
@@ -694,7 +693,7 @@ def run_detect(
     fresh: list[Post] = []
     seen: set[str] = set()
     for post in store.iter_posts(PostFilter(since=since, until=until)):
-        if not visible(post, at, cfg.retention):
+        if not visible(post, at):
             continue
         report.read += 1
         seen.add(post.id)
@@ -706,7 +705,7 @@ def run_detect(
         arrived = datetime.fromtimestamp(det.fetched_cursor, UTC) - margin
         late = PostFilter(fetched_since=arrived, since=at - cfg.retention, until=until)
         for post in store.iter_posts(late):
-            if post.id in seen or not visible(post, at, cfg.retention):
+            if post.id in seen or not visible(post, at):
                 continue
             report.read += 1
             if post.incident_id is None and post.id not in det.engine.post_incident:
