@@ -66,10 +66,19 @@ class DraftOnAlert(_Section):
     rumor_min: float = Field(default=0.5, ge=0, le=1)
     #: The kind drafted: a kind (辟谣声明, rebuttal...) or an office template's name.
     kind: str = "辟谣声明"
-    #: Alerts of these tiers get a draft.
-    tiers: list[Tier] = Field(default_factory=lambda: [Tier.I, Tier.II, Tier.III, Tier.IV])
+    #: Alerts of these tiers get a draft (I, II, III, IV).
+    tiers: list[str] = Field(default_factory=lambda: [t.value for t in Tier])
     #: Recorded as the draft's author (a person edits and another approves it).
-    by: str = "tingfeng"
+    by: str = Field(default="tingfeng", min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[str]) -> list[str]:
+        known = [t.value for t in Tier]
+        for tier in value:
+            if tier not in known:
+                raise ValueError(f"{tier!r}: a tier is one of {', '.join(known)}")
+        return value
 
 
 def _default_routes() -> dict[Tier, list[str]]:

@@ -550,6 +550,10 @@ class Demo:
         )
 
         def stop(*_: object) -> None:
+            import logging
+
+            # APScheduler may log a run it could not submit while its executor shuts down
+            logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
             self.stop.set()
             server.should_exit = True
 

@@ -436,6 +436,7 @@ def start_worker(
 
 
 def stop_worker(scheduler: Any, guard: SingleWorker) -> None:
+    scheduler.pause()  # no new runs while the running crawls are stopped
     stop_children()
     scheduler.shutdown(wait=True)
     guard.__exit__()
@@ -473,6 +474,7 @@ class EmbeddedScheduler:
         """Stop the scheduler (if it still runs) and release the lock; safe to call twice."""
         try:
             if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.pause()  # no new runs while the running crawls are stopped
                 stop_children()
                 self.scheduler.shutdown(wait=True)
         finally:
