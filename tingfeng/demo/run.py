@@ -458,6 +458,10 @@ class Demo:
         weibo = story.blog("rumor").at
         bulletin = story.blog("bulletin").at
         fast = self.opts.speed
+        if self.begin_at >= self.end_at:
+            self.say("故事已经演完：监测台按实时继续运行，可查看预警、草稿与回应；重看请加 --reset")
+            self.say("按 Ctrl+C 停止全部服务。")
+            return
         self.say(
             f"故事时钟：2026年9月11日 {local(self.begin_at)} 起，{fast:g} 倍速"
             f"（约 {(self.end_at - self.begin_at).total_seconds() / fast / 60:.0f} 分钟演完）"
