@@ -21,7 +21,8 @@ def post(robot: RobotReceiver, key: str, body: object) -> dict:
 def test_the_robot_checks_key_shape_size_and_rate(tmp_path):
     real = [0.0]
     with RobotReceiver("k1", log_path=tmp_path / "robot.log", clock=lambda: real[0]) as robot:
-        assert post(robot, "nope", {"msgtype": "text", "text": {"content": "x"}})["errcode"] == 93000
+        text = {"msgtype": "text", "text": {"content": "x"}}
+        assert post(robot, "nope", text)["errcode"] == 93000
         assert post(robot, "k1", b"{not json")["errcode"] == 40001
         assert post(robot, "k1", {"msgtype": "image", "image": {}})["errcode"] == 40008
         assert post(robot, "k1", {"msgtype": "text", "text": {"content": " "}})["errcode"] == 44004
