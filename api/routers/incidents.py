@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ConfigDep, CurrentUser, StoreDep
 from api.errors import ApiError
@@ -13,7 +13,7 @@ from api.services.incidents import (
     IncidentFilters,
     IncidentsPublic,
     incident_detail,
-    list_incidents,
+    list_incidents_json,
 )
 from models import Incident
 
@@ -26,10 +26,11 @@ def list_(
     user: CurrentUser,
     store: StoreDep,
     request: Request,
-) -> IncidentsPublic:
+) -> Response:
     """Incidents by heat (or last seen, or rumor score), filtered by time, district,
     category, hot and rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分)."""
-    return list_incidents(store, filters, request.app.state.incident_cache)
+    body = list_incidents_json(store, filters, request.app.state.incident_cache)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

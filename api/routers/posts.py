@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import ClientIp, CurrentUser, RawReader, SettingsDep, StoreDep
@@ -16,7 +16,7 @@ from api.services.posts import (
     PostSearchParams,
     PostsPublic,
     export_posts,
-    search_posts,
+    search_posts_json,
 )
 from models import Post
 
@@ -25,11 +25,15 @@ router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 
 @router.get("", response_model=PostsPublic)
 def search(
-    params: Annotated[PostSearchParams, Query()], user: CurrentUser, store: StoreDep
-) -> PostsPublic:
+    params: Annotated[PostSearchParams, Query()],
+    user: CurrentUser,
+    store: StoreDep,
+    request: Request,
+) -> Response:
     """Full-text search (jieba words), filters, facets; ``snippet`` marks matches with
     ``<mark>``. Phone and ID-card numbers are masked."""
-    return search_posts(store, params)
+    body = search_posts_json(store, params, request.app.state.search_cache)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

@@ -158,6 +158,7 @@ class IncidentSnapshot:
         self.records = records
         self._orders: dict[str, list[Incident]] = {}
         self._filtered: OrderedDict[str, list[Incident]] = OrderedDict()
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def ordered(self, sort: str) -> list[Incident]:
@@ -180,6 +181,21 @@ class IncidentSnapshot:
             while len(self._filtered) > self.MAX_FILTERS:
                 self._filtered.popitem(last=False)
         return rows
+
+    def page_json(self, f: IncidentFilters) -> bytes:
+        """The JSON answer for one page of ``f``, built once per snapshot."""
+        key = f.model_dump_json()
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+                return body
+        body = _page(self.matching(f), f).model_dump_json().encode()
+        with self._lock:
+            self._pages[key] = body
+            while len(self._pages) > self.MAX_FILTERS:
+                self._pages.popitem(last=False)
+        return body
 
 
 class IncidentCache:
@@ -259,6 +275,20 @@ def list_incidents(
         equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
         records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
         rows = [r for r in sorted(records, key=_sort_key(f.sort)) if _matches(r, f)]
+    return _page(rows, f)
+
+
+def list_incidents_json(
+    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
+) -> bytes:
+    """:func:`list_incidents` as the JSON the API sends; with a cache, each page's JSON is
+    built once per snapshot (dashboards poll the same few pages)."""
+    if cache is not None and cache.ttl > 0:
+        return cache.snapshot(store).page_json(f)
+    return list_incidents(store, f, cache).model_dump_json().encode()
+
+
+def _page(rows: list[Incident], f: IncidentFilters) -> IncidentsPublic:
     start = (f.page - 1) * f.per_page
     page = rows[start : start + f.per_page]
     return IncidentsPublic(

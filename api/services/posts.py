@@ -13,6 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.security import mask_personal
+from api.services.cache import AnswerCache
 from models import Post
 from store import PostFilter, SearchQuery, Store
 from store.highlight import query_terms, snippet
@@ -146,6 +147,20 @@ class PostsPublic(BaseModel):
     page: int
     per_page: int
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
+
+
+def search_posts_json(
+    store: Store, params: PostSearchParams, cache: AnswerCache[bytes] | None = None
+) -> bytes:
+    """:func:`search_posts` as the JSON the API sends, reused from ``cache`` while the
+    store is unchanged (the same question asked again costs no store query)."""
+
+    def compute() -> bytes:
+        return search_posts(store, params).model_dump_json().encode()
+
+    if cache is None:
+        return compute()
+    return cache.get(store, "posts:" + params.model_dump_json(), compute)
 
 
 def search_posts(store: Store, params: PostSearchParams) -> PostsPublic:
