@@ -154,8 +154,10 @@ class IncidentSnapshot:
 
     MAX_FILTERS = 64
 
-    def __init__(self, records: list[Incident]) -> None:
+    def __init__(self, records: list[Incident], token: object | None = None) -> None:
         self.records = records
+        #: The store's change token when the records were read (None: unknown).
+        self.token = token
         self._orders: dict[str, list[Incident]] = {}
         self._filtered: OrderedDict[str, list[Incident]] = OrderedDict()
         self._pages: OrderedDict[str, bytes] = OrderedDict()
@@ -204,7 +206,9 @@ class IncidentCache:
     Twenty dashboards polling the list would otherwise each re-read and re-parse thousands
     of records; a second or two of staleness is invisible next to the poll interval. A
     background thread re-reads while requests keep answering from the previous snapshot
-    (only the very first read is waited for). The TTL
+    (only the very first read is waited for). When the store says nothing was written
+    since the snapshot was read (:meth:`store.Store.change_token`), a stale snapshot is
+    simply kept: no re-read while nothing changes. The TTL
     runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
     """
 
@@ -224,7 +228,18 @@ class IncidentCache:
         self._snapshot: IncidentSnapshot | None = None
 
     def _read(self, store: Store) -> IncidentSnapshot:
-        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT))
+        token = store.change_token()  # before reading: a write during the read re-reads
+        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT), token)
+
+    def _unchanged(self, store: Store, current: IncidentSnapshot) -> bool:
+        """The store saw no write since ``current`` was read: keep it for another TTL."""
+        if current.token is None or current.token != store.change_token():
+            return False
+        with self._lock:
+            if self._snapshot is not current:
+                return False
+            self._at = self.clock()
+        return True
 
     def snapshot(self, store: Store) -> IncidentSnapshot:
         if self.ttl <= 0:
@@ -240,6 +255,10 @@ class IncidentCache:
             if current is not None and not refresh_later:
                 return current
         if current is not None:
+            if self._unchanged(store, current):
+                with self._lock:
+                    self._refreshing = False
+                return current
             self.run(lambda: self._refresh(store))
             return self._snapshot or current
         # Nothing to serve yet: the first readers wait for one read.
@@ -264,6 +283,8 @@ class IncidentCache:
     def clear(self) -> None:
         with self._lock:
             self._at = -math.inf
+            if self._snapshot is not None:
+                self._snapshot.token = None  # re-read even if nothing was written
 
 
 def list_incidents(
