@@ -7,7 +7,7 @@ import io
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -150,7 +150,7 @@ class PostsPublic(BaseModel):
 
 
 def search_posts_json(
-    store: Store, params: PostSearchParams, cache: AnswerCache[bytes] | None = None
+    store: Store, params: PostSearchParams, cache: AnswerCache[Any] | None = None
 ) -> bytes:
     """:func:`search_posts` as the JSON the API sends, reused from ``cache`` while the
     store is unchanged (the same question asked again costs no store query)."""
@@ -160,7 +160,18 @@ def search_posts_json(
 
     if cache is None:
         return compute()
-    return cache.get(store, "posts:" + params.model_dump_json(), compute)
+    return cache.get(store, "json:" + params.model_dump_json(), compute)
+
+
+def search_posts_cached(
+    store: Store, params: PostSearchParams, cache: AnswerCache[Any] | None = None
+) -> PostsPublic:
+    """:func:`search_posts` reused from ``cache`` like :func:`search_posts_json` (the
+    search page); the answer is shared, so callers must not change it."""
+    if cache is None:
+        return search_posts(store, params)
+    key = "model:" + params.model_dump_json()
+    return cache.get(store, key, lambda: search_posts(store, params))
 
 
 def search_posts(store: Store, params: PostSearchParams) -> PostsPublic:
