@@ -44,7 +44,7 @@ class AnswerCache(Generic[T]):
     """``get(store, key, compute)``: the kept answer for ``key`` or ``compute()``'s."""
 
     def __init__(
-        self, ttl: float, max_entries: int = 512, clock: Callable[[], float] = time.monotonic
+        self, ttl: float, max_entries: int = 256, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
         self._entries: OrderedDict[str, _Entry[T]] = OrderedDict()
