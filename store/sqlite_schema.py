@@ -108,7 +108,7 @@ MMAP_BYTES = 2 << 30
 #: Per reader connection and in memory: search() collects one query's matches here.
 _HITS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS hits("
-    "rowid INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL)"
+    "rowid INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL, score REAL)"
 )
 
 
