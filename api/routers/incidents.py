@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ConfigDep, CurrentUser, StoreDep
 from api.errors import ApiError
@@ -13,6 +14,7 @@ from api.services.incidents import (
     IncidentFilters,
     IncidentsPublic,
     incident_detail,
+    kept_incidents_json,
     list_incidents_json,
 )
 from models import Incident
@@ -21,7 +23,7 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
 @router.get("", response_model=IncidentsPublic)
-def list_(
+async def list_(
     filters: Annotated[IncidentFilters, Query()],
     user: CurrentUser,
     store: StoreDep,
@@ -29,7 +31,12 @@ def list_(
 ) -> Response:
     """Incidents by heat (or last seen, or rumor score), filtered by time, district,
     category, hot and rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分)."""
-    body = list_incidents_json(store, filters, request.app.state.incident_cache)
+    # A page already built from a fresh snapshot is sent from the event loop; reading
+    # and building go to a worker thread.
+    cache = request.app.state.incident_cache
+    body = kept_incidents_json(filters, cache)
+    if body is None:
+        body = await run_in_threadpool(list_incidents_json, store, filters, cache)
     return Response(body, media_type="application/json")
 
 

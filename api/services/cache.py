@@ -52,6 +52,22 @@ class AnswerCache(Generic[T]):
         self._lock = threading.Lock()
         self.stats = CacheStats()
 
+    def peek(self, store: Store, key: str) -> T | None:
+        """The kept answer for ``key`` if it is fresh, else None; never waits, never
+        computes (cheap enough for the event loop: a dictionary and the change token)."""
+        if self.ttl <= 0:
+            return None
+        token = store.change_token()
+        if token is None:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.token != token or self.clock() - entry.at >= self.ttl:
+                return None
+            self._entries.move_to_end(key)
+            self.stats.hits += 1
+            return entry.value
+
     def get(self, store: Store, key: str, compute: Callable[[], T]) -> T:
         if self.ttl <= 0:
             return compute()

@@ -184,6 +184,10 @@ class IncidentSnapshot:
                 self._filtered.popitem(last=False)
         return rows
 
+    def kept_page_json(self, f: IncidentFilters) -> bytes | None:
+        with self._lock:
+            return self._pages.get(f.model_dump_json())
+
     def page_json(self, f: IncidentFilters) -> bytes:
         """The JSON answer for one page of ``f``, built once per snapshot."""
         key = f.model_dump_json()
@@ -269,6 +273,13 @@ class IncidentCache:
                     self._snapshot, self._at = snap, self.clock()
             return self._snapshot
 
+    def fresh(self) -> IncidentSnapshot | None:
+        """The snapshot if it is within its TTL (no store access, never waits)."""
+        with self._lock:
+            if self.ttl > 0 and self.clock() - self._at < self.ttl:
+                return self._snapshot
+        return None
+
     def _refresh(self, store: Store) -> None:
         try:
             snap = self._read(store)
@@ -307,6 +318,12 @@ def list_incidents_json(
     if cache is not None and cache.ttl > 0:
         return cache.snapshot(store).page_json(f)
     return list_incidents(store, f, cache).model_dump_json().encode()
+
+
+def kept_incidents_json(f: IncidentFilters, cache: IncidentCache | None) -> bytes | None:
+    """This page's JSON if a fresh snapshot already built it (never waits, no store)."""
+    snapshot = cache.fresh() if cache is not None else None
+    return snapshot.kept_page_json(f) if snapshot is not None else None
 
 
 def _page(rows: list[Incident], f: IncidentFilters) -> IncidentsPublic:

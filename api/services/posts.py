@@ -160,7 +160,18 @@ def search_posts_json(
 
     if cache is None:
         return compute()
-    return cache.get(store, "json:" + params.model_dump_json(), compute)
+    return cache.get(store, _json_key(params), compute)
+
+
+def kept_search_json(
+    store: Store, params: PostSearchParams, cache: AnswerCache[Any] | None
+) -> bytes | None:
+    """The kept JSON answer of this search if there is a fresh one (never waits)."""
+    return None if cache is None else cache.peek(store, _json_key(params))
+
+
+def _json_key(params: PostSearchParams) -> str:
+    return "json:" + params.model_dump_json()
 
 
 def search_posts_cached(
