@@ -98,10 +98,12 @@ def create_app(
     errors.install(app)
 
     from api.pages import router as pages_router
-    from api.routers import audit, auth, health, incidents, posts, sources, tokens, users
+    from api.routers import alerts, audit, auth, health, incidents, posts, sources, tokens, users
     from api.routers.openapi import router as openapi_router
+    from api.services.alerts_metrics import AlertCollector
 
-    for module in (health, auth, posts, incidents, sources, users, tokens, audit):
+    app.state.metrics.registry.register(AlertCollector(store, clock))
+    for module in (health, auth, posts, incidents, alerts, sources, users, tokens, audit):
         app.include_router(module.router)
     app.include_router(openapi_router)
     app.include_router(pages_router)

@@ -33,6 +33,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.routers.auth import login, set_session_cookie
 from api.security import new_secret
+from api.services.alerts import monitor_feed
 from api.services.auth import end_session
 from api.services.incidents import IncidentFilters, incident_detail, list_incidents
 from api.services.posts import BAND_LABELS, PostSearchParams, search_posts_cached
@@ -240,6 +241,7 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
     recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10), cache)
     sources = list_sources(store, config, now, counts=False)
     attention = [s for s in sources.data if s.configured and s.enabled and s.healthy is False]
+    feed = monitor_feed(store, user)
     return render(
         request,
         "monitor.html",
@@ -248,7 +250,7 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
         hot=hot,
         recent=recent,
         attention=attention,
-        page_data={"hot": hot.model_dump(mode="json"), "attention": len(attention)},
+        page_data={"hot": hot.model_dump(mode="json"), "attention": len(attention), **feed},
     )
 
 
