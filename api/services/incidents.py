@@ -232,7 +232,8 @@ class IncidentCache:
         self._snapshot: IncidentSnapshot | None = None
 
     def _read(self, store: Store) -> IncidentSnapshot:
-        token = store.change_token()  # before reading: a write during the read re-reads
+        # Taken before reading (a write during the read re-reads); useless without a TTL.
+        token = store.change_token() if self.ttl > 0 else None
         return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT), token)
 
     def _unchanged(self, store: Store, current: IncidentSnapshot) -> bool:
