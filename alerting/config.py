@@ -57,6 +57,30 @@ class ScheduleConfig(_Section):
     crawl_timeout_minutes: float = Field(default=30, gt=0)
 
 
+class DraftOnAlert(_Section):
+    """Draft a bulletin as soon as an alert is raised for a likely rumor, so the officer who
+    takes the alert finds a rebuttal draft waiting (``alerting.drafts``)."""
+
+    enabled: bool = True
+    #: Incidents whose rumor score is at least this (the 中 rumor band and above).
+    rumor_min: float = Field(default=0.5, ge=0, le=1)
+    #: The kind drafted: a kind (辟谣声明, rebuttal...) or an office template's name.
+    kind: str = "辟谣声明"
+    #: Alerts of these tiers get a draft (I, II, III, IV).
+    tiers: list[str] = Field(default_factory=lambda: [t.value for t in Tier])
+    #: Recorded as the draft's author (a person edits and another approves it).
+    by: str = Field(default="tingfeng", min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[str]) -> list[str]:
+        known = [t.value for t in Tier]
+        for tier in value:
+            if tier not in known:
+                raise ValueError(f"{tier!r}: a tier is one of {', '.join(known)}")
+        return value
+
+
 def _default_routes() -> dict[Tier, list[str]]:
     return {Tier.I: ["duty", "supervisor"], Tier.II: ["duty"], Tier.III: ["duty"], Tier.IV: []}
 
@@ -88,6 +112,7 @@ class AlertingConfig(_Section):
     #: Incidents updated within this many hours are evaluated on each pass.
     active_hours: float = Field(default=72, gt=0)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    drafts: DraftOnAlert = Field(default_factory=DraftOnAlert)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
     @field_validator("reminders")

@@ -36,6 +36,11 @@ from models import (
 from models.common import now_utc
 from store.base import ConflictError, PostFilter, Store
 
+#: Official posts this soon after the one that met a clock are the same answer (the account
+#: matrix and the portal reposting one 情况通报): they meet no further clock, so a follow-up
+#: (进展通报, 通稿) is still owed.
+SAME_ANSWER = timedelta(minutes=60)
+
 __all__ = ["AlertEngine", "Event", "PassReport", "alert_id_for_incident", "list_all"]
 
 
@@ -398,19 +403,25 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
     def tracked_responses(self, alert: Alert, now: datetime) -> None:
         """Official posts the response tracker linked to the incident meet the alert's
         clocks (first response, then the earliest running one), at the time they were
-        posted; each is applied once."""
+        posted; each is applied once. Posts within :data:`SAME_ANSWER` of the last one that
+        met a clock are recorded as responses but meet no clock (reposts of one answer)."""
         from alerting import lifecycle
         from models import OfficialResponse
 
         if not alert.incident_id or all(d.met_at for d in alert.deadlines):
             return
         applied = {h.detail.get("response_id") for h in alert.history if h.action == "responded"}
+        met = [d.met_at for d in alert.deadlines if d.met_at is not None]
+        last = max(met) if met else None
         found = self.store.list_records(OfficialResponse, limit=1000, incident_id=alert.incident_id)
         for resp in sorted(found, key=lambda r: r.posted_at):
             if resp.id in applied or resp.posted_at > now or not alert.is_open:
                 continue
             if all(d.met_at for d in alert.deadlines):
                 break
+            if last is not None and abs(resp.posted_at - last) < SAME_ANSWER:
+                continue
+            last = resp.posted_at
             lifecycle.respond(
                 alert, resp.url or resp.post_id, "回应追踪", resp.posted_at, response_id=resp.id
             )

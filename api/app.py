@@ -105,6 +105,11 @@ def create_app(
     app.state.metrics.registry.register(AlertCollector(store, clock))
     for module in (health, auth, posts, incidents, alerts, sources, users, tokens, audit):
         app.include_router(module.router)
+    from api.routers import bulletins, reports
+
+    app.include_router(bulletins.router)
+    app.include_router(bulletins.incident_router)
+    app.include_router(reports.router)
     app.include_router(openapi_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -9,8 +10,27 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+#: The process's reference clock (``None``: the machine's clock). Set only by a process that
+#: runs the whole platform on another clock: ``tingfeng demo`` runs it on the story clock.
+_reference: Callable[[], datetime] | None = None
+
+
 def now_utc() -> datetime:
+    """The current time, aware, in UTC: the reference clock when one is set."""
+    if _reference is not None:
+        return _reference().astimezone(UTC)
     return datetime.now(UTC)
+
+
+def set_reference_clock(clock: Callable[[], datetime] | None) -> None:
+    """Run this process on ``clock`` (an aware ``now()``), or back on the machine's clock.
+    Subprocesses are told separately (the worker passes crawls ``TINGFENG_NOW``)."""
+    global _reference
+    _reference = clock
+
+
+def reference_clock_set() -> bool:
+    return _reference is not None
 
 
 def ensure_aware(value: datetime) -> datetime:

@@ -419,3 +419,37 @@ def test_tracked_official_response_meets_the_clock(store, policy, clock):
     assert [h.action for h in store.get_record(Alert, "alert-inc-1").history].count(
         "responded"
     ) == 1
+
+
+def test_reposts_of_one_answer_meet_one_clock(store, policy, clock):
+    """The matrix reposting the 情况通报 within the hour is the same answer: the first post
+    meets the first response, the reposts meet nothing, a later post meets the follow-up."""
+    from models import OfficialResponse
+
+    put(store, incident(heat=65))  # tier II: first response, then a progress update
+    eng = engine(store, policy)
+    eng.run(clock())
+    answered = clock() + timedelta(minutes=40)
+    for i, minutes in enumerate((0, 2, 3, 6, 180)):
+        store.save_record(
+            OfficialResponse(
+                id=f"resp-{i}",
+                incident_id="inc-1",
+                post_id=f"wb:gov-{i}",
+                url=f"https://weibo.example/qc/{i}",
+                author="qc_gov",
+                source="wb",
+                posted_at=answered + timedelta(minutes=minutes),
+            )
+        )
+    clock.advance(minutes=50)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.deadline("first_response").met_at == answered
+    running = [d for d in alert.deadlines if d.met_at is None]
+    assert running, "the reposts must not meet the follow-up clocks"
+    clock.advance(hours=3)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-1")
+    met = sorted(d.met_at for d in alert.deadlines if d.met_at)
+    assert met[:2] == [answered, answered + timedelta(minutes=180)]

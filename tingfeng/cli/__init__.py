@@ -14,5 +14,6 @@ from tingfeng.cli import worker as _worker  # noqa: F401  isort: skip
 from tingfeng.cli import bulletin as _bulletin  # noqa: F401  isort: skip
 from tingfeng.cli import ops as _ops  # noqa: F401  isort: skip
 from tingfeng.cli import serve as _serve  # noqa: F401  isort: skip
+from tingfeng.cli import demo as _demo  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

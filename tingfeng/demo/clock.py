@@ -54,7 +54,9 @@ class AcceleratedClock:
     """Story time = ``start`` + real time elapsed since creation × ``speed``.
 
     ``real`` is a monotonic seconds counter (default :func:`time.monotonic`). ``end``
-    stops the clock there (the story's last scene), so a demo left running stays put.
+    stops the clock there (the story's last scene), so a demo left running stays put; with
+    ``then`` it runs on at that speed after ``end`` (``then=1``: real time, so deadline
+    countdowns keep ticking while someone looks around after the story).
     """
 
     def __init__(
@@ -63,10 +65,14 @@ class AcceleratedClock:
         speed: float,
         *,
         end: datetime | None = None,
+        then: float = 0.0,
         real: Callable[[], float] = time.monotonic,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, not {speed}")
+        if then < 0:
+            raise ValueError(f"the speed after the end must not be negative, not {then}")
+        self.then = then
         self.start = _aware(start)
         self.speed = speed
         self.end = _aware(end) if end is not None else None
@@ -74,8 +80,16 @@ class AcceleratedClock:
         self._t0 = real()
 
     def now(self) -> datetime:
-        at = self.start + timedelta(seconds=(self._real() - self._t0) * self.speed)
-        return min(at, self.end) if self.end is not None else at
+        elapsed = self._real() - self._t0
+        at = self.start + timedelta(seconds=elapsed * self.speed)
+        if self.end is None or at <= self.end:
+            return at
+        if not self.then:
+            return self.end
+        if self.start >= self.end:  # started after the end (a resumed demo)
+            return self.start + timedelta(seconds=elapsed * self.then)
+        after = elapsed - (self.end - self.start).total_seconds() / self.speed
+        return self.end + timedelta(seconds=after * self.then)
 
     def real_seconds_until(self, at: datetime) -> float:
         """Real seconds from now until the story clock shows ``at`` (0 if past)."""

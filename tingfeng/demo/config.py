@@ -137,6 +137,8 @@ def demo_config(base_url: str, data_dir: str | Path, story: Story | None = None)
                     "max_pages": 20,
                     # a small city: follow the comments and reposts of every post that has any
                     "heat_threshold": 1,
+                    # a quiet city's evening: hours may pass without a new post
+                    "expect_new_within_minutes": 240,
                 },
             },
             {

@@ -345,3 +345,51 @@ def queue_digest(store: Store, runtime: AlertingRuntime, period: str, now: datet
     except ConflictError:
         return 0  # already queued for this period
     return len(messages)
+
+
+# -- draft on alert ----------------------------------------------------------------------
+def draft_on_alerts(store: Store, config: Any, now: datetime | None = None) -> list[str]:
+    """Draft a bulletin (``alerting.drafts.kind``, a 辟谣声明 by default) for every open
+    incident alert of the configured tiers whose incident's rumor score reached
+    ``alerting.drafts.rumor_min`` and that has no bulletin yet; the alert's history says
+    which draft is waiting. Returns the new bulletins' ids. A draft that cannot be made
+    (a broken office template) is logged and retried on the next pass, never fatal."""
+    import logging
+
+    from models import AlertEvent, AlertKind, Bulletin, Incident
+    from tingfeng.services import bulletins
+
+    opts = config.alerting.drafts
+    if not opts.enabled:
+        return []
+    at = now or now_utc()
+    made: list[str] = []
+    for alert in list_alerts(store):
+        if alert.alert_kind != AlertKind.INCIDENT or not alert.incident_id:
+            continue
+        if alert.tier.value not in opts.tiers or any(e.action == "drafted" for e in alert.history):
+            continue
+        incident = store.get_record(Incident, alert.incident_id)
+        if incident is None or incident.rumor_score is None:
+            continue
+        if incident.rumor_score < opts.rumor_min:
+            continue
+        if store.list_records(Bulletin, limit=1, incident_id=incident.id):
+            continue  # someone drafted already
+        try:
+            bulletin = bulletins.draft(
+                store, config, incident.id, now=at, by=opts.by, kind=opts.kind
+            )
+        except bulletins.BulletinServiceError as exc:
+            logging.getLogger("tingfeng.alerts").error("draft for %s: %s", alert.id, exc)
+            continue
+        event = AlertEvent(
+            at=at,
+            action="drafted",
+            actor=opts.by,
+            text=f"已自动起草{bulletin.bulletin_kind.value}（{bulletin.id}），待编辑审核",
+            detail={"bulletin_id": bulletin.id, "rumor_score": incident.rumor_score},
+        )
+        _change(store, alert.id, lambda a, e=event: a.history.append(e))
+        made.append(bulletin.id)
+    return made

@@ -72,26 +72,102 @@ def close_contexts() -> None:
 
 
 # -- jobs (module level: the persistent job store refers to them by name) ------------------
+#: Crawl subprocesses running now, so stopping the worker stops them too (no orphans).
+_children: set[subprocess.Popen[str]] = set()
+
+
 def job_crawl(config_path: str | None, source: str) -> int:
     """``tingfeng crawl SOURCE`` in a subprocess. A crawl that crashes or hangs is recorded
-    in the source's health (so it becomes an alert), never only in a log nobody reads."""
+    in the source's health (so it becomes an alert), never only in a log nobody reads.
+    When the process runs on a reference clock (``tingfeng demo``), the crawl runs as of
+    that clock (``TINGFENG_NOW``)."""
     cfg = _config(config_path)
-    cmd = [sys.executable, "-m", "tingfeng"]
-    if config_path:
-        cmd += ["-c", config_path]
-    cmd += ["crawl", source]
     timeout = cfg.alerting.schedule.crawl_timeout_minutes * 60
     started = now_utc()
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        code, stderr = run_crawl(config_path, [source], timeout)
     except subprocess.TimeoutExpired:
         log.error("crawl %s: stopped after %.0f min", source, timeout / 60)
         record_crawl_failure(config_path, source, "crawl_timeout", started)
         return -1
-    if done.returncode not in (0, 1):  # 1 = crawled but unhealthy: its health says so
-        log.error("crawl %s: exit %s: %s", source, done.returncode, done.stderr[-500:])
+    if code < 0 and _stopping.is_set():
+        return code  # stopped with the worker: not the source's fault
+    if code not in (0, 1):  # 1 = crawled but unhealthy: its health says so
+        log.error("crawl %s: exit %s: %s", source, code, stderr[-500:])
         record_crawl_failure(config_path, source, "crawl_crashed", started)
-    return done.returncode
+    return code
+
+
+def run_crawl(config_path: str | None, sources: list[str], timeout: float) -> tuple[int, str]:
+    """Run ``tingfeng crawl SOURCES`` (every enabled source when empty) in its own process
+    group, as of the reference clock when one is set; returns the exit code and stderr.
+    :func:`stop_children` stops it (and the crawl process it starts) with the worker."""
+    import os
+    import signal
+
+    from models.common import reference_clock_set
+
+    cmd = [sys.executable, "-m", "tingfeng"]
+    if config_path:
+        cmd += ["-c", config_path]
+    cmd += ["crawl", *sources]
+    if reference_clock_set():
+        cmd += ["--set", f"TINGFENG_NOW={now_utc().isoformat()}"]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
+    with _lock:
+        _children.add(proc)
+        if _stopping.is_set():  # the worker began to stop while this crawl started
+            _stop_group(proc, signal.SIGTERM)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop_group(proc, signal.SIGKILL)
+        proc.communicate()
+        raise
+    finally:
+        with _lock:
+            _children.discard(proc)
+        if os.name == "posix":
+            _stop_group(proc, signal.SIGKILL)  # what the crawl left behind, if anything
+    return proc.returncode, stderr or ""
+
+
+def _stop_group(proc: subprocess.Popen[str], sig: int) -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+#: Set while the worker stops: crawls killed then are not recorded as crashes.
+_stopping = threading.Event()
+
+
+def stop_children(timeout: float = 5.0) -> None:
+    """Stop the running crawls (SIGTERM to each crawl's process group, then SIGKILL to
+    what is left after ``timeout``)."""
+    import signal
+
+    _stopping.set()
+    with _lock:
+        running = list(_children)
+    for proc in running:
+        if proc.poll() is None:
+            _stop_group(proc, signal.SIGTERM)
+    for proc in running:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop_group(proc, signal.SIGKILL)
 
 
 def record_crawl_failure(config_path: str | None, source: str, what: str, started: Any) -> None:
@@ -115,25 +191,41 @@ _alerting = threading.Lock()
 
 
 def job_detect(config_path: str | None) -> dict[str, Any]:
-    """Detection, then at once the alerting pass and sending: a post stored just before a
-    detection run reaches the receiver within that run, not one interval per stage later."""
-    from nlp.detect import run_detect
-    from tingfeng.cli.app import state
-    from tingfeng.cli.hot import hot_config
+    """Detection, the response tracker, then at once the alerting pass, drafts and sending:
+    a post stored just before a detection run reaches the receiver within that run, not one
+    interval per stage later."""
+    from tingfeng.services.bulletins import track_responses
+    from tingfeng.services.detect import detect
 
     cfg = _config(config_path)
-    state._config = cfg  # hot_config reads nlp.rumor_model from the CLI state
-    out = {"detect": run_detect(_store(config_path), hot_config(cfg.hot)).as_dict()}
+    store = _store(config_path)
+    result = detect(cfg, store, at=now_utc())
+    linked = track_responses(store, cfg, now=now_utc())
+    out: dict[str, Any] = {
+        "detect": result.model_dump(mode="json", exclude={"hot_incidents"}),
+        "responses": [r.id for r in linked],
+    }
     out.update(job_alerts(config_path))
     return out
 
 
 def job_alerts(config_path: str | None) -> dict[str, Any]:
-    """The alerting pass (tiers, clocks, recovery, source health), then sending."""
-    from tingfeng.services.alerts import run_pass
+    """The alerting pass (tiers, clocks, recovery, source health), the drafts of new alerts
+    (``alerting.drafts``), then sending."""
+    from tingfeng.services.alerts import draft_on_alerts, run_pass
 
     with _alerting:
-        return run_pass(_store(config_path), _runtime(config_path), now_utc(), send=True)
+        now = now_utc()
+        out = run_pass(_store(config_path), _runtime(config_path), now, send=False)
+        out["drafts"] = draft_on_alerts(_store(config_path), _config(config_path), now)
+        out["send"] = send_pending_now(config_path)
+        return out
+
+
+def send_pending_now(config_path: str | None) -> dict[str, Any]:
+    from tingfeng.services.alerts import send_pending
+
+    return send_pending(_store(config_path), _runtime(config_path), now_utc()).as_dict()
 
 
 def job_send(config_path: str | None) -> dict[str, Any]:
@@ -217,8 +309,10 @@ def build_scheduler(config: Any) -> Any:
     return scheduler
 
 
-def planned_jobs(config: Any, config_path: str | None) -> list[dict[str, Any]]:
-    """The jobs the configuration asks for: id, function, trigger and arguments."""
+def planned_jobs(config: Any, config_path: str | None, speed: float = 1.0) -> list[dict[str, Any]]:
+    """The jobs the configuration asks for: id, function, trigger and arguments. ``speed``
+    divides every interval (a process on an accelerated reference clock, ``tingfeng demo``,
+    crawls and detects at the clock's pace); the daily and weekly times are not scaled."""
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -235,19 +329,19 @@ def planned_jobs(config: Any, config_path: str | None) -> list[dict[str, Any]]:
             "id": "detect",
             "func": f"{mod}:job_detect",
             "args": [config_path],
-            "trigger": IntervalTrigger(seconds=sched.detect_seconds, timezone=tz),
+            "trigger": IntervalTrigger(seconds=sched.detect_seconds / speed, timezone=tz),
         },
         {
             "id": "alerts",
             "func": f"{mod}:job_alerts",
             "args": [config_path],
-            "trigger": IntervalTrigger(seconds=sched.alert_seconds, timezone=tz),
+            "trigger": IntervalTrigger(seconds=sched.alert_seconds / speed, timezone=tz),
         },
         {
             "id": "send",
             "func": f"{mod}:job_send",
             "args": [config_path],
-            "trigger": IntervalTrigger(seconds=sched.send_seconds, timezone=tz),
+            "trigger": IntervalTrigger(seconds=sched.send_seconds / speed, timezone=tz),
         },
         {
             "id": "digest",
@@ -275,7 +369,9 @@ def planned_jobs(config: Any, config_path: str | None) -> list[dict[str, Any]]:
                     "id": f"crawl:{source.name}",
                     "func": f"{mod}:job_crawl",
                     "args": [config_path, source.name],
-                    "trigger": IntervalTrigger(minutes=source.interval_minutes, timezone=tz),
+                    "trigger": IntervalTrigger(
+                        seconds=source.interval_minutes * 60 / speed, timezone=tz
+                    ),
                 }
             )
     return jobs
@@ -318,17 +414,18 @@ def take_lock(config: Any) -> SingleWorker:
 
 
 def start_worker(
-    config: Any, config_path: str | None, guard: SingleWorker | None = None
+    config: Any, config_path: str | None, guard: SingleWorker | None = None, speed: float = 1.0
 ) -> tuple[Any, SingleWorker]:
     """Check the alerting set-up, take the store's worker lock (unless ``guard`` already
     holds it), start the scheduler in the background and return it with the lock (release
     both with :func:`stop_worker`)."""
     if guard is None:
         guard = take_lock(config)
+    _stopping.clear()
     try:
         scheduler = build_scheduler(config)
         scheduler.start(paused=True)
-        changes = sync_jobs(scheduler, planned_jobs(config, config_path))
+        changes = sync_jobs(scheduler, planned_jobs(config, config_path, speed))
         log.info("worker jobs: %s", changes)
         scheduler.tingfeng_changes = changes
         scheduler.resume()
@@ -339,6 +436,8 @@ def start_worker(
 
 
 def stop_worker(scheduler: Any, guard: SingleWorker) -> None:
+    scheduler.pause()  # no new runs while the running crawls are stopped
+    stop_children()
     scheduler.shutdown(wait=True)
     guard.__exit__()
     close_contexts()
@@ -353,9 +452,10 @@ class EmbeddedScheduler:
     scheduler on the store is refused before the server starts), :meth:`start` and
     :meth:`stop` from the app's lifespan, :attr:`state` for ``/healthz``."""
 
-    def __init__(self, config: Any, config_path: str | None) -> None:
+    def __init__(self, config: Any, config_path: str | None, speed: float = 1.0) -> None:
         self.config = config
         self.config_path = config_path
+        self.speed = speed
         self.lock_path = SingleWorker(jobstore_path(config)).path
         self.guard: SingleWorker | None = None
         self.scheduler: Any = None
@@ -366,12 +466,16 @@ class EmbeddedScheduler:
 
     def start(self) -> None:
         self.lock()
-        self.scheduler, self.guard = start_worker(self.config, self.config_path, self.guard)
+        self.scheduler, self.guard = start_worker(
+            self.config, self.config_path, self.guard, speed=self.speed
+        )
 
     def stop(self) -> None:
         """Stop the scheduler (if it still runs) and release the lock; safe to call twice."""
         try:
             if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.pause()  # no new runs while the running crawls are stopped
+                stop_children()
                 self.scheduler.shutdown(wait=True)
         finally:
             if self.guard is not None:
