@@ -18,6 +18,7 @@ from api import errors
 from api.metrics import Metrics
 from api.middleware import HeadersAndTiming, LimitsMiddleware
 from api.security import Clock, LoginLimiter
+from api.services.cache import AnswerCache
 from api.services.incidents import IncidentCache
 from models.common import now_utc
 from store import Store
@@ -92,6 +93,7 @@ def create_app(
     )
     app.state.metrics = Metrics(store, config)
     app.state.incident_cache = IncidentCache(settings.cache_seconds)
+    app.state.search_cache = AnswerCache(settings.search_cache_seconds)
 
     errors.install(app)
 

@@ -36,7 +36,7 @@ from api.security import new_secret
 from api.services.alerts import monitor_feed
 from api.services.auth import end_session
 from api.services.incidents import IncidentFilters, incident_detail, list_incidents
-from api.services.posts import BAND_LABELS, PostSearchParams, search_posts
+from api.services.posts import BAND_LABELS, PostSearchParams, search_posts_cached
 from api.services.sources import list_sources
 from models import SHANGHAI, Incident, Role
 from models.auth import ROLE_LABELS
@@ -301,7 +301,8 @@ def search_page(request: Request, user: PageUser, store: StoreDep):
     except ValidationError as exc:
         error = "；".join(_problem_zh(e) for e in exc.errors())
         params = PostSearchParams(facets=["day", "source", "region"])
-    result = search_posts(store, params) if error is None else None
+    cache = request.app.state.search_cache
+    result = search_posts_cached(store, params, cache) if error is None else None
     export_query = [
         (k, v)
         for k, v in request.query_params.multi_items()

@@ -40,6 +40,9 @@ class ApiSettings(BaseModel):
     max_query_bytes: int = Field(default=4096, ge=256)
     export_max_rows: int = Field(default=100_000, ge=1)
     cache_seconds: float = Field(default=2.0, ge=0, le=300)
+    #: Searches are answered again from memory while the store has not changed (any write
+    #: drops them at once), for at most this long.
+    search_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     @field_validator("base_url")
     @classmethod

@@ -2,12 +2,26 @@
 
     .venv/bin/python bench/bench_import.py --db /tmp/h-api-bench.db   # the CED copy, once
     .venv/bin/python bench/bench_api.py [--db /tmp/h-api-bench.db] [--clients 20] [--seconds 20]
+        [--workers N] [--client aiohttp|httpx] [--no-uncached]
 
 A real ``tingfeng serve`` on 127.0.0.1 serves the imported CED copy; a second process runs
-``--clients`` concurrent clients (asyncio + httpx, API token) against the incident list and
-search for ``--seconds`` each and reports p50/p95/max. CED has no incident records, so the
-first run groups each CED source post and its reposts into one incident record (about
-3,400, the top 5 % by reposts marked hot) and remembers that it did.
+``--clients`` concurrent clients (asyncio + aiohttp, API token; ``--client httpx`` for the
+earlier figures' client) in a closed loop against ``/healthz``, the incident list and
+search for ``--seconds`` each, and reports p50/p95/max, the server's and the load
+process's CPU per request, and the load average. CED has no incident records, so the
+first run groups each CED source post and its reposts into one incident record (2,721,
+the top 5 % by reposts marked hot) and remembers that it did.
+
+Floors printed in the same run, because the machine is shared and wall-clock is noisy:
+
+- ``store floor``: the same incident-list and search requests straight on the store, one
+  at a time in this process (no HTTP, no cache): what the store work itself costs now;
+- ``healthz (floor)``: a trivial route under the same 20-client load, and each route's
+  p95 over it (``p95_over_healthz_p95``): what the machine's load adds shows in both.
+
+Two server runs: the default configuration (answer caches on: incident snapshot,
+search answers kept while the store is unchanged), then both caches off, where every
+request does its full store work.
 
 Targets (issue 13): p95 <= 100 ms for the incident list and for search with 20 concurrent
 clients; the 监测台's first load <= 1 s; a bounded number of store queries per page.
@@ -122,12 +136,49 @@ async def _client(
                 errors.append(f"{r.status_code} {path}")
 
 
-async def _load(url: str, token: str, paths: list[str], clients: int, seconds: float) -> dict:
+async def _aiohttp_client(
+    url: str,
+    token: str,
+    paths: list[str],
+    seconds: float,
+    out: list[float],
+    errors: list[str],
+    offset: int,
+) -> None:
+    """The same closed loop with aiohttp: about a third of httpx's CPU per request, so the
+    load process takes less of the 2 cores it shares with the server."""
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {token}"}
+    connector = aiohttp.TCPConnector(limit=1)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(
+        url, headers=headers, connector=connector, timeout=timeout
+    ) as client:
+        end = time.perf_counter() + seconds
+        i = offset
+        while time.perf_counter() < end:
+            path = paths[i % len(paths)]
+            i += 1
+            start = time.perf_counter()
+            async with client.get(path) as r:
+                await r.read()
+            out.append((time.perf_counter() - start) * 1000)
+            if r.status != 200:
+                errors.append(f"{r.status} {path}")
+
+
+async def _load(
+    url: str, token: str, paths: list[str], clients: int, seconds: float, kind: str = "aiohttp"
+) -> dict:
     out: list[float] = []
     errors: list[str] = []
+    cpu = time.process_time()
+    one = _aiohttp_client if kind == "aiohttp" else _client
     await asyncio.gather(
-        *(_client(url, token, paths, seconds, out, errors, k * 7) for k in range(clients))
+        *(one(url, token, paths, seconds, out, errors, k * 7) for k in range(clients))
     )
+    cpu = time.process_time() - cpu
     out.sort()
     return {
         "requests": len(out),
@@ -137,24 +188,99 @@ async def _load(url: str, token: str, paths: list[str], clients: int, seconds: f
         "max_ms": round(out[-1], 1),
         "errors": errors[:5],
         "error_count": len(errors),
+        # The load process's own CPU: it shares the same 2 cores with the server.
+        "client_cpu_ms_per_request": round(cpu * 1000 / max(len(out), 1), 2),
     }
 
 
-def load_main(args: argparse.Namespace) -> None:
+def search_paths() -> list[str]:
     from urllib.parse import urlencode
 
-    if args.load == "incidents":
-        paths = [f"/api/v1/incidents?{urlencode(f)}" for f in INCIDENT_FILTERS]
-    else:
-        paths = []
-        for q in QUERIES:
-            for since, until in WINDOWS:
-                params = [("q", q), ("facets", "day"), ("facets", "source"), ("facets", "region")]
-                if since:
-                    params += [("since", since), ("until", until)]
-                paths.append(f"/api/v1/posts?{urlencode(params)}")
-    result = asyncio.run(_load(args.url, args.token, paths, args.clients, args.seconds))
+    paths = []
+    for q in QUERIES:
+        for since, until in WINDOWS:
+            params = [("q", q), ("facets", "day"), ("facets", "source"), ("facets", "region")]
+            if since:
+                params += [("since", since), ("until", until)]
+            paths.append(f"/api/v1/posts?{urlencode(params)}")
+    return paths
+
+
+def incident_paths() -> list[str]:
+    from urllib.parse import urlencode
+
+    return [f"/api/v1/incidents?{urlencode(f)}" for f in INCIDENT_FILTERS]
+
+
+def load_main(args: argparse.Namespace) -> None:
+    paths = {"incidents": incident_paths, "search": search_paths, "healthz": lambda: ["/healthz"]}
+    load = _load(args.url, args.token, paths[args.load](), args.clients, args.seconds, args.client)
+    try:
+        import uvloop
+
+        result = uvloop.run(load)
+    except ImportError:
+        result = asyncio.run(load)
     print(json.dumps(result))
+
+
+# -- the floor: the same requests straight on the store, one at a time, no HTTP ------------------
+def store_floor(db: Path, rounds: int = 2) -> dict[str, dict[str, float]]:
+    """Wall and CPU time of the store work behind each benchmarked request, in this
+    process, one request at a time (the last of ``rounds`` warm rounds): what no server
+    can go below on this machine at this moment."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from api.services.incidents import IncidentFilters, list_incidents
+    from api.services.posts import PostSearchParams, search_posts
+    from store.sqlite import SQLiteStore
+
+    def params_of(path: str) -> dict:
+        query = parse_qs(urlsplit(path).query)
+        return {k: (v if k == "facets" else v[0]) for k, v in query.items()}
+
+    out: dict[str, dict[str, float]] = {}
+    with SQLiteStore(db, readonly=True) as store:
+        jobs = {
+            "incidents": [
+                (lambda f=IncidentFilters(**params_of(p)): list_incidents(store, f))
+                for p in incident_paths()
+            ],
+            "search": [
+                (lambda q=PostSearchParams(**params_of(p)): search_posts(store, q))
+                for p in search_paths()
+            ],
+        }
+        for name, calls in jobs.items():
+            for _ in range(rounds):
+                walls, cpus = [], []
+                for call in calls:
+                    w, c = time.perf_counter(), time.process_time()
+                    call()
+                    walls.append((time.perf_counter() - w) * 1000)
+                    cpus.append((time.process_time() - c) * 1000)
+            walls.sort()
+            out[name] = {
+                "p50_ms": round(statistics.median(walls), 2),
+                "p95_ms": round(walls[max(0, int(len(walls) * 0.95) - 1)], 2),
+                "cpu_ms_mean": round(statistics.mean(cpus), 2),
+            }
+    return out
+
+
+class StatementCounter:
+    """Counts the SQL statements a store's connections run (sqlite3 trace callback)."""
+
+    def __init__(self) -> None:
+        self.statements = self.inside_fts = 0
+
+    def __call__(self, sql: str) -> None:
+        # FTS5 reads its own shadow tables through SQL (one doc-size lookup per match for
+        # bm25): those come as "-- ..." lines and are the engine's, not the app's.
+        if sql.startswith("--"):
+            self.inside_fts += 1
+        else:
+            self.statements += 1
 
 
 # -- queries per page (in process, counting store calls) ----------------------------------------
@@ -174,7 +300,7 @@ class CountingStore:
         return attr
 
 
-def queries_per_page(db: Path, secret: str) -> dict[str, int]:
+def queries_per_page(db: Path, secret: str) -> dict[str, str]:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -187,7 +313,10 @@ def queries_per_page(db: Path, secret: str) -> dict[str, int]:
     tmp = Path(tempfile.mkdtemp())
     config = load_config(write_config(tmp, db, 8000), environ={"TINGFENG_API__SECRET_KEY": secret})
     config.api.cache_seconds = 0
+    config.api.search_cache_seconds = 0
     store = SQLiteStore(db)
+    statements = StatementCounter()
+    store.conns.set_trace(statements)
     counting = CountingStore(store)
     app = create_app(config, store=counting)
     _, token = create_token(store, "bench-pages", Role.ADMIN, secret=secret, actor="bench")
@@ -205,11 +334,24 @@ def queries_per_page(db: Path, secret: str) -> dict[str, int]:
         }
         for name, path in pages.items():
             c.get(path)  # warm (model load etc.)
-            counting.calls = 0
+            counting.calls = statements.statements = statements.inside_fts = 0
             assert c.get(path).status_code == 200, path
-            out[name] = counting.calls
+            out[name] = (
+                f"{counting.calls} store calls, {statements.statements} SQL statements"
+                f" (+{statements.inside_fts} inside FTS5)"
+            )
     store.close()
     return out
+
+
+SPARK_OBSERVER = """
+new MutationObserver((_, observer) => {
+  if (document.querySelector("#hot-body .spark svg")) {
+    window.__tfSparkAt = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, { childList: true, subtree: true });
+"""
 
 
 def first_load(url: str, db: Path) -> dict[str, float]:
@@ -251,11 +393,15 @@ def first_load(url: str, db: Path) -> dict[str, float]:
             )
             context = browser.new_context(viewport={"width": 1366, "height": 768})
             context.add_cookies(cookies)
+            # The page's own clock when the first hot row's sparkline is drawn (navigation
+            # start = 0): what the user waits for, without Playwright's own round trips.
+            context.add_init_script(SPARK_OBSERVER)
             page = context.new_page()
             start = time.perf_counter()
             page.goto(url + "/")
             page.locator("#hot-body .spark svg").first.wait_for()
             out["browser_first_load_ms"] = round((time.perf_counter() - start) * 1000, 1)
+            out["browser_in_page_sparklines_ms"] = round(page.evaluate("window.__tfSparkAt"), 1)
             timing = page.evaluate(
                 "JSON.stringify(performance.getEntriesByType('navigation')[0].toJSON())"
             )
@@ -271,6 +417,7 @@ def first_load(url: str, db: Path) -> dict[str, float]:
             page.reload()
             page.locator("#hot-body .spark svg").first.wait_for()
             out["browser_reload_ms"] = round((time.perf_counter() - start) * 1000, 1)
+            out["browser_reload_in_page_ms"] = round(page.evaluate("window.__tfSparkAt"), 1)
             browser.close()
     return out
 
@@ -282,13 +429,66 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def warm(url: str, token: str) -> None:
+    """Wait until the server has loaded the rumor model (a background thread at start-up
+    that would otherwise burn CPU during the first measurement)."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=300, headers={"Authorization": f"Bearer {token}"}) as c:
+        hot = c.get("/api/v1/incidents?hot=true&per_page=1").json()["data"]
+        if hot:
+            c.get(f"/api/v1/incidents/{hot[0]['id']}")
+
+
+def _load_run(kind: str, server, token: str, args: argparse.Namespace) -> dict:
+    cmd = [
+        sys.executable, __file__, "--load", kind, "--url", server.url, "--token", token,
+        "--clients", str(args.clients), "--seconds", str(args.seconds),
+        "--client", args.client,
+    ]  # fmt: skip
+    load_before = os.getloadavg()[0]
+    cpu0 = cpu_seconds(server.process.pid)
+    result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    cpu = cpu_seconds(server.process.pid) - cpu0
+    # Load-independent: server CPU per answered request (the p95 above also counts time
+    # spent waiting for a CPU on a shared machine).
+    result["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result["requests"], 1), 2)
+    result["load_average"] = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
+    return result
+
+
+def _report(label: str, result: dict, floor: dict | None) -> None:
+    line = {k: result[k] for k in ("p50_ms", "p95_ms", "max_ms", "rps", "requests")}
+    line |= {k: result[k] for k in ("server_cpu_ms_per_request", "client_cpu_ms_per_request")}
+    line["errors"] = result["error_count"]
+    line["load_average"] = result["load_average"]
+    if floor is not None:
+        # Same-run ratio: this request's p95 over the p95 of a trivial /healthz under the
+        # same 20-client load; what the machine's load adds shows in both.
+        line["p95_over_healthz_p95"] = round(result["p95_ms"] / max(floor["p95_ms"], 0.1), 2)
+    print(f"{label:<34}: {json.dumps(line, ensure_ascii=False)}")
+    if result["errors"]:
+        print(f"{'':<34}  errors: {result['errors']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default="/tmp/h-api-bench.db")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1, help="tingfeng serve --workers")
-    parser.add_argument("--load", choices=["incidents", "search"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-uncached", action="store_true", help="skip the run with the answer caches off"
+    )
+    parser.add_argument(
+        "--client",
+        choices=["aiohttp", "httpx"],
+        default="aiohttp",
+        help="HTTP client of the load process (httpx: the earlier figures' client)",
+    )
+    parser.add_argument(
+        "--load", choices=["incidents", "search", "healthz"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -311,35 +511,35 @@ def main() -> None:
     print(f"store          : {posts:,} posts, {incidents:,} incidents ({db})")
     print(f"machine        : load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("queries/page   :", json.dumps(queries_per_page(db, SECRET), ensure_ascii=False))
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        serve(Path(tmp), db, workers=args.workers) as server,
-    ):
-        print("监测台 load    :", json.dumps(first_load(server.url, db)))
-        for kind in ("incidents", "search"):
-            cmd = [
-                sys.executable,
-                __file__,
-                "--load",
-                kind,
-                "--url",
-                server.url,
-                "--token",
-                token,
-                "--clients",
-                str(args.clients),
-                "--seconds",
-                str(args.seconds),
-            ]
-            cpu0 = cpu_seconds(server.process.pid)
-            result = json.loads(
-                subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            )
-            cpu = cpu_seconds(server.process.pid) - cpu0
-            # Load-independent: server CPU per answered request (the p95 above also counts
-            # time spent waiting for a CPU on a shared machine).
-            result["server_cpu_ms_per_request"] = round(cpu * 1000 / max(result["requests"], 1), 2)
-            print(f"{kind:<15}: {args.clients} clients, {json.dumps(result, ensure_ascii=False)}")
+    floor = store_floor(db)
+    print("store floor    :", json.dumps(floor), "(same requests on the store, one at a time)")
+    runs = [("caches on (default)", {})]
+    if not args.no_uncached:
+        off = {"TINGFENG_API__CACHE_SECONDS": "0", "TINGFENG_API__SEARCH_CACHE_SECONDS": "0"}
+        runs.append(("caches off: every request reads the store", off))
+    for title, env in runs:
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                serve(Path(tmp), db, workers=args.workers) as server,
+            ):
+                print(f"-- tingfeng serve --workers {args.workers}, {title}, {args.client} clients")
+                warm(server.url, token)
+                if not env:
+                    print("监测台 load    :", json.dumps(first_load(server.url, db)))
+                healthz = _load_run("healthz", server, token, args)
+                _report(f"healthz (floor), {args.clients} clients", healthz, None)
+                for kind in ("incidents", "search"):
+                    result = _load_run(kind, server, token, args)
+                    _report(f"{kind}, {args.clients} clients", result, healthz)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 if __name__ == "__main__":

@@ -235,6 +235,12 @@ class Store(abc.ABC):
         """``{"posts": n, "snapshots": n, "incidents": n, "alerts": n, "bulletins": n,
         "per_source": {source: n}}``"""
 
+    def change_token(self) -> object | None:
+        """A cheap value that differs after any write committed since it was last taken
+        (by this process or another), so callers may cache answers until it changes;
+        ``None`` when the backend cannot tell (then nothing may be cached on it)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

@@ -70,6 +70,9 @@ class SQLiteStore(Store):
     def _read(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self.conns.read(sql, params)
 
+    def change_token(self) -> object | None:
+        return self.conns.data_version()
+
     def close(self) -> None:
         conns = getattr(self, "conns", None)
         if conns is not None:

@@ -318,23 +318,24 @@ class PostTables:
         if fulltext:
             # Match and filter once into a temporary table, then count, facet and page
             # from it: each of those used to repeat the full-text scan and the join.
+            # For relevance the bm25 score is taken in the same scan: bm25() in the select
+            # list is computed only for rows that survive the filters (the ``rank`` column
+            # would be computed for every match, 7x slower for a common word in a narrow
+            # time window), and the full-text scan is not repeated to rank the page.
+            relevance = query.sort == "relevance"
+            score = "bm25(posts_fts)" if relevance else "NULL"
             db.execute("DELETE FROM temp.hits")
             db.execute(
-                f"INSERT INTO temp.hits SELECT p.rowid, p.created_at, p.source {sql_from}",
+                f"INSERT INTO temp.hits SELECT p.rowid, p.created_at, p.source, {score} {sql_from}",
                 params,
             )
             total, facets = self._aggregate(db, "FROM temp.hits p", [], query.facets)
-            if query.sort == "relevance":
-                # bm25() in the select list is computed only for rows that survive the
-                # join, where the ``rank`` column is computed for every match (7× slower
-                # for a common word in a narrow time window). CROSS JOIN keeps the
-                # full-text scan outermost.
+            if relevance:
                 page_sql = (
-                    "SELECT p.rowid, bm25(posts_fts) AS score FROM posts_fts"
-                    " CROSS JOIN temp.hits p ON p.rowid = posts_fts.rowid"
-                    " WHERE posts_fts MATCH ? ORDER BY score LIMIT ? OFFSET ?"
+                    "SELECT p.rowid, p.score FROM temp.hits p"
+                    " ORDER BY p.score, p.rowid LIMIT ? OFFSET ?"
                 )
-                page_params = [params[0], query.limit, query.offset]
+                page_params = [query.limit, query.offset]
             else:
                 page_sql = f"SELECT p.rowid, NULL FROM temp.hits p {by_time} LIMIT ? OFFSET ?"
                 page_params = [query.limit, query.offset]

@@ -102,10 +102,13 @@ PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_f
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
+#: Bytes of the database file each reader maps (PRAGMA mmap_size); beyond it, plain reads.
+MMAP_BYTES = 2 << 30
+
 #: Per reader connection and in memory: search() collects one query's matches here.
 _HITS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS hits("
-    "rowid INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL)"
+    "rowid INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL, score REAL)"
 )
 
 
@@ -124,6 +127,9 @@ class Connections:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
+        self._probe: sqlite3.Connection | None = None
+        self._probe_lock = threading.Lock()
+        self._trace: Callable[[str], None] | None = None
         if readonly:
             if not path.is_file():
                 raise StoreError(missing_store_message(path))
@@ -168,8 +174,13 @@ class Connections:
                 check_same_thread=False,
             )
         db.execute("PRAGMA cache_size=-65536")
+        # Memory-mapped reads: the readers of every thread (and process) share the OS page
+        # cache instead of each copying the hot pages of the index into its own cache.
+        db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute(_HITS_TABLE)
+        if self._trace is not None:
+            db.set_trace_callback(self._trace)
         return db
 
     def reader(self) -> sqlite3.Connection:
@@ -187,6 +198,25 @@ class Connections:
 
     def read(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self.reader().execute(sql, tuple(params))
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (this process's writer
+        or any other process): ``PRAGMA data_version`` of one reader kept for this alone,
+        since the value is per connection. Costs microseconds (no file read)."""
+        with self._probe_lock:
+            if self._probe is None:
+                self._probe = self.connect_reader()
+            return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
+
+    def set_trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call ``callback(sql)`` for every statement any connection of this store runs
+        (``sqlite3`` trace callback), from now on; ``None`` stops it. Tests count queries."""
+        self._trace = callback
+        with self._readers_lock:
+            connections = [*self._readers, self._writer, self._probe]
+        for db in connections:
+            if db is not None:
+                db.set_trace_callback(callback)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -209,6 +239,10 @@ class Connections:
         for db in readers:
             db.close()
         self._local = threading.local()
+        with self._probe_lock:
+            if self._probe is not None:
+                self._probe.close()
+                self._probe = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ConfigDep, CurrentUser, StoreDep
 from api.errors import ApiError
@@ -13,7 +14,8 @@ from api.services.incidents import (
     IncidentFilters,
     IncidentsPublic,
     incident_detail,
-    list_incidents,
+    kept_incidents_json,
+    list_incidents_json,
 )
 from models import Incident
 
@@ -21,15 +23,21 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
 @router.get("", response_model=IncidentsPublic)
-def list_(
+async def list_(
     filters: Annotated[IncidentFilters, Query()],
     user: CurrentUser,
     store: StoreDep,
     request: Request,
-) -> IncidentsPublic:
+) -> Response:
     """Incidents by heat (or last seen, or rumor score), filtered by time, district,
     category, hot and rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分)."""
-    return list_incidents(store, filters, request.app.state.incident_cache)
+    # A page already built from a fresh snapshot is sent from the event loop; reading
+    # and building go to a worker thread.
+    cache = request.app.state.incident_cache
+    body = kept_incidents_json(filters, cache)
+    if body is None:
+        body = await run_in_threadpool(list_incidents_json, store, filters, cache)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

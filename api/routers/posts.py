@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ClientIp, CurrentUser, RawReader, SettingsDep, StoreDep
 from api.errors import ApiError
@@ -16,7 +17,8 @@ from api.services.posts import (
     PostSearchParams,
     PostsPublic,
     export_posts,
-    search_posts,
+    kept_search_json,
+    search_posts_json,
 )
 from models import Post
 
@@ -24,12 +26,20 @@ router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 
 
 @router.get("", response_model=PostsPublic)
-def search(
-    params: Annotated[PostSearchParams, Query()], user: CurrentUser, store: StoreDep
-) -> PostsPublic:
+async def search(
+    params: Annotated[PostSearchParams, Query()],
+    user: CurrentUser,
+    store: StoreDep,
+    request: Request,
+) -> Response:
     """Full-text search (jieba words), filters, facets; ``snippet`` marks matches with
     ``<mark>``. Phone and ID-card numbers are masked."""
-    return search_posts(store, params)
+    # A kept answer is sent from the event loop; only store work goes to a worker thread.
+    cache = request.app.state.search_cache
+    body = kept_search_json(store, params, cache)
+    if body is None:
+        body = await run_in_threadpool(search_posts_json, store, params, cache)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

@@ -154,10 +154,13 @@ class IncidentSnapshot:
 
     MAX_FILTERS = 64
 
-    def __init__(self, records: list[Incident]) -> None:
+    def __init__(self, records: list[Incident], token: object | None = None) -> None:
         self.records = records
+        #: The store's change token when the records were read (None: unknown).
+        self.token = token
         self._orders: dict[str, list[Incident]] = {}
         self._filtered: OrderedDict[str, list[Incident]] = OrderedDict()
+        self._pages: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def ordered(self, sort: str) -> list[Incident]:
@@ -181,6 +184,25 @@ class IncidentSnapshot:
                 self._filtered.popitem(last=False)
         return rows
 
+    def kept_page_json(self, f: IncidentFilters) -> bytes | None:
+        with self._lock:
+            return self._pages.get(f.model_dump_json())
+
+    def page_json(self, f: IncidentFilters) -> bytes:
+        """The JSON answer for one page of ``f``, built once per snapshot."""
+        key = f.model_dump_json()
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+                return body
+        body = _page(self.matching(f), f).model_dump_json().encode()
+        with self._lock:
+            self._pages[key] = body
+            while len(self._pages) > self.MAX_FILTERS:
+                self._pages.popitem(last=False)
+        return body
+
 
 class IncidentCache:
     """The recent incident records, re-read at most every ``ttl`` seconds.
@@ -188,7 +210,9 @@ class IncidentCache:
     Twenty dashboards polling the list would otherwise each re-read and re-parse thousands
     of records; a second or two of staleness is invisible next to the poll interval. A
     background thread re-reads while requests keep answering from the previous snapshot
-    (only the very first read is waited for). The TTL
+    (only the very first read is waited for). When the store says nothing was written
+    since the snapshot was read (:meth:`store.Store.change_token`), a stale snapshot is
+    simply kept: no re-read while nothing changes. The TTL
     runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
     """
 
@@ -208,7 +232,19 @@ class IncidentCache:
         self._snapshot: IncidentSnapshot | None = None
 
     def _read(self, store: Store) -> IncidentSnapshot:
-        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT))
+        # Taken before reading (a write during the read re-reads); useless without a TTL.
+        token = store.change_token() if self.ttl > 0 else None
+        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT), token)
+
+    def _unchanged(self, store: Store, current: IncidentSnapshot) -> bool:
+        """The store saw no write since ``current`` was read: keep it for another TTL."""
+        if current.token is None or current.token != store.change_token():
+            return False
+        with self._lock:
+            if self._snapshot is not current:
+                return False
+            self._at = self.clock()
+        return True
 
     def snapshot(self, store: Store) -> IncidentSnapshot:
         if self.ttl <= 0:
@@ -224,6 +260,10 @@ class IncidentCache:
             if current is not None and not refresh_later:
                 return current
         if current is not None:
+            if self._unchanged(store, current):
+                with self._lock:
+                    self._refreshing = False
+                return current
             self.run(lambda: self._refresh(store))
             return self._snapshot or current
         # Nothing to serve yet: the first readers wait for one read.
@@ -233,6 +273,13 @@ class IncidentCache:
                 with self._lock:
                     self._snapshot, self._at = snap, self.clock()
             return self._snapshot
+
+    def fresh(self) -> IncidentSnapshot | None:
+        """The snapshot if it is within its TTL (no store access, never waits)."""
+        with self._lock:
+            if self.ttl > 0 and self.clock() - self._at < self.ttl:
+                return self._snapshot
+        return None
 
     def _refresh(self, store: Store) -> None:
         try:
@@ -248,6 +295,8 @@ class IncidentCache:
     def clear(self) -> None:
         with self._lock:
             self._at = -math.inf
+            if self._snapshot is not None:
+                self._snapshot.token = None  # re-read even if nothing was written
 
 
 def list_incidents(
@@ -259,6 +308,26 @@ def list_incidents(
         equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
         records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
         rows = [r for r in sorted(records, key=_sort_key(f.sort)) if _matches(r, f)]
+    return _page(rows, f)
+
+
+def list_incidents_json(
+    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
+) -> bytes:
+    """:func:`list_incidents` as the JSON the API sends; with a cache, each page's JSON is
+    built once per snapshot (dashboards poll the same few pages)."""
+    if cache is not None and cache.ttl > 0:
+        return cache.snapshot(store).page_json(f)
+    return list_incidents(store, f, cache).model_dump_json().encode()
+
+
+def kept_incidents_json(f: IncidentFilters, cache: IncidentCache | None) -> bytes | None:
+    """This page's JSON if a fresh snapshot already built it (never waits, no store)."""
+    snapshot = cache.fresh() if cache is not None else None
+    return snapshot.kept_page_json(f) if snapshot is not None else None
+
+
+def _page(rows: list[Incident], f: IncidentFilters) -> IncidentsPublic:
     start = (f.page - 1) * f.per_page
     page = rows[start : start + f.per_page]
     return IncidentsPublic(

@@ -7,12 +7,13 @@ import io
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.security import mask_personal
+from api.services.cache import AnswerCache
 from models import Post
 from store import PostFilter, SearchQuery, Store
 from store.highlight import query_terms, snippet
@@ -146,6 +147,42 @@ class PostsPublic(BaseModel):
     page: int
     per_page: int
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
+
+
+def search_posts_json(
+    store: Store, params: PostSearchParams, cache: AnswerCache[Any] | None = None
+) -> bytes:
+    """:func:`search_posts` as the JSON the API sends, reused from ``cache`` while the
+    store is unchanged (the same question asked again costs no store query)."""
+
+    def compute() -> bytes:
+        return search_posts(store, params).model_dump_json().encode()
+
+    if cache is None:
+        return compute()
+    return cache.get(store, _json_key(params), compute)
+
+
+def kept_search_json(
+    store: Store, params: PostSearchParams, cache: AnswerCache[Any] | None
+) -> bytes | None:
+    """The kept JSON answer of this search if there is a fresh one (never waits)."""
+    return None if cache is None else cache.peek(store, _json_key(params))
+
+
+def _json_key(params: PostSearchParams) -> str:
+    return "json:" + params.model_dump_json()
+
+
+def search_posts_cached(
+    store: Store, params: PostSearchParams, cache: AnswerCache[Any] | None = None
+) -> PostsPublic:
+    """:func:`search_posts` reused from ``cache`` like :func:`search_posts_json` (the
+    search page); the answer is shared, so callers must not change it."""
+    if cache is None:
+        return search_posts(store, params)
+    key = "model:" + params.model_dump_json()
+    return cache.get(store, key, lambda: search_posts(store, params))
 
 
 def search_posts(store: Store, params: PostSearchParams) -> PostsPublic:
