@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -156,6 +157,12 @@ class Store(abc.ABC):
     def upsert_prepared(self, items: Iterable[PreparedPost]) -> UpsertResult:
         """Upsert posts prepared elsewhere (see :class:`PreparedPost`)."""
         return self.upsert_posts(item.post() for item in items)
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[bool]:
+        """Around a large import: a backend may defer index upkeep while it runs (SQLite
+        does on an empty store). Yields whether it did; searches stay correct either way."""
+        yield False
 
     @abc.abstractmethod
     def get_post(self, post_id: str) -> Post | None: ...

@@ -13,6 +13,7 @@ waits for a writer (WAL readers): what read-only commands (``stats``, ``search``
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -84,6 +85,11 @@ class SQLiteStore(Store):
 
     def set_post_fields(self, updates: dict[str, dict[str, Any]]) -> int:
         return self.posts.set_post_fields(updates)
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[bool]:
+        with self.conns.bulk_load() as deferred:
+            yield deferred
 
     def get_post(self, post_id: str) -> Post | None:
         return self.posts.get_post(post_id)

@@ -102,6 +102,23 @@ PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_f
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
+#: The secondary indexes of ``posts`` (as the migrations create them). A bulk load into an
+#: empty store drops them and builds each once at its end (:meth:`Connections.bulk_load`):
+#: one sort of the whole table costs a fraction of a million B-tree inserts each. Every
+#: writer that opens a store builds any that are missing, so a load that crashed before its
+#: end leaves them missing only until the next command that writes.
+POST_INDEXES: dict[str, str] = {
+    "posts_created": "CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at)",
+    "posts_source": "CREATE INDEX IF NOT EXISTS posts_source ON posts(source, created_at)",
+    "posts_root": "CREATE INDEX IF NOT EXISTS posts_root ON posts(root_id)"
+    " WHERE root_id IS NOT NULL",
+    "posts_incident": "CREATE INDEX IF NOT EXISTS posts_incident ON posts(incident_id)"
+    " WHERE incident_id IS NOT NULL",
+    "posts_author": "CREATE INDEX IF NOT EXISTS posts_author ON posts(author_id)"
+    " WHERE author_id IS NOT NULL",
+    "posts_fetched": "CREATE INDEX IF NOT EXISTS posts_fetched ON posts(fetched_at)",
+}
+
 #: Per reader connection and in memory: search() collects one query's matches here.
 _HITS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS hits("
@@ -203,6 +220,30 @@ class Connections:
                 raise
             db.execute("COMMIT")
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[bool]:
+        """Defer the posts' secondary indexes while loading an EMPTY store (yields True
+        when they were deferred); rebuilt on leaving, on error too. A store that holds posts
+        keeps its indexes (yields False): building them again would cost more than it saves.
+        Lookups by id (the unique index) stay indexed throughout, so the load still finds
+        duplicates."""
+        with self.write() as db:
+            empty = db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is None
+            if empty:
+                for name in POST_INDEXES:
+                    db.execute(f"DROP INDEX IF EXISTS {name}")
+        try:
+            yield empty
+        finally:
+            if empty:
+                self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        """Build whichever of :data:`POST_INDEXES` is missing (nothing to do normally)."""
+        with self.write() as db:
+            for sql in POST_INDEXES.values():
+                db.execute(sql)
+
     def close(self) -> None:
         with self._readers_lock:
             readers, self._readers = self._readers, []
@@ -260,6 +301,9 @@ class Connections:
                 "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
                 (str(current),),
             )
+            if current >= 2:  # a bulk load that crashed left some out
+                for sql in POST_INDEXES.values():
+                    db.execute(sql)
 
     def schema_version(self) -> int:
         row = self.read("SELECT value FROM meta WHERE key='schema_version'").fetchone()
