@@ -14,8 +14,10 @@ phases for display. Nothing here prints.
 from __future__ import annotations
 
 import functools
+import io
 import multiprocessing
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -190,6 +192,19 @@ def _prepare_events(
     return [prepare_event(files, bounds, thread_row, gazetteer) for files in group]
 
 
+def _packed(
+    work: Callable[[list[EventFiles]], list[PreparedEvent]], group: list[EventFiles]
+) -> bytes:
+    """``work(group)`` pickled in the worker without pickle's memo (our rows hold no shared
+    or recursive objects): half the pickling time of the pool's own pickler, which tracks
+    every one of a million posts' dozen fields. The pool then sends plain bytes."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo
+    pickler.dump(work(group))
+    return buffer.getvalue()
+
+
 def tag_regions(posts: Iterable[Post], gazetteer: Gazetteer | None) -> Iterator[Post]:
     """Region tags from the gazetteer (as the crawler's region pipeline gives them): a post
     that names no place inherits the tags of its thread's source post. Posts that already
@@ -223,12 +238,13 @@ def _in_order(
     ) as pool:
         pending: deque[Future[list[PreparedEvent]]] = deque()
         queue = iter(groups)
+        packed = functools.partial(_packed, work)
         for group in islice(queue, AHEAD_PER_WORKER * workers + 1):
-            pending.append(pool.submit(work, group))
+            pending.append(pool.submit(packed, group))
         while pending:
-            results = pending.popleft().result()
+            results = pickle.loads(pending.popleft().result())  # our own workers' rows
             for group in islice(queue, 1):
-                pending.append(pool.submit(work, group))
+                pending.append(pool.submit(packed, group))
             yield from results
 
 
