@@ -326,7 +326,12 @@ def import_ced(
             score_ready()
 
     prepared = _in_order(groups, workers or default_workers(), work)
-    with store.bulk_load() as deferred:
+
+    def on_index(done: int, total: int) -> None:
+        if on_progress:
+            on_progress("index", done, total)
+
+    with store.bulk_load(on_index):  # deferred indexes are built on leaving
         for done, event in enumerate(prepared, 1):
             report.merge(event.report)
             if event.source_id is not None:
@@ -345,10 +350,6 @@ def import_ced(
             if on_progress:
                 on_progress("import", done, total)
         flush()
-        if deferred and on_progress:
-            on_progress("index", 0, 1)  # the deferred indexes are built on leaving
-    if deferred and on_progress:
-        on_progress("index", 1, 1)
     if scorer is not None:
         if from_store:
             ready.clear()

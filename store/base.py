@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -159,9 +159,10 @@ class Store(abc.ABC):
         return self.upsert_posts(item.post() for item in items)
 
     @contextlib.contextmanager
-    def bulk_load(self) -> Iterator[bool]:
+    def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
         """Around a large import: a backend may defer index upkeep while it runs (SQLite
-        does on an empty store). Yields whether it did; searches stay correct either way."""
+        does on an empty store) and catch up on leaving, calling ``on_index(done, total)``
+        as it does. Yields whether it deferred; searches stay correct either way."""
         yield False
 
     @abc.abstractmethod

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -87,8 +87,8 @@ class SQLiteStore(Store):
         return self.posts.set_post_fields(updates)
 
     @contextlib.contextmanager
-    def bulk_load(self) -> Iterator[bool]:
-        with self.conns.bulk_load() as deferred:
+    def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
+        with self.conns.bulk_load(on_index) as deferred:
             yield deferred
 
     def get_post(self, post_id: str) -> Post | None:

@@ -221,12 +221,12 @@ class Connections:
             db.execute("COMMIT")
 
     @contextmanager
-    def bulk_load(self) -> Iterator[bool]:
+    def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
         """Defer the posts' secondary indexes while loading an EMPTY store (yields True
-        when they were deferred); rebuilt on leaving, on error too. A store that holds posts
-        keeps its indexes (yields False): building them again would cost more than it saves.
-        Lookups by id (the unique index) stay indexed throughout, so the load still finds
-        duplicates."""
+        when they were deferred); rebuilt on leaving, on error too, with ``on_index(done,
+        total)`` after each. A store that holds posts keeps its indexes (yields False):
+        building them again would cost more than it saves. Lookups by id (the unique
+        index) stay indexed throughout, so the load still finds duplicates."""
         with self.write() as db:
             empty = db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is None
             if empty:
@@ -236,13 +236,18 @@ class Connections:
             yield empty
         finally:
             if empty:
-                self.ensure_indexes()
+                self.ensure_indexes(on_index)
 
-    def ensure_indexes(self) -> None:
-        """Build whichever of :data:`POST_INDEXES` is missing (nothing to do normally)."""
-        with self.write() as db:
-            for sql in POST_INDEXES.values():
+    def ensure_indexes(self, on_index: Callable[[int, int], None] | None = None) -> None:
+        """Build whichever of :data:`POST_INDEXES` is missing (nothing to do normally),
+        one transaction each."""
+        if on_index is not None:
+            on_index(0, len(POST_INDEXES))
+        for done, sql in enumerate(POST_INDEXES.values(), 1):
+            with self.write() as db:
                 db.execute(sql)
+            if on_index is not None:
+                on_index(done, len(POST_INDEXES))
 
     def close(self) -> None:
         with self._readers_lock:
