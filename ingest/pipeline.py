@@ -54,7 +54,7 @@ SCORE_BATCH = 32
 #: Groups of events a worker may have prepared ahead of the writer (each group is
 #: ``EVENT_GROUP`` events, about 3,000 posts): enough to keep it busy while the writer
 #: commits or scores, few enough that the pending rows stay a few tens of megabytes.
-AHEAD_PER_WORKER = 6
+AHEAD_PER_WORKER = 4
 EVENT_GROUP = 8
 
 

@@ -126,6 +126,11 @@ _HITS_TABLE = (
 )
 
 
+#: Page cache of the writer connection (negative: KiB), and during a bulk load.
+WRITER_CACHE_KIB = -65536
+BULK_CACHE_KIB = -32768
+
+
 def missing_store_message(path: Path) -> str:
     return f"no store at {path}: run import or crawl first"
 
@@ -141,6 +146,9 @@ class Connections:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
+        #: Inside :meth:`bulk_load` of an empty store: new posts are inserted before their ids
+        #: are looked up (a conflict rolls the batch back to the ordinary path).
+        self.bulk_loading = False
         if readonly:
             if not path.is_file():
                 raise StoreError(missing_store_message(path))
@@ -160,7 +168,7 @@ class Connections:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA cache_size=-65536")
+        db.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")
         db.execute("PRAGMA temp_store=MEMORY")
         return db
 
@@ -232,10 +240,17 @@ class Connections:
             if empty:
                 for name in POST_INDEXES:
                     db.execute(f"DROP INDEX IF EXISTS {name}")
+        self.bulk_loading = empty
+        if empty:
+            # Appends need few cached pages (the id index is all they revisit): memory for
+            # the import's other work instead.
+            self._writer.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")  # type: ignore[union-attr]
         try:
             yield empty
         finally:
+            self.bulk_loading = False
             if empty:
+                self._writer.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")  # type: ignore[union-attr]
                 self.ensure_indexes(on_index)
 
     def ensure_indexes(self, on_index: Callable[[int, int], None] | None = None) -> None:

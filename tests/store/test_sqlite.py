@@ -250,9 +250,17 @@ def test_bulk_load_defers_indexes_on_an_empty_store_only(tmp_path: Path) -> None
         store.upsert_posts([make_post(str(i), f"城管 第{i}条") for i in range(30)])
         store.upsert_posts([make_post("3", "城管 第3条")])  # found by id all the same
         assert store.count_posts() == 30
+        # a batch of new posts holding one already stored (with new words): the batch
+        # is rolled back whole and takes the ordinary path; nothing is left half-written
+        mixed = [make_post(str(i), f"城管 第{i}条") for i in range(30, 40)]
+        mixed.insert(5, make_post("7", "城管 第7条 更正 停电"))
+        result = store.upsert_posts(mixed)
+        assert (result.inserted, result.updated) == (10, 1)
+        assert store.count_posts() == 40
+        assert store.search(SearchQuery(text="停电")).total == 1
     assert _post_indexes(tmp_path / "s.db") == set(POST_INDEXES)
     assert built == [(n, len(POST_INDEXES)) for n in range(len(POST_INDEXES) + 1)]
-    assert store.search(SearchQuery(text="城管", limit=50)).total == 30
+    assert store.search(SearchQuery(text="城管", limit=50)).total == 40
     with store.bulk_load() as deferred:  # a store with posts keeps its indexes
         assert not deferred and _post_indexes(tmp_path / "s.db") == set(POST_INDEXES)
     store.close()
