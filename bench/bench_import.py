@@ -16,7 +16,11 @@ workers, ``RUSAGE_CHILDREN`` user + sys, interpreter start and model load includ
 the bare loop's own CPU time (``time.process_time``). That ratio barely moves with load. On
 a quiet machine with two cores the writer and one worker run side by side, so the wall ratio
 approaches ``cpu ratio * (tree CPU / busiest process CPU)``, about twice the CPU ratio when
-the two are balanced.
+the two are balanced. The bench also prints each process's CPU seconds and peak memory, and
+"ratio (cores)": the bare loop's CPU per post over the busiest process's, which is the wall
+ratio with a core for each busy process (the command lasts as long as its busiest process).
+CPU time per post itself grows with the machine's load (twice as high at load 12 as at 8:
+cores are shared below the scheduler too), so only ratios measured in one run compare.
 
 ``--limit N`` imports only the first N events (a temporary directory of links), for
 profiling.
@@ -183,8 +187,9 @@ def run_command(ced: Path, db: Path) -> Run:
                 tree = _tree(proc.pid)
                 peak = max(peak, sum(rss for rss, _, _ in tree.values()))
                 for pid, (rss, cpu, role) in tree.items():
+                    # The role as first seen: an exiting process has no command line left.
                     before = per_process.get(pid, (0, 0.0, role))
-                    per_process[pid] = (max(before[0], rss), max(before[1], cpu), role)
+                    per_process[pid] = (max(before[0], rss), max(before[1], cpu), before[2])
                 done.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
