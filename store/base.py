@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -156,6 +157,13 @@ class Store(abc.ABC):
     def upsert_prepared(self, items: Iterable[PreparedPost]) -> UpsertResult:
         """Upsert posts prepared elsewhere (see :class:`PreparedPost`)."""
         return self.upsert_posts(item.post() for item in items)
+
+    @contextlib.contextmanager
+    def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
+        """Around a large import: a backend may defer index upkeep while it runs (SQLite
+        does on an empty store) and catch up on leaving, calling ``on_index(done, total)``
+        as it does. Yields whether it deferred; searches stay correct either way."""
+        yield False
 
     @abc.abstractmethod
     def get_post(self, post_id: str) -> Post | None: ...

@@ -13,8 +13,9 @@ waits for a writer (WAL readers): what read-only commands (``stats``, ``search``
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,11 @@ class SQLiteStore(Store):
 
     def set_post_fields(self, updates: dict[str, dict[str, Any]]) -> int:
         return self.posts.set_post_fields(updates)
+
+    @contextlib.contextmanager
+    def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
+        with self.conns.bulk_load(on_index) as deferred:
+            yield deferred
 
     def get_post(self, post_id: str) -> Post | None:
         return self.posts.get_post(post_id)

@@ -104,12 +104,33 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 #: Bytes of the database file each reader maps (PRAGMA mmap_size); beyond it, plain reads.
 MMAP_BYTES = 2 << 30
+#: The secondary indexes of ``posts`` (as the migrations create them). A bulk load into an
+#: empty store drops them and builds each once at its end (:meth:`Connections.bulk_load`):
+#: one sort of the whole table costs a fraction of a million B-tree inserts each. Every
+#: writer that opens a store builds any that are missing, so a load that crashed before its
+#: end leaves them missing only until the next command that writes.
+POST_INDEXES: dict[str, str] = {
+    "posts_created": "CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at)",
+    "posts_source": "CREATE INDEX IF NOT EXISTS posts_source ON posts(source, created_at)",
+    "posts_root": "CREATE INDEX IF NOT EXISTS posts_root ON posts(root_id)"
+    " WHERE root_id IS NOT NULL",
+    "posts_incident": "CREATE INDEX IF NOT EXISTS posts_incident ON posts(incident_id)"
+    " WHERE incident_id IS NOT NULL",
+    "posts_author": "CREATE INDEX IF NOT EXISTS posts_author ON posts(author_id)"
+    " WHERE author_id IS NOT NULL",
+    "posts_fetched": "CREATE INDEX IF NOT EXISTS posts_fetched ON posts(fetched_at)",
+}
 
 #: Per reader connection and in memory: search() collects one query's matches here.
 _HITS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS hits("
     "rowid INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL, score REAL)"
 )
+
+
+#: Page cache of the writer connection (negative: KiB), and during a bulk load.
+WRITER_CACHE_KIB = -65536
+BULK_CACHE_KIB = -32768
 
 
 def missing_store_message(path: Path) -> str:
@@ -130,6 +151,9 @@ class Connections:
         self._probe: sqlite3.Connection | None = None
         self._probe_lock = threading.Lock()
         self._trace: Callable[[str], None] | None = None
+        #: Inside :meth:`bulk_load` of an empty store: new posts are inserted before their ids
+        #: are looked up (a conflict rolls the batch back to the ordinary path).
+        self.bulk_loading = False
         if readonly:
             if not path.is_file():
                 raise StoreError(missing_store_message(path))
@@ -149,7 +173,7 @@ class Connections:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA cache_size=-65536")
+        db.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")
         db.execute("PRAGMA temp_store=MEMORY")
         return db
 
@@ -233,6 +257,42 @@ class Connections:
                 raise
             db.execute("COMMIT")
 
+    @contextmanager
+    def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
+        """Defer the posts' secondary indexes while loading an EMPTY store (yields True
+        when they were deferred); rebuilt on leaving, on error too, with ``on_index(done,
+        total)`` after each. A store that holds posts keeps its indexes (yields False):
+        building them again would cost more than it saves. Lookups by id (the unique
+        index) stay indexed throughout, so the load still finds duplicates."""
+        with self.write() as db:
+            empty = db.execute("SELECT 1 FROM posts LIMIT 1").fetchone() is None
+            if empty:
+                for name in POST_INDEXES:
+                    db.execute(f"DROP INDEX IF EXISTS {name}")
+        self.bulk_loading = empty
+        if empty:
+            # Appends need few cached pages (the id index is all they revisit): memory for
+            # the import's other work instead.
+            self._writer.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")  # type: ignore[union-attr]
+        try:
+            yield empty
+        finally:
+            self.bulk_loading = False
+            if empty:
+                self._writer.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")  # type: ignore[union-attr]
+                self.ensure_indexes(on_index)
+
+    def ensure_indexes(self, on_index: Callable[[int, int], None] | None = None) -> None:
+        """Build whichever of :data:`POST_INDEXES` is missing (nothing to do normally),
+        one transaction each."""
+        if on_index is not None:
+            on_index(0, len(POST_INDEXES))
+        for done, sql in enumerate(POST_INDEXES.values(), 1):
+            with self.write() as db:
+                db.execute(sql)
+            if on_index is not None:
+                on_index(done, len(POST_INDEXES))
+
     def close(self) -> None:
         with self._readers_lock:
             readers, self._readers = self._readers, []
@@ -294,6 +354,9 @@ class Connections:
                 "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)",
                 (str(current),),
             )
+            if current >= 2:  # a bulk load that crashed left some out
+                for sql in POST_INDEXES.values():
+                    db.execute(sql)
 
     def schema_version(self) -> int:
         row = self.read("SELECT value FROM meta WHERE key='schema_version'").fetchone()

@@ -241,3 +241,63 @@ def test_one_reader_per_thread(tmp_path: Path) -> None:
         t.join()
     assert len(set(seen)) == 4
     store.close()
+
+
+def _post_indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='posts'")
+        return {name for (name,) in rows if not name.startswith("sqlite_autoindex")}
+
+
+def test_bulk_load_defers_indexes_on_an_empty_store_only(tmp_path: Path) -> None:
+    from store.sqlite_schema import POST_INDEXES
+
+    store = SQLiteStore(tmp_path / "s.db")
+    assert _post_indexes(tmp_path / "s.db") == set(POST_INDEXES)
+    built: list[tuple[int, int]] = []
+    with store.bulk_load(lambda done, total: built.append((done, total))) as deferred:
+        assert deferred and _post_indexes(tmp_path / "s.db") == set()
+        store.upsert_posts([make_post(str(i), f"城管 第{i}条") for i in range(30)])
+        store.upsert_posts([make_post("3", "城管 第3条")])  # found by id all the same
+        assert store.count_posts() == 30
+        # a batch of new posts holding one already stored (with new words): the batch
+        # is rolled back whole and takes the ordinary path; nothing is left half-written
+        mixed = [make_post(str(i), f"城管 第{i}条") for i in range(30, 40)]
+        mixed.insert(5, make_post("7", "城管 第7条 更正 停电"))
+        result = store.upsert_posts(mixed)
+        assert (result.inserted, result.updated) == (10, 1)
+        assert store.count_posts() == 40
+        assert store.search(SearchQuery(text="停电")).total == 1
+    assert _post_indexes(tmp_path / "s.db") == set(POST_INDEXES)
+    assert built == [(n, len(POST_INDEXES)) for n in range(len(POST_INDEXES) + 1)]
+    assert store.search(SearchQuery(text="城管", limit=50)).total == 40
+    with store.bulk_load() as deferred:  # a store with posts keeps its indexes
+        assert not deferred and _post_indexes(tmp_path / "s.db") == set(POST_INDEXES)
+    store.close()
+
+
+def test_a_bulk_load_killed_midway_gets_its_indexes_back(tmp_path: Path) -> None:
+    """The importer dies inside the load (no clean-up runs): the next writer builds the
+    missing indexes, and the posts stored so far are all there once."""
+    script = (
+        "import os, sys\n"
+        "from store.sqlite import SQLiteStore\n"
+        "from tests.conftest import make_post\n"
+        "store = SQLiteStore(sys.argv[1])\n"
+        "with store.bulk_load():\n"
+        "    store.upsert_posts([make_post(str(i), '停电 第%d条' % i) for i in range(20)])\n"
+        "    os._exit(9)\n"
+    )
+    db = tmp_path / "s.db"
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", script, str(db)], cwd=root, check=False)
+    assert proc.returncode == 9
+    assert _post_indexes(db) == set()
+    with SQLiteStore(db, readonly=True) as reader:  # readable meanwhile, if unindexed
+        assert reader.count_posts() == 20
+    from store.sqlite_schema import POST_INDEXES
+
+    with SQLiteStore(db) as store:
+        assert _post_indexes(db) == set(POST_INDEXES)
+        result = store.upsert_posts([make_post(str(i), f"停电 第{i}条") for i in range(25)])
+        assert (result.inserted, store.count_posts()) == (5, 25)
