@@ -6,13 +6,14 @@
 Outer loop: the grouped, stratified 5-fold split of ``tingfeng evaluate --cv 5``
 (StratifiedGroupKFold, shuffled, random_state 0, events with identical source text in one
 group). For each outer fold, every candidate procedure is judged by an inner grouped
-3-fold CV on the outer training events only (mean of the accuracies at 0 h, 1 h and with
-all reposts, by the margin's sign; ties go to the first candidate, the shipped one). The
-chosen candidate is then fitted on all outer training events and its calibration sigmoid
-is fitted on its own inner out-of-fold margins (the same 3 grouped folds that
-``nlp.rumor.training.train`` uses for calibration), and it scores the outer held-out
+k-fold CV (``--inner``, default 2) on the outer training events only (mean of the
+accuracies at 0 h, 1 h and with all reposts, by the margin's sign; ties go to the first
+candidate, the shipped one). The chosen candidate is then fitted on all outer training
+events and its calibration sigmoid is fitted on its own inner out-of-fold margins (as
+``nlp.rumor.training.train`` does on 3 grouped folds), and it scores the outer held-out
 events at every horizon. The figures are pooled over the outer folds, so no held-out
-event ever influenced the choice of variant or the calibration that scored it.
+event ever influenced the choice of variant or the calibration that scored it. Folds not
+finished yet are left out of the pooled figures (``nested_cv.outer_folds_done``).
 
 The local training set (``--local``, 临江市) joins the training side of every inner and
 outer fit and is never scored. Fits run one at a time (``n_jobs=1``: the machine is
@@ -112,13 +113,31 @@ def _inner(
     }
 
 
+def outer_splits(y: np.ndarray, groups: np.ndarray, folds: int) -> list[tuple[Any, Any]]:
+    outer = StratifiedGroupKFold(folds, shuffle=True, random_state=0)
+    return list(outer.split(np.zeros(len(y)), y, groups))
+
+
+def _labels_only(root: Path) -> Dataset:
+    """The events' labels in :func:`load_dataset` order, from the folders alone."""
+    from ingest.ced import event_files
+    from text.report import ImportReport
+
+    files = [f for f in event_files(root, ImportReport()) if f.label is not None]
+    return Dataset([f.event_id for f in files], [f.label == "rumor" for f in files])
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from nlp.rumor.local import load_local
 
     t0, c0 = time.perf_counter(), _cpu()
-    data = load_dataset(args.data, n_jobs=1)
-    extra = load_local(*args.local).dataset() if args.local else None
-    _log(f"read {len(data)} events in {time.perf_counter() - t0:.0f} s ({_cpu() - c0:.0f} s CPU)")
+    if args.report_only:  # labels only (from the folders), checked against each fold below
+        data = _labels_only(args.data)
+        extra = None
+    else:
+        data = load_dataset(args.data, n_jobs=1)
+        extra = load_local(*args.local).dataset() if args.local else None
+    _log(f"read {len(data.labels)} events in {time.perf_counter() - t0:.0f} s ({_cpu() - c0:.0f} s CPU)")
     names = args.candidates.split(",")
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
@@ -130,9 +149,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rec = json.loads(line)
             if rec["candidates"] == names and rec["outer"] == args.outer:
                 done[rec["fold"]] = rec
-    y, groups = data.y, data.groups()
-    outer = StratifiedGroupKFold(args.outer, shuffle=True, random_state=0)
-    for k, (tr, te) in enumerate(outer.split(np.zeros(len(y)), y, groups)):
+    y = data.y
+    groups = None if args.report_only else data.groups()
+    splits = [] if args.report_only else outer_splits(y, groups, args.outer)
+    for k, rec in done.items():
+        acc = metrics(y[rec["test_index"]], np.asarray(rec["probs"]["all"]))["accuracy"]
+        assert acc == rec["accuracy"]["all"], f"fold {k + 1}: labels do not match"
+    for k, (tr, te) in enumerate(splits):
         if k in done:
             _log(f"outer fold {k + 1}: already in {state}")
             continue
@@ -167,13 +190,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             fh.write(json.dumps(rec) + "\n")
         done[k] = rec
         _log(f"outer fold {k + 1}: chose {chosen}, held-out accuracy {rec['accuracy']}")
+    scored = np.asarray(sorted(i for rec in done.values() for i in rec["test_index"]), dtype=int)
     pooled = {h: np.zeros(len(y)) for h in EARLY_HORIZONS}
     for rec in done.values():
         for h in EARLY_HORIZONS:
             pooled[h][rec["test_index"]] = rec["probs"][h]
-    out = report_from_probabilities(y, pooled)
+    out = report_from_probabilities(y[scored], {h: p[scored] for h, p in pooled.items()})
     out["nested_cv"] = {
         "outer_folds": args.outer,
+        "outer_folds_done": sorted(k + 1 for k in done),
         "inner_folds": args.inner,
         "candidates": {n: CANDIDATES[n] for n in names},
         "selected_on": "mean inner accuracy at " + ", ".join(SELECT_ON),
@@ -182,7 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "fold_accuracy": {
             h: [done[k]["accuracy"][h] for k in sorted(done)] for h in EARLY_HORIZONS
         },
-        "groups": len(set(groups.tolist())),
+        "groups": None if groups is None else len(set(groups.tolist())),
         "events": len(y),
         "local": [str(p) for p in args.local or []],
         "fold_cpu_s": [done[k]["cpu_s"] for k in sorted(done)],
@@ -197,9 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", nargs="?", type=Path, default=ROOT.parent / "shared/datasets/ced")
     parser.add_argument("--local", nargs="*", type=Path, default=None)
     parser.add_argument("--outer", type=int, default=5)
-    parser.add_argument("--inner", type=int, default=3)
+    parser.add_argument("--inner", type=int, default=2)
     parser.add_argument("--candidates", default="shipped,mask20")
     parser.add_argument("--state", default="/tmp/rumor-ncv.jsonl")
+    parser.add_argument(
+        "--report-only", action="store_true", help="pool the folds in --state, fit nothing"
+    )
     args = parser.parse_args(argv)
     out = run(args)
     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
