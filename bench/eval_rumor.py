@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         data = load_dataset(args.data, n_jobs=1)
         extra = load_local(*args.local).dataset() if args.local else None
-    _log(f"read {len(data.labels)} events in {time.perf_counter() - t0:.0f} s ({_cpu() - c0:.0f} s CPU)")
+    took = f"{time.perf_counter() - t0:.0f} s ({_cpu() - c0:.0f} s CPU)"
+    _log(f"read {len(data.labels)} events in {took}")
     names = args.candidates.split(",")
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown:
