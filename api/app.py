@@ -96,11 +96,18 @@ def create_app(
     errors.install(app)
 
     from api.pages import router as pages_router
-    from api.routers import audit, auth, health, incidents, posts, sources, tokens, users
+    from api.routers import alerts, audit, auth, health, incidents, posts, sources, tokens, users
     from api.routers.openapi import router as openapi_router
+    from api.services.alerts_metrics import AlertCollector
 
-    for module in (health, auth, posts, incidents, sources, users, tokens, audit):
+    app.state.metrics.registry.register(AlertCollector(store, clock))
+    for module in (health, auth, posts, incidents, alerts, sources, users, tokens, audit):
         app.include_router(module.router)
+    from api.routers import bulletins, reports
+
+    app.include_router(bulletins.router)
+    app.include_router(bulletins.incident_router)
+    app.include_router(reports.router)
     app.include_router(openapi_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -33,6 +33,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.routers.auth import login, set_session_cookie
 from api.security import new_secret
+from api.services.alerts import monitor_feed
 from api.services.auth import end_session
 from api.services.incidents import IncidentFilters, incident_detail, list_incidents
 from api.services.posts import BAND_LABELS, PostSearchParams, search_posts
@@ -59,6 +60,8 @@ KIND_LABELS = {
 NAV = [
     ("/", "监测台"),
     ("/search", "检索"),
+    ("/bulletins", "通报"),
+    ("/reports", "报告"),
     ("/sources", "来源"),
     ("/docs", "接口"),
     ("/admin", "管理"),
@@ -240,6 +243,7 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
     recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10), cache)
     sources = list_sources(store, config, now, counts=False)
     attention = [s for s in sources.data if s.configured and s.enabled and s.healthy is False]
+    feed = monitor_feed(store, user)
     return render(
         request,
         "monitor.html",
@@ -248,7 +252,7 @@ def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep
         hot=hot,
         recent=recent,
         attention=attention,
-        page_data={"hot": hot.model_dump(mode="json"), "attention": len(attention)},
+        page_data={"hot": hot.model_dump(mode="json"), "attention": len(attention), **feed},
     )
 
 
@@ -268,12 +272,15 @@ def incident_page(
         )
     model = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
     detail = incident_detail(store, inc, model_path=model)
+    from api.services.bulletins import WRITERS
+
     return render(
         request,
         "incident.html",
         user,
         title=detail.incident.title or inc.id,
         d=detail,
+        can_draft=user.role in WRITERS,
         page_data={"series": [s.model_dump() for s in detail.series]},
     )
 
@@ -328,6 +335,78 @@ def search_page(request: Request, user: PageUser, store: StoreDep):
             "days": (result.facets.get("day", []) if result else [])
             and [f.model_dump() for f in result.facets["day"]]
         },
+    )
+
+
+@router.get("/bulletins", response_class=HTMLResponse)
+def bulletins_page(request: Request, user: PageUser, store: StoreDep):
+    from api.services import bulletins as bsvc
+
+    status = request.query_params.get("status") or None
+    try:
+        filters = bsvc.BulletinFilters(status=status, per_page=200)
+    except ValidationError:
+        filters, status = bsvc.BulletinFilters(per_page=200), None
+    result = bsvc.list_bulletins(store, filters)
+    labels = bsvc.STATUS_LABELS
+    return render(
+        request,
+        "bulletins.html",
+        user,
+        title="通报",
+        result=result,
+        current=status,
+        status_labels=labels,
+    )
+
+
+@router.get("/bulletins/{bulletin_id}", response_class=HTMLResponse)
+def bulletin_page(bulletin_id: str, request: Request, user: PageUser, store: StoreDep):
+    from api.services import bulletins as bsvc
+
+    found = store.get_record(bsvc.Bulletin, bulletin_id) if len(bulletin_id) <= 200 else None
+    if found is None:
+        message = f"没有通报 {bulletin_id}"
+        return render(request, "error.html", user, status=404, title="未找到", message=message)
+    b = bsvc.public(found, user)
+    inc = store.get_record(Incident, found.incident_id) if found.incident_id else None
+    return render(
+        request,
+        "bulletin.html",
+        user,
+        title=b.title or b.id,
+        b=b,
+        incident_title=inc.title if inc else None,
+        page_data={"bulletin": b.model_dump(mode="json")},
+    )
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, user: PageUser, store: StoreDep, config: ConfigDep, now: NowDep):
+    from api.services import reports as rsvc
+
+    period = request.query_params.get("period") or "weekly"
+    error = None
+    try:
+        query = rsvc.ReportQuery.model_validate({"on": request.query_params.get("on") or None})
+        if period not in rsvc.PERIOD_LABELS:
+            raise ValueError(period)
+    except (ValidationError, ValueError):
+        error = "报告周期或日期无效，已显示本周周报"
+        period, query = "weekly", rsvc.ReportQuery()
+    report = rsvc.report(store, config, period, on=query.on, now=now)  # type: ignore[arg-type]
+    return render(
+        request,
+        "reports.html",
+        user,
+        status=422 if error else 200,
+        title=report.label,
+        r=report,
+        period=period,
+        on=query.on,
+        error=error,
+        periods=rsvc.PERIOD_LABELS,
+        page_data={"report": report.model_dump(mode="json")},
     )
 
 

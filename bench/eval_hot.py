@@ -1,6 +1,7 @@
 """Precision-earliness curve of hot flags on replays of CED, grouped by event.
 
-    .venv/bin/python bench/eval_hot.py [CED_DIR] [--json] [--skip-ced]
+    .venv/bin/python bench/eval_hot.py [CED_DIR] [--json] [--skip-ced] [--dump FILE]
+    .venv/bin/python bench/eval_hot.py --dump FILE --reuse-traces   # re-evaluate, no replay
     .venv/bin/python bench/eval_hot.py --store-check   # fold 0 through SQLite vs in memory
 
 The CED copy's events are split into five folds by a hash of the event id. Fold 0 is the
@@ -10,16 +11,13 @@ pipeline in memory (incidents, velocity, burst against the stream's own history,
 with a virality model trained on other folds only: fold 0 with one trained on folds 1-4,
 each training fold with one trained on the other three (never on fold 0). Every tick
 records each incident's burst figures (posts in the window, Poisson tail probability,
-distinct authors) and virality, so every decision rule
-
-    hot = (burst at p ≤ p0 with ≥ min_authors, and virality unknown or ≥ v_burst)
-          or virality ≥ v_alone
-
-is evaluated from one replay. Per rule, for events whose final reposts are in the top
-quartile (cutoff from folds 1-4): precision of flagged events, share flagged before 20 % of
-their final reposts, median minutes from the source to the flag. The default operating
-point is chosen on folds 1-4 (most early flags at precision ≥ 0.7) and then read on fold 0.
-Then clustering purity/completeness on tests/files/incidents_fixture.jsonl.
+distinct authors, source posts so far), virality and size, so every decision rule of
+``nlp.hot_decision`` (the grid below) is evaluated from one replay. Per rule, for events
+whose final reposts are in the top quartile (cutoff from folds 1-4): precision of flagged
+events, share flagged before 20 % of their final reposts, median minutes from the source to
+the flag. The default operating point is chosen on folds 1-4 (the most precise rule with at
+least half of the large events flagged early) and then read on fold 0. Then clustering
+purity/completeness on tests/files/incidents_fixture.jsonl.
 """
 
 from __future__ import annotations
@@ -100,11 +98,21 @@ def clustering_figures(path: Path = FIXTURE) -> dict:
 
 
 FOLDS = 5
-P_GRID = (1e-2, 1e-3, 1e-4, 1e-6, 1e-9, 1e-15, 1e-25, 1e-40)
-V_BURST_GRID = (None, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+P_GRID = (1e-4, 1e-9, 1e-15, 1e-25, 1e-40)
+#: Virality a single-root burst needs (None: any, 1.01: a single-root burst never counts).
+V_BURST_GRID = (None, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)
 V_ALONE_GRID = (0.5, 0.6, 0.7, 0.73, 0.8, 0.9, 1.01)
+#: Source posts from which a burst counts without virality (10**9: never).
+ROOTS_GRID = (2, 3, 10**9)
+#: Posts from which an incident is hot by size alone (None: no size rule).
+SIZE_GRID = (None, 400, 500)
+#: Whether a single-root burst counts while virality is still unknown (first 5 minutes).
+UNKNOWN_GRID = (True, False)
 MIN_AUTHORS = 5
+#: The burst flag's own threshold (``hot.burst.p_value``, the local default).
+P_FLAG = 1e-4
 TARGET_PRECISION = 0.7
+TARGET_EARLY = 0.5
 
 
 def fold_of(event_id: str) -> int:
@@ -155,31 +163,41 @@ def fit_virality(events: list[EventSpread], cutoff: float) -> ViralityModel:
 
 
 def trace_fold(fold: dict, model: ViralityModel) -> dict:
-    """Replay one fold; per incident the burst ticks and virality values it went through."""
+    """Replay one fold; per incident the burst ticks (with its source posts so far), the
+    virality values and the moments its size crossed each of SIZE_GRID."""
     config = HotConfigSection.model_validate(
-        {"burst": {"p_value": max(P_GRID), "release_p_value": max(P_GRID)}}
+        {"burst": {"p_value": max(P_GRID), "release_p_value": 0.01}}
     )
     detector = HotTopics(config, model)
-    burst: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
+    burst: dict[str, list[tuple[float, float, float | None, int]]] = defaultdict(list)
     vir: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    sizes: dict[str, dict[int, float]] = defaultdict(dict)
+    size_marks = [k for k in SIZE_GRID if k is not None]
 
     def on_tick(now: float, evaluations: list) -> None:
         for ev in evaluations:
             inc = ev.cluster.id
             fig = ev.burst_figures
+            stats = ev.cluster.stats
             if fig["authors"] >= MIN_AUTHORS and fig["current"] >= config.burst.min_posts:
-                burst[inc].append((now, fig["p_value"], ev.virality))
+                burst[inc].append((now, fig["p_value"], ev.virality, len(stats.root_times)))
             if ev.virality is not None and (not vir[inc] or vir[inc][-1][1] != ev.virality):
                 vir[inc].append((now, ev.virality))
+            for k in size_marks:
+                if k not in sizes[inc] and len(stats.times) >= k:
+                    sizes[inc][k] = now
 
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     report = replay(fold["items"], detector, None, on_tick=on_tick)
     incident_of = {sid: post.incident_id for sid, post in fold["sources"].items()}
     return {
         "burst": burst,
         "vir": vir,
+        "sizes": sizes,
         "incident_of": incident_of,
         "seconds": round(time.perf_counter() - t0, 1),
+        "cpu_seconds": round(time.process_time() - cpu0, 1),
         "posts": report.posts,
         "incidents_per_event": round(
             len(set(incident_of.values()) | set(detector.engine.incidents))
@@ -189,55 +207,90 @@ def trace_fold(fold: dict, model: ViralityModel) -> dict:
     }
 
 
-def first_flag(trace: dict, inc: str, p0: float, v_burst, v_alone: float) -> float | None:
-    best = None
-    for t, p, v in trace["burst"].get(inc, ()):
-        if p <= p0 and (v_burst is None or v is None or v >= v_burst):
-            best = t
-            break
-    for t, v in trace["vir"].get(inc, ()):
-        if v >= v_alone:
-            if best is None or t < best:
-                best = t
-            break
-    return best
+#: (burst_single_p_value, burst_virality_threshold, virality_threshold, burst_min_roots,
+#: size_posts, burst_unknown_counts), with the burst flag at hot.burst.p_value = P_FLAG.
+Rule = tuple
+
+#: The shipped default (nlp/hot_config.py): see docs/hot-topics.md "Hot decision".
+DEFAULT_RULE: Rule = (1e-15, 0.4, 0.8, 2, None, True)
+#: The decision before issue 11 item 3: burst (any virality) or virality ≥ 0.73.
+OLD_DEFAULT_RULE: Rule = (1e-4, None, 0.73, 10**9, None, True)
 
 
-def rule_figures(fold: dict, trace: dict, cutoff: float, rule: tuple) -> dict:
-    flags: dict[str, float] = {}
-    cache: dict[str, float | None] = {}
-    for sid, inc in trace["incident_of"].items():
+def burst_onsets(trace: dict, inc: str) -> dict[tuple, float]:
+    """First time a burst counts, per (p0, v_burst, roots, unknown_counts), as
+    nlp.hot_decision decides: the burst flag (p ≤ P_FLAG) with at least ``roots`` source
+    posts, or with p ≤ p0 (``burst_single_p_value``) and virality ≥ v_burst (unknown
+    virality counts when ``unknown_counts``)."""
+    out: dict[tuple, float] = {}
+    ticks = trace["burst"].get(inc, ())
+    for p0, vb, roots, unknown in itertools.product(P_GRID, V_BURST_GRID, ROOTS_GRID, UNKNOWN_GRID):
+        for t, p, v, n_roots in ticks:
+            if p > P_FLAG:
+                continue
+            if n_roots >= roots or (
+                p <= p0 and (vb is None or (v is None and unknown) or (v is not None and v >= vb))
+            ):
+                out[(p0, vb, roots, unknown)] = t
+                break
+    return out
+
+
+def flag_times(trace: dict, rules: list[Rule]) -> dict[str, list[float | None]]:
+    """Per incident, the first flag time under each rule."""
+    out = {}
+    for inc in set(trace["incident_of"].values()):
         if inc is None:
             continue
-        if inc not in cache:
-            cache[inc] = first_flag(trace, inc, *rule)
-        if cache[inc] is not None:
-            flags[sid] = cache[inc]
+        bursts = burst_onsets(trace, inc)
+        vir_first = {}
+        for va in V_ALONE_GRID:
+            vir_first[va] = next((t for t, v in trace["vir"].get(inc, ()) if v >= va), None)
+        sizes = trace["sizes"].get(inc, {})
+        row = []
+        for p0, vb, va, roots, size, unknown in rules:
+            cands = [
+                bursts.get((p0, vb, roots, unknown)),
+                vir_first[va],
+                sizes.get(size) if size is not None else None,
+            ]
+            cands = [c for c in cands if c is not None]
+            row.append(min(cands) if cands else None)
+        out[inc] = row
+    return out
+
+
+def rule_figures(fold: dict, trace: dict, cutoff: float, rules: list[Rule]) -> list[dict]:
+    times = flag_times(trace, rules)
     finals = {sid: len(t) for sid, t in fold["reposts"].items()}
     large = {sid for sid, n in finals.items() if n >= cutoff}
-    tp = [sid for sid in flags if sid in large]
-    minutes, before20 = [], 0
-    for sid in large:
-        if sid not in flags:
-            continue
-        at = flags[sid]
-        start = fold["sources"][sid].created_at.timestamp()
-        minutes.append((at - start) / 60.0)
-        times = fold["reposts"][sid]
-        before20 += sum(1 for t in times if t <= at) < 0.2 * len(times)
-    return {
-        "p_value": rule[0],
-        "v_burst": rule[1],
-        "v_alone": rule[2],
-        "flagged": len(flags),
-        "large": len(large),
-        "tp": len(tp),
-        "before20": before20,
-        "precision": round(len(tp) / len(flags), 4) if flags else None,
-        "recall": round(len(tp) / len(large), 4) if large else None,
-        "share_before_20pct": round(before20 / len(large), 4) if large else None,
-        "median_minutes": round(statistics.median(minutes), 1) if minutes else None,
-    }
+    out = []
+    for i, rule in enumerate(rules):
+        flags = {}
+        for sid, inc in trace["incident_of"].items():
+            if inc is not None and times[inc][i] is not None:
+                flags[sid] = times[inc][i]
+        tp = [sid for sid in flags if sid in large]
+        minutes, before20 = [], 0
+        for sid in tp:
+            at = flags[sid]
+            minutes.append((at - fold["sources"][sid].created_at.timestamp()) / 60.0)
+            reposts = fold["reposts"][sid]
+            before20 += sum(1 for t in reposts if t <= at) < 0.2 * len(reposts)
+        out.append(
+            {
+                "rule": list(rule),
+                "flagged": len(flags),
+                "large": len(large),
+                "tp": len(tp),
+                "before20": before20,
+                "precision": round(len(tp) / len(flags), 4) if flags else None,
+                "recall": round(len(tp) / len(large), 4) if large else None,
+                "share_before_20pct": round(before20 / len(large), 4) if large else None,
+                "median_minutes": round(statistics.median(minutes), 1) if minutes else None,
+            }
+        )
+    return out
 
 
 def pooled(rows: list[dict]) -> dict:
@@ -252,45 +305,82 @@ def pooled(rows: list[dict]) -> dict:
     }
 
 
-def curve(ced: Path, dump: Path | None = None) -> dict:
+def all_rules() -> list[Rule]:
+    rules = [
+        (p0, vb, va, roots, size, unknown)
+        for p0, vb, va, roots, size, unknown in itertools.product(
+            P_GRID, V_BURST_GRID, V_ALONE_GRID, ROOTS_GRID, SIZE_GRID, UNKNOWN_GRID
+        )
+    ]
+    for extra in (DEFAULT_RULE, OLD_DEFAULT_RULE):
+        if extra not in rules:
+            rules.append(extra)
+    return rules
+
+
+def front(rows: list[dict]) -> list[dict]:
+    """Pareto front: most precise rule at each share flagged before 20 %."""
+    evals = sorted(
+        (r for r in rows if r["precision"] is not None),
+        key=lambda r: (-(r["share_before_20pct"] or 0), -(r["precision"] or 0)),
+    )
+    out, best = [], -1.0
+    for r in evals:
+        if r["precision"] > best:
+            out.append(r)
+            best = r["precision"]
+    return out
+
+
+def choose(train: list[tuple[Rule, dict]]) -> tuple[Rule, dict]:
+    """On pooled training figures: the most precise rule with at least TARGET_EARLY of the
+    large events flagged before 20 % of their final reposts (an alert after that is of
+    little use to a rumor-response office); none: the most precise rule."""
+    early = [t for t in train if (t[1]["share_before_20pct"] or 0) >= TARGET_EARLY]
+    pool = early or train
+    return max(pool, key=lambda t: (t[1]["precision"] or 0, t[1]["share_before_20pct"] or 0))
+
+
+def load_trace(path: Path) -> dict:
+    """A fold's trace written by an earlier run (``--dump``), to re-evaluate rules."""
+    data = json.loads(path.read_text("utf-8"))
+    data["burst"] = {k: [tuple(x) for x in v] for k, v in data["burst"].items()}
+    data["vir"] = {k: [tuple(x) for x in v] for k, v in data["vir"].items()}
+    data["sizes"] = {k: {int(n): t for n, t in v.items()} for k, v in data["sizes"].items()}
+    return data
+
+
+def curve(
+    ced: Path, dump: Path | None = None, folds_to_run: int = FOLDS, reuse: bool = False
+) -> dict:
     t0 = time.perf_counter()
     folds = load_folds(ced)
     load_s = time.perf_counter() - t0
     train_finals = [len(t) for k in range(1, FOLDS) for t in folds[k]["reposts"].values()]
     cutoff = float(np.percentile(train_finals, 75))
-    rules = list(itertools.product(P_GRID, V_BURST_GRID, V_ALONE_GRID))
-    rules += [(-1.0, None, v) for v in V_ALONE_GRID]  # virality alone (no burst)
+    rules = all_rules()
     per_fold: dict[int, list[dict]] = {}
     traces = {}
-    for k in range(FOLDS):
+    for k in range(folds_to_run):
         others = [e for j in range(1, FOLDS) if j != k for e in folds[j]["spread"]]
-        model = fit_virality(others, cutoff)
-        traces[k] = trace_fold(folds[k], model)
-        per_fold[k] = [rule_figures(folds[k], traces[k], cutoff, r) for r in rules]
+        trace_file = dump.with_suffix(f".trace{k}.json") if dump is not None else None
+        if reuse and trace_file is not None and trace_file.exists():
+            traces[k] = load_trace(trace_file)
+        else:
+            traces[k] = trace_fold(folds[k], fit_virality(others, cutoff))
+        per_fold[k] = rule_figures(folds[k], traces[k], cutoff, rules)
         print(f"fold {k}: {traces[k]['seconds']} s", file=sys.stderr)
         if dump is not None:  # partial results survive a long run that is cut short
             dump.write_text(json.dumps({str(j): v for j, v in per_fold.items()}), "utf-8")
+            assert trace_file is not None
+            trace_file.write_text(json.dumps(traces[k], default=list), "utf-8")
+    train_folds = [k for k in range(1, folds_to_run)]
     train = []
     for i, rule in enumerate(rules):
-        pool = pooled([per_fold[k][i] for k in range(1, FOLDS)])
-        train.append((rule, pool, per_fold[0][i]))
-    ok = [t for t in train if (t[1]["precision"] or 0) >= TARGET_PRECISION]
-    if ok:
-        chosen = max(ok, key=lambda t: (t[1]["share_before_20pct"] or 0, t[1]["precision"]))
-    else:  # the target is out of reach on the training folds: the most precise rule
-        chosen = max(train, key=lambda t: t[1]["precision"] or 0)
-    # The curve on fold 0: its Pareto front (precision vs share flagged before 20 %).
-    evals = sorted(
-        (t[2] for t in train if t[2]["precision"] is not None),
-        key=lambda r: (-(r["share_before_20pct"] or 0), -(r["precision"] or 0)),
-    )
-    front, best_p = [], -1.0
-    for r in evals:
-        if r["precision"] > best_p:
-            front.append(r)
-            best_p = r["precision"]
+        train.append((rule, pooled([per_fold[k][i] for k in train_folds])))
+    chosen = choose(train) if train_folds else (DEFAULT_RULE, {})
 
-    def named(rule: tuple) -> dict:
+    def named(rule: Rule) -> dict:
         i = rules.index(rule)
         return {"train_folds": train[i][1], "eval_fold": per_fold[0][i]}
 
@@ -299,15 +389,41 @@ def curve(ced: Path, dump: Path | None = None) -> dict:
         "top_quartile_cutoff_reposts": cutoff,
         "load_seconds": round(load_s, 1),
         "replay": {
-            k: {x: traces[k][x] for x in ("seconds", "posts", "incidents_per_event")}
-            for k in range(FOLDS)
+            k: {x: traces[k][x] for x in ("seconds", "cpu_seconds", "posts", "incidents_per_event")}
+            for k in traces
         },
-        "chosen_on_train_folds": {"rule": chosen[0], "train": chosen[1], "eval": chosen[2]},
-        "burst_alone_p1e-4": named((1e-4, None, 1.01)),
-        "virality_alone_0.73": named((-1.0, None, 0.73)),
-        "burst_or_virality_0.73": named((1e-4, None, 0.73)),
-        "eval_fold_front": front,
+        "rule_fields": [
+            "burst_single_p_value",
+            "burst_virality_threshold",
+            "virality_threshold",
+            "burst_min_roots",
+            "size_posts",
+            "burst_unknown_counts",
+        ],
+        "chosen_on_train_folds": {
+            "rule": list(chosen[0]),
+            "train": chosen[1],
+            "eval": per_fold[0][rules.index(chosen[0])],
+        },
+        "default": named(DEFAULT_RULE),
+        "old_default": named(OLD_DEFAULT_RULE),
+        "virality_alone_0.73": named((1e-4, 1.01, 0.73, 10**9, None, False)),
+        "eval_fold_front": front(per_fold[0]),
+        "train_folds_front": [{"rule": list(r), **fig} for r, fig in front_train(train)],
     }
+
+
+def front_train(train: list[tuple[Rule, dict]]) -> list[tuple[Rule, dict]]:
+    evals = sorted(
+        (t for t in train if t[1].get("precision") is not None),
+        key=lambda t: (-(t[1]["share_before_20pct"] or 0), -(t[1]["precision"] or 0)),
+    )
+    out, best = [], -1.0
+    for t in evals:
+        if t[1]["precision"] > best:
+            out.append(t)
+            best = t[1]["precision"]
+    return out
 
 
 def store_check(ced: Path, fold: int = 0) -> dict:
@@ -356,12 +472,36 @@ def store_check(ced: Path, fold: int = 0) -> dict:
     }
 
 
+def print_curve(c: dict) -> None:
+    fields = c["rule_fields"]
+    print(f"top-quartile cutoff {c['top_quartile_cutoff_reposts']} reposts; rules: {fields}")
+    print("chosen on folds 1-4:", json.dumps(c["chosen_on_train_folds"], ensure_ascii=False))
+    for key in ("default", "old_default", "virality_alone_0.73"):
+        print(key, json.dumps(c[key], ensure_ascii=False))
+    for title, rows in (
+        ("fold 0 (held out) precision-earliness front:", c["eval_fold_front"]),
+        ("folds 1-4 (pooled) precision-earliness front:", c["train_folds_front"]),
+    ):
+        print(title)
+        print(f"{'rule':<44} {'prec':>6} {'<20%':>6} {'recall':>6} {'median':>7}")
+        for r in rows:
+            print(
+                f"{json.dumps(r['rule']):<44} {r['precision']!s:>6} "
+                f"{r['share_before_20pct']!s:>6} {r['recall']!s:>6} "
+                f"{r.get('median_minutes')!s:>7}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("ced", nargs="?", default=str(ROOT.parent / "shared/datasets/ced"))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip-ced", action="store_true")
     parser.add_argument("--dump", type=Path, help="write per-fold rule figures here as they come")
+    parser.add_argument("--folds", type=int, default=FOLDS, help="replay only folds 0..N-1")
+    parser.add_argument(
+        "--reuse-traces", action="store_true", help="re-evaluate the --dump run's fold traces"
+    )
     parser.add_argument(
         "--store-check", action="store_true", help="replay fold 0 through SQLite and in memory"
     )
@@ -371,28 +511,13 @@ def main() -> int:
         return 0
     out: dict = {"clustering_fixture": clustering_figures()}
     if not args.skip_ced:
-        out["ced_curve"] = curve(Path(args.ced), args.dump)
+        out["ced_curve"] = curve(Path(args.ced), args.dump, args.folds, args.reuse_traces)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     print(json.dumps(out["clustering_fixture"], ensure_ascii=False))
     if "ced_curve" in out:
-        c = out["ced_curve"]
-        print(f"top-quartile cutoff {c['top_quartile_cutoff_reposts']} reposts")
-        print("chosen on folds 1-4:", json.dumps(c["chosen_on_train_folds"], ensure_ascii=False))
-        print("fold 0 precision-earliness front:")
-        print(
-            f"{'p0':>8} {'v_burst':>7} {'v_alone':>7} {'prec':>6} {'<20%':>6} "
-            f"{'recall':>6} {'median':>7}"
-        )
-        for r in c["eval_fold_front"]:
-            print(
-                f"{r['p_value']:>8.0e} {r['v_burst']!s:>7} {r['v_alone']:>7} "
-                f"{r['precision']:>6} {r['share_before_20pct']:>6} {r['recall']:>6} "
-                f"{r['median_minutes']!s:>7}"
-            )
-        for key in ("burst_alone_p1e-4", "virality_alone_0.73", "burst_or_virality_0.73"):
-            print(key, json.dumps(c[key]["eval_fold"], ensure_ascii=False))
+        print_curve(out["ced_curve"])
     return 0
 
 

@@ -5,10 +5,10 @@ figures come out (:meth:`evaluate`). :func:`run_detect` is one scheduled pass ag
 store: load the detector state, assign posts written since the last pass (minus a late
 margin), evaluate every active incident, save the incidents and the state.
 
-An incident is *hot* when its burst flag is up (its last-hour posts improbable under its
-locality's own expected rate, :class:`nlp.heat.SpikeDetector`) and its virality, once known,
-is at least ``burst_virality_threshold``, or when the virality model alone predicts it ends
-large (``virality_threshold``). It stays hot while either holds and for ``hot_cooldown``
+An incident is *hot* by :func:`nlp.hot_decision.hot_reasons`: a burst (its last-hour
+posts improbable under its locality's own expected rate, :class:`nlp.heat.SpikeDetector`)
+told by several source posts, or a single post's burst that the virality model confirms,
+or virality alone, or size. It stays hot while a reason holds and for ``hot_cooldown``
 after. Every change of hot state, heat band, rumor band and membership is appended to the
 incident's :class:`models.records.IncidentHistory`.
 
@@ -34,6 +34,7 @@ from models.records import (
 )
 from nlp.heat import SpikeDetector, heat_score
 from nlp.hot_config import HotConfigSection
+from nlp.hot_decision import HotSignals, hot_reasons
 from nlp.incidents import (
     Assignment,
     IncidentArchive,
@@ -367,12 +368,15 @@ class HotTopics:
         )
         locality = "loc:" + (cluster.district or self.config.locality)
         burst = self.spike.evaluate(cluster.id, ts, reference_key=locality)
-        threshold = self.virality_threshold
-        reasons = []
-        if burst.flagged and self.burst_counts(vir):
-            reasons.append(f"burst: {burst.reason}")
-        if vir is not None and vir >= threshold:
-            reasons.append(f"virality {vir:.2f} ≥ {threshold:.2f}")
+        signals = HotSignals(
+            burst=burst.flagged,
+            burst_reason=burst.reason,
+            virality=vir,
+            roots=len(stats.root_times),
+            posts=len(stats.times),
+            burst_p_value=burst.p_value,
+        )
+        reasons = hot_reasons(signals, self.config, self.virality_threshold)
         state = self.hot.setdefault(cluster.id, _HotState())
         notify = False
         if reasons:
@@ -406,12 +410,6 @@ class HotTopics:
             reasons=list(state.reasons),
             notify=notify,
         )
-
-    def burst_counts(self, vir: float | None) -> bool:
-        """Whether a burst makes the incident hot given its virality (see
-        ``hot.burst_virality_threshold``): always while virality is unknown."""
-        floor = self.config.burst_virality_threshold
-        return floor is None or vir is None or vir >= floor
 
     def changed(self, ev: Evaluation) -> bool:
         """Whether ``ev`` differs enough from the last saved figures to be written again."""

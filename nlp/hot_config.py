@@ -92,11 +92,20 @@ class HotConfigSection(_Section):
 
     categories: Path | None = None
     virality_model: Path | None = None
-    #: Virality alone makes an incident hot at this probability (None = the model's own).
-    virality_threshold: float | None = Field(default=None, ge=0, le=1)
-    #: A burst makes an incident hot when its virality is at least this (None: any; 0 the
-    #: same). Virality is unknown in the first minutes: a burst then counts on its own.
-    burst_virality_threshold: float | None = Field(default=None, ge=0, le=1)
+    #: Virality alone makes an incident hot at this probability (None = the model's own 0.73).
+    virality_threshold: float | None = Field(default=0.8, ge=0, le=1)
+    #: A burst of an incident with fewer than ``burst_min_roots`` source posts (one post's
+    #: reposts) makes it hot once its virality is at least this (None: any virality).
+    burst_virality_threshold: float | None = Field(default=0.4, ge=0, le=1)
+    #: ... and while its virality is still unknown (its first minutes) when true.
+    burst_unknown_counts: bool = True
+    #: Such a single-source burst also needs its tail probability at most this (None: the
+    #: burst flag alone, ``burst.p_value``).
+    burst_single_p_value: float | None = Field(default=1e-15, gt=0, lt=1)
+    #: A burst of an incident with at least this many source posts counts on its own.
+    burst_min_roots: int = Field(default=2, ge=1)
+    #: An incident with at least this many posts is hot by size alone (None: no size rule).
+    size_posts: int | None = Field(default=None, ge=1)
     active_hours: float = Field(default=6.0, gt=0)
     retention_hours: float = Field(default=72.0, gt=0)
     late_margin_hours: float = Field(default=1.0, ge=0)

@@ -253,7 +253,8 @@ def topic_of(text: str) -> str:
     ``四个城管把一个卖菜的老人活活打死了``."""
     first = _SENTENCE.split(strip_noise(text).strip(), maxsplit=1)[0]
     clauses = [_HEARSAY.sub("", c).strip() for c in _CLAUSE.split(first)]
-    fitting = [c for c in clauses if 4 <= len(c) <= TOPIC_CHARS]
+    # A clause carrying a long number (联系电话138…, an ID card) names nobody's claim.
+    fitting = [c for c in clauses if 4 <= len(c) <= TOPIC_CHARS and not re.search(r"\d{7,}", c)]
     if fitting:
         return max(fitting, key=len)
     longest = max(clauses, key=len, default="")

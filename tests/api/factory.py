@@ -22,6 +22,9 @@ USERS = {
     Role.ADMIN: "admin1",
 }
 DISPLAY = {Role.MONITOR: "张敏", Role.OFFICER: "李伟", Role.ANALYST: "陈方信", Role.ADMIN: "王管"}
+#: A second officer, who approves what the first drafts (opt-in: ``seed_city(...,
+#: second_officer=True)`` or :func:`seed_second_officer`, so user counts elsewhere hold).
+OFFICER2, OFFICER2_PASSWORD, OFFICER2_DISPLAY = "zhaoqing", "pass-officer2-2026", "赵青"
 
 SOURCES = [
     Source(
@@ -266,10 +269,27 @@ def seed_users(store: Store) -> None:
         create_user(store, name, role, PASSWORDS[role], actor="seed", display_name=DISPLAY[role])
 
 
-def seed_city(store: Store, now: datetime, users: bool = True) -> None:
+def seed_second_officer(store: Store) -> None:
+    from api.services.auth import create_user
+
+    create_user(
+        store,
+        OFFICER2,
+        Role.OFFICER,
+        OFFICER2_PASSWORD,
+        actor="seed",
+        display_name=OFFICER2_DISPLAY,
+    )
+
+
+def seed_city(
+    store: Store, now: datetime, users: bool = True, second_officer: bool = False
+) -> None:
     store.upsert_posts(city_posts())
     for inc in city_incidents():
         store.save_record(inc)
     seed_health(store, now)
     if users:
         seed_users(store)
+    if second_officer:
+        seed_second_officer(store)

@@ -73,7 +73,9 @@ def login(page, live: LiveServer, role: Role, path: str = "/") -> None:
     # Keyboard only: the user name field has focus (autofocus), Tab to the password, Enter
     # submits. Wait for the focus itself: on a loaded machine typing can start before the
     # browser has applied autofocus, and the keystrokes would go nowhere.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
+    # A function, not an expression string: polling an expression needs eval, which the CSP
+    # (script-src 'self') refuses once the first check comes back false.
+    page.wait_for_function("() => document.activeElement?.id === 'username'")
     page.keyboard.type(USERS[role])
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORDS[role])

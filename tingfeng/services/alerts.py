@@ -18,12 +18,13 @@ from alerting import lifecycle
 from alerting.channels import Channel, ChannelError, SendResult, build_channel
 from alerting.config import AlertingConfig
 from alerting.engine import AlertEngine, list_all
+from alerting.events import OPEN_STATUSES
 from alerting.lifecycle import LifecycleError
 from alerting.outbox import Sender, SendReport, pending_messages
 from alerting.policy import RANK, TierPolicy, load_policy
 from alerting.render import AlertText, Line
 from alerting.yamlpos import PolicyError
-from models import Alert, OutboxMessage, Silence, SilenceTarget, Source
+from models import Alert, AlertStatus, OutboxMessage, Silence, SilenceTarget, Source
 from models.common import now_utc
 from store.base import ConflictError, NotFoundError, Store
 
@@ -101,8 +102,23 @@ def send_pending(store: Store, runtime: AlertingRuntime, now: datetime | None = 
 
 
 # -- reading ---------------------------------------------------------------------------
-def list_alerts(store: Store, *, include_closed: bool = False) -> list[Alert]:
-    alerts = [a for a in list_all(store, Alert) if include_closed or a.is_open]
+def list_alerts(
+    store: Store,
+    *,
+    include_closed: bool = False,
+    status: AlertStatus | None = None,
+    incident_id: str | None = None,
+) -> list[Alert]:
+    """Alerts, most urgent tier first, then oldest first. Open ones only unless
+    ``include_closed``; ``status`` and ``incident_id`` narrow the read in the store (only
+    the open states are read for the open feed: closed alerts pile up over the years)."""
+    equals: dict[str, Any] = {"incident_id": incident_id} if incident_id else {}
+    if status is not None:
+        alerts = list_all(store, Alert, status=status, **equals)
+    elif include_closed:
+        alerts = list_all(store, Alert, **equals)
+    else:
+        alerts = [a for st in OPEN_STATUSES for a in list_all(store, Alert, status=st, **equals)]
     alerts.sort(key=lambda a: (-RANK[a.tier], a.opened_at, a.id))
     return alerts
 

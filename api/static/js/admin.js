@@ -1,4 +1,5 @@
-/* Admin page: users, API tokens and the audit log, through the JSON API. */
+/* Admin page: users, API tokens, alert silences, the tier policy in force and the audit
+   log, through the JSON API. */
 "use strict";
 (function () {
   const { api, el, localTime, problems } = window.TF;
@@ -7,7 +8,15 @@
   const actionLabel = {
     "user.create": "新建用户", "user.update": "修改用户", "session.login": "登录",
     "session.logout": "退出", "token.create": "新建令牌", "token.revoke": "吊销令牌",
-    "post.read_raw": "查看原始帖子",
+    "post.read_raw": "查看原始帖子", "alert.acknowledge": "确认预警", "alert.assign": "交办预警",
+    "alert.respond": "登记回应", "alert.close": "关闭预警", "silence.create": "新建静默",
+    "silence.remove": "解除静默",
+  };
+  const targetLabel = { incident: "事件", keyword: "关键词", source: "来源" };
+  const conditionLabel = {
+    heat_min: "热度 ≥", posts_per_hour_min: "每小时帖数 ≥", burst: "爆发", hot: "热点",
+    virality_min: "扩散度 ≥", rumor_min: "谣言可能 ≥", min_posts: "帖数 ≥", categories: "类别",
+    districts: "区域", direct_appeal: "直接诉求",
   };
   let auditPage = 1;
 
@@ -92,6 +101,55 @@
     document.getElementById("audit-next").disabled = r.data.data.length < 20;
   }
 
+  async function loadSilences() {
+    const r = await api("GET", "/api/v1/silences");
+    if (!r.ok) { say(problems(r.data), true); return; }
+    const body = document.querySelector("#silences tbody");
+    if (!r.data.data.length) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "empty", text: "当前没有生效的静默。" })));
+      return;
+    }
+    body.replaceChildren(...r.data.data.map((s) => {
+      const b = el("button", { type: "button", text: "解除", "aria-label": "解除静默：" + s.value });
+      b.addEventListener("click", async () => {
+        const res = await api("DELETE", "/api/v1/silences/" + encodeURIComponent(s.id));
+        say(res.ok ? "已解除静默 " + s.value : problems(res.data), !res.ok);
+        await Promise.all([loadSilences(), loadAudit()]);
+      });
+      return el("tr", { "data-id": s.id }, el("td", { text: targetLabel[s.target] || s.target }),
+        el("td", { text: s.value }), el("td", { text: s.reason }), el("td", { text: s.created_by }),
+        el("td", { text: localTime(s.starts_at) }), el("td", { text: localTime(s.ends_at) }), el("td", {}, b));
+    }));
+  }
+
+  function hours(h) { return h >= 1 ? h + " 小时" : Math.round(h * 60) + " 分钟"; }
+
+  function condition(when) {
+    return Object.entries(when).map(([k, v]) => {
+      const label = conditionLabel[k] || k;
+      if (Array.isArray(v)) return label + "：" + v.join("、");
+      if (typeof v === "boolean") return (v ? "" : "非") + label;
+      return label + " " + v;
+    }).join("；") || "—";
+  }
+
+  async function loadPolicy() {
+    const r = await api("GET", "/api/v1/alerts/policy");
+    if (!r.ok) { say(problems(r.data), true); return; }
+    const p = r.data;
+    document.getElementById("policy-source").textContent =
+      "来源：" + p.source + "；第 " + p.version + " 版；少于 " + p.min_posts + " 帖的事件不预警；默认责任单位：" + p.default_department;
+    document.querySelector("#policy tbody").replaceChildren(...p.tiers.map((t) => el("tr", { "data-tier": t.tier },
+      el("th", { scope: "row" }, el("span", { class: "tier-badge tier-" + t.colour, text: t.tier_name })),
+      el("td", { text: t.label }), el("td", { text: t.colour_name }),
+      el("td", { text: t.deadlines.map((d) => d.label + " " + hours(d.hours)).join("；") || "无需回应" }),
+      el("td", { text: t.channels.join("、") || "不通知" }))));
+    document.querySelector("#policy-rules tbody").replaceChildren(...p.rules.map((x) => el("tr", {},
+      el("td", { text: x.name, title: x.description }), el("td", { text: x.tier }),
+      el("td", { text: condition(x.when) }),
+      el("td", { text: x.tracks.map((d) => d.label + " " + hours(d.hours)).join("；") || "—" }))));
+  }
+
   function formData(form) {
     const out = {};
     for (const [k, v] of new FormData(form).entries()) if (v !== "") out[k] = v;
@@ -120,8 +178,17 @@
       } else say(problems(res.data), true);
       await Promise.all([loadTokens(), loadAudit()]);
     });
+    document.getElementById("silence-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const body = formData(ev.target);
+      body.minutes = Number(body.minutes);
+      const res = await api("POST", "/api/v1/silences", body);
+      if (res.ok) { say("已静默 " + res.data.value + "，至 " + localTime(res.data.ends_at)); ev.target.reset(); }
+      else say(problems(res.data), true);
+      await Promise.all([loadSilences(), loadAudit()]);
+    });
     document.getElementById("audit-prev").addEventListener("click", () => { auditPage = Math.max(1, auditPage - 1); loadAudit(); });
     document.getElementById("audit-next").addEventListener("click", () => { auditPage += 1; loadAudit(); });
-    loadUsers(); loadTokens(); loadAudit();
+    loadUsers(); loadTokens(); loadAudit(); loadSilences(); loadPolicy();
   });
 })();

@@ -1,10 +1,225 @@
-/* 监测台: refresh hot incidents and sources needing attention without reloading. */
+/* 监测台: the alert feed (tier colours, deadline countdowns, acknowledge and assign in one
+   click each), hot incidents and sources needing attention, refreshed without reloading. */
 "use strict";
 (function () {
-  const { api, el, localTime, poll, pollMs, sparkline } = window.TF;
+  const { api, el, localTime, poll, pollMs, sparkline, pageData, problems } = window.TF;
   const bandLabel = { low: "低", medium: "中", high: "高", unscored: "未评分" };
+  const UNACKED = new Set(["new", "notified"]);
 
-  function row(inc) {
+  // -- alert feed --------------------------------------------------------------------------
+  const state = { offset: 0, canChange: false, assignees: [], rows: new Map() };
+
+  function say(text, bad) {
+    const s = document.getElementById("alert-status");
+    s.textContent = text;
+    s.className = "status" + (bad ? " error" : "");
+  }
+
+  /* The server's clock now: deadlines count against it, not the browser's. */
+  function serverNow() { return Date.now() + state.offset; }
+
+  function span(ms) {
+    const total = Math.floor(Math.abs(ms) / 1000);
+    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    const mm = String(m).padStart(2, "0"), ss = String(s).padStart(2, "0");
+    return (h ? h + ":" : "") + mm + ":" + ss;
+  }
+
+  function tick() {
+    const now = serverNow();
+    document.querySelectorAll(".countdown[data-due]").forEach((node) => {
+      const left = Date.parse(node.dataset.due) - now;
+      const overdue = left < 0;
+      const text = (overdue ? "已超时 " : "剩余 ") + span(left);
+      if (node.textContent !== text) node.textContent = text;
+      node.classList.toggle("overdue", overdue);
+      node.classList.toggle("soon", !overdue && left < 15 * 60 * 1000);
+      node.dataset.left = String(Math.round(left / 1000));
+    });
+  }
+
+  function link(a) {
+    if (a.incident_id) return "/incidents/" + encodeURIComponent(a.incident_id);
+    if (a.source_name) return "/sources#src-" + encodeURIComponent(a.source_name);
+    return null;
+  }
+
+  function figures(a) {
+    const f = a.figures || {};
+    const parts = [];
+    if (typeof f.heat === "number") parts.push("热度 " + f.heat.toFixed(1));
+    if (typeof f.posts_per_hour === "number") parts.push(f.posts_per_hour.toFixed(1) + " 帖/时");
+    if (typeof f.posts === "number") parts.push(f.posts + " 帖");
+    if (typeof f.rumor_score === "number") parts.push("谣言可能 " + f.rumor_score.toFixed(2));
+    return parts.join(" · ");
+  }
+
+  function clocks(a) {
+    const box = el("div", { class: "clocks" });
+    const next = a.next_deadline;
+    if (next) {
+      box.append(el("span", { class: "other", text: next.label + " · " + localTime(next.due) }));
+      box.append(el("span", {
+        class: "countdown", "data-due": next.due, role: "timer",
+        "aria-label": next.label + "时限 " + localTime(next.due),
+      }));
+    } else if (a.status !== "closed") {
+      box.append(el("span", { class: "other", text: "无回应时限" }));
+    }
+    for (const d of a.deadlines) {
+      if (next && d.name === next.name) continue;
+      const done = d.met_at ? "已完成" : localTime(d.due);
+      box.append(el("span", { class: "other", text: d.label + " " + done }));
+    }
+    return box;
+  }
+
+  function officerSelect(a) {
+    const sel = el("select", {
+      "data-action": "assignee", "aria-label": "承办人：" + a.title,
+    });
+    for (const u of state.assignees) {
+      sel.append(el("option", { value: u.name, text: u.display_name + "（" + u.role_label + "）" }));
+    }
+    const officer = state.assignees.find((u) => u.role === "officer");
+    sel.value = a.assignee && state.assignees.some((u) => u.name === a.assignee)
+      ? a.assignee : (officer ? officer.name : (state.assignees[0] || {}).name || "");
+    return sel;
+  }
+
+  function actions(a) {
+    const box = el("div", { class: "actions" });
+    if (a.assignee) {
+      box.append(el("span", { class: "who-has", text: "承办：" + (a.assignee_name || a.assignee) + (a.department ? "（" + a.department + "）" : "") }));
+    } else if (a.acknowledged_by) {
+      const by = state.assignees.find((u) => u.name === a.acknowledged_by);
+      box.append(el("span", { class: "who-has muted", text: "已由 " + (by ? by.display_name : a.acknowledged_by) + " 确认" }));
+    }
+    if (!state.canChange || a.status === "closed") return box;
+    if (UNACKED.has(a.status)) {
+      const ack = el("button", { type: "button", "data-action": "ack", text: "确认" });
+      ack.addEventListener("click", () => change(a, "acknowledge", {}));
+      box.append(ack);
+    }
+    if (state.assignees.length) {
+      const sel = officerSelect(a);
+      const go = el("button", {
+        type: "button", "data-action": "assign",
+        text: a.assignee ? "改派" : "交办", "aria-label": (a.assignee ? "改派" : "交办") + "：" + a.title,
+      });
+      go.addEventListener("click", () => change(a, "assign", { assignee: sel.value }));
+      box.append(sel, go);
+    }
+    const more = el("details", {}, el("summary", { text: "回应 / 关闭" }));
+    const respond = el("form", {},
+      el("input", { name: "url", type: "url", required: true, placeholder: "官方回应链接 https://…", "aria-label": "官方回应链接", maxlength: "2000" }),
+      el("button", { type: "submit", "data-action": "respond", text: "登记回应" }));
+    respond.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      change(a, "respond", { url: respond.elements.url.value.trim() });
+    });
+    const close = el("form", {},
+      el("input", { name: "reason", required: true, placeholder: "关闭原因", "aria-label": "关闭原因", maxlength: "500" }),
+      el("button", { type: "submit", class: "secondary", "data-action": "close", text: "关闭预警" }));
+    close.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      change(a, "close", { reason: close.elements.reason.value.trim() });
+    });
+    more.append(respond, close);
+    box.append(more);
+    return box;
+  }
+
+  function row(a) {
+    const href = link(a);
+    const title = href ? el("a", { href, text: a.title || a.id }) : el("span", { text: a.title || a.id });
+    const badge = el("span", { class: "tier-badge tier-" + a.colour, text: a.tier_name + " " + a.tier_label, title: a.colour_name + "预警" });
+    const head = el("div", { class: "head" }, badge, title,
+      el("span", { class: "status-tag st-" + a.status, text: a.status_label }));
+    const where = [a.district, a.department].filter(Boolean).join(" · ");
+    const meta = el("div", { class: "meta" },
+      el("span", { text: "规则「" + a.rule + "」" + (a.reason && a.reason !== a.rule ? "：" + a.reason : "") }),
+      where ? el("span", { text: " · " + where }) : "",
+      figures(a) ? el("span", { text: " · " + figures(a) }) : "",
+      el("span", { text: " · 开始于 " + localTime(a.opened_at) }));
+    const li = el("li", {
+      class: "alert tier-" + a.colour, "data-id": a.id, "data-version": String(a.version),
+      "data-tier": a.tier, "data-status": a.status,
+    }, head, clocks(a), meta, actions(a));
+    return li;
+  }
+
+  function tierCounts(byTier, data) {
+    const box = document.getElementById("alert-tiers");
+    const colour = {};
+    for (const a of data) colour[a.tier] = a.colour;
+    const names = { I: "Ⅰ级", II: "Ⅱ级", III: "Ⅲ级", IV: "Ⅳ级" };
+    const fallback = { I: "red", II: "orange", III: "yellow", IV: "blue" };
+    box.replaceChildren(...Object.entries(byTier).filter(([, n]) => n > 0).map(([t, n]) =>
+      el("span", { class: "tier-badge tier-" + (colour[t] || fallback[t]), text: names[t] + " " + n })));
+  }
+
+  /* Keyed update: an unchanged alert keeps its element (and the focus, the chosen officer,
+     a half-typed reason); a changed one is rebuilt and the focus follows it. */
+  function renderFeed(feed) {
+    state.offset = Date.parse(feed.server_time) - Date.now();
+    const list = document.getElementById("alert-list");
+    const active = document.activeElement;
+    const focusLi = active && active.closest ? active.closest("li.alert") : null;
+    const focusKey = focusLi ? [focusLi.dataset.id, active.dataset.action || active.name || ""] : null;
+    const next = new Map();
+    const nodes = feed.data.map((a) => {
+      const old = state.rows.get(a.id);
+      const node = old && old.dataset.version === String(a.version) ? old : row(a);
+      next.set(a.id, node);
+      return node;
+    });
+    for (const [id, node] of state.rows) if (!next.has(id)) node.remove();
+    nodes.forEach((node, i) => {
+      if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+    });
+    while (list.children.length > nodes.length) list.lastElementChild.remove();
+    state.rows = next;
+    if (focusKey && !list.contains(document.activeElement)) {
+      const li = next.get(focusKey[0]);
+      const target = li && (li.querySelector(`[data-action="${focusKey[1]}"]`) || li.querySelector("button, select, a"));
+      if (target) target.focus();
+    }
+    document.getElementById("alert-count").textContent = feed.count;
+    document.getElementById("alert-empty").hidden = feed.data.length > 0;
+    tierCounts(feed.open_by_tier, feed.data);
+    tick();
+  }
+
+  async function refreshAlerts() {
+    const r = await api("GET", "/api/v1/alerts?per_page=100");
+    if (r.ok) renderFeed(r.data);
+    return r.ok;
+  }
+
+  const done = { acknowledge: "已确认", assign: "已交办", respond: "已登记回应", close: "已关闭" };
+
+  async function change(a, action, body) {
+    const current = state.rows.get(a.id);
+    const version = current ? Number(current.dataset.version) : a.version;
+    const r = await api("POST", "/api/v1/alerts/" + encodeURIComponent(a.id) + "/" + action, { version, ...body });
+    if (r.ok) {
+      say(done[action] + "：" + (r.data.title || r.data.id) + (action === "assign" ? "（承办 " + (r.data.assignee_name || r.data.assignee) + "）" : ""));
+    } else if (r.status === 409) {
+      say("该预警已被他人更新（" + problems(r.data) + "），已载入最新状态，请确认后重试", true);
+    } else {
+      say(problems(r.data), true);
+    }
+    await refreshAlerts();
+    const node = state.rows.get(a.id);
+    if (node && r.ok) {
+      const focus = node.querySelector('[data-action="assign"]') || node.querySelector("button, select, a");
+      if (focus) focus.focus();
+    }
+  }
+
+  // -- hot incidents and sources -------------------------------------------------------------
+  function incidentRow(inc) {
     const link = el("a", { href: "/incidents/" + encodeURIComponent(inc.id), text: inc.title || inc.id });
     const first = el("td", {}, link);
     if (inc.burst) first.append(" ", el("span", { class: "tag burst", text: "爆发" }));
@@ -28,13 +243,14 @@
   }
 
   async function refresh() {
-    const [hot, sources] = await Promise.all([
+    const [alertsOk, hot, sources] = await Promise.all([
+      refreshAlerts(),
       api("GET", "/api/v1/incidents?hot=true&per_page=20"),
       api("GET", "/api/v1/sources?counts=false"),
     ]);
     if (hot.ok) {
       const body = document.getElementById("hot-body");
-      body.replaceChildren(...hot.data.data.map(row));
+      body.replaceChildren(...hot.data.data.map(incidentRow));
       document.getElementById("hot-count").textContent = hot.data.count;
       document.getElementById("hot-empty").hidden = hot.data.data.length > 0;
     }
@@ -47,10 +263,17 @@
       document.getElementById("attn-count").textContent = bad.length;
       document.getElementById("attn-empty").hidden = bad.length > 0;
     }
-    if (hot.ok && sources.ok) {
+    if (alertsOk && hot.ok && sources.ok) {
       document.getElementById("updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     }
   }
 
+  document.addEventListener("DOMContentLoaded", () => {
+    const data = pageData();
+    state.canChange = Boolean(data.can_change);
+    state.assignees = data.assignees || [];
+    refreshAlerts();
+    setInterval(tick, 1000);
+  });
   poll(refresh, pollMs);
 })();

@@ -1,0 +1,209 @@
+/* Bulletin editor: live preview with [待核实] gaps highlighted, save with the version read
+   (a 409 shows the stored text), submit / approve / publish, .docx and Weibo text. */
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const TF = window.TF;
+  const root = document.getElementById("editor");
+  if (!root) return;
+  const id = root.dataset.id;
+  const url = "/api/v1/bulletins/" + encodeURIComponent(id);
+  let current = TF.pageData().bulletin;
+  let conflictRecord = null;
+  const $ = (x) => document.getElementById(x);
+  const title = $("f-title"), body = $("f-body"), msg = $("b-msg");
+  const GAP = /\[待核实[^\]]*\]/g;
+  const STEP_LABELS = { edit: "修改", submit: "提交审核", approve: "审核", publish: "发布" };
+
+  function say(text, bad) {
+    msg.textContent = text;
+    msg.classList.toggle("error", !!bad);
+  }
+
+  /* Text with every [待核实…] gap wrapped in <mark class="gap">. */
+  function marked(node, text) {
+    node.textContent = "";
+    let last = 0;
+    for (const m of text.matchAll(GAP)) {
+      node.append(text.slice(last, m.index));
+      node.append(TF.el("mark", { class: "gap", text: m[0] }));
+      last = m.index + m[0].length;
+    }
+    node.append(text.slice(last));
+  }
+
+  function paragraphs(node, text) {
+    node.textContent = "";
+    for (const para of text.split(/\n\s*\n/)) {
+      if (!para.trim()) continue;
+      const p = TF.el("p");
+      marked(p, para.trim());
+      node.append(p);
+    }
+  }
+
+  function preview() {
+    marked($("pv-title"), title.value);
+    paragraphs($("pv-body"), body.value);
+    const gaps = (title.value + "\n" + body.value).match(GAP) || [];
+    $("gap-count").textContent = String(gaps.length);
+    const list = $("gap-list");
+    list.textContent = "";
+    for (const g of gaps) {
+      const b = TF.el("button", { type: "button", class: "link gap-jump", "data-gap": g, text: g });
+      list.append(TF.el("li", {}, b));
+    }
+    const dirty = current && (title.value !== current.title || body.value !== current.body);
+    $("dirty").hidden = !dirty;
+  }
+
+  function render(b) {
+    current = b;
+    $("b-version").textContent = String(b.version);
+    const st = $("b-status");
+    st.textContent = b.status_label;
+    st.dataset.status = b.status;
+    $("b-approver").textContent = b.approved_by || "—";
+    const editable = b.actions.includes("edit");
+    $("save").hidden = !editable;
+    title.readOnly = body.readOnly = !editable;
+    $("act-submit").hidden = !b.actions.includes("submit");
+    $("act-approve").hidden = !b.actions.includes("approve");
+    $("publish-form").hidden = !b.actions.includes("publish");
+    const withheld = $("withheld");
+    withheld.textContent = "";
+    for (const [action, why] of Object.entries(b.withheld || {})) {
+      withheld.append(TF.el("li", { "data-action": action, text: `${STEP_LABELS[action] || action}：${why}` }));
+    }
+    const history = $("history");
+    history.textContent = "";
+    for (const h of b.history || []) {
+      history.append(TF.el("li", { text: `${TF.localTime(h.at)} ${h.by} ${h.action_label}` }));
+    }
+    loadWeibo();
+    preview();
+  }
+
+  function showConflict(data) {
+    conflictRecord = data.current;
+    const box = $("conflict");
+    const problem = (data.detail && data.detail[0] && data.detail[0].problem) || "";
+    $("conflict-text").textContent = problem.split(" (")[0];
+    if (conflictRecord) {
+      marked($("conflict-current-title"), conflictRecord.title);
+      paragraphs($("conflict-current-body"), conflictRecord.body);
+    }
+    box.hidden = false;
+    box.focus();
+  }
+
+  async function handle(resp, done) {
+    if (resp.ok) {
+      $("conflict").hidden = true;
+      render(resp.data);
+      say(done);
+      return true;
+    }
+    if (resp.status === 409 && resp.data && resp.data.detail && resp.data.detail[0].field === "version") {
+      say("保存失败：版本冲突，见上方说明", true);
+      showConflict(resp.data);
+      return false;
+    }
+    if (resp.status === 409 && resp.data && resp.data.current) render(resp.data.current);
+    say(TF.problems(resp.data).replace(/ \([^)]*\)$/, ""), true);
+    return false;
+  }
+
+  $("edit-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const resp = await TF.api("PATCH", url, { version: current.version, title: title.value, body: body.value });
+    await handle(resp, `已保存（第 ${resp.data && resp.data.version} 版）`);
+  });
+  for (const btn of [$("act-submit"), $("act-approve")]) {
+    btn.addEventListener("click", async () => {
+      const action = btn.dataset.action;
+      if (current && (title.value !== current.title || body.value !== current.body)) {
+        say("请先保存修改，再" + STEP_LABELS[action], true);
+        return;
+      }
+      const resp = await TF.api("POST", `${url}/${action}`, { version: current.version });
+      await handle(resp, action === "submit" ? "已提交审核，请另一位同事审核" : "已审核通过");
+    });
+  }
+  $("publish-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const link = $("f-url").value.trim();
+    const resp = await TF.api("POST", `${url}/publish`, { version: current.version, url: link || null });
+    await handle(resp, "已标记为发布");
+  });
+  $("conflict-load").addEventListener("click", () => {
+    if (!conflictRecord) return;
+    title.value = conflictRecord.title;
+    body.value = conflictRecord.body;
+    render(conflictRecord);
+    $("conflict").hidden = true;
+    say(`已载入第 ${conflictRecord.version} 版`);
+    body.focus();
+  });
+  $("conflict-keep").addEventListener("click", () => {
+    if (!conflictRecord) return;
+    const mine = { title: title.value, body: body.value };
+    render(conflictRecord);
+    title.value = mine.title;
+    body.value = mine.body;
+    preview();
+    $("conflict").hidden = true;
+    say(`你的修改将基于第 ${conflictRecord.version} 版保存，请确认后点击“保存修改”`);
+    $("save").focus();
+  });
+
+  $("gap-list").addEventListener("click", (ev) => {
+    const gap = ev.target.closest && ev.target.closest(".gap-jump");
+    if (!gap) return;
+    const text = gap.dataset.gap;
+    const inTitle = title.value.indexOf(text);
+    const field = inTitle >= 0 ? title : body;
+    const at = field.value.indexOf(text);
+    if (at < 0) return;
+    field.focus();
+    field.setSelectionRange(at, at + text.length);
+  });
+
+  async function loadWeibo() {
+    const resp = await TF.api("GET", `${url}/weibo`);
+    const box = $("weibo-text");
+    if (resp.ok) {
+      box.value = resp.data.text;
+      $("weibo-len").textContent = String(resp.data.length);
+    } else {
+      box.value = TF.problems(resp.data);
+      $("weibo-len").textContent = "—";
+    }
+  }
+  $("copy-weibo").addEventListener("click", async () => {
+    await loadWeibo();
+    const box = $("weibo-text");
+    let copied = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(box.value);
+        copied = true;
+      }
+    } catch (e) { copied = false; }
+    if (!copied) {
+      box.focus();
+      box.select();
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+    }
+    say(copied ? "微博文本已复制" : "请按 Ctrl+C 复制已选中的微博文本");
+  });
+
+  title.addEventListener("input", preview);
+  body.addEventListener("input", preview);
+  window.addEventListener("beforeunload", (ev) => {
+    if (current && (title.value !== current.title || body.value !== current.body)) {
+      ev.preventDefault();
+      ev.returnValue = "";
+    }
+  });
+  render(current);
+});
