@@ -16,7 +16,7 @@ from models import SHANGHAI
 from text.timeparse import parse_time
 
 _PREFIX = re.compile(r"^(?:发表于|发布于|发布时间|时间|日期|更新于|回复于|来源于)[:：\s]*")
-_AGO = re.compile(r"^(\d+)\s*(秒|分钟|分|小时|天|周)前$")
+_AGO = re.compile(r"^(\d+|半)\s*个?\s*(秒|分钟|分|小时|天|周)前$")
 _DAY_WORD = re.compile(r"^(今天|昨天|前天)\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
 _CN_DATE = re.compile(
     r"^(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
@@ -118,7 +118,8 @@ def parse_cn_time(value: object, now: datetime | None = None) -> datetime:
     if text in {"刚刚", "刚才"}:
         return ref
     if m := _AGO.match(text):
-        amount, unit = int(m.group(1)), m.group(2)
+        amount = 0.5 if m.group(1) == "半" else int(m.group(1))  # 半小时前, 2个小时前
+        unit = m.group(2)
         if unit == "周":
             return ref - timedelta(weeks=amount)
         return ref - timedelta(**{_AGO_UNITS[unit]: amount})

@@ -42,6 +42,9 @@ class PostItem:
     problems: list[str] = field(default_factory=list)
     #: Tokens of ``text`` once a step has cut it, so later steps need not cut again.
     tokens: list[str] | None = field(default=None, repr=False)
+    #: The spider's cursor key of the page this came from (``meta["seen_id"]``), so a
+    #: post left out of this crawl can make the spider fetch that page again. Not stored.
+    seen_id: str | None = field(default=None, repr=False)
 
     @property
     def post_id(self) -> str:

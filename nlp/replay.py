@@ -168,6 +168,19 @@ def replay(
         report.saved += save_evaluations(store, changed)
         pending.clear()
 
+    def save_now(evaluations: list[Evaluation]) -> None:
+        # A change of hot state is written when it happens, not at the next periodic save:
+        # an incident hot for less than ``save_every`` minutes would otherwise never be
+        # recorded as hot, and the history would date its onset at the save.
+        for ev in evaluations:
+            detector.changed(ev)  # the figures now saved
+            pending.pop(ev.cluster.id, None)
+        attach_rumor_scores(store, evaluations)
+        report.saved += save_evaluations(store, evaluations)
+
+    #: Each incident's hot state at its last evaluation (new incidents start not hot).
+    last_hot: dict[str, bool] = {}
+
     last_tick = None
     last_prune = items[0][0] if items else 0.0
     for end, posts, snaps in _minutes(items):
@@ -212,6 +225,11 @@ def replay(
         for ev in evaluations:
             pending[ev.cluster.id] = ev
             ev.cluster.dirty = False
+        if store is not None:
+            flipped = [ev for ev in evaluations if ev.hot != last_hot.get(ev.cluster.id, False)]
+            if flipped:
+                save_now(flipped)
+        last_hot.update((ev.cluster.id, ev.hot) for ev in evaluations)
         report.ticks += 1
         if end - last_prune >= PRUNE_EVERY:
             detector.prune(end)

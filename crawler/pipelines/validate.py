@@ -50,6 +50,9 @@ class ValidatePipeline(Step):
       unreadable, in the future (beyond
       ``TINGFENG_FUTURE_TOLERANCE_MINUTES``) or before 2000 (a zero timestamp) are counted
       and replaced by the fetch time, with the raw value kept in ``extra["raw_created_at"]``;
+    * with a reference clock (``TINGFENG_NOW``, ``tingfeng crawl --at``), a post written
+      after it is counted ``after_clock`` and dropped: a crawl at T stores what was written
+      by T, and the next crawl fetches that page again;
     * counts: "1.2万" is 12000; unreadable counts are counted and set to 0;
     * no text, HTML or title (except a plain repost): dropped.
     """
@@ -114,7 +117,9 @@ class ValidatePipeline(Step):
             kind = None
         else:
             # With a reference clock, a post dated after it is real (a recorded page read
-            # "as of" an earlier time): its date is kept and it is counted; only a date
+            # "as of" an earlier time) but could not have been seen at the clock: it is
+            # counted and left out, and its page is fetched again by the next crawl (the
+            # spider forgets it), which stores it once its time has come. Only a date
             # beyond anything that has been served yet is in the future.
             latest = max(fetched, item.served_at or fetched)
             if self.clock is not None:
@@ -124,9 +129,18 @@ class ValidatePipeline(Step):
             elif when < EARLIEST:
                 kind = "date_too_old"
             else:
-                if self.clock is not None and when > self.clock + self.future_tolerance:
+                if self.clock is not None and when > self.clock:
                     self.problem(item, "after_clock", f"{when.isoformat()} > {self.clock}")
-                    item.extra["after_clock"] = True
+                    spider = self.crawler.spider
+                    if spider is not None and hasattr(spider, "forget"):
+                        spider.forget(
+                            item.seen_id, item.native_id, item.root_native_id, item.parent_native_id
+                        )
+                    raise DropItem(
+                        f"after_clock: {item.post_id} written {when.isoformat()}, after the"
+                        f" crawl's clock {self.clock.isoformat()}",
+                        log_level="INFO",
+                    )
                 return when
             self.problem(item, kind, f"{raw!r} → {when.isoformat()}")
         item.extra["raw_created_at"] = str(raw)

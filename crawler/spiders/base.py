@@ -7,6 +7,7 @@ item pipelines.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -131,6 +132,8 @@ class SourceSpider(scrapy.Spider):
         self.cursor: dict[str, Any] = dict(cursor or {})
         self._seen: dict[str, str] = dict(self.cursor.get("seen") or {})
         self._seen_now: dict[str, str] = {}
+        #: Ids collected only in part (a post after the reference clock was left out).
+        self._forgotten: set[str] = set()
         #: Set when a listing request failed: the next crawl must not stop early.
         self.incomplete = False
         self._clock: datetime | None = None
@@ -173,6 +176,12 @@ class SourceSpider(scrapy.Spider):
         was merely listed, so a detail page that failed is fetched again next time."""
         self._seen_now[native_id] = str(fingerprint)
 
+    def forget(self, *native_ids: str | None) -> None:
+        """Not collected in full (a post after the reference clock was left out): these ids
+        (an item's own, its thread's, its parent's) are not remembered as seen, so the
+        next crawl fetches their pages again."""
+        self._forgotten.update(n for n in native_ids if n)
+
     @property
     def resuming(self) -> bool:
         """The previous crawl missed a listing page: do not stop early at known items."""
@@ -182,6 +191,8 @@ class SourceSpider(scrapy.Spider):
         """The cursor to persist when this crawl finishes cleanly."""
         merged = {k: v for k, v in self._seen.items() if k not in self._seen_now}
         merged.update(self._seen_now)
+        for native_id in self._forgotten:
+            merged.pop(native_id, None)
         keep = list(merged.items())[-SEEN_LIMIT:]
         return {**self.cursor, "seen": dict(keep), "incomplete": self.incomplete}
 
@@ -250,6 +261,8 @@ class SourceSpider(scrapy.Spider):
         if response is not None:
             fields.setdefault("url", response.url)
             fields.setdefault("served_at", served_at(response))
+            with contextlib.suppress(AttributeError):  # a response built without a request
+                fields.setdefault("seen_id", response.meta.get("seen_id"))
         fields.setdefault("source", self.source.name)
         return PostItem(**fields)
 

@@ -163,23 +163,31 @@ def _horizons() -> list[timedelta | None]:
     return [None if h is None else timedelta(hours=h) for h in TRAIN_HORIZONS_HOURS]
 
 
-def _stack(data: Dataset, random_state: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every event at every training horizon, plus masked copies (:data:`MASK_AUTHOR_SHARE`,
+def _stack(
+    data: Dataset,
+    random_state: int = 0,
+    *,
+    mask_author: float = MASK_AUTHOR_SHARE,
+    mask_time: float = MASK_TIME_SHARE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every event at every training horizon, plus masked copies (``mask_author`` and
+    ``mask_time`` of the events, by default :data:`MASK_AUTHOR_SHARE` and
     :data:`MASK_TIME_SHARE`, drawn with ``random_state``): the input matrix, the labels and
     the event index of each row."""
     rng = np.random.default_rng(random_state)
+    author_share, time_share = mask_author, mask_time
     rows: list[list[Any]] = []
     owner: list[int] = []
     for horizon in _horizons():
-        mask_author = rng.random(len(data)) < MASK_AUTHOR_SHARE
-        mask_time = rng.random(len(data)) < MASK_TIME_SHARE
+        masks_author = rng.random(len(data)) < author_share
+        masks_time = rng.random(len(data)) < time_share
         for i, p in enumerate(data.prepared):
             rows.append(p.row(horizon)[0])
             owner.append(i)
-            if mask_author[i] and "author" not in p.missing:
+            if masks_author[i] and "author" not in p.missing:
                 rows.append(p.masked(author=True).row(horizon)[0])
                 owner.append(i)
-            if mask_time[i] and "source time" not in p.missing:
+            if masks_time[i] and "source time" not in p.missing:
                 rows.append(p.masked(author=False, time=True).row(horizon)[0])
                 owner.append(i)
     index = np.asarray(owner, dtype=np.int64)

@@ -260,14 +260,18 @@ def test_without_a_date_header_the_fetch_time_or_the_clock() -> None:
     assert out.fetched_at.isoformat() == "2026-06-12T23:00:00+08:00" == out.created_at.isoformat()
 
 
-def test_a_post_after_the_reference_clock_keeps_its_date() -> None:
+def test_a_post_after_the_reference_clock_is_left_out() -> None:
     crawler = crawler_with({"TINGFENG_NOW": "2026-06-12T20:00:00+08:00"})
     clock = datetime.fromisoformat("2026-06-12T20:00:00+08:00")
-    out = ValidatePipeline(crawler).process_item(
-        item(created_at="2026-06-12 22:25", fetched_at=clock)
+    with pytest.raises(DropItem, match=r"after_clock: .* written 2026-06-12T20:01:00"):
+        ValidatePipeline(crawler).process_item(
+            item(created_at="2026-06-12 20:01", fetched_at=clock)
+        )
+    assert problems(crawler) == {"after_clock": 1}
+    on_time = ValidatePipeline(crawler).process_item(
+        item(created_at="2026-06-12 20:00", fetched_at=clock)
     )
-    assert out.created_at.isoformat() == "2026-06-12T22:25:00+08:00"
-    assert out.extra["after_clock"] is True and problems(crawler) == {"after_clock": 1}
+    assert on_time.created_at == clock
     far = ValidatePipeline(crawler).process_item(
         item(created_at="2099-12-31 23:59", fetched_at=clock)
     )

@@ -14,7 +14,8 @@ import typer
 from rich.table import Table
 
 from tingfeng.cli.app import app, console, open_configured_store, state
-from tingfeng.services.crawl import crawl_sources, source_health
+from tingfeng.services.crawl import crawl_clock, crawl_sources, source_health
+from tingfeng.services.errors import ServiceError
 
 
 def _counts(values: dict[str, int] | None) -> str:
@@ -60,9 +61,22 @@ def crawl(
         list[str] | None,
         typer.Option("--set", metavar="NAME=VALUE", help="Override a Scrapy setting."),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Reference clock (ISO 8601; default now): store only posts written by then.",
+        ),
+    ] = None,
 ) -> None:
     """采集一次。Crawl configured sources once (exit 1 if a source is unhealthy afterwards)."""
     names = list(sources or [])
+    try:  # refused before anything else is looked at
+        crawl_clock(at, settings)
+    except ServiceError as exc:
+        message = str(exc)
+        option, _, rest = message.partition(": ")
+        raise typer.BadParameter(rest, param_hint=f"'{option}'") from None
     cfg = state.config
     for name in names:
         cfg.source(name)  # unknown names fail here, with the list of known ones
@@ -70,7 +84,7 @@ def crawl(
         # sys.exit, not typer.Exit: the exit status must survive standalone_mode=False.
         sys.exit(_health(names))
     outcome = crawl_sources(
-        cfg, names, overrides=settings or [], on_event=_show_event, log_to_stderr=verbose
+        cfg, names, overrides=settings or [], at=at, on_event=_show_event, log_to_stderr=verbose
     )
     if not outcome.results:
         sys.exit(1)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +50,48 @@ def check_crawl(settings: Config, names: list[str]) -> None:
     check_sources(select_sources(settings, names))
 
 
+def crawl_clock(at: datetime | str | None, overrides: list[str] | None = None) -> datetime | None:
+    """The crawl's reference clock from ``--at`` (ISO 8601, no zone = Beijing time), or
+    :class:`ServiceError` naming the option; ``None`` crawls live. ``--at`` and a
+    ``TINGFENG_NOW`` override are the same setting, so giving both is refused."""
+    from crawler.dates import NOW_SETTING
+    from tingfeng.services.detect import DetectInputError, parse_at
+
+    try:
+        when = parse_at(at)
+    except DetectInputError as exc:
+        raise ServiceError(str(exc)) from None
+    if when is not None and any(
+        v.partition("=")[0].strip() == NOW_SETTING for v in overrides or []
+    ):
+        raise ServiceError(f"--at: give either --at or --set {NOW_SETTING}=..., not both")
+    return when
+
+
 def crawl_sources(
     settings: Config,
     names: list[str],
     *,
     overrides: list[str] | None = None,
+    at: datetime | str | None = None,
     on_event: OnEvent | None = None,
     log_to_stderr: bool = False,
 ) -> CrawlOutcome:
     """Crawl ``names`` (default: every enabled source) once; ``overrides`` are Scrapy
-    settings as ``NAME=VALUE``. Raises ServiceError with the log's tail if it fails."""
+    settings as ``NAME=VALUE``. ``at`` is the reference clock (the crawl happens "at" it:
+    posts written after it are not stored, relative dates without an HTTP ``Date`` count
+    from it, and it is the fetch time of what is stored). Raises ServiceError with the
+    log's tail if it fails."""
+    from crawler.dates import NOW_SETTING
+
+    when = crawl_clock(at, overrides)
     check_crawl(settings, names)
     cmd = [sys.executable, "-m", "tingfeng.crawl_process", str(settings.source_file), *names]
     cmd.append("--progress")
     for value in overrides or []:
         cmd += ["--set", value]
+    if when is not None:
+        cmd += ["--set", f"{NOW_SETTING}={when.isoformat()}"]
     outcome = CrawlOutcome()
     with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
         proc = subprocess.Popen(
