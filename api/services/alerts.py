@@ -87,6 +87,9 @@ class AlertPublic(BaseModel):
     recovered_at: datetime | None
     deadlines: list[DeadlinePublic]
     next_deadline: DeadlinePublic | None = Field(description="the earliest clock still running")
+    draft_id: str | None = Field(
+        default=None, description="the bulletin drafted for this alert (draft on alert), if any"
+    )
     updated_at: datetime
 
 
@@ -245,6 +248,14 @@ def _fields(alert: Alert, policy: TierPolicy, now: datetime, names: dict[str, st
         "recovered_at": alert.recovered_at,
         "deadlines": deadlines,
         "next_deadline": min(running, key=lambda d: d.due) if running else None,
+        "draft_id": next(
+            (
+                str(e.detail["bulletin_id"])
+                for e in reversed(alert.history)
+                if e.action == "drafted" and e.detail.get("bulletin_id")
+            ),
+            None,
+        ),
         "updated_at": alert.updated_at,
     }
 

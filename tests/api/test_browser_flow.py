@@ -66,7 +66,9 @@ def wake_incident(live: LiveServer) -> None:
                 }
             )
         )
-        svc.run_pass(store, svc.load_runtime(load_config(live.config)), now, send=False)
+        config = load_config(live.config)
+        svc.run_pass(store, svc.load_runtime(config), now, send=False)
+        svc.draft_on_alerts(store, config, now)  # as the worker's alerting job does next
 
 
 def test_alert_to_approved_rebuttal_search_and_analyst(browser, live: LiveServer) -> None:
@@ -97,6 +99,10 @@ def test_alert_to_approved_rebuttal_search_and_analyst(browser, live: LiveServer
     assert page.evaluate("window.__sameDocument") is True
     assert "级" in row.locator(".tier-badge").inner_text()
     assert row.locator(".countdown").inner_text().startswith("剩余 ")
+    # The rebuttal drafted on alert is one click away.
+    draft_link = row.locator('a[data-action="draft"]')
+    assert "辟谣草稿已就绪" in draft_link.inner_text()
+    assert re.fullmatch(r"/bulletins/b-[0-9a-f]+", draft_link.get_attribute("href") or "")
 
     # 2. Acknowledge and assign, one click each.
     row.locator('button[data-action="ack"]').click()

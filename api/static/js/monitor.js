@@ -142,6 +142,11 @@
       where ? el("span", { text: " · " + where }) : "",
       figures(a) ? el("span", { text: " · " + figures(a) }) : "",
       el("span", { text: " · 开始于 " + localTime(a.opened_at) }));
+    if (a.draft_id) {
+      meta.append(el("div", { class: "draft-ready" },
+        el("a", { href: "/bulletins/" + encodeURIComponent(a.draft_id), "data-action": "draft",
+          text: "辟谣草稿已就绪，去编辑审核" })));
+    }
     const li = el("li", {
       class: "alert tier-" + a.colour, "data-id": a.id, "data-version": String(a.version),
       "data-tier": a.tier, "data-status": a.status,
