@@ -7,7 +7,9 @@
   const UNACKED = new Set(["new", "notified"]);
 
   // -- alert feed --------------------------------------------------------------------------
-  const state = { offset: 0, canChange: false, assignees: [], rows: new Map() };
+  // asked/applied: the feed requests in flight; an answer older than one already shown is
+  // dropped (the poll and a click's refresh can cross).
+  const state = { offset: 0, canChange: false, assignees: [], rows: new Map(), asked: 0, applied: 0 };
 
   function say(text, bad) {
     const s = document.getElementById("alert-status");
@@ -176,6 +178,7 @@
     const nodes = feed.data.map((a) => {
       const old = state.rows.get(a.id);
       const node = old && old.dataset.version === String(a.version) ? old : row(a);
+      if (old && old !== node) old.remove();  // never two rows for one alert
       next.set(a.id, node);
       return node;
     });
@@ -197,8 +200,12 @@
   }
 
   async function refreshAlerts() {
+    const asked = ++state.asked;
     const r = await api("GET", "/api/v1/alerts?per_page=100");
-    if (r.ok) renderFeed(r.data);
+    if (r.ok && asked > state.applied) {
+      state.applied = asked;
+      renderFeed(r.data);
+    }
     return r.ok;
   }
 
