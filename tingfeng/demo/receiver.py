@@ -20,10 +20,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tingfeng.demo.serving import ThreadedServing
 
 LIMITS = {"text": 2048, "markdown": 4096}
 PER_MINUTE = 20
@@ -40,8 +42,10 @@ class Received:
 
 
 @dataclass
-class RobotReceiver:
+class RobotReceiver(ThreadedServing):
     """Serve the robot on ``host:port`` (0: a free port); ``key`` is the robot's key."""
+
+    thread_name = "demo-robot"
 
     key: str
     host: str = "127.0.0.1"
@@ -55,34 +59,7 @@ class RobotReceiver:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._recent: deque[float] = deque()
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self._httpd.server_address[0]}:{self._httpd.server_address[1]}"
-
-    def start(self) -> RobotReceiver:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="demo-robot", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> RobotReceiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._bind(self.host, self.port, _handler(self))
 
     # -- what the platform checks ------------------------------------------------------
     def check(self, query: str, body: bytes) -> tuple[int, str, Received | None]:

@@ -19,21 +19,24 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tingfeng.demo.clock import AcceleratedClock, StoryClock
+from tingfeng.demo.serving import ThreadedServing
 from tingfeng.demo.sites import CitySites, http_date
 from tingfeng.demo.story import Story, StoryError, load_story
 
 
-class StoryServer:
+class StoryServer(ThreadedServing):
     """Serve ``story`` as of ``clock.now()`` on ``host:port`` (0: any free port).
 
     Use as a context manager, or call :meth:`start` and :meth:`close`.
     """
+
+    thread_name = "story-server"
 
     def __init__(
         self, story: Story, clock: StoryClock, *, host: str = "127.0.0.1", port: int = 0
@@ -43,17 +46,11 @@ class StoryServer:
         self.sites = CitySites(story)
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._bind(host, port, _handler(self))
 
     @property
     def port(self) -> int:
         return int(self._httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self._httpd.server_address[0]}:{self.port}"
 
     def urls(self) -> dict[str, str]:
         """The sites' entry points, for people (the demo command prints them)."""
@@ -68,27 +65,6 @@ class StoryServer:
             "微博搜索": b + _search_path("江屿"),
             "市民留言板": f"{b}/board/api/messages?page=1&size=10",
         }
-
-    def start(self) -> StoryServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="story-server", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> StoryServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def count(self, path: str) -> None:
         with self._lock:
