@@ -1,31 +1,44 @@
 """The import users run, against a bare loop over the same texts, in one run.
 
     .venv/bin/python bench/bench_import.py [CED_DIR] [--db PATH] [--skip-bare] [--limit N]
+        [--rounds N]
 
-1. Bare loop (before and after the command, to bracket the machine's load): the same
+1. Bare loop (before and after each command, to bracket the machine's load): the same
    texts, rjieba index tokens, FTS5 insert, one process, no validation, no other table.
 2. The command: ``tingfeng import ced CED_DIR`` of the installed entry point, in a
    subprocess on a fresh store, rumor scoring included; peak RSS is the largest sum over
    the whole process tree (writer and workers), sampled every 50 ms from /proc.
+   ``--rounds N`` runs it N times, alternating with the bare loop (bare, command, bare,
+   command, bare...); each command is compared with the two bare loops around it.
 
 Target (issue 10): the command at >= 1/3 of the bare loop's posts/s, peak RSS <= 600 MB.
 
 Wall-clock rates on a shared machine say more about the neighbours than about the code, so
 the bench also reports CPU seconds per post: the command's whole process tree (writer and
 workers, ``RUSAGE_CHILDREN`` user + sys, interpreter start and model load included) against
-the bare loop's own CPU time (``time.process_time``). That ratio barely moves with load. On
-a quiet machine with two cores the writer and one worker run side by side, so the wall ratio
-approaches ``cpu ratio * (tree CPU / busiest process CPU)``, about twice the CPU ratio when
-the two are balanced. The bench also prints each process's CPU seconds and peak memory, and
-"ratio (cores)": the bare loop's CPU per post over the busiest process's, which is the wall
-ratio with a core for each busy process (the command lasts as long as its busiest process).
-CPU time per post itself grows with the machine's load (twice as high at load 12 as at 8:
-cores are shared below the scheduler too), so only ratios measured in one run compare.
+the bare loop's own CPU time (``time.process_time``). On a quiet machine with two cores the
+writer and one worker run side by side, so the wall ratio approaches ``cpu ratio * (tree
+CPU / busiest process CPU)``. The bench prints each process's CPU seconds and peak memory,
+and "ratio (cores)": the bare loop's CPU per post over the busiest process's, which is the
+wall ratio with a core for each busy process (the command lasts as long as its busiest
+process).
+
+Under load that parallelism is not there. Linux with ``sched_autogroup_enabled`` (as on the
+development machine) shares the CPUs between *sessions*, not processes: the bench, the bare
+loop and the command's writer and worker are one session, and together get one session's
+share, whatever their number. So on a loaded machine the wall ratio tends to the CPU ratio
+(whole tree), not to the cores ratio. The bench prints, for the bare loop and for each
+process of the command, how long its main thread was runnable but waiting for a CPU
+(``/proc/PID/schedstat``): when those waits dominate, the wall figures measure the
+neighbours. CPU time per post itself grows with the machine's load (cores are shared below
+the scheduler too), so only ratios measured in one run compare.
 
 ``--limit N`` imports only the first N events (a temporary directory of links), for
 profiling.
-Keeps the database (default /tmp/tingfeng-bench.db) for bench_search.py. Run it nice'd on
-a shared machine and quote the load average it prints.
+Keeps the database (default /tmp/tingfeng-bench.db) for bench_search.py and for
+``bench/compare_stores.py``, which checks that two imports wrote the same posts, documents,
+FTS tokens, region tags, rumor scores and snapshots. Run it nice'd on a shared machine and
+quote the load average it prints.
 """
 
 from __future__ import annotations
