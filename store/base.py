@@ -67,6 +67,9 @@ class SearchQuery(PostFilter):
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=20, ge=0, le=1000)
     facets: list[FacetName] = Field(default_factory=list)
+    #: Highlighted snippets on the hits (callers that make their own, from masked text,
+    #: turn them off).
+    snippets: bool = True
 
 
 class SearchHit(BaseModel):

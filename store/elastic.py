@@ -386,7 +386,7 @@ class ElasticStore(Store):
                 SearchHit(
                     post=post,
                     score=float(score) if relevance and score is not None else None,
-                    snippet=snippet(post.text or post.title or "", terms),
+                    snippet=snippet(post.text or post.title or "", terms) if query.snippets else "",
                 )
             )
         facets = es_query.read_facets(resp.get("aggregations", {}), list(query.facets))
