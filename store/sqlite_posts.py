@@ -427,10 +427,7 @@ class PostTables:
                 by_hour[b] = by_hour.get(b, 0) + n
         epoch = datetime(1970, 1, 1)
         if "day" in wanted:
-            facets["day"] = [
-                (_day_label(d), n)
-                for d, n in sorted(by_day.items())
-            ]
+            facets["day"] = [(_day_label(d), n) for d, n in sorted(by_day.items())]
         if hourly:
             facets["hour"] = [
                 (_bucket_label(epoch, timedelta(hours=1), h, "%Y-%m-%dT%H:00"), n)
