@@ -122,7 +122,10 @@ class Schema:
                 "doc": {"listing": incident_fields(Incident.model_validate(hit["_source"]["doc"]))},
             }
             for hit in helpers.scan(
-                self.client, index=index, query={"query": {"match_all": {}}}, _source=["doc"]
+                self.client,
+                index=index,
+                query={"query": {"match_all": {}}},
+                source_includes=["doc"],
             )
         )
         helpers.bulk(self.client, actions, chunk_size=500, refresh=True)
