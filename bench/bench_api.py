@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import hashlib
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -650,6 +652,7 @@ def main() -> None:
             "search": vary_search_paths(n, words),
         }
         scratch = Path(tempfile.mkdtemp(prefix="bench-api-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
         for kind, paths in streams.items():
             files[kind] = scratch / f"{kind}.json"
             files[kind].write_text(json.dumps(paths))
