@@ -32,6 +32,9 @@ DETAIL_ROOTS = 300
 #: Reposts read to explain the rumor score of the top thread.
 EXPLAIN_REPOSTS = 2000
 SPARK_WINDOWS = ("6h", "1h", "15m")
+#: The deepest a list can be paged, on every backend (Elasticsearch answers no page past
+#: its ``index.max_result_window``, 10,000): beyond it a 422 naming the page.
+MAX_LIST_WINDOW = 10_000
 
 
 class IncidentFilters(BaseModel):
@@ -56,6 +59,10 @@ class IncidentFilters(BaseModel):
         self.until = ensure_aware(self.until) if self.until else None
         if self.since and self.until and self.since >= self.until:
             raise ValueError("since: must be before until")
+        if self.page * self.per_page > MAX_LIST_WINDOW:
+            raise ValueError(
+                f"page: page × per_page may not exceed {MAX_LIST_WINDOW}; narrow the filters"
+            )
         return self
 
 
