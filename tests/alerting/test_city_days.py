@@ -435,3 +435,30 @@ def test_a_busy_citys_ordinary_day_raises_no_alert(tmp_path: Path, shipped) -> N
             assert old.decide(inc, texts=[]).tier == Tier.II
     finally:
         run.store.close()
+
+
+def test_chengchuans_evening_rumor_is_tier_one_at_once_and_its_ordinary_days_raise_nothing(
+    tmp_path: Path, shipped
+) -> None:
+    """澄川市江北区 (tests/hot/test_city_evening.py, built for the detector, not for this
+    policy): an ordinary day, then the evening rumor that 城管 beat an old vendor to death.
+    The claim of a death by officials is tier I from its third post, long before it is hot;
+    its ordinary day raises nothing."""
+    from tests.hot.test_city_evening import CFG, DAY0, EVENING, ordinary_days, rumor_evening
+
+    rng = random.Random(8)
+    ordinary = ordinary_days(rng, 8)
+    rumor, first_root = rumor_evening(rng)
+    with SQLiteStore(tmp_path / "cc.db") as store:
+        store.upsert_posts(ordinary + rumor)
+        run = Run(store, {"rumor": first_root})
+        day7 = DAY0 + timedelta(days=7)
+        step(store, shipped, CFG, day7, EVENING - timedelta(minutes=10), 60, run)
+        assert run.alerts() == []
+        step(store, shipped, CFG, EVENING, EVENING + timedelta(hours=2), 5, run)
+        inc = run.incident_of("rumor")
+        (alert,) = run.alerts()
+        assert alert.incident_id == inc and alert.rule == "伤亡或群体性事件"
+        assert run.tiers[inc] == [Tier.I] and "打死" in alert.figures["matched_words"]
+        assert run.opened[inc] <= EVENING + timedelta(minutes=15)
+        assert inc in run.first_hot and run.opened[inc] < run.first_hot[inc]
