@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from models import MetricSnapshot, Post
@@ -144,6 +145,19 @@ def _bucket_label(start: datetime, step: timedelta, n: int, fmt: str) -> str:
     try:
         return (start + step * n).strftime(fmt)
     except OverflowError:  # a stored time no calendar can show
+        return "?"
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_label(day: int) -> str:
+    """``YYYY-MM-DD`` of a local day number (days since 1970-01-01): a facet of a common
+    word has a bucket for most days of years of posts, and strftime per bucket showed."""
+    try:
+        return date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+    except (OverflowError, ValueError):  # a stored time no calendar can show
         return "?"
 
 
@@ -382,7 +396,7 @@ class PostTables:
             page_params = [*params, query.limit, query.offset]
         page = db.execute(page_sql, page_params).fetchall()
         docs = self._docs(db, [rowid for rowid, _ in page])
-        terms = query_terms(query.text) if query.text else []
+        terms = query_terms(query.text) if query.text and query.snippets else []
         hits = []
         for rowid, rank in page:
             post = load_post(docs[rowid])
@@ -391,7 +405,7 @@ class PostTables:
                 SearchHit(
                     post=post,
                     score=None if rank is None else -float(rank),
-                    snippet=snippet(body, terms),
+                    snippet=snippet(body, terms) if query.snippets else "",
                 )
             )
         return SearchResult(total=total, hits=hits, facets=facets)
@@ -426,10 +440,7 @@ class PostTables:
                 by_hour[b] = by_hour.get(b, 0) + n
         epoch = datetime(1970, 1, 1)
         if "day" in wanted:
-            facets["day"] = [
-                (_bucket_label(epoch, timedelta(days=1), d, "%Y-%m-%d"), n)
-                for d, n in sorted(by_day.items())
-            ]
+            facets["day"] = [(_day_label(d), n) for d, n in sorted(by_day.items())]
         if hourly:
             facets["hour"] = [
                 (_bucket_label(epoch, timedelta(hours=1), h, "%Y-%m-%dT%H:00"), n)
