@@ -40,6 +40,8 @@ from store.base import ConflictError, PostFilter, Store
 #: matrix and the portal reposting one 情况通报): they meet no further clock, so a follow-up
 #: (进展通报, 通稿) is still owed.
 SAME_ANSWER = timedelta(minutes=60)
+#: Source posts whose texts rules with ``keywords`` read (the first ones of the incident).
+SOURCE_TEXTS = 20
 
 __all__ = ["AlertEngine", "Event", "PassReport", "alert_id_for_incident", "list_all"]
 
@@ -296,6 +298,10 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             offset += page
 
     def direct_appeals(self, now: datetime) -> Counter[str]:
+        """Unanswered direct appeals per incident: posts of ``direct_appeal.kinds`` or
+        ``sources`` written within ``active_hours``, less those with a post of
+        ``answered_kinds`` by someone else in their thread (``root_id``: the board's reply)
+        written by ``now``."""
         da = self.policy.direct_appeal
         counts: Counter[str] = Counter()
         if not da.kinds and not da.sources:
@@ -307,13 +313,31 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             filters.append(PostFilter(since=since, until=until, kinds=da.kinds))
         if da.sources:
             filters.append(PostFilter(since=since, until=until, sources=da.sources))
-        seen: set[str] = set()
+        appeals: dict[str, Post] = {}
         for flt in filters:
             for post in self.store.iter_posts(flt):
-                if post.incident_id and post.id not in seen:
-                    seen.add(post.id)
-                    counts[post.incident_id] += 1
+                if post.incident_id:
+                    appeals.setdefault(post.id, post)
+        ids = list(appeals)
+        for i in range(0, len(ids) if da.answered_kinds else 0, 500):
+            flt = PostFilter(
+                until=now + timedelta(microseconds=1),
+                kinds=da.answered_kinds,
+                root_ids=ids[i : i + 500],
+            )
+            for reply in self.store.iter_posts(flt):
+                for key in (reply.parent_id, reply.root_id):
+                    asked = appeals.get(key or "")
+                    if asked is not None and not _same_author(asked, reply):
+                        del appeals[asked.id]
+        for post in appeals.values():
+            counts[post.incident_id or ""] += 1
         return counts
+
+    def source_texts(self, inc: Incident) -> list[str]:
+        """Titles and texts of the incident's first source posts (rules with keywords)."""
+        posts = self.store.get_posts(inc.root_ids[:SOURCE_TEXTS])
+        return [t for p in posts for t in (p.title, p.text) if t]
 
     def incident_pass(
         self,
@@ -324,7 +348,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         silences: list[Silence],
         report: PassReport,
     ) -> None:
-        decision = self.policy.decide(inc, appeals)
+        decision = self.policy.decide(inc, appeals, lambda: self.source_texts(inc))
         if alert is None:
             if decision is None or self.policy.quiet(inc, now):
                 return  # nothing to say, or it is over already (a pass that ran late)
@@ -465,6 +489,16 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         alert.deadlines = self.policy.deadlines(decision.tier, decision.rule, now, alert.deadlines)
 
     # -- clocks -----------------------------------------------------------------------
+
+
+def _same_author(a: Post, b: Post) -> bool:
+    """Whether two posts are known to be by the same person (a resident adding to their own
+    message is no answer)."""
+    ids = (a.author.id, b.author.id)
+    names = (a.author.name, b.author.name)
+    return (ids[0] is not None and ids[0] == ids[1]) or (
+        names[0] is not None and names[0] == names[1]
+    )
 
 
 def _moved(old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -2,11 +2,14 @@
 
 A YAML file (the default ships as ``alerting/policy.yaml``; ``alerting.policy`` in the
 configuration points to an office's own). :meth:`TierPolicy.decide` is pure: incident
-figures in, a :class:`Decision` out, so it is tested without a store or a clock.
+figures (and, for rules with ``keywords``, the texts of its source posts) in, a
+:class:`Decision` out, so it is tested without a store or a clock.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,7 +46,8 @@ class TierSpec(_Strict):
 
 
 class Condition(_Strict):
-    """All given conditions must hold (an empty condition always holds)."""
+    """All given conditions must hold (an empty condition always holds); of ``any_of``, at
+    least one alternative must hold as well."""
 
     heat_min: float | None = Field(default=None, ge=0, le=100)
     posts_per_hour_min: float | None = Field(default=None, ge=0)
@@ -55,6 +59,12 @@ class Condition(_Strict):
     categories: list[str] = Field(default_factory=list)
     districts: list[str] = Field(default_factory=list)
     direct_appeal: bool | None = None
+    #: Distinct authors of the incident (one account posting forty times is not forty people).
+    min_authors: int | None = Field(default=None, ge=0)
+    #: The incident says one of these words without denying it (see :func:`affirmed`).
+    keywords: list[str] = Field(default_factory=list)
+    #: Alternatives: e.g. hot for its place, or large whatever the place.
+    any_of: list[Condition] = Field(default_factory=list)
 
 
 class Rule(_Strict):
@@ -69,6 +79,9 @@ class Rule(_Strict):
 class DirectAppeal(_Strict):
     kinds: list[str] = Field(default_factory=lambda: ["message"])
     sources: list[str] = Field(default_factory=list)
+    #: A direct appeal with a post of one of these kinds under it (the board's reply) has
+    #: been answered and no longer counts; empty: every appeal counts, answered or not.
+    answered_kinds: list[str] = Field(default_factory=lambda: ["reply"])
 
 
 class Recovery(_Strict):
@@ -103,12 +116,58 @@ def category_parts(category: str | None) -> set[str]:
     return {category, *category.split("/")}
 
 
+def authors_of(incident: Incident) -> int:
+    """Distinct authors of the incident as detection counted them; an incident from
+    elsewhere without that figure counts its posts (at most one author each)."""
+    for value in (incident.velocity.get("unique_authors"), incident.extra.get("unique_authors")):
+        if isinstance(value, int | float) and value > 0:
+            return int(value)
+    return incident.post_count
+
+
+#: A denial shortly before a word in the same clause: 无人员伤亡, 未造成人员死亡, 没有人死亡.
+_NEGATION = re.compile(r"无|未|没|否认|排除|并非|不是")
+#: ... but not these words, which only contain one: 抢救无效死亡, 未成年人溺亡, 无辜群众伤亡.
+_NOT_NEGATION = re.compile(r"无效|未成年|无辜|无名|未知|未婚")
+#: A quoted claim (网传“城管打死人”) or one called false in the same sentence is not said.
+_DENIED_AFTER = re.compile(r"不实|谣言|与事实不符|不属实|辟谣|假消息")
+_CLAUSE_END = re.compile(r"[，。！？；：,!?;:\s]")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+NEGATION_WINDOW = 8
+
+
+def affirmed(text: str, word: str) -> bool:
+    """Whether ``text`` says ``word`` at least once without denying it: not after a
+    negation in the same clause (``无人员伤亡``, ``未造成死亡``; ``抢救无效死亡`` and
+    ``不幸遇难`` do say it), not inside quotes, not in a sentence that calls it false
+    (``网传“城管打死人”不实``)."""
+    start = 0
+    while (i := text.find(word, start)) >= 0:
+        start = i + 1
+        head = _CLAUSE_END.split(text[max(0, i - NEGATION_WINDOW) : i])[-1]
+        if _NEGATION.search(_NOT_NEGATION.sub("", head)):
+            continue
+        before = text[:i]
+        if before.count("“") > before.count("”") or before.count("「") > before.count("」"):
+            continue
+        sentence = _SENTENCE_END.split(text[i:], maxsplit=1)[0]
+        if _DENIED_AFTER.search(sentence):
+            continue
+        return True
+    return False
+
+
+#: Texts of an incident's source posts, or a function that reads them when first needed.
+Texts = Sequence[str] | Callable[[], Sequence[str]]
+
+
 def incident_figures(incident: Incident, direct_appeals: int = 0) -> dict[str, Any]:
     """The figures every rule reads, recorded on the alert as seen."""
     v = incident.velocity
     return {
         "heat": round(incident.heat, 2),
         "posts": incident.post_count,
+        "authors": authors_of(incident),
         "posts_per_hour": round(v.get("posts_per_h_1h", 0.0), 2),
         "reposts_per_hour": round(v.get("reposts_per_h_1h", 0.0), 2),
         "posts_per_hour_6h": round(v.get("posts_per_h_6h", 0.0), 2),
@@ -146,10 +205,26 @@ class TierPolicy(_Strict):
         return self
 
     # -- deciding ---------------------------------------------------------------------
-    def matches(self, rule: Rule, incident: Incident, figures: dict[str, Any]) -> bool:
-        w = rule.when
+    def matches(
+        self,
+        rule: Rule,
+        incident: Incident,
+        figures: dict[str, Any],
+        texts: Texts | None = None,
+    ) -> bool:
+        return self._holds(rule.when, incident, figures, _TextCache(incident, texts), top=True)
+
+    def _holds(
+        self,
+        w: Condition,
+        incident: Incident,
+        figures: dict[str, Any],
+        texts: _TextCache,
+        top: bool,
+    ) -> bool:
         posts = incident.post_count
-        if posts < (w.min_posts if w.min_posts is not None else self.min_posts):
+        least = w.min_posts if w.min_posts is not None else (self.min_posts if top else 0)
+        if posts < least:
             return False
         checks = (
             w.heat_min is None or incident.heat >= w.heat_min,
@@ -158,19 +233,34 @@ class TierPolicy(_Strict):
             w.hot is None or incident.hot == w.hot,
             w.virality_min is None or (incident.virality or 0.0) >= w.virality_min,
             w.rumor_min is None or (incident.rumor_score or 0.0) >= w.rumor_min,
+            w.min_authors is None or figures["authors"] >= w.min_authors,
             not w.categories or bool(category_parts(incident.category) & set(w.categories)),
             not w.districts or incident.district in w.districts,
             w.direct_appeal is None or (figures["direct_appeals"] > 0) == w.direct_appeal,
         )
-        return all(checks)
+        if not all(checks):
+            return False
+        if w.any_of and not any(self._holds(c, incident, figures, texts, False) for c in w.any_of):
+            return False
+        # Last: the only check that may read posts.
+        return not w.keywords or bool(texts.said(w.keywords))
 
-    def decide(self, incident: Incident, direct_appeals: int = 0) -> Decision | None:
-        """The most urgent matching rule, or ``None`` when no rule matches."""
+    def decide(
+        self, incident: Incident, direct_appeals: int = 0, texts: Texts | None = None
+    ) -> Decision | None:
+        """The most urgent matching rule, or ``None`` when no rule matches. ``texts`` are
+        the titles and texts of the incident's source posts, for rules with ``keywords``
+        (a function is called only when such a rule needs them); without them the
+        incident's title and keywords are read."""
         figures = incident_figures(incident, direct_appeals)
-        matched = [r for r in self.rules if self.matches(r, incident, figures)]
+        cache = _TextCache(incident, texts)
+        matched = [r for r in self.rules if self._holds(r.when, incident, figures, cache, True)]
         if not matched:
             return None
         best = max(matched, key=lambda r: (RANK[r.tier], -matched.index(r)))
+        words = _keywords_of(best.when)
+        if words:
+            figures["matched_words"] = cache.said(words)
         local, competent = self.department_of(incident.district, incident.category)
         departments = {k: v for k, v in (("属地", local), ("主管", competent)) if v}
         primary = self.primary_department(incident.district, incident.category)
@@ -253,6 +343,42 @@ class TierPolicy(_Strict):
 
     def colour(self, tier: Tier) -> str:
         return self.tiers[tier].colour
+
+
+def _keywords_of(cond: Condition) -> list[str]:
+    words = list(cond.keywords)
+    for alt in cond.any_of:
+        words += [w for w in _keywords_of(alt) if w not in words]
+    return words
+
+
+class _TextCache:
+    """The texts of one incident, read at most once per decision."""
+
+    def __init__(self, incident: Incident, texts: Texts | None) -> None:
+        self.incident = incident
+        self.source = texts
+        self._texts: list[str] | None = None
+
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            src = self.source() if callable(self.source) else self.source
+            self._texts = [self.incident.title or "", *(src or [])]
+        return self._texts
+
+    def said(self, words: list[str]) -> list[str]:
+        """The words the incident says: in its texts, without denial; without texts, also
+        an incident keyword that contains the word (keywords carry no context)."""
+        texts = self.texts()
+        out = [w for w in words if any(affirmed(t, w) for t in texts if t)]
+        if self.source is None:
+            title = self.incident.title or ""
+            out += [
+                w
+                for w in words
+                if w not in out and w not in title and any(w in k for k in self.incident.keywords)
+            ]
+        return out
 
 
 def load_policy(path: str | Path | None = None) -> TierPolicy:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_import.py --db /tmp/h-api-bench.db   # the CED copy, once
     .venv/bin/python bench/bench_api.py [--db /tmp/h-api-bench.db] [--clients 20] [--seconds 20]
-        [--workers N] [--client aiohttp|httpx] [--no-uncached]
+        [--workers N] [--client aiohttp|httpx] [--no-uncached] [--vary]
 
 A real ``tingfeng serve`` on 127.0.0.1 serves the imported CED copy; a second process runs
 ``--clients`` concurrent clients (asyncio + aiohttp, API token; ``--client httpx`` for the
@@ -19,9 +19,16 @@ Floors printed in the same run, because the machine is shared and wall-clock is 
 - ``healthz (floor)``: a trivial route under the same 20-client load, and each route's
   p95 over it (``p95_over_healthz_p95``): what the machine's load adds shows in both.
 
-Two server runs: the default configuration (answer caches on: incident snapshot,
-search answers kept while the store is unchanged), then both caches off, where every
-request does its full store work.
+Two server runs: the default configuration (answer caches on: incident list pages kept
+for ``api.cache_seconds``, search answers kept while the store is unchanged), then both
+caches off, where every request does its full store work.
+
+``--vary``: instead of cycling through the fixed lists below, every request of a run is a
+question never asked before in that run (``vary_incident_paths``/``vary_search_paths``:
+random filters, rumor bands, orders, pages and time windows; search words drawn from the
+store's own vocabulary, one or two per query, with and without time windows), so no
+answer cache can help even with the caches on. Each client takes its own slice of the
+stream; the store floor then runs over a sample of the same stream.
 
 Targets (issue 13): p95 <= 100 ms for the incident list and for search with 20 concurrent
 clients; the 监测台's first load <= 1 s; a bounded number of store queries per page.
@@ -31,10 +38,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import hashlib
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,6 +128,7 @@ async def _client(
     out: list[float],
     errors: list[str],
     offset: int,
+    stride: int,
 ) -> None:
     import httpx
 
@@ -128,7 +138,7 @@ async def _client(
         i = offset
         while time.perf_counter() < end:
             path = paths[i % len(paths)]
-            i += 1
+            i += stride
             start = time.perf_counter()
             r = await client.get(path)
             out.append((time.perf_counter() - start) * 1000)
@@ -144,6 +154,7 @@ async def _aiohttp_client(
     out: list[float],
     errors: list[str],
     offset: int,
+    stride: int,
 ) -> None:
     """The same closed loop with aiohttp: about a third of httpx's CPU per request, so the
     load process takes less of the 2 cores it shares with the server."""
@@ -159,7 +170,7 @@ async def _aiohttp_client(
         i = offset
         while time.perf_counter() < end:
             path = paths[i % len(paths)]
-            i += 1
+            i += stride
             start = time.perf_counter()
             async with client.get(path) as r:
                 await r.read()
@@ -169,18 +180,29 @@ async def _aiohttp_client(
 
 
 async def _load(
-    url: str, token: str, paths: list[str], clients: int, seconds: float, kind: str = "aiohttp"
+    url: str,
+    token: str,
+    paths: list[str],
+    clients: int,
+    seconds: float,
+    kind: str = "aiohttp",
+    vary: bool = False,
 ) -> dict:
     out: list[float] = []
     errors: list[str] = []
     cpu = time.process_time()
     one = _aiohttp_client if kind == "aiohttp" else _client
+    # Fixed lists: every client cycles through all of them (from its own offset). A varied
+    # stream: client k asks paths k, k + clients, k + 2 clients...: nobody repeats a path.
+    slices = [(k, clients) if vary else (k * 7, 1) for k in range(clients)]
     await asyncio.gather(
-        *(one(url, token, paths, seconds, out, errors, k * 7) for k in range(clients))
+        *(one(url, token, paths, seconds, out, errors, *slices[k]) for k in range(clients))
     )
     cpu = time.process_time() - cpu
     out.sort()
     return {
+        "distinct_paths": len(set(paths)) if vary else len(paths),
+        "repeats": max(0, len(out) - len(paths)) if vary else None,
         "requests": len(out),
         "rps": round(len(out) / seconds, 1),
         "p50_ms": round(statistics.median(out), 1),
@@ -212,9 +234,99 @@ def incident_paths() -> list[str]:
     return [f"/api/v1/incidents?{urlencode(f)}" for f in INCIDENT_FILTERS]
 
 
+# -- a stream of never-repeated questions (--vary) ---------------------------------------------
+def vocabulary(db: Path, size: int = 400, sample: int = 4000) -> list[str]:
+    """Search words as the store's own posts use them: the most frequent jieba words
+    (two characters or more, CJK) of a sample of source posts, skipping the 20 commonest."""
+    import collections
+    import re
+
+    from nlp.tokenize import cut
+    from store.sqlite import SQLiteStore
+
+    cjk = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+    counts: collections.Counter[str] = collections.Counter()
+    with SQLiteStore(db, readonly=True) as store:
+        rows = store._read(
+            "SELECT d.doc FROM posts p JOIN post_docs d ON d.rowid = p.rowid"
+            " WHERE p.kind = 'post' ORDER BY p.rowid LIMIT ?",
+            (sample,),
+        ).fetchall()
+    for (doc,) in rows:
+        text = json.loads(doc).get("text") or ""
+        counts.update({t for t in cut(text) if cjk.match(t)})
+    return [w for w, _ in counts.most_common(size + 20)[20:]]
+
+
+def _window(rnd, start: str = "2010-06-01", days: int = 7 * 365) -> tuple[str, str]:
+    from datetime import datetime, timedelta
+
+    begin = datetime.fromisoformat(start + "T00:00:00+08:00")
+    since = begin + timedelta(seconds=rnd.randrange(days * 86400))
+    until = since + timedelta(days=rnd.choice([1, 7, 30, 90, 365]), seconds=rnd.randrange(86400))
+    return since.isoformat(), until.isoformat()
+
+
+def _unique(make, n: int) -> list[str]:
+    seen: dict[str, None] = {}
+    while len(seen) < n:
+        seen.setdefault(make(), None)
+    return list(seen)
+
+
+def vary_incident_paths(n: int, words: list[str], seed: int = 11) -> list[str]:
+    import random
+    from urllib.parse import urlencode
+
+    rnd = random.Random(seed)
+
+    def make() -> str:
+        params: dict[str, str] = {}
+        if (hot := rnd.choice([None, None, "true", "false"])) is not None:
+            params["hot"] = hot
+        if band := rnd.choice([None, None, None, "low", "medium", "high", "unscored"]):
+            params["rumor"] = band
+        params["sort"] = rnd.choice(["heat", "heat", "last_seen", "rumor"])
+        params["per_page"] = str(rnd.choice([20, 20, 20, 50, 100]))
+        params["page"] = str(rnd.choice([1, 1, 1, 2, 3, 5]))
+        if rnd.random() < 0.5:
+            params["since"], params["until"] = _window(rnd)
+        if rnd.random() < 0.1:
+            params["q"] = rnd.choice(words)[:2]
+        return f"/api/v1/incidents?{urlencode(params)}"
+
+    return _unique(make, n)
+
+
+def vary_search_paths(n: int, words: list[str], seed: int = 12) -> list[str]:
+    import random
+    from urllib.parse import urlencode
+
+    rnd = random.Random(seed)
+
+    def make() -> str:
+        q = rnd.choice(words) if rnd.random() < 0.6 else " ".join(rnd.sample(words, 2))
+        params = [("q", q), ("facets", "day"), ("facets", "source"), ("facets", "region")]
+        if rnd.random() < 0.5:
+            since, until = _window(rnd)
+            params += [("since", since), ("until", until)]
+        if rnd.random() < 0.2:
+            params.append(("sort", "time"))
+        if rnd.random() < 0.2:
+            params.append(("page", str(rnd.choice([2, 3]))))
+        return f"/api/v1/posts?{urlencode(params)}"
+
+    return _unique(make, n)
+
+
 def load_main(args: argparse.Namespace) -> None:
-    paths = {"incidents": incident_paths, "search": search_paths, "healthz": lambda: ["/healthz"]}
-    load = _load(args.url, args.token, paths[args.load](), args.clients, args.seconds, args.client)
+    if args.paths:
+        paths = json.loads(Path(args.paths).read_text())
+    else:
+        fixed = {"incidents": incident_paths, "search": search_paths}
+        paths = fixed[args.load]() if args.load in fixed else ["/healthz"]
+    vary = bool(args.paths) and args.load != "healthz"
+    load = _load(args.url, args.token, paths, args.clients, args.seconds, args.client, vary=vary)
     try:
         import uvloop
 
@@ -225,7 +337,9 @@ def load_main(args: argparse.Namespace) -> None:
 
 
 # -- the floor: the same requests straight on the store, one at a time, no HTTP ------------------
-def store_floor(db: Path, rounds: int = 2) -> dict[str, dict[str, float]]:
+def store_floor(
+    db: Path, rounds: int = 2, paths: dict[str, list[str]] | None = None
+) -> dict[str, dict[str, float]]:
     """Wall and CPU time of the store work behind each benchmarked request, in this
     process, one request at a time (the last of ``rounds`` warm rounds): what no server
     can go below on this machine at this moment."""
@@ -240,15 +354,16 @@ def store_floor(db: Path, rounds: int = 2) -> dict[str, dict[str, float]]:
         return {k: (v if k == "facets" else v[0]) for k, v in query.items()}
 
     out: dict[str, dict[str, float]] = {}
+    paths = paths or {"incidents": incident_paths(), "search": search_paths()}
     with SQLiteStore(db, readonly=True) as store:
         jobs = {
             "incidents": [
                 (lambda f=IncidentFilters(**params_of(p)): list_incidents(store, f))
-                for p in incident_paths()
+                for p in paths["incidents"]
             ],
             "search": [
                 (lambda q=PostSearchParams(**params_of(p)): search_posts(store, q))
-                for p in search_paths()
+                for p in paths["search"]
             ],
         }
         for name, calls in jobs.items():
@@ -260,10 +375,12 @@ def store_floor(db: Path, rounds: int = 2) -> dict[str, dict[str, float]]:
                     walls.append((time.perf_counter() - w) * 1000)
                     cpus.append((time.process_time() - c) * 1000)
             walls.sort()
+            cpus.sort()
             out[name] = {
                 "p50_ms": round(statistics.median(walls), 2),
                 "p95_ms": round(walls[max(0, int(len(walls) * 0.95) - 1)], 2),
                 "cpu_ms_mean": round(statistics.mean(cpus), 2),
+                "cpu_ms_p95": round(cpus[max(0, int(len(cpus) * 0.95) - 1)], 2),
             }
     return out
 
@@ -440,12 +557,16 @@ def warm(url: str, token: str) -> None:
             c.get(f"/api/v1/incidents/{hot[0]['id']}")
 
 
-def _load_run(kind: str, server, token: str, args: argparse.Namespace) -> dict:
+def _load_run(
+    kind: str, server, token: str, args: argparse.Namespace, paths_file: Path | None = None
+) -> dict:
     cmd = [
         sys.executable, __file__, "--load", kind, "--url", server.url, "--token", token,
         "--clients", str(args.clients), "--seconds", str(args.seconds),
         "--client", args.client,
     ]  # fmt: skip
+    if paths_file is not None:
+        cmd += ["--paths", str(paths_file)]
     load_before = os.getloadavg()[0]
     cpu0 = cpu_seconds(server.process.pid)
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
@@ -461,6 +582,9 @@ def _report(label: str, result: dict, floor: dict | None) -> None:
     line = {k: result[k] for k in ("p50_ms", "p95_ms", "max_ms", "rps", "requests")}
     line |= {k: result[k] for k in ("server_cpu_ms_per_request", "client_cpu_ms_per_request")}
     line["errors"] = result["error_count"]
+    if result.get("repeats") is not None:
+        line["distinct_paths"] = result["distinct_paths"]
+        line["repeated_requests"] = result["repeats"]
     line["load_average"] = result["load_average"]
     if floor is not None:
         # Same-run ratio: this request's p95 over the p95 of a trivial /healthz under the
@@ -487,8 +611,14 @@ def main() -> None:
         help="HTTP client of the load process (httpx: the earlier figures' client)",
     )
     parser.add_argument(
+        "--vary",
+        action="store_true",
+        help="every request a question not asked before in the run (no cache can help)",
+    )
+    parser.add_argument(
         "--load", choices=["incidents", "search", "healthz"], help=argparse.SUPPRESS
     )
+    parser.add_argument("--paths", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -511,7 +641,24 @@ def main() -> None:
     print(f"store          : {posts:,} posts, {incidents:,} incidents ({db})")
     print(f"machine        : load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("queries/page   :", json.dumps(queries_per_page(db, SECRET), ensure_ascii=False))
-    floor = store_floor(db)
+    streams: dict[str, list[str]] | None = None
+    files: dict[str, Path] = {}
+    if args.vary:
+        words = vocabulary(db)
+        # More than 20 clients can ask in one run (a few hundred answers a second at most).
+        n = int(args.seconds * 600) + 1000
+        streams = {
+            "incidents": vary_incident_paths(n, words),
+            "search": vary_search_paths(n, words),
+        }
+        scratch = Path(tempfile.mkdtemp(prefix="bench-api-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+        for kind, paths in streams.items():
+            files[kind] = scratch / f"{kind}.json"
+            files[kind].write_text(json.dumps(paths))
+        print(f"stream         : --vary, {n:,} distinct paths per route, {len(words)} words")
+    sample = {k: v[:120] for k, v in streams.items()} if streams else None
+    floor = store_floor(db, paths=sample)
     print("store floor    :", json.dumps(floor), "(same requests on the store, one at a time)")
     runs = [("caches on (default)", {})]
     if not args.no_uncached:
@@ -532,7 +679,7 @@ def main() -> None:
                 healthz = _load_run("healthz", server, token, args)
                 _report(f"healthz (floor), {args.clients} clients", healthz, None)
                 for kind in ("incidents", "search"):
-                    result = _load_run(kind, server, token, args)
+                    result = _load_run(kind, server, token, args, files.get(kind))
                     _report(f"{kind}, {args.clients} clients", result, healthz)
         finally:
             for k, v in saved.items():

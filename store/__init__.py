@@ -7,6 +7,8 @@ Every layer (ingest, crawler pipelines, NLP, alerting, API) reaches storage only
 from store.base import (
     ConflictError,
     Facets,
+    IncidentPage,
+    IncidentQuery,
     NotFoundError,
     PostFilter,
     SearchHit,
@@ -21,6 +23,8 @@ from store.factory import open_store
 __all__ = [
     "ConflictError",
     "Facets",
+    "IncidentPage",
+    "IncidentQuery",
     "NotFoundError",
     "PostFilter",
     "SearchHit",

@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models import MetricSnapshot, Post, Record
+from models import Incident, MetricSnapshot, Post, Record
 from models.post import AwareTime
 from nlp.tokenize import index_text
 
@@ -67,6 +67,9 @@ class SearchQuery(PostFilter):
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=20, ge=0, le=1000)
     facets: list[FacetName] = Field(default_factory=list)
+    #: Highlighted snippets on the hits (callers that make their own, from masked text,
+    #: turn them off).
+    snippets: bool = True
 
 
 class SearchHit(BaseModel):
@@ -82,6 +85,43 @@ class SearchResult(BaseModel):
     total: int
     hits: list[SearchHit]
     facets: Facets = Field(default_factory=dict)
+
+
+IncidentSort = Literal["heat", "last_seen", "rumor"]
+
+
+class IncidentQuery(BaseModel):
+    """One page of incidents, filtered, sorted and counted by the store.
+
+    Every given condition must hold. ``seen_since``: last seen at or after (an incident
+    never seen is left out); ``seen_until``: first seen before. ``min_rumor_score`` is
+    inclusive and ``below_rumor_score`` exclusive; both leave unscored incidents out, and
+    ``rumor_scored=False`` keeps only those. ``text``: a case-insensitive substring of the
+    title or of one keyword. Orders: ``heat`` highest first; ``last_seen`` and ``rumor``
+    latest/highest first with unknown values last; ties by id.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    seen_since: AwareTime | None = None
+    seen_until: AwareTime | None = None
+    district: str | None = None
+    category: str | None = None
+    hot: bool | None = None
+    min_rumor_score: float | None = Field(default=None, ge=0, le=1)
+    below_rumor_score: float | None = Field(default=None, ge=0, le=1)
+    rumor_scored: bool | None = None
+    text: str = ""
+    sort: IncidentSort = "heat"
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=20, ge=0, le=1000)
+
+
+class IncidentPage(BaseModel):
+    """The incidents of one page and how many match in all."""
+
+    total: int
+    incidents: list[Incident]
 
 
 class UpsertResult(BaseModel):
@@ -229,6 +269,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def count_records(self, cls: type[R]) -> int: ...
+
+    @abc.abstractmethod
+    def list_incidents(self, query: IncidentQuery) -> IncidentPage:
+        """One page of incidents and the number matching, filtered and sorted by the
+        backend from indexed fields (no record outside the page is read whole)."""
 
     # -- key/value state (crawl cursors, model versions, detector state) ------------------
     @abc.abstractmethod

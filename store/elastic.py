@@ -35,6 +35,8 @@ from models import Alert, Bulletin, Incident, MetricSnapshot, Post, Record
 from nlp.tokenize import index_text
 from store import es_query
 from store.base import (
+    IncidentPage,
+    IncidentQuery,
     PostFilter,
     PreparedPost,
     R,
@@ -384,7 +386,7 @@ class ElasticStore(Store):
                 SearchHit(
                     post=post,
                     score=float(score) if relevance and score is not None else None,
-                    snippet=snippet(post.text or post.title or "", terms),
+                    snippet=snippet(post.text or post.title or "", terms) if query.snippets else "",
                 )
             )
         facets = es_query.read_facets(resp.get("aggregations", {}), list(query.facets))
@@ -542,6 +544,9 @@ class ElasticStore(Store):
         self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
     ) -> list[R]:
         return self.records.list(cls, limit=limit, offset=offset, equals=equals)
+
+    def list_incidents(self, query: IncidentQuery) -> IncidentPage:
+        return self.records.list_incidents(query)
 
     def count_records(self, cls: type[Record]) -> int:
         return self.records.count(cls)

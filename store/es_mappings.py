@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-MAPPING_VERSION = 1
+#: 2: incident records carry the typed ``listing`` fields (store.incident_fields).
+MAPPING_VERSION = 2
 
 #: The pretokenised field: jieba tokens joined by spaces (``nlp.tokenize.index_text``), so a
 #: whitespace analyzer is all the server needs (no analysis-ik / smartcn plugin).
@@ -102,6 +103,23 @@ RECORDS_MAPPING: dict[str, Any] = {
         "updated_s": _LONG,
         "fields": {"type": "flattened", "ignore_above": 1024},
         "doc": {"type": "object", "enabled": False},
+        # Incident records only: what the incident list filters and sorts on, typed
+        # (store.incident_fields; the SQLite backend keeps the same in its incidents table).
+        "listing": {
+            "properties": {
+                "hot": {"type": "boolean"},
+                "district": _KEYWORD,
+                "category": _KEYWORD,
+                "rumor_score": {"type": "double"},
+                "heat": {"type": "double"},
+                "first_seen_us": _LONG,
+                "last_seen_us": _LONG,
+                # Lower-cased title and keywords for substring (wildcard) filters; 8,000
+                # characters stay under Lucene's 32 KB term limit in UTF-8.
+                "title_lc": {"type": "keyword", "ignore_above": 8000},
+                "keywords_lc": {"type": "keyword", "ignore_above": 8000},
+            }
+        },
     },
 }
 

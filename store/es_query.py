@@ -13,7 +13,8 @@ from enum import Enum
 from typing import Any
 
 from nlp.tokenize import cut
-from store.base import Facets, PostFilter, SearchQuery
+from store.base import Facets, IncidentQuery, PostFilter, SearchQuery
+from store.incident_fields import fold, micros
 
 #: Local days and hours of the facets (the offices' time zone).
 FACET_TIME_ZONE = "Asia/Shanghai"
@@ -200,3 +201,82 @@ def records_query(equals: dict[str, Any]) -> dict[str, Any]:
     if absent:
         query["must_not"] = absent
     return {"bool": query}
+
+
+# -- incident listing (the typed ``listing`` fields of incident records) -------------------
+_INCIDENT_SORT_FIELD = {
+    "heat": "listing.heat",
+    "last_seen": "listing.last_seen_us",
+    "rumor": "listing.rumor_score",
+}
+
+
+def wildcard_literal(text: str) -> str:
+    """``text`` with the wildcard query's special characters (``\\ * ?``) escaped."""
+    return "".join("\\" + c if c in "\\*?" else c for c in text)
+
+
+def incident_query(q: IncidentQuery) -> dict[str, Any]:
+    """The query of :class:`IncidentQuery` (same meaning as SQLite's ``incidents`` WHERE)."""
+    clauses: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    if q.hot is not None:
+        clauses.append({"term": {"listing.hot": q.hot}})
+    if q.district is not None:
+        clauses.append({"term": {"listing.district": q.district}})
+    if q.category is not None:
+        clauses.append({"term": {"listing.category": q.category}})
+    if q.seen_since is not None:
+        clauses.append({"range": {"listing.last_seen_us": {"gte": micros(q.seen_since)}}})
+    if q.seen_until is not None:
+        clauses.append({"range": {"listing.first_seen_us": {"lt": micros(q.seen_until)}}})
+    score: dict[str, float] = {}
+    if q.min_rumor_score is not None:
+        score["gte"] = q.min_rumor_score
+    if q.below_rumor_score is not None:
+        score["lt"] = q.below_rumor_score
+    if score:
+        clauses.append({"range": {"listing.rumor_score": score}})
+    if q.rumor_scored is True:
+        clauses.append({"exists": {"field": "listing.rumor_score"}})
+    elif q.rumor_scored is False:
+        must_not.append({"exists": {"field": "listing.rumor_score"}})
+    if q.text:
+        pattern = "*" + wildcard_literal(fold(q.text)) + "*"
+        clauses.append(
+            {
+                "bool": {
+                    "should": [
+                        {"wildcard": {"listing.title_lc": {"value": pattern}}},
+                        {"wildcard": {"listing.keywords_lc": {"value": pattern}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
+        )
+    if not clauses and not must_not:
+        return {"match_all": {}}
+    query: dict[str, Any] = {}
+    if clauses:
+        query["filter"] = clauses
+    if must_not:
+        query["must_not"] = must_not
+    return {"bool": query}
+
+
+def incident_sort(sort: str) -> list[dict[str, Any]]:
+    """Highest (latest) first, unknown values last, ties by id: SQLite's order."""
+    return [
+        {_INCIDENT_SORT_FIELD[sort]: {"order": "desc", "missing": "_last"}},
+        {"id": {"order": "asc"}},
+    ]
+
+
+def incident_search_body(q: IncidentQuery) -> dict[str, Any]:
+    return {
+        "query": incident_query(q),
+        "sort": incident_sort(q.sort),
+        "from": q.offset,
+        "size": q.limit,
+        "track_total_hits": True,
+    }

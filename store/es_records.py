@@ -17,12 +17,30 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch import ConflictError as ESConflictError
 from elasticsearch import NotFoundError as ESNotFoundError
 
-from models import Record
+from models import Incident, Record
 from store import es_query
-from store.base import ConflictError, R, StoreError
+from store.base import ConflictError, IncidentPage, IncidentQuery, R, StoreError
 from store.es_client import BulkWriter, store_error
 from store.es_mappings import IndexNames
 from store.es_schema import Schema
+from store.incident_fields import incident_fields
+
+
+def record_document(saved: Record) -> dict[str, Any]:
+    """The indexed document of a saved record (incidents also carry ``listing``)."""
+    data = saved.model_dump(mode="json")
+    document: dict[str, Any] = {
+        "id": saved.id,
+        "version": saved.version,
+        "created_at": data["created_at"],
+        "updated_at": data["updated_at"],
+        "updated_s": int(saved.updated_at.timestamp()),
+        "fields": es_query.record_fields(saved.model_dump()),
+        "doc": data,
+    }
+    if isinstance(saved, Incident):
+        document["listing"] = incident_fields(saved)
+    return document
 
 
 class RecordStore:
@@ -49,16 +67,7 @@ class RecordStore:
         saved = record.model_copy(
             update={"version": record.version + 1, "updated_at": datetime.now(UTC)}
         )
-        data = saved.model_dump(mode="json")
-        document = {
-            "id": saved.id,
-            "version": saved.version,
-            "created_at": data["created_at"],
-            "updated_at": data["updated_at"],
-            "updated_s": int(saved.updated_at.timestamp()),
-            "fields": es_query.record_fields(saved.model_dump()),
-            "doc": data,
-        }
+        document = record_document(saved)
         refresh = self.writer.refresh_kw()
         try:
             if record.version == 0:
@@ -114,6 +123,32 @@ class RecordStore:
         except (ApiError, TransportError) as exc:
             raise store_error(f"listing {cls.kind}", exc) from None
         return [cls.model_validate(h["_source"]["doc"]) for h in resp["hits"]["hits"]]
+
+    def list_incidents(self, q: IncidentQuery) -> IncidentPage:
+        """One search: filters, order, page and the exact total on the ``listing`` fields."""
+        if q.offset + q.limit > es_query.MAX_RESULT_WINDOW:
+            raise StoreError(
+                f"list_incidents: offset + limit may not exceed {es_query.MAX_RESULT_WINDOW}"
+                " on Elasticsearch; narrow the filters"
+            )
+        body = es_query.incident_search_body(q)
+        try:
+            resp = self.client.search(
+                index=self.names.records(Incident.kind),
+                query=body["query"],
+                sort=body["sort"],
+                from_=body["from"],
+                size=body["size"],
+                track_total_hits=True,
+                ignore_unavailable=True,
+                allow_no_indices=True,
+            )
+        except (ApiError, TransportError) as exc:
+            raise store_error("listing incidents", exc) from None
+        return IncidentPage(
+            total=int(resp["hits"]["total"]["value"]),
+            incidents=[Incident.model_validate(h["_source"]["doc"]) for h in resp["hits"]["hits"]],
+        )
 
     def count(self, cls: type[Record]) -> int:
         return self.count_index(self.names.records(cls.kind))

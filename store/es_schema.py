@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import NotFoundError as ESNotFoundError
 
 from models import Alert, Bulletin, Incident
@@ -19,6 +19,7 @@ from store.es_mappings import (
     fixed_index_body,
     posts_template,
 )
+from store.incident_fields import incident_fields
 
 
 class Schema:
@@ -102,11 +103,32 @@ class Schema:
                     wait_for_completion=True,
                     refresh=True,
                 )
+                if alias == self.names.records(Incident.kind):
+                    self._backfill_listing(target)
                 self.client.indices.update_aliases(
                     actions=[{"remove": {"index": i, "alias": alias}} for i in current]
                     + [{"add": {"index": target, "alias": alias}}]
                 )
         self._ready.add(alias)
+
+    def _backfill_listing(self, index: str) -> None:
+        """Give every incident copied from an older layout its ``listing`` fields (computed
+        in Python, as a save computes them), before the alias moves to ``index``."""
+        actions = (
+            {
+                "_op_type": "update",
+                "_index": index,
+                "_id": hit["_id"],
+                "doc": {"listing": incident_fields(Incident.model_validate(hit["_source"]["doc"]))},
+            }
+            for hit in helpers.scan(
+                self.client,
+                index=index,
+                query={"query": {"match_all": {}}},
+                source_includes=["doc"],
+            )
+        )
+        helpers.bulk(self.client, actions, chunk_size=500, refresh=True)
 
     def refresh_all(self) -> None:
         """Make every write so far visible to search."""

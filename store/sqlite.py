@@ -22,6 +22,8 @@ from typing import Any
 
 from models import MetricSnapshot, Post, Record
 from store.base import (
+    IncidentPage,
+    IncidentQuery,
     PostFilter,
     PreparedPost,
     R,
@@ -134,6 +136,9 @@ class SQLiteStore(Store):
         self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
     ) -> list[R]:
         return self.records.list_records(cls, limit=limit, offset=offset, **equals)
+
+    def list_incidents(self, query: IncidentQuery) -> IncidentPage:
+        return self.records.list_incidents(query)
 
     def count_records(self, cls: type[Record]) -> int:
         return self.records.count_records(cls)

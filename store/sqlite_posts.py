@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from models import MetricSnapshot, Post
@@ -35,6 +36,8 @@ from store.sqlite_schema import Connections, ts
 #: China has no daylight-saving time, so local days and hours are a fixed offset from UTC.
 LOCAL_OFFSET = 8 * 3600
 _IN_CHUNK = 500  # ids per "IN (...)" clause, well under SQLite's variable limit
+#: Posts per transaction while bulk loading an empty store (:meth:`Connections.bulk_load`).
+BULK_BATCH = 20_000
 #: Fields :meth:`PostTables.set_post_fields` may change.
 SETTABLE = frozenset({"incident_id", "rumor_score", "region_tags", "near_duplicate_of", "extra"})
 #: Stored times beyond these cannot be shown in every time zone (datetime overflows); such
@@ -145,6 +148,19 @@ def _bucket_label(start: datetime, step: timedelta, n: int, fmt: str) -> str:
         return "?"
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_label(day: int) -> str:
+    """``YYYY-MM-DD`` of a local day number (days since 1970-01-01): a facet of a common
+    word has a bucket for most days of years of posts, and strftime per bucket showed."""
+    try:
+        return date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+    except (OverflowError, ValueError):  # a stored time no calendar can show
+        return "?"
+
+
 class PostTables:
     """Posts (with their FTS rows and region rows) and metric snapshots."""
 
@@ -157,6 +173,17 @@ class PostTables:
         # Fields by position: bulk imports hand plain tuples in PreparedPost's field order
         # (building a named tuple per post is measurable at a million posts).
         result = UpsertResult()
+        # A bulk load into an empty store writes a whole flush of the import in one
+        # transaction (fewer commits, each B-tree and FTS page written fewer times).
+        limit = max(self.batch_size, BULK_BATCH) if self.conns.bulk_loading else self.batch_size
+        # One batch (a bulk import's flush): when every id occurs once, as nearly always,
+        # no per-post merge loop is needed.
+        if (
+            isinstance(items, list)
+            and len(items) <= limit
+            and len({item[0] for item in items}) == len(items)
+        ):
+            return self._upsert_batch(items) if items else result
         batch: dict[str, PreparedPost] = {}
         for item in items:
             key = item[0]
@@ -165,7 +192,7 @@ class PostTables:
                 merged = merge_post(_post(earlier), _post(item))
                 item = PreparedPost.of(merged) if merged else earlier
             batch[key] = item
-            if len(batch) >= self.batch_size:
+            if len(batch) >= limit:
                 result += self._upsert_batch(list(batch.values()))
                 batch = {}
         if batch:
@@ -369,7 +396,7 @@ class PostTables:
             page_params = [*params, query.limit, query.offset]
         page = db.execute(page_sql, page_params).fetchall()
         docs = self._docs(db, [rowid for rowid, _ in page])
-        terms = query_terms(query.text) if query.text else []
+        terms = query_terms(query.text) if query.text and query.snippets else []
         hits = []
         for rowid, rank in page:
             post = load_post(docs[rowid])
@@ -378,7 +405,7 @@ class PostTables:
                 SearchHit(
                     post=post,
                     score=None if rank is None else -float(rank),
-                    snippet=snippet(body, terms),
+                    snippet=snippet(body, terms) if query.snippets else "",
                 )
             )
         return SearchResult(total=total, hits=hits, facets=facets)
@@ -413,10 +440,7 @@ class PostTables:
                 by_hour[b] = by_hour.get(b, 0) + n
         epoch = datetime(1970, 1, 1)
         if "day" in wanted:
-            facets["day"] = [
-                (_bucket_label(epoch, timedelta(days=1), d, "%Y-%m-%d"), n)
-                for d, n in sorted(by_day.items())
-            ]
+            facets["day"] = [(_day_label(d), n) for d, n in sorted(by_day.items())]
         if hourly:
             facets["hour"] = [
                 (_bucket_label(epoch, timedelta(hours=1), h, "%Y-%m-%dT%H:00"), n)

@@ -8,9 +8,52 @@ from typing import Any
 
 import orjson
 
-from models import Record
-from store.base import ConflictError, R, StoreError
-from store.sqlite_schema import Connections, ts
+from models import Incident, Record
+from store.base import ConflictError, IncidentPage, IncidentQuery, R, StoreError
+from store.incident_fields import KEYWORD_SEP, fold, micros
+from store.sqlite_schema import INCIDENT_ROW_SQL, Connections, incident_row, ts
+
+#: ORDER BY of each incident sort (NULLs sort last in descending order, as promised).
+_INCIDENT_ORDER = {
+    "heat": "i.heat DESC, i.id",
+    "last_seen": "i.last_seen_us DESC, i.id",
+    "rumor": "i.rumor_score DESC, i.id",
+}
+
+
+def _incident_where(q: IncidentQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if q.hot is not None:
+        clauses.append("i.hot = ?")
+        params.append(int(q.hot))
+    for column, value in (("i.district", q.district), ("i.category", q.category)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if q.seen_since is not None:
+        clauses.append("i.last_seen_us >= ?")
+        params.append(micros(q.seen_since))
+    if q.seen_until is not None:
+        clauses.append("i.first_seen_us < ?")
+        params.append(micros(q.seen_until))
+    if q.min_rumor_score is not None:
+        clauses.append("i.rumor_score >= ?")
+        params.append(q.min_rumor_score)
+    if q.below_rumor_score is not None:
+        clauses.append("i.rumor_score < ?")
+        params.append(q.below_rumor_score)
+    if q.rumor_scored is not None:
+        clauses.append("i.rumor_score IS NOT NULL" if q.rumor_scored else "i.rumor_score IS NULL")
+    if q.text:
+        needle = fold(q.text)
+        if KEYWORD_SEP in needle:  # cannot lie inside one keyword
+            clauses.append("instr(i.title_lc, ?) > 0")
+            params.append(needle)
+        else:
+            clauses.append("(instr(i.title_lc, ?) > 0 OR instr(i.keywords_lc, ?) > 0)")
+            params += [needle, needle]
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 class RecordTables:
@@ -35,6 +78,8 @@ class RecordTables:
                 " VALUES (?,?,?,?,?)",
                 (kind, saved.id, saved.version, ts(now), saved.model_dump_json().encode()),
             )
+            if isinstance(saved, Incident):
+                db.execute(INCIDENT_ROW_SQL, incident_row(saved))
         return saved
 
     def save_records(self, records: Sequence[Record]) -> list[Record]:
@@ -57,6 +102,8 @@ class RecordTables:
                     " VALUES (?,?,?,?,?)",
                     (kind, copy.id, copy.version, ts(now), copy.model_dump_json().encode()),
                 )
+                if isinstance(copy, Incident):
+                    db.execute(INCIDENT_ROW_SQL, incident_row(copy))
                 saved.append(copy)
         return saved
 
@@ -79,6 +126,26 @@ class RecordTables:
         sql += " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
         params += [limit, offset]
         return [cls.model_validate_json(doc) for (doc,) in self.conns.read(sql, params)]
+
+    def list_incidents(self, q: IncidentQuery) -> IncidentPage:
+        """Filter, count, order and page on the ``incidents`` columns; only the page's
+        documents are read. Two statements whatever the page size."""
+        where, params = _incident_where(q)
+        db = self.conns.reader()
+        total = int(db.execute(f"SELECT count(*) FROM incidents i{where}", params).fetchone()[0])
+        if total == 0 or q.limit == 0 or q.offset >= total:
+            return IncidentPage(total=total, incidents=[])
+        # CROSS JOIN keeps incidents the outer loop, so the ORDER BY walks its index and
+        # stops at the page (the planner would otherwise scan every incident record).
+        rows = db.execute(
+            "SELECT r.doc FROM incidents i CROSS JOIN records r"
+            " ON r.kind = 'incident' AND r.id = i.id"
+            f"{where} ORDER BY {_INCIDENT_ORDER[q.sort]} LIMIT ? OFFSET ?",
+            [*params, q.limit, q.offset],
+        ).fetchall()
+        return IncidentPage(
+            total=total, incidents=[Incident.model_validate_json(doc) for (doc,) in rows]
+        )
 
     def count_records(self, cls: type[Record]) -> int:
         row = self.conns.read("SELECT count(*) FROM records WHERE kind=?", (cls.kind,)).fetchone()

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from models import Post
+from models import Incident, Post
 from store.base import StoreError
+from store.incident_fields import KEYWORD_SEP, incident_fields
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -79,6 +80,32 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX posts_fetched ON posts(fetched_at);
         """,
     ),
+    (
+        3,
+        # The filter and sort fields of each incident record (store.incident_fields), kept
+        # beside the record in the same transaction: the incident list filters, orders,
+        # counts and pages in SQL and reads only its page's documents.
+        """
+        CREATE TABLE incidents(
+            id TEXT PRIMARY KEY,
+            hot INTEGER NOT NULL,
+            district TEXT,
+            category TEXT,
+            rumor_score REAL,
+            heat REAL NOT NULL,
+            first_seen_us INTEGER,
+            last_seen_us INTEGER,
+            title_lc TEXT NOT NULL,
+            keywords_lc TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX incidents_heat ON incidents(heat DESC, id);
+        CREATE INDEX incidents_hot ON incidents(hot, heat DESC, id);
+        CREATE INDEX incidents_last_seen ON incidents(last_seen_us DESC, id);
+        CREATE INDEX incidents_rumor ON incidents(rumor_score DESC, id);
+        CREATE INDEX incidents_district ON incidents(district) WHERE district IS NOT NULL;
+        CREATE INDEX incidents_category ON incidents(category) WHERE category IS NOT NULL;
+        """,
+    ),
 ]
 
 
@@ -96,8 +123,34 @@ def _backfill_fetched_at(db: sqlite3.Connection) -> None:
         )
 
 
+INCIDENT_ROW_SQL = (
+    "INSERT OR REPLACE INTO incidents(id, hot, district, category, rumor_score, heat,"
+    " first_seen_us, last_seen_us, title_lc, keywords_lc) VALUES (?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def incident_row(inc: Incident) -> tuple[Any, ...]:
+    """The ``incidents`` row of one incident record (parameters of INCIDENT_ROW_SQL)."""
+    f = incident_fields(inc)
+    return (
+        inc.id, int(f["hot"]), f["district"], f["category"], f["rumor_score"], f["heat"],
+        f["first_seen_us"], f["last_seen_us"], f["title_lc"], KEYWORD_SEP.join(f["keywords_lc"]),
+    )  # fmt: skip
+
+
+def _backfill_incidents(db: sqlite3.Connection) -> None:
+    cursor = db.execute("SELECT doc FROM records WHERE kind='incident'")
+    while rows := cursor.fetchmany(2000):
+        db.executemany(
+            INCIDENT_ROW_SQL, [incident_row(Incident.model_validate_json(d)) for (d,) in rows]
+        )
+
+
 #: Migrations that need Python (run after the SQL of the same version).
-PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _backfill_fetched_at}
+PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: _backfill_fetched_at,
+    3: _backfill_incidents,
+}
 
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

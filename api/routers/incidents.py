@@ -30,9 +30,10 @@ async def list_(
     request: Request,
 ) -> Response:
     """Incidents by heat (or last seen, or rumor score), filtered by time, district,
-    category, hot and rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分)."""
-    # A page already built from a fresh snapshot is sent from the event loop; reading
-    # and building go to a worker thread.
+    category, hot, rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分) and title/keyword text;
+    ``count`` is every match; pages reach at most 10,000 rows deep."""
+    # An answer the cache holds within its TTL is sent from the event loop; the store
+    # query (a count and one page) and building the JSON go to a worker thread.
     cache = request.app.state.incident_cache
     body = kept_incidents_json(filters, cache)
     if body is None:

@@ -1,18 +1,20 @@
 """Incidents for the API: filtered lists and the detail page's figures.
 
 Store queries per request are bounded and do not grow with the rows shown: the list is one
-records query; the detail is the record, one faceted search (hourly series), one batch read
-of source posts, and one scan of the top rumor thread's reposts for its explanation.
+:meth:`store.Store.list_incidents` call (filtered, ordered, counted and paged by the store;
+SQLite: a count and the page's rows); the detail is the record, one faceted search (hourly
+series), one batch read of source posts, and one scan of the top rumor thread's reposts for
+its explanation.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -21,18 +23,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.security import mask_personal
 from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
 from models import Incident, Post, ensure_aware, now_utc
-from store import PostFilter, SearchQuery, Store
+from store import IncidentQuery, PostFilter, SearchQuery, Store
 
 log = logging.getLogger(__name__)
 
-#: Incidents considered per list request (most recently updated first), so a list stays
-#: one bounded read however many years of incidents the store holds.
-LIST_SCAN_LIMIT = 5000
 #: Source posts read for a detail page (top posts, claims, timeline).
 DETAIL_ROOTS = 300
 #: Reposts read to explain the rumor score of the top thread.
 EXPLAIN_REPOSTS = 2000
 SPARK_WINDOWS = ("6h", "1h", "15m")
+#: The deepest a list can be paged, on every backend (Elasticsearch answers no page past
+#: its ``index.max_result_window``, 10,000): beyond it a 422 naming the page.
+MAX_LIST_WINDOW = 10_000
 
 
 class IncidentFilters(BaseModel):
@@ -57,6 +59,10 @@ class IncidentFilters(BaseModel):
         self.until = ensure_aware(self.until) if self.until else None
         if self.since and self.until and self.since >= self.until:
             raise ValueError("since: must be before until")
+        if self.page * self.per_page > MAX_LIST_WINDOW:
+            raise ValueError(
+                f"page: page × per_page may not exceed {MAX_LIST_WINDOW}; narrow the filters"
+            )
         return self
 
 
@@ -120,222 +126,131 @@ class IncidentsPublic(BaseModel):
     per_page: int
 
 
-def _matches(inc: Incident, f: IncidentFilters) -> bool:
-    if f.hot is not None and inc.hot != f.hot:
-        return False
-    if f.district and inc.district != f.district:
-        return False
-    if f.category and inc.category != f.category:
-        return False
-    if f.rumor and band_of(inc.rumor_score) != f.rumor:
-        return False
-    if f.since and (inc.last_seen is None or inc.last_seen < f.since):
-        return False
-    if f.until and (inc.first_seen is None or inc.first_seen >= f.until):
-        return False
-    if f.q:
-        needle = f.q.lower()
-        if needle not in inc.title.lower() and not any(needle in k for k in inc.keywords):
-            return False
-    return True
+def incident_query(f: IncidentFilters) -> IncidentQuery:
+    """The store query of the list's filters (rumor bands as score ranges: 低 < 0.5,
+    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score)."""
+    low = below = None
+    scored: bool | None = None
+    if f.rumor == "low":
+        below = 0.5
+    elif f.rumor == "medium":
+        low, below = 0.5, 0.8
+    elif f.rumor == "high":
+        low = 0.8
+    elif f.rumor == "unscored":
+        scored = False
+    return IncidentQuery(
+        seen_since=f.since,
+        seen_until=f.until,
+        district=f.district,
+        category=f.category,
+        hot=f.hot,
+        min_rumor_score=low,
+        below_rumor_score=below,
+        rumor_scored=scored,
+        text=f.q,
+        sort=f.sort,
+        offset=(f.page - 1) * f.per_page,
+        limit=f.per_page,
+    )
 
 
-def _sort_key(sort: str) -> Callable[[Incident], Any]:
-    if sort == "heat":
-        return lambda r: (-r.heat, r.id)
-    if sort == "rumor":
-        return lambda r: (-(r.rumor_score if r.rumor_score is not None else -1), r.id)
-    return lambda r: (-(r.last_seen.timestamp() if r.last_seen else 0), r.id)
-
-
-class IncidentSnapshot:
-    """Incident records read at one moment, with each sort order and each filter's result
-    computed once (polling dashboards ask the same few questions over and over)."""
-
-    MAX_FILTERS = 64
-
-    def __init__(self, records: list[Incident], token: object | None = None) -> None:
-        self.records = records
-        #: The store's change token when the records were read (None: unknown).
-        self.token = token
-        self._orders: dict[str, list[Incident]] = {}
-        self._filtered: OrderedDict[str, list[Incident]] = OrderedDict()
-        self._pages: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def ordered(self, sort: str) -> list[Incident]:
-        with self._lock:
-            rows = self._orders.get(sort)
-            if rows is None:
-                rows = self._orders[sort] = sorted(self.records, key=_sort_key(sort))
-            return rows
-
-    def matching(self, f: IncidentFilters) -> list[Incident]:
-        key = f.model_dump_json(exclude={"page", "per_page"})
-        with self._lock:
-            rows = self._filtered.get(key)
-            if rows is not None:
-                self._filtered.move_to_end(key)
-                return rows
-        rows = [r for r in self.ordered(f.sort) if _matches(r, f)]
-        with self._lock:
-            self._filtered[key] = rows
-            while len(self._filtered) > self.MAX_FILTERS:
-                self._filtered.popitem(last=False)
-        return rows
-
-    def kept_page_json(self, f: IncidentFilters) -> bytes | None:
-        with self._lock:
-            return self._pages.get(f.model_dump_json())
-
-    def page_json(self, f: IncidentFilters) -> bytes:
-        """The JSON answer for one page of ``f``, built once per snapshot."""
-        key = f.model_dump_json()
-        with self._lock:
-            body = self._pages.get(key)
-            if body is not None:
-                self._pages.move_to_end(key)
-                return body
-        body = _page(self.matching(f), f).model_dump_json().encode()
-        with self._lock:
-            self._pages[key] = body
-            while len(self._pages) > self.MAX_FILTERS:
-                self._pages.popitem(last=False)
-        return body
+@dataclass
+class _Kept:
+    token: object
+    at: float
+    value: Any
 
 
 class IncidentCache:
-    """The recent incident records, re-read at most every ``ttl`` seconds.
+    """Answers of the incident list (each page of each filter), kept ``ttl`` seconds.
 
-    Twenty dashboards polling the list would otherwise each re-read and re-parse thousands
-    of records; a second or two of staleness is invisible next to the poll interval. A
-    background thread re-reads while requests keep answering from the previous snapshot
-    (only the very first read is waited for). When the store says nothing was written
-    since the snapshot was read (:meth:`store.Store.change_token`), a stale snapshot is
-    simply kept: no re-read while nothing changes. The TTL
-    runs on the monotonic clock (it is a cache, not a domain time); 0 disables it.
+    Twenty dashboards poll the same few pages; a second or two of staleness is invisible
+    next to the poll interval, so an answer is served for its TTL even if a write came in
+    meanwhile. Past the TTL it is kept for another TTL when the store says nothing was
+    written since it was computed (:meth:`store.Store.change_token`), else recomputed
+    (one store query pair: cheap, so in the request). The TTL runs on the monotonic
+    clock (it is a cache, not a domain time); 0 disables it.
     """
 
-    def __init__(
-        self,
-        ttl: float,
-        clock: Callable[[], float] = time.monotonic,
-        run: Callable[[Callable[[], None]], None] | None = None,
-    ) -> None:
+    MAX_ENTRIES = 256
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self.clock = ttl, clock
-        #: How a refresh is started: a daemon thread (tests pass a synchronous runner).
-        self.run = run or (lambda fn: threading.Thread(target=fn, daemon=True).start())
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._lock = threading.Lock()
-        self._first_read_lock = threading.Lock()
-        self._refreshing = False
-        self._at = -math.inf
-        self._snapshot: IncidentSnapshot | None = None
 
-    def _read(self, store: Store) -> IncidentSnapshot:
-        # Taken before reading (a write during the read re-reads); useless without a TTL.
-        token = store.change_token() if self.ttl > 0 else None
-        return IncidentSnapshot(store.list_records(Incident, limit=LIST_SCAN_LIMIT), token)
-
-    def _unchanged(self, store: Store, current: IncidentSnapshot) -> bool:
-        """The store saw no write since ``current`` was read: keep it for another TTL."""
-        if current.token is None or current.token != store.change_token():
-            return False
-        with self._lock:
-            if self._snapshot is not current:
-                return False
-            self._at = self.clock()
-        return True
-
-    def snapshot(self, store: Store) -> IncidentSnapshot:
+    def peek(self, key: str) -> Any | None:
+        """The answer for ``key`` if within its TTL (no store access, never waits)."""
         if self.ttl <= 0:
-            return self._read(store)
+            return None
         with self._lock:
-            current = self._snapshot
-            stale = self.clock() - self._at >= self.ttl
-            if current is not None and stale and not self._refreshing:
-                self._refreshing = True
-                refresh_later = True
-            else:
-                refresh_later = False
-            if current is not None and not refresh_later:
-                return current
-        if current is not None:
-            if self._unchanged(store, current):
-                with self._lock:
-                    self._refreshing = False
-                return current
-            self.run(lambda: self._refresh(store))
-            return self._snapshot or current
-        # Nothing to serve yet: the first readers wait for one read.
-        with self._first_read_lock:
-            if self._snapshot is None:
-                snap = self._read(store)
-                with self._lock:
-                    self._snapshot, self._at = snap, self.clock()
-            return self._snapshot
+            kept = self._kept.get(key)
+            if kept is None or self.clock() - kept.at >= self.ttl:
+                return None
+            self._kept.move_to_end(key)
+            return kept.value
 
-    def fresh(self) -> IncidentSnapshot | None:
-        """The snapshot if it is within its TTL (no store access, never waits)."""
+    def get(self, store: Store, key: str, compute: Callable[[], Any]) -> Any:
+        if self.ttl <= 0:
+            return compute()
+        value = self.peek(key)
+        if value is not None:
+            return value
+        token = store.change_token()
         with self._lock:
-            if self.ttl > 0 and self.clock() - self._at < self.ttl:
-                return self._snapshot
-        return None
-
-    def _refresh(self, store: Store) -> None:
-        try:
-            snap = self._read(store)
-            with self._lock:
-                self._snapshot, self._at = snap, self.clock()
-        except Exception as exc:  # keep serving the previous snapshot
-            log.warning("incident cache refresh failed: %s", exc)
-        finally:
-            with self._lock:
-                self._refreshing = False
+            kept = self._kept.get(key)
+            if kept is not None and token is not None and kept.token == token:
+                kept.at = self.clock()  # nothing written since: keep it another TTL
+                return kept.value
+        value = compute()  # token taken before: a write during compute re-reads next time
+        with self._lock:
+            self._kept[key] = _Kept(token, self.clock(), value)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.MAX_ENTRIES:
+                self._kept.popitem(last=False)
+        return value
 
     def clear(self) -> None:
         with self._lock:
-            self._at = -math.inf
-            if self._snapshot is not None:
-                self._snapshot.token = None  # re-read even if nothing was written
+            self._kept.clear()
+
+
+def _page(store: Store, f: IncidentFilters) -> IncidentsPublic:
+    page = store.list_incidents(incident_query(f))
+    return IncidentsPublic(
+        data=[IncidentPublic.of(r) for r in page.incidents],
+        count=page.total,
+        page=f.page,
+        per_page=f.per_page,
+    )
 
 
 def list_incidents(
     store: Store, f: IncidentFilters, cache: IncidentCache | None = None
 ) -> IncidentsPublic:
-    if cache is not None:
-        rows = cache.snapshot(store).matching(f)
-    else:
-        equals: dict[str, Any] = {"hot": f.hot} if f.hot is not None else {}
-        records = store.list_records(Incident, limit=LIST_SCAN_LIMIT, **equals)
-        rows = [r for r in sorted(records, key=_sort_key(f.sort)) if _matches(r, f)]
-    return _page(rows, f)
+    """One page of the list: filtered, ordered, counted and paged by the store."""
+    if cache is None:
+        return _page(store, f)
+    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f))
 
 
 def list_incidents_json(
     store: Store, f: IncidentFilters, cache: IncidentCache | None = None
 ) -> bytes:
-    """:func:`list_incidents` as the JSON the API sends; with a cache, each page's JSON is
-    built once per snapshot (dashboards poll the same few pages)."""
-    if cache is not None and cache.ttl > 0:
-        return cache.snapshot(store).page_json(f)
-    return list_incidents(store, f, cache).model_dump_json().encode()
+    """:func:`list_incidents` as the JSON the API sends (kept as JSON by the cache)."""
+
+    def compute() -> bytes:
+        return _page(store, f).model_dump_json().encode()
+
+    if cache is None:
+        return compute()
+    return cache.get(store, "json:" + f.model_dump_json(), compute)
 
 
 def kept_incidents_json(f: IncidentFilters, cache: IncidentCache | None) -> bytes | None:
-    """This page's JSON if a fresh snapshot already built it (never waits, no store)."""
-    snapshot = cache.fresh() if cache is not None else None
-    return snapshot.kept_page_json(f) if snapshot is not None else None
-
-
-def _page(rows: list[Incident], f: IncidentFilters) -> IncidentsPublic:
-    start = (f.page - 1) * f.per_page
-    page = rows[start : start + f.per_page]
-    return IncidentsPublic(
-        data=[IncidentPublic.of(r) for r in page],
-        count=len(rows),
-        page=f.page,
-        per_page=f.per_page,
-    )
+    """This page's JSON if the cache holds it within its TTL (never waits, no store)."""
+    return cache.peek("json:" + f.model_dump_json()) if cache is not None else None
 
 
 class SeriesPoint(BaseModel):

@@ -37,6 +37,10 @@ def incident(
     pph: float = 12.0,
     **kw: Any,
 ) -> Incident:
+    """An incident of 青川市 seen at ``at``. Hot for its place unless ``hot=False``: the
+    engine tests are about what happens to an alert, and the shipped policy's heat bands
+    count only for incidents that are hot (test_policy.py and test_quiet_city.py test
+    which incidents alert at all)."""
     fields: dict[str, Any] = {
         "title": "临江区滨江路城管与摊贩冲突",
         "keywords": ["城管", "摊贩", "滨江路"],
@@ -53,7 +57,7 @@ def incident(
             "posts_per_h_6h": pph / 2,
             "acceleration": 1.0,
         },
-        "hot": False,
+        "hot": True,
         "burst": False,
     }
     fields.update(kw)

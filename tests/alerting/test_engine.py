@@ -76,8 +76,9 @@ def test_escalation_notifies_and_tier_never_drops(store, policy, clock):
 
 
 def test_category_track_and_direct_appeal(store, policy, clock):
-    put(store, incident("inc-s", heat=20, category="社会稳定/群体性事件", posts=8))
-    put(store, incident("inc-l", heat=20, category="执法冲突", posts=8))
+    # Hot for their place, low heat; no posts stored (no words of casualties to read).
+    put(store, incident("inc-s", heat=20, category="社会稳定/群体性事件", posts=8), False)
+    put(store, incident("inc-l", heat=20, category="执法冲突", posts=8), False)
     eng = engine(store, policy)
     eng.run(clock())
     stab = store.get_record(Alert, "alert-inc-s")
@@ -93,10 +94,47 @@ def test_category_track_and_direct_appeal(store, policy, clock):
     assert law.department == "临江区城市管理局"
 
 
+def test_a_small_incident_with_deaths_is_tier_one_and_says_why(store, policy, clock):
+    """Not hot, four posts: the old category rule paged for any such accident, the new one
+    only for words of casualties its source posts say (not deny)."""
+    from models import Post
+
+    def accident(iid: str, text: str) -> None:
+        inc = incident(iid, heat=22, posts=4, pph=3, hot=False, category="安全事故")
+        inc.velocity["unique_authors"] = 3
+        inc = inc.model_copy(update={"root_ids": [f"wb:{iid}-1"], "title": "石桥镇一民房倒塌"})
+        store.upsert_posts(
+            [Post(source="wb", native_id=f"{iid}-1", text=text, created_at=T0, incident_id=iid)]
+        )
+        store.save_record(inc)
+
+    accident("inc-d", "石桥镇一民房倒塌，造成2人死亡、3人受伤，救援仍在进行")
+    accident("inc-n", "石桥镇一民房倒塌，所幸无人员伤亡")
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-d")
+    assert alert.tier == Tier.I and alert.rule == "伤亡或群体性事件"
+    assert alert.figures["matched_words"] == ["死亡"] and alert.figures["authors"] == 3
+    assert "tonggao" in {d.name for d in alert.deadlines}
+    assert store.get_record(Alert, "alert-inc-n") is None
+
+
+def test_a_tier_stays_when_the_incident_is_no_longer_hot(store, policy, clock):
+    put(store, incident(heat=65))
+    eng = engine(store, policy)
+    eng.run(clock())
+    clock.advance(minutes=40)
+    put(store, incident(heat=66, hot=False, pph=8, at=clock()), with_posts=False)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-1")
+    assert alert.tier == Tier.II and alert.rule == "高热度" and alert.is_open
+    assert alert.figures["rule_matched"] is False and alert.figures["hot"] is False
+    assert len(messages(store)) == 1  # nothing sent: still spreading, still tier II
+
+
 def test_direct_complaint_is_at_least_tier_three(store, policy, clock):
     from models import Post
 
-    inc = incident("inc-m", heat=5, posts=1, pph=1)
+    inc = incident("inc-m", heat=5, posts=1, pph=1, hot=False)
     store.upsert_posts(
         [
             Post(
@@ -114,6 +152,47 @@ def test_direct_complaint_is_at_least_tier_three(store, policy, clock):
     alert = store.get_record(Alert, "alert-inc-m")
     assert alert.tier == Tier.III and alert.rule == "直接诉求"
     assert alert.figures["direct_appeals"] == 1
+
+
+def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
+    """The department's reply under the message (written by now) answers it; the resident
+    adding to their own message does not; a reply written later does not count yet."""
+    from models import Author, Post
+
+    def message(iid: str) -> Post:
+        return Post(
+            source="12345",
+            native_id=f"{iid}-m",
+            kind="message",
+            author=Author(id="r1", name="临江居民"),
+            text="滨江路夜市噪音扰民，多次反映无人处理",
+            created_at=T0 - timedelta(hours=3),
+            incident_id=iid,
+        )
+
+    def reply(iid: str, who: str, hours: float) -> Post:
+        return Post(
+            source="12345",
+            native_id=f"{iid}-r-{who}",
+            kind="reply",
+            author=Author(id=who, name=who),
+            text="已转临江区城市管理局办理",
+            created_at=T0 - timedelta(hours=hours),
+            parent_id=f"12345:{iid}-m",
+            root_id=f"12345:{iid}-m",
+            incident_id=iid,
+        )
+
+    posts = [message("inc-a"), reply("inc-a", "临江区城市管理局", 1)]
+    posts += [message("inc-b"), reply("inc-b", "r1", 2)]  # the resident again
+    posts += [message("inc-c"), reply("inc-c", "临江区城市管理局", -1)]  # an hour from now
+    store.upsert_posts(posts)
+    for iid in ("inc-a", "inc-b", "inc-c"):
+        store.save_record(incident(iid, heat=5, posts=2, pph=1, hot=False))
+    assert engine(store, policy).direct_appeals(clock()) == {"inc-b": 1, "inc-c": 1}
+    engine(store, policy).run(clock())
+    assert store.get_record(Alert, "alert-inc-a") is None
+    assert store.get_record(Alert, "alert-inc-b").rule == "直接诉求"
 
 
 def test_small_incident_raises_nothing(store, policy, clock):
@@ -179,7 +258,7 @@ def test_recovery_is_announced_once(store, policy, clock):
     clock.advance(minutes=20)
     svc.acknowledge(store, "alert-inc-1", "王芳", now=clock())
     clock.advance(minutes=20)
-    put(store, incident(heat=20, pph=0.5, at=clock()), with_posts=False)
+    put(store, incident(heat=20, pph=0.5, hot=False, at=clock()), with_posts=False)
     assert eng.run(clock()).recovered == 1
     for _ in range(3):
         clock.advance(minutes=5)

@@ -37,7 +37,8 @@ def alerting_config() -> AlertingConfig:
 
 
 def fresh_incidents(now) -> list[Incident]:
-    """Two more incidents of a second fictional town (青石镇), seen just now."""
+    """Two more incidents of a second fictional town (青石镇), seen just now, hot for the
+    town (the shipped policy's heat bands count for hot incidents)."""
     return [
         Incident(
             id="inc-q1",
@@ -49,6 +50,7 @@ def fresh_incidents(now) -> list[Incident]:
             post_count=14,
             heat=45.0,
             velocity={"posts_per_h_1h": 9.0},
+            hot=True,
         ),
         Incident(
             id="inc-q2",
@@ -61,6 +63,7 @@ def fresh_incidents(now) -> list[Incident]:
             heat=63.0,
             velocity={"posts_per_h_1h": 25.0},
             rumor_score=0.4,
+            hot=True,
         ),
     ]
 

@@ -161,22 +161,22 @@ def test_identical_questions_asked_at_once_are_answered_by_one_computation(env: 
     assert cache.stats.misses == 1 and cache.stats.hits + cache.stats.waits >= 5
 
 
-def test_incident_snapshot_is_kept_past_its_ttl_while_nothing_is_written(env: Env) -> None:
+def test_incident_answer_is_kept_past_its_ttl_while_nothing_is_written(env: Env) -> None:
     from api.services.incidents import IncidentCache, IncidentFilters, list_incidents_json
 
     ticks = [100.0]
-    cache = IncidentCache(2.0, clock=lambda: ticks[0], run=lambda refresh: refresh())
+    cache = IncidentCache(2.0, clock=lambda: ticks[0])
     counter = Statements()
     env.store.conns.set_trace(counter)
     hot = IncidentFilters(hot=True)
     first = list_incidents_json(env.store, hot, cache)
-    reads = lambda: [s for s in counter.sql if "SELECT doc FROM records" in s]  # noqa: E731
-    assert len(reads()) == 1
+    reads = lambda: [s for s in counter.sql if "FROM incidents" in s]  # noqa: E731
+    assert len(reads()) == 2  # the count and the page
     ticks[0] += 10
     assert list_incidents_json(env.store, hot, cache) == first
-    assert len(reads()) == 1  # stale by the clock, but the store says nothing changed
+    assert len(reads()) == 2  # stale by the clock, but the store says nothing changed
     env.store.save_record(Incident(id="inc-new", title="新热点", hot=True, heat=99.0))
     ticks[0] += 10
     assert b"inc-new" in list_incidents_json(env.store, hot, cache)
-    assert len(reads()) == 2
+    assert len(reads()) == 4
     env.store.conns.set_trace(None)

@@ -140,7 +140,7 @@ def test_export_row_cap(env: Env) -> None:
 
 @pytest.mark.parametrize("cached", [False, True])
 def test_incident_list_filters_and_sorts(env: Env, cached: bool) -> None:
-    if cached:  # one snapshot answers every filter below, each from its own memo
+    if cached:  # each filter below answered once, then kept
         from api.services.incidents import IncidentCache
 
         env.app.state.incident_cache = IncidentCache(3600)
@@ -336,7 +336,7 @@ def test_incident_list_cache_rereads_after_its_ttl(env: Env) -> None:
     from models import Incident
 
     ticks = [100.0]
-    cache = IncidentCache(2.0, clock=lambda: ticks[0], run=lambda refresh: refresh())
+    cache = IncidentCache(2.0, clock=lambda: ticks[0])
     hot = IncidentFilters(hot=True)
     assert list_incidents(env.store, hot, cache).count == 2
     env.store.save_record(Incident(id="inc-new", title="新热点", hot=True, heat=99.0))

@@ -28,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,7 +42,6 @@ from tingfeng.demo.clock import AcceleratedClock, ManualClock
 from tingfeng.demo.config import demo_config
 from tingfeng.demo.story import Story, load_story
 
-POLICY = Path(__file__).with_name("policy.yaml")
 STATE_FILE = "demo.json"
 LOGINS_FILE = "logins.json"
 ROBOT_LOG = "robot.log"
@@ -197,8 +197,7 @@ def write_config(
     """The crawl configuration of the demo city plus alerting, the robot and the API."""
     config = demo_config(story_url, folder, story)
     story_min = 60.0  # the schedule below is in story seconds; the scheduler divides by speed
-    config["alerting"] = {
-        "policy": str(POLICY),
+    config["alerting"] = {  # the shipped tier policy (alerting/policy.yaml)
         "base_url": dashboard,
         "channels": {
             "robot": {
@@ -271,6 +270,8 @@ class Progress:
 
 
 def incident_alerts(store: Any) -> list[Any]:
+    """Incident alerts, most urgent first (then the earliest)."""
+    from alerting.policy import RANK
     from models import Alert, AlertKind
 
     alerts = [
@@ -278,12 +279,12 @@ def incident_alerts(store: Any) -> list[Any]:
         for a in store.list_records(Alert, limit=max(store.count_records(Alert), 1))
         if a.alert_kind == AlertKind.INCIDENT
     ]
-    return sorted(alerts, key=lambda a: a.opened_at)
+    return sorted(alerts, key=lambda a: (-RANK[a.tier], a.opened_at))
 
 
 def progress(store: Any, config: Any, now: datetime) -> Progress:
-    """The first incident alert, its draft, the office's response linked to it and the
-    spread before/after."""
+    """The most urgent incident alert, its draft, the office's response linked to it and
+    the spread before/after."""
     from models import Bulletin, OfficialResponse
     from tingfeng.services.bulletins import effect
 
@@ -305,6 +306,17 @@ def progress(store: Any, config: Any, now: datetime) -> Progress:
         with contextlib.suppress(Exception):
             out.effect = effect(store, config, inc, now=now, hours=2.0)
     return out
+
+
+def urgent(p: Progress) -> Any:
+    """The story's alert: the most urgent one once it is tier I or II (the city's unanswered
+    board messages are tier III alerts of their own, 直接诉求)."""
+    from alerting.policy import RANK
+    from models import Tier
+
+    if p.alert is not None and RANK[p.alert.tier] >= RANK[Tier.II]:
+        return p.alert
+    return None
 
 
 def local(at: datetime | None) -> str:
@@ -505,10 +517,13 @@ class Demo:
                     p = progress(store, self.config, now)
                 except Exception:
                     continue
-                if p.alert is not None and "alert" not in said:
+                for alert in incident_alerts(store):
+                    if alert.id not in said:  # every incident alert once, as it opens
+                        said.add(alert.id)
+                        self.say(f"[{self.seconds():>5.0f} 秒] 监测台：{describe_alert(alert)}")
+                if urgent(p) is not None and "alert" not in said:
                     said.add("alert")
                     timings.setdefault("alert", self.seconds())
-                    self.say(f"[{self.seconds():>5.0f} 秒] 监测台：{describe_alert(p.alert)}")
                 if p.draft is not None and "draft" not in said:
                     said.add("draft")
                     timings.setdefault("draft", self.seconds())
@@ -663,7 +678,7 @@ class Demo:
                 p = progress(self.store, self.config, at)
                 line = f"  故事 {local(at)}：已收集 {self.store.count_posts()} 帖"
                 for name, value in (
-                    ("alert", p.alert),
+                    ("alert", urgent(p)),
                     ("draft", p.draft),
                     ("response", p.response),
                 ):
@@ -723,7 +738,14 @@ class Demo:
                 "status": alert.status.value,
             }
             self.say(f"  预警：{describe_alert(alert)}，{local(alert.opened_at)} 发出")
-            self.say(f"  其他事件预警：{data['alerts'] - 1} 条（日常新闻与投诉不应预警）")
+            others = Counter(
+                f"{a.tier.value}级{a.rule}" for a in incident_alerts(self.store) if a.id != alert.id
+            )
+            listed = "、".join(f"{k} {n} 条" for k, n in others.items())
+            self.say(
+                f"  其他事件预警：{data['alerts'] - 1} 条"
+                + (f"（{listed}；日常新闻不预警）" if listed else "")
+            )
         if draft is not None:
             self.say(
                 f"  草稿：{draft.bulletin_kind.value} {draft.id}，"

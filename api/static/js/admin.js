@@ -16,7 +16,8 @@
   const conditionLabel = {
     heat_min: "热度 ≥", posts_per_hour_min: "每小时帖数 ≥", burst: "爆发", hot: "热点",
     virality_min: "扩散度 ≥", rumor_min: "谣言可能 ≥", min_posts: "帖数 ≥", categories: "类别",
-    districts: "区域", direct_appeal: "直接诉求",
+    districts: "区域", direct_appeal: "直接诉求", min_authors: "作者数 ≥", keywords: "提及",
+    any_of: "且满足其一",
   };
   let auditPage = 1;
 
@@ -127,6 +128,7 @@
   function condition(when) {
     return Object.entries(when).map(([k, v]) => {
       const label = conditionLabel[k] || k;
+      if (k === "any_of") return label + "（" + v.map(condition).join(" 或 ") + "）";
       if (Array.isArray(v)) return label + "：" + v.join("、");
       if (typeof v === "boolean") return (v ? "" : "非") + label;
       return label + " " + v;

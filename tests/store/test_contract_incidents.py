@@ -1,0 +1,167 @@
+"""The incident-listing contract (:meth:`Store.list_incidents`), on every backend (the
+``store`` fixture of conftest.py: SQLite always, Elasticsearch with TINGFENG_ES_URL).
+
+The store's answer is compared with a plain-Python reading of the documented semantics
+(:class:`store.base.IncidentQuery`) over the same records: filters, order, total, pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import timedelta
+
+import pytest
+
+from models import Incident
+from store import IncidentQuery, Store
+from tests.conftest import BASE_TIME
+
+DISTRICTS = [None, "江北区", "南岸区"]
+CATEGORIES = [None, "民生", "交通"]
+TITLES = ["地铁停运", "化工厂冒烟", "Metro 延误", "学校 100% 停课", "谣言*求证?"]
+SCORES = [None, 0.0, 0.2, 0.4999, 0.5, 0.65, 0.7999, 0.8, 0.93, 1.0]
+
+
+def _incidents(n: int = 36) -> list[Incident]:
+    rnd = random.Random(13)
+    out = []
+    for i in range(n):
+        first = BASE_TIME + timedelta(hours=rnd.randrange(0, 72), microseconds=rnd.randrange(10**6))
+        seen = rnd.random() > 0.1
+        out.append(
+            Incident(
+                id=f"inc-{i:02d}",
+                title=rnd.choice(TITLES),
+                keywords=rnd.sample(["地铁", "化工厂", "metro", "停课", "谣言", "a_b"], 2),
+                district=rnd.choice(DISTRICTS),
+                category=rnd.choice(CATEGORIES),
+                hot=rnd.random() < 0.4,
+                # Repeated heats and scores: the id decides ties.
+                heat=float(rnd.choice([0, 12.5, 40, 40, 77.25, 99])),
+                rumor_score=rnd.choice(SCORES),
+                first_seen=first if seen else None,
+                last_seen=first + timedelta(hours=rnd.randrange(0, 30)) if seen else None,
+            )
+        )
+    return out
+
+
+def _expected(records: list[Incident], q: IncidentQuery) -> tuple[int, list[str]]:
+    def keep(r: Incident) -> bool:
+        if q.hot is not None and r.hot != q.hot:
+            return False
+        if q.district is not None and r.district != q.district:
+            return False
+        if q.category is not None and r.category != q.category:
+            return False
+        if q.seen_since is not None and (r.last_seen is None or r.last_seen < q.seen_since):
+            return False
+        if q.seen_until is not None and (r.first_seen is None or r.first_seen >= q.seen_until):
+            return False
+        s = r.rumor_score
+        if q.min_rumor_score is not None and (s is None or s < q.min_rumor_score):
+            return False
+        if q.below_rumor_score is not None and (s is None or s >= q.below_rumor_score):
+            return False
+        if q.rumor_scored is not None and (s is not None) != q.rumor_scored:
+            return False
+        if q.text:
+            needle = q.text.lower()
+            if needle not in r.title.lower() and not any(needle in k.lower() for k in r.keywords):
+                return False
+        return True
+
+    def key(r: Incident) -> tuple:
+        value = {
+            "heat": r.heat,
+            "last_seen": r.last_seen.timestamp() if r.last_seen else None,
+            "rumor": r.rumor_score,
+        }[q.sort]
+        return (1, 0.0, r.id) if value is None else (0, -value, r.id)
+
+    rows = sorted(filter(keep, records), key=key)
+    return len(rows), [r.id for r in rows[q.offset : q.offset + q.limit]]
+
+
+def _answer(store: Store, q: IncidentQuery) -> tuple[int, list[str]]:
+    page = store.list_incidents(q)
+    return page.total, [r.id for r in page.incidents]
+
+
+@pytest.fixture
+def listed(store: Store) -> tuple[Store, list[Incident]]:
+    records = _incidents()
+    for r in records:
+        store.save_record(r)
+    return store, [store.get_record(Incident, r.id) for r in records]  # type: ignore[misc]
+
+
+def test_filters_orders_and_totals_agree_with_the_documented_semantics(
+    listed: tuple[Store, list[Incident]],
+) -> None:
+    store, records = listed
+    t = BASE_TIME + timedelta(hours=36)
+    filters = [
+        {},
+        {"hot": True},
+        {"hot": False},
+        {"district": "江北区"},
+        {"category": "交通", "hot": True},
+        {"seen_since": t},
+        {"seen_until": t},
+        {"seen_since": BASE_TIME + timedelta(hours=20), "seen_until": t},
+        {"below_rumor_score": 0.5},
+        {"min_rumor_score": 0.5, "below_rumor_score": 0.8},
+        {"min_rumor_score": 0.8},
+        {"rumor_scored": False},
+        {"rumor_scored": True, "district": "南岸区"},
+        {"text": "地铁"},
+        {"text": "METRO"},
+        {"text": "100%"},
+        {"text": "a_b"},
+        {"text": "*求证?"},
+        {"text": "不存在的词"},
+    ]
+    checked = 0
+    for flt, sort in itertools.product(filters, ["heat", "last_seen", "rumor"]):
+        for offset, limit in [(0, 5), (5, 5), (0, 100), (30, 10)]:
+            q = IncidentQuery(**flt, sort=sort, offset=offset, limit=limit)
+            assert _answer(store, q) == _expected(records, q), q
+            checked += 1
+    assert checked == len(filters) * 3 * 4
+    everything = IncidentQuery(limit=1000)
+    assert _answer(store, everything)[0] == len(records)
+
+
+def test_time_bounds_are_exact_to_the_microsecond(store: Store) -> None:
+    at = BASE_TIME + timedelta(microseconds=123_457)
+    store.save_record(Incident(id="a", title="t", first_seen=at, last_seen=at))
+    assert store.list_incidents(IncidentQuery(seen_since=at)).total == 1
+    assert store.list_incidents(IncidentQuery(seen_since=at + timedelta(microseconds=1))).total == 0
+    assert store.list_incidents(IncidentQuery(seen_until=at)).total == 0
+    assert store.list_incidents(IncidentQuery(seen_until=at + timedelta(microseconds=1))).total == 1
+
+
+def test_a_saved_change_moves_the_incident_between_filters(store: Store) -> None:
+    saved = store.save_record(Incident(id="x", title="江北区 内涝", heat=10.0))
+    other = store.save_record(Incident(id="y", title="南岸区 停电", heat=20.0, hot=True))
+    assert _answer(store, IncidentQuery(hot=True)) == (1, ["y"])
+    store.save_records(
+        [
+            saved.model_copy(update={"hot": True, "heat": 50.0, "rumor_score": 0.9}),
+            other.model_copy(update={"hot": False}),
+        ]
+    )
+    assert _answer(store, IncidentQuery(hot=True)) == (1, ["x"])
+    assert _answer(store, IncidentQuery(min_rumor_score=0.8)) == (1, ["x"])
+    assert _answer(store, IncidentQuery()) == (2, ["x", "y"])
+    page = store.list_incidents(IncidentQuery(hot=True))
+    assert page.incidents[0].version == 2 and page.incidents[0].heat == 50.0
+
+
+def test_empty_store_and_pages_past_the_end(store: Store) -> None:
+    assert _answer(store, IncidentQuery()) == (0, [])
+    store.save_record(Incident(id="only", title="唯一"))
+    assert _answer(store, IncidentQuery(offset=5)) == (1, [])
+    assert _answer(store, IncidentQuery(limit=0)) == (1, [])
