@@ -54,3 +54,13 @@ def test_a_single_source_burst_can_be_held_to_a_stricter_tail_probability() -> N
     assert not burst_counts(weak, strict) and burst_counts(strong, strict)
     # Several source posts: the burst flag alone, whatever its tail probability.
     assert burst_counts(_signals(roots=3, virality=0.0, burst_p_value=1e-5), strict)
+
+
+def test_only_source_posts_written_within_the_burst_window_are_several_voices() -> None:
+    # Three source posts, but two were written days before this burst (on CED: a new post
+    # of a similar text joins an old cascade): one voice, so virality must confirm it.
+    old = _signals(roots=3, roots_in_window=1, virality=0.05, burst_p_value=1e-5)
+    assert not burst_counts(old, CFG)
+    told = _signals(roots=3, roots_in_window=CFG.burst_min_roots, virality=0.05)
+    reasons = hot_reasons(told, CFG, 0.8)
+    assert len(reasons) == 1 and f"{CFG.burst_min_roots} 条源帖" in reasons[0]
