@@ -8,10 +8,9 @@ margin), evaluate every active incident, save the incidents and the state.
 An incident is *hot* by :func:`nlp.hot_decision.hot_reasons`: a burst (its last-hour
 posts improbable under its locality's own expected rate, :class:`nlp.heat.SpikeDetector`)
 told by several source posts written within that hour, or a single post's burst that the
-virality model confirms,
-or virality alone, or size. It stays hot while a reason holds and for ``hot_cooldown``
-after. Every change of hot state, heat band, rumor band and membership is appended to the
-incident's :class:`models.records.IncidentHistory`.
+virality model confirms, or virality alone, or size. It stays hot while a reason holds and
+for ``hot_cooldown`` after. Every change of hot state, heat band, rumor band and
+membership is appended to the incident's :class:`models.records.IncidentHistory`.
 
 All settings come from :class:`nlp.hot_config.HotConfigSection` (the ``hot:`` section).
 """
