@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,17 +43,42 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
+#: How long a page action or wait may take before the test fails. Playwright's 30 s default
+#: was too short on a CI machine running two test workers beside Chromium (a login's
+#: navigation timed out twice under load 12); a real failure still fails, only later.
+BROWSER_TIMEOUT_MS = 90_000
+#: The same for ``expect`` assertions (Playwright's default is 5 s).
+EXPECT_TIMEOUT_MS = 20_000
+
+
+class PatientBrowser:
+    """The launched Chromium, whose every context waits up to BROWSER_TIMEOUT_MS."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        yield b
+        yield PatientBrowser(b)
         b.close()
 
 
