@@ -97,8 +97,10 @@ class IncidentQuery(BaseModel):
     never seen is left out); ``seen_until``: first seen before. ``min_rumor_score`` is
     inclusive and ``below_rumor_score`` exclusive; both leave unscored incidents out, and
     ``rumor_scored=False`` keeps only those. ``text``: a case-insensitive substring of the
-    title or of one keyword. Orders: ``heat`` highest first; ``last_seen`` and ``rumor``
-    latest/highest first with unknown values last; ties by id.
+    title or of one keyword. ``ids``: only these incidents (an empty list matches none);
+    ``exclude_ids``: none of these (the API's tier filter, resolved from alert records one
+    layer up, arrives as one of the two). Orders: ``heat`` highest first; ``last_seen``
+    and ``rumor`` latest/highest first with unknown values last; ties by id.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -112,6 +114,8 @@ class IncidentQuery(BaseModel):
     below_rumor_score: float | None = Field(default=None, ge=0, le=1)
     rumor_scored: bool | None = None
     text: str = ""
+    ids: list[str] | None = None
+    exclude_ids: list[str] | None = None
     sort: IncidentSort = "heat"
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=20, ge=0, le=1000)

@@ -53,6 +53,13 @@ def _incident_where(q: IncidentQuery) -> tuple[str, list[Any]]:
         else:
             clauses.append("(instr(i.title_lc, ?) > 0 OR instr(i.keywords_lc, ?) > 0)")
             params += [needle, needle]
+    # One JSON parameter however many ids (SQLite caps bound parameters at 32,766).
+    if q.ids is not None:
+        clauses.append("i.id IN (SELECT value FROM json_each(?))")
+        params.append(orjson.dumps(q.ids).decode())
+    if q.exclude_ids:
+        clauses.append("i.id NOT IN (SELECT value FROM json_each(?))")
+        params.append(orjson.dumps(q.exclude_ids).decode())
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
