@@ -1,31 +1,44 @@
 """The import users run, against a bare loop over the same texts, in one run.
 
     .venv/bin/python bench/bench_import.py [CED_DIR] [--db PATH] [--skip-bare] [--limit N]
+        [--rounds N]
 
-1. Bare loop (before and after the command, to bracket the machine's load): the same
+1. Bare loop (before and after each command, to bracket the machine's load): the same
    texts, rjieba index tokens, FTS5 insert, one process, no validation, no other table.
 2. The command: ``tingfeng import ced CED_DIR`` of the installed entry point, in a
    subprocess on a fresh store, rumor scoring included; peak RSS is the largest sum over
    the whole process tree (writer and workers), sampled every 50 ms from /proc.
+   ``--rounds N`` runs it N times, alternating with the bare loop (bare, command, bare,
+   command, bare...); each command is compared with the two bare loops around it.
 
 Target (issue 10): the command at >= 1/3 of the bare loop's posts/s, peak RSS <= 600 MB.
 
 Wall-clock rates on a shared machine say more about the neighbours than about the code, so
 the bench also reports CPU seconds per post: the command's whole process tree (writer and
 workers, ``RUSAGE_CHILDREN`` user + sys, interpreter start and model load included) against
-the bare loop's own CPU time (``time.process_time``). That ratio barely moves with load. On
-a quiet machine with two cores the writer and one worker run side by side, so the wall ratio
-approaches ``cpu ratio * (tree CPU / busiest process CPU)``, about twice the CPU ratio when
-the two are balanced. The bench also prints each process's CPU seconds and peak memory, and
-"ratio (cores)": the bare loop's CPU per post over the busiest process's, which is the wall
-ratio with a core for each busy process (the command lasts as long as its busiest process).
-CPU time per post itself grows with the machine's load (twice as high at load 12 as at 8:
-cores are shared below the scheduler too), so only ratios measured in one run compare.
+the bare loop's own CPU time (``time.process_time``). On a quiet machine with two cores the
+writer and one worker run side by side, so the wall ratio approaches ``cpu ratio * (tree
+CPU / busiest process CPU)``. The bench prints each process's CPU seconds and peak memory,
+and "ratio (cores)": the bare loop's CPU per post over the busiest process's, which is the
+wall ratio with a core for each busy process (the command lasts as long as its busiest
+process).
+
+Under load that parallelism is not there. Linux with ``sched_autogroup_enabled`` (as on the
+development machine) shares the CPUs between *sessions*, not processes: the bench, the bare
+loop and the command's writer and worker are one session, and together get one session's
+share, whatever their number. So on a loaded machine the wall ratio tends to the CPU ratio
+(whole tree), not to the cores ratio. The bench prints, for the bare loop and for each
+process of the command, how long its main thread was runnable but waiting for a CPU
+(``/proc/PID/schedstat``): when those waits dominate, the wall figures measure the
+neighbours. CPU time per post itself grows with the machine's load (cores are shared below
+the scheduler too), so only ratios measured in one run compare.
 
 ``--limit N`` imports only the first N events (a temporary directory of links), for
 profiling.
-Keeps the database (default /tmp/tingfeng-bench.db) for bench_search.py. Run it nice'd on
-a shared machine and quote the load average it prints.
+Keeps the database (default /tmp/tingfeng-bench.db) for bench_search.py and for
+``bench/compare_stores.py``, which checks that two imports wrote the same posts, documents,
+FTS tokens, region tags, rumor scores and snapshots. Run it nice'd on a shared machine and
+quote the load average it prints.
 """
 
 from __future__ import annotations
@@ -97,11 +110,20 @@ _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def _tree(root: int) -> dict[int, tuple[int, float, str]]:
-    """``pid -> (resident kB, CPU seconds so far, role)`` of ``root`` and its descendants,
-    from /proc (role: writer for ``root``, worker or tracker for the pool's processes)."""
+def _schedstat(pid: int | str = "self") -> tuple[float, float]:
+    """Seconds on a CPU and seconds waiting for one (runnable, on the run queue) of a
+    process's main thread so far, from /proc/PID/schedstat."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        on_cpu, waiting, _ = f.read().split()
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
+def _tree(root: int) -> dict[int, tuple[int, float, str, float]]:
+    """``pid -> (resident kB, CPU seconds so far, role, run-queue wait so far)`` of
+    ``root`` and its descendants, from /proc (role: writer for ``root``, worker or tracker
+    for the pool's processes)."""
     children: dict[int, list[int]] = {}
-    info: dict[int, tuple[int, float, str]] = {}
+    info: dict[int, tuple[int, float, str, float]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -112,7 +134,8 @@ def _tree(root: int) -> dict[int, tuple[int, float, str]]:
                 pages = int(f.read().split()[1])
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmdline = f.read()
-        except OSError:
+            waiting = _schedstat(entry)[1]
+        except (OSError, ValueError):
             continue
         fields = stat.rsplit(")", 1)[1].split()
         children.setdefault(int(fields[1]), []).append(int(entry))
@@ -124,8 +147,8 @@ def _tree(root: int) -> dict[int, tuple[int, float, str]]:
             if b"resource_tracker" in cmdline
             else "writer"
         )
-        info[int(entry)] = (pages * _PAGE_KB, cpu, role)
-    out: dict[int, tuple[int, float, str]] = {}
+        info[int(entry)] = (pages * _PAGE_KB, cpu, role, waiting)
+    out: dict[int, tuple[int, float, str, float]] = {}
     todo = [root]
     while todo:
         pid = todo.pop()
@@ -153,12 +176,23 @@ def subset(ced: Path, limit: int, into: Path) -> Path:
     return into
 
 
+class Proc(NamedTuple):
+    """One process of the command's tree, as sampled."""
+
+    peak_kb: int
+    cpu: float  # CPU seconds (utime + stime, all threads)
+    role: str  # writer, worker, tracker
+    waiting: float  # seconds its main thread was runnable but waiting for a CPU
+    first: float  # perf_counter when first and last seen
+    last: float
+
+
 class Run(NamedTuple):
     report: dict
     seconds: float
     cpu: float  # whole process tree (RUSAGE_CHILDREN)
     peak_kb: int  # largest sum of resident memory over the tree
-    per_process: dict[int, tuple[int, float, str]]  # pid -> (peak kB, CPU s, role)
+    per_process: dict[int, Proc]
     stderr: str
 
 
@@ -178,18 +212,26 @@ def run_command(ced: Path, db: Path) -> Run:
             cwd=cwd,
         )
         peak = 0
-        per_process: dict[int, tuple[int, float, str]] = {}
+        per_process: dict[int, Proc] = {}
         done = threading.Event()
 
         def sample() -> None:
             nonlocal peak
             while not done.is_set():
                 tree = _tree(proc.pid)
-                peak = max(peak, sum(rss for rss, _, _ in tree.values()))
-                for pid, (rss, cpu, role) in tree.items():
+                now = time.perf_counter()
+                peak = max(peak, sum(rss for rss, _, _, _ in tree.values()))
+                for pid, (rss, cpu, role, waiting) in tree.items():
                     # The role as first seen: an exiting process has no command line left.
-                    before = per_process.get(pid, (0, 0.0, role))
-                    per_process[pid] = (max(before[0], rss), max(before[1], cpu), before[2])
+                    was = per_process.get(pid, Proc(0, 0.0, role, 0.0, now, now))
+                    per_process[pid] = Proc(
+                        max(was.peak_kb, rss),
+                        max(was.cpu, cpu),
+                        was.role,
+                        max(was.waiting, waiting),
+                        was.first,
+                        now,
+                    )
                 done.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -210,28 +252,67 @@ def main() -> None:
     parser.add_argument("--db", default="/tmp/tingfeng-bench.db")
     parser.add_argument("--skip-bare", action="store_true", help="only the command")
     parser.add_argument("--limit", type=int, default=None, help="only the first N events")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="commands, each bracketed by bare loops (bare, command, bare, command, bare...)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ced = Path(args.ced)
         if args.limit:
             ced = subset(ced, args.limit, Path(tmp) / "ced")
-        run(ced, Path(args.db), args.skip_bare)
+        run(ced, Path(args.db), args.skip_bare, max(1, args.rounds))
 
 
-def run(ced: Path, db: Path, skip_bare: bool) -> None:
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class Bare(NamedTuple):
+    rate: float  # posts/s
+    cpu: float  # CPU seconds a post
+    seconds: float
+    waiting: float  # seconds runnable but waiting for a CPU
+
+
+def _bare(ced: Path, db: Path) -> Bare:
+    waited = _schedstat()[1]
+    n, seconds, cpu = bare_loop(ced, db)
+    waiting = _schedstat()[1] - waited
+    print(
+        f"bare loop      : {n:,} texts in {seconds:.1f} s = {n / seconds:,.0f} posts/s,"
+        f" {cpu / n * 1e6:.1f} µs CPU/post; on a CPU {cpu / seconds:.0%} of the time, waiting"
+        f" for one {waiting / seconds:.0%} (load {_load()})"
+    )
+    return Bare(n / seconds, cpu / n, seconds, waiting)
+
+
+def run(ced: Path, db: Path, skip_bare: bool, rounds: int) -> None:
     bare_db = db.with_name(db.stem + "-bare.db")
-    print(f"load average   : {' '.join(f'{x:.2f}' for x in os.getloadavg())} (start)")
-    bare: list[float] = []
-    bare_cpu: list[float] = []
+    print(f"load average   : {_load()} (start)")
+    before = None if skip_bare else _bare(ced, bare_db)
+    walls: list[float] = []
+    for round_ in range(1, rounds + 1):
+        if rounds > 1:
+            print(f"-- round {round_} of {rounds}")
+        run_ = run_command(ced, db)
+        after = None if skip_bare else _bare(ced, bare_db)
+        ratio = _print_command(run_, [b for b in (before, after) if b is not None])
+        if ratio is not None:
+            walls.append(ratio)
+        before = after
     if not skip_bare:
-        n, seconds, cpu = bare_loop(ced, bare_db)
-        bare.append(n / seconds)
-        bare_cpu.append(cpu / n)
-        print(
-            f"bare loop      : {n:,} texts in {seconds:.1f} s = {n / seconds:,.0f} posts/s,"
-            f" {cpu / n * 1e6:.1f} µs CPU/post"
-        )
-    run_ = run_command(ced, db)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
+    if len(walls) > 1:
+        print(f"wall ratios    : {', '.join(f'{w:.2f}' for w in walls)} (target >= 0.33)")
+    print(f"load average   : {_load()} (end)")
+    print(f"database size  : {db.stat().st_size / 2**20:,.0f} MB")
+
+
+def _print_command(run_: Run, bare: list[Bare]) -> float | None:
     report, elapsed, cpu, peak_kb, err = (
         run_.report,
         run_.seconds,
@@ -239,16 +320,6 @@ def run(ced: Path, db: Path, skip_bare: bool) -> None:
         run_.peak_kb,
         run_.stderr,
     )
-    if not skip_bare:
-        n, seconds, cpu_b = bare_loop(ced, bare_db)
-        bare.append(n / seconds)
-        bare_cpu.append(cpu_b / n)
-        print(
-            f"bare loop again: {n:,} texts in {seconds:.1f} s = {n / seconds:,.0f} posts/s,"
-            f" {cpu_b / n * 1e6:.1f} µs CPU/post"
-        )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
     posts = report["inserted"]
     rate = posts / elapsed
     print(
@@ -262,32 +333,35 @@ def run(ced: Path, db: Path, skip_bare: bool) -> None:
         f" ({cpu / elapsed:.2f} cores busy on average)"
     )
     busiest = 0.0
-    for _pid, (rss_kb, cpu_p, role) in sorted(run_.per_process.items(), key=lambda kv: kv[1][2]):
-        busiest = max(busiest, cpu_p)
+    for proc in sorted(run_.per_process.values(), key=lambda p: p.role):
+        busiest = max(busiest, proc.cpu)
+        alive = max(proc.last - proc.first, 1e-9)
         print(
-            f"  {role:<13}: {cpu_p:5.1f} s CPU = {cpu_p / posts * 1e6:5.1f} µs/post,"
-            f" peak {rss_kb / 1024:,.0f} MB"
+            f"  {proc.role:<13}: {proc.cpu:5.1f} s CPU = {proc.cpu / posts * 1e6:5.1f} µs/post,"
+            f" peak {proc.peak_kb / 1024:,.0f} MB; of its {alive:.0f} s main thread waiting"
+            f" for a CPU {proc.waiting:.0f} s"
         )
     print(f"peak RSS       : {peak_kb / 1024:,.0f} MB (whole process tree, target <= 600)")
-    if bare:
-        mean = sum(bare) / len(bare)
-        print(f"ratio (wall)   : {rate / mean:.2f} of the bare loop's posts/s (target >= 0.33)")
-        per_post = sum(bare_cpu) / len(bare_cpu)
-        print(
-            f"ratio (CPU)    : {per_post / (cpu / posts):.2f} = bare CPU/post over the"
-            " command's CPU/post (whole tree)"
-        )
-        if busiest:
-            # With a core per busy process (two here: writer and one worker), the command
-            # takes as long as its busiest process; the bare loop is one process.
-            print(
-                f"ratio (cores)  : {per_post / (busiest / posts):.2f} = bare CPU/post over the"
-                " busiest process's CPU/post (the wall ratio on idle cores, one per process)"
-            )
-    print(f"load average   : {' '.join(f'{x:.2f}' for x in os.getloadavg())} (end)")
-    print(f"database size  : {db.stat().st_size / 2**20:,.0f} MB")
     if "rumor scores" not in err:
         print("warning        : the command printed no rumor-score line")
+    if not bare:
+        return None
+    mean = sum(b.rate for b in bare) / len(bare)
+    wall = rate / mean
+    print(f"ratio (wall)   : {wall:.2f} of the bare loop's posts/s (target >= 0.33)")
+    per_post = sum(b.cpu for b in bare) / len(bare)
+    print(
+        f"ratio (CPU)    : {per_post / (cpu / posts):.2f} = bare CPU/post over the"
+        " command's CPU/post (whole tree)"
+    )
+    if busiest:
+        # With a core per busy process (two here: writer and one worker), the command
+        # takes as long as its busiest process; the bare loop is one process.
+        print(
+            f"ratio (cores)  : {per_post / (busiest / posts):.2f} = bare CPU/post over the"
+            " busiest process's CPU/post (the wall ratio on idle cores, one per process)"
+        )
+    return wall
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from nlp.detect import HotTopics  # noqa: E402
 from nlp.hot_config import HotConfigSection  # noqa: E402
 from nlp.incidents import IncidentEngine  # noqa: E402
 from nlp.replay import replay  # noqa: E402
+from nlp.spread import count_between  # noqa: E402
 from nlp.virality import (  # noqa: E402
     CHECKPOINTS,
     EventSpread,
@@ -169,10 +170,11 @@ def trace_fold(fold: dict, model: ViralityModel) -> dict:
         {"burst": {"p_value": max(P_GRID), "release_p_value": 0.01}}
     )
     detector = HotTopics(config, model)
-    burst: dict[str, list[tuple[float, float, float | None, int]]] = defaultdict(list)
+    burst: dict[str, list[tuple[float, float, float | None, int, int]]] = defaultdict(list)
     vir: dict[str, list[tuple[float, float]]] = defaultdict(list)
     sizes: dict[str, dict[int, float]] = defaultdict(dict)
     size_marks = [k for k in SIZE_GRID if k is not None]
+    window_s = config.burst.current.total_seconds()
 
     def on_tick(now: float, evaluations: list) -> None:
         for ev in evaluations:
@@ -180,7 +182,10 @@ def trace_fold(fold: dict, model: ViralityModel) -> dict:
             fig = ev.burst_figures
             stats = ev.cluster.stats
             if fig["authors"] >= MIN_AUTHORS and fig["current"] >= config.burst.min_posts:
-                burst[inc].append((now, fig["p_value"], ev.virality, len(stats.root_times)))
+                window = count_between(stats.root_times, now - window_s, now)
+                burst[inc].append(
+                    (now, fig["p_value"], ev.virality, len(stats.root_times), window)
+                )
             if ev.virality is not None and (not vir[inc] or vir[inc][-1][1] != ev.virality):
                 vir[inc].append((now, ev.virality))
             for k in size_marks:
@@ -220,12 +225,14 @@ OLD_DEFAULT_RULE: Rule = (1e-4, None, 0.73, 10**9, None, True)
 def burst_onsets(trace: dict, inc: str) -> dict[tuple, float]:
     """First time a burst counts, per (p0, v_burst, roots, unknown_counts), as
     nlp.hot_decision decides: the burst flag (p ≤ P_FLAG) with at least ``roots`` source
-    posts, or with p ≤ p0 (``burst_single_p_value``) and virality ≥ v_burst (unknown
-    virality counts when ``unknown_counts``)."""
+    posts written within the burst's window, or with p ≤ p0 (``burst_single_p_value``) and
+    virality ≥ v_burst (unknown virality counts when ``unknown_counts``). A trace written
+    before the window count was recorded counts all source posts so far."""
     out: dict[tuple, float] = {}
     ticks = trace["burst"].get(inc, ())
     for p0, vb, roots, unknown in itertools.product(P_GRID, V_BURST_GRID, ROOTS_GRID, UNKNOWN_GRID):
-        for t, p, v, n_roots in ticks:
+        for t, p, v, *counts in ticks:
+            n_roots = counts[-1]
             if p > P_FLAG:
                 continue
             if n_roots >= roots or (
@@ -291,6 +298,37 @@ def rule_figures(fold: dict, trace: dict, cutoff: float, rules: list[Rule]) -> l
             }
         )
     return out
+
+
+def breakdown(fold: dict, trace: dict, cutoff: float, rule: Rule) -> dict:
+    """Where a rule's flags come from: precision of flagged events by the size of their
+    incident (one CED event, or several merged by the clustering) and by whether the
+    event opened its incident or joined one (flagged, perhaps, before it was written)."""
+    times = flag_times(trace, [rule])
+    members: dict[str, list[str]] = defaultdict(list)
+    for sid, inc in trace["incident_of"].items():
+        if inc is not None:
+            members[inc].append(sid)
+    start = {sid: post.created_at.timestamp() for sid, post in fold["sources"].items()}
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for sid, inc in trace["incident_of"].items():
+        if inc is None or times[inc][0] is None:
+            continue
+        large = len(fold["reposts"][sid]) >= cutoff
+        alone = len(members[inc]) == 1
+        opened = start[sid] == min(start[m] for m in members[inc])
+        groups["all"].append(large)
+        groups["event alone in its incident" if alone else "incident of several events"].append(
+            large
+        )
+        if not alone:
+            groups["... the event opened it" if opened else "... the event joined it"].append(
+                large
+            )
+    return {
+        k: {"flagged": len(v), "precision": round(sum(v) / len(v), 4) if v else None}
+        for k, v in groups.items()
+    }
 
 
 def pooled(rows: list[dict]) -> dict:
@@ -406,6 +444,7 @@ def curve(
             "eval": per_fold[0][rules.index(chosen[0])],
         },
         "default": named(DEFAULT_RULE),
+        "default_breakdown_eval_fold": breakdown(folds[0], traces[0], cutoff, DEFAULT_RULE),
         "old_default": named(OLD_DEFAULT_RULE),
         "virality_alone_0.73": named((1e-4, 1.01, 0.73, 10**9, None, False)),
         "eval_fold_front": front(per_fold[0]),
@@ -476,7 +515,7 @@ def print_curve(c: dict) -> None:
     fields = c["rule_fields"]
     print(f"top-quartile cutoff {c['top_quartile_cutoff_reposts']} reposts; rules: {fields}")
     print("chosen on folds 1-4:", json.dumps(c["chosen_on_train_folds"], ensure_ascii=False))
-    for key in ("default", "old_default", "virality_alone_0.73"):
+    for key in ("default", "old_default", "virality_alone_0.73", "default_breakdown_eval_fold"):
         print(key, json.dumps(c[key], ensure_ascii=False))
     for title, rows in (
         ("fold 0 (held out) precision-earliness front:", c["eval_fold_front"]),

@@ -113,6 +113,38 @@ def _inner(
     }
 
 
+def _standard_errors(
+    y: np.ndarray, p: np.ndarray, folds: list[dict[str, Any]]
+) -> dict[str, float | None]:
+    """One standard error of the pooled accuracy and ROC-AUC, two ways: binomial over the
+    pooled events (accuracy) or Hanley-McNeil (AUC), and the spread of the outer folds
+    (standard deviation of the per-fold figures / sqrt(folds))."""
+    n = len(y)
+    acc = float(((p >= 0.5).astype(int) == y).mean()) if n else float("nan")
+    pos, neg = int(y.sum()), int(n - y.sum())
+    out: dict[str, float | None] = {
+        "accuracy_binomial": round(float(np.sqrt(acc * (1 - acc) / n)), 4) if n else None,
+        "roc_auc_hanley_mcneil": None,
+        "accuracy_folds": None,
+        "roc_auc_folds": None,
+    }
+    if pos and neg:
+        from sklearn.metrics import roc_auc_score
+
+        a = float(roc_auc_score(y, p))
+        q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+        var = (a * (1 - a) + (pos - 1) * (q1 - a * a) + (neg - 1) * (q2 - a * a)) / (pos * neg)
+        out["roc_auc_hanley_mcneil"] = round(float(np.sqrt(var)), 4)
+    if len(folds) > 1:
+        k = len(folds)
+        accs = [m["accuracy"] for m in folds]
+        out["accuracy_folds"] = round(float(np.std(accs, ddof=1) / np.sqrt(k)), 4)
+        aucs = [m["roc_auc"] for m in folds if m["roc_auc"] is not None]
+        if len(aucs) > 1:
+            out["roc_auc_folds"] = round(float(np.std(aucs, ddof=1) / np.sqrt(len(aucs))), 4)
+    return out
+
+
 def outer_splits(y: np.ndarray, groups: np.ndarray, folds: int) -> list[tuple[Any, Any]]:
     outer = StratifiedGroupKFold(folds, shuffle=True, random_state=0)
     return list(outer.split(np.zeros(len(y)), y, groups))
@@ -197,6 +229,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for h in EARLY_HORIZONS:
             pooled[h][rec["test_index"]] = rec["probs"][h]
     out = report_from_probabilities(y[scored], {h: p[scored] for h, p in pooled.items()})
+    fold_metrics = {
+        h: [
+            metrics(y[done[k]["test_index"]], np.asarray(done[k]["probs"][h])) for k in sorted(done)
+        ]
+        for h in EARLY_HORIZONS
+    }
     out["nested_cv"] = {
         "outer_folds": args.outer,
         "outer_folds_done": sorted(k + 1 for k in done),
@@ -207,6 +245,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "inner_accuracy": [done[k]["inner"] for k in sorted(done)],
         "fold_accuracy": {
             h: [done[k]["accuracy"][h] for k in sorted(done)] for h in EARLY_HORIZONS
+        },
+        "fold_roc_auc": {h: [m["roc_auc"] for m in ms] for h, ms in fold_metrics.items()},
+        "standard_error": {
+            h: _standard_errors(y[scored], pooled[h][scored], ms) for h, ms in fold_metrics.items()
         },
         "groups": None if groups is None else len(set(groups.tolist())),
         "events": len(y),

@@ -16,6 +16,11 @@ CED-layout directory of symbolic links in a temporary folder (nothing is copied)
    with their complete threads (``nlp.rumor.incident.score_incident`` over the shipped
    model's scores); the store's score is the one attached at its last save.
 
+With ``--keep DIR`` each finished phase is kept in DIR (``replay.json`` beside the store
+``replay.db``, then ``memory.json``), and a run again with the same DIR, fold and events
+resumes after the last finished phase: an interrupted store replay starts afresh (the
+replay command itself does not resume a run mid-way), a finished one is not repeated.
+
 Figures: post→incident maps equal; incident records vs incidents in memory; records with no
 source posts, or whose post count differs from the posts pointing to them (both must be 0);
 incidents ever hot and their first hot times in both; rumor score differences.
@@ -28,6 +33,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,17 +80,48 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def through_store(data: Path, work: Path) -> tuple[dict[str, Any], Path, dict[str, float]]:
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _done(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """A phase's kept result, if it was finished for the same fold and events."""
+    if not path.is_file():
+        return None
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    return kept if kept.get("key") == key else None
+
+
+def _keep(path: Path, key: dict[str, Any], result: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"key": key, **result}, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)  # a phase is kept whole or not at all
+
+
+def through_store(
+    data: Path, work: Path, key: dict[str, Any]
+) -> tuple[dict[str, Any], Path, dict[str, float]]:
     cfg = work / "tingfeng.yaml"
     db = work / "replay.db"
+    marker = work / "replay.json"
+    kept = _done(marker, key)
+    if kept is not None and db.is_file():
+        _log(f"store replay: already done in {db}")
+        return kept["replayed"], db, kept["took"]
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)  # an interrupted replay is not resumed mid-way
     cfg.write_text(f"store: {{path: {db}}}\n", encoding="utf-8")
+    _log(f"store replay: tingfeng replay into {db}")
     cmd = [sys.executable, "-m", "tingfeng", "-c", str(cfg), "replay", str(data), "--json"]
     t0, c0 = time.perf_counter(), _child_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     took = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(_child_cpu() - c0, 1)}
     if proc.returncode != 0:
         raise SystemExit(f"tingfeng replay failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout), db, took
+    replayed = json.loads(proc.stdout)
+    _keep(marker, key, {"replayed": replayed, "took": took})
+    _log(f"store replay: done, {took['wall_s']} s wall, {took['cpu_s']} s CPU")
+    return replayed, db, took
 
 
 def in_memory(data: Path) -> dict[str, Any]:
@@ -110,7 +147,7 @@ def in_memory(data: Path) -> dict[str, Any]:
     report = replay(items, live, None, on_tick=on_tick)
     posts = [obj for _, _, obj in items if isinstance(obj, Post)]
     return {
-        "posts": posts,
+        "posts": posts,  # popped before the phase is kept
         "incident_of": {p.id: p.incident_id for p in posts},
         "first_hot": first_hot,
         "hot_onsets": report.hot_onsets,
@@ -160,16 +197,37 @@ def compare(ced: Path, fold: int, limit: int | None, keep: Path | None) -> dict[
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         data = work / "ced"
+        if data.exists():  # the links of an earlier run with this DIR
+            shutil.rmtree(data)
         events = subset(ced, data, fold, limit)
-        replayed, db, took = through_store(data, work)
-        memory = in_memory(data)
+        key = {"fold": fold, "events": events, "limit": limit}
+        replayed, db, took = through_store(data, work, key)
+        kept = _done(work / "memory.json", key) if keep is not None else None
+        if kept is None:
+            _log("in-memory replay")
+            memory = in_memory(data)
+            t0 = time.perf_counter()
+            mem_scores = memory_rumor_scores(memory.pop("posts"), memory["incident_of"])
+            memory["rumor_seconds"] = round(time.perf_counter() - t0, 1)
+            memory["rumor_scores"] = mem_scores
+            if keep is not None:
+                _keep(work / "memory.json", key, memory)
+            _log(f"in-memory replay: done, {memory['seconds']} s")
+        else:
+            _log("in-memory replay: already done")
+            memory = kept
+            mem_scores = memory["rumor_scores"]
         with SQLiteStore(db) as store:
             stored = {p.id: p.incident_id for p in store.iter_posts(PostFilter())}
             records = {r.id: r for r in store.list_records(Incident, limit=1_000_000)}
             histories = store.list_records(IncidentHistory, limit=1_000_000)
         hot_changes = sum(1 for h in histories for c in h.changes if c.change == "hot")
-        mem_scores = memory_rumor_scores(memory["posts"], memory["incident_of"])
     per_incident = Counter(stored.values())
+    moved = [
+        [pid, inc, memory["incident_of"].get(pid)]
+        for pid, inc in sorted(stored.items())
+        if memory["incident_of"].get(pid) != inc
+    ]
     store_hot = {
         i: r.extra["first_hot_at"] for i, r in records.items() if "first_hot_at" in r.extra
     }
@@ -198,6 +256,8 @@ def compare(ced: Path, fold: int, limit: int | None, keep: Path | None) -> dict[
         "posts_stored": len(stored),
         "posts_in_memory": len(memory["incident_of"]),
         "same_incident_for_every_post": stored == memory["incident_of"],
+        "posts_in_another_incident": len(moved),
+        "first_posts_in_another_incident": moved[:5],
         "incident_records": len(records),
         "incidents_in_memory": len(set(memory["incident_of"].values())),
         "incidents_per_event": round(len(records) / max(events, 1), 3),
@@ -228,7 +288,12 @@ def compare(ced: Path, fold: int, limit: int | None, keep: Path | None) -> dict[
             "store_rescored": replayed.get("rumor_scored"),
         },
         "revived_in_memory": memory["revived"],
-        "replay_command": {**took, "posts_per_second": replayed.get("posts_per_second")},
+        "replay_command": {
+            **took,
+            "posts_per_second": replayed.get("posts_per_second"),
+            "wall_s_per_event": round(took["wall_s"] / max(events, 1), 2),
+            "cpu_s_per_event": round(took["cpu_s"] / max(events, 1), 2),
+        },
         "memory_seconds": memory["seconds"],
         "load_average": round(os.getloadavg()[0], 1),
     }

@@ -19,8 +19,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -34,10 +35,10 @@ from text.report import ImportReport
 from text.timeparse import MAX_YEAR, MIN_YEAR, parse_time
 
 SOURCE = "ced"
-#: Turns a thread held in memory (source post; reposts as ``(id, parent_id, created_at,
-#: text, author_id)`` in stored order) into whatever the scorer scores. Runs in worker
-#: processes, so it must be a module-level function.
-ThreadRow = Callable[[Post, list[tuple[str, str, datetime, str, str | None]]], object]
+#: Turns a thread held in memory (source post; reposts in stored order, as objects with
+#: the attributes of ``nlp.rumor.features.RepostLite``) into whatever the scorer scores.
+#: Runs in worker processes, so it must be a module-level function.
+ThreadRow = Callable[[Post, list[Any]], object]
 LABEL_DIRS: dict[str, Literal["rumor", "non-rumor"]] = {
     "rumor-repost": "rumor",
     "non-rumor-repost": "non-rumor",
@@ -196,6 +197,22 @@ class RawRepost(NamedTuple):
     text: str
     author_id: str | None
     created_ts: int  # created_at as whole Unix seconds, as stores index it
+    #: created_at as the post's JSON document writes it, when known without asking the
+    #: time zone (None: let orjson write ``created_at``).
+    created_json: str | None = None
+
+
+#: Since this year China keeps one offset, UTC+8, all year (no daylight-saving time since
+#: September 1991): a plain date and time read there is that offset from UTC, and the
+#: time zone need not be asked (``timestamp()`` and orjson's writing of an aware time ask
+#: it for every post).
+FIXED_OFFSET_SINCE = 1992
+_UTC_OFFSET = 8 * 3600
+_EPOCH = datetime(1970, 1, 1)
+
+
+#: Sort key of a RawRepost: its time as stores index it.
+_CREATED_TS = itemgetter(6)
 
 
 def _repost_items(
@@ -211,6 +228,10 @@ def _repost_items(
     prefix = f"{SOURCE}:"
     where = str(path)
     report.read += len(items)  # every item is read, whatever becomes of it
+    # A million reposts go through this loop: the common date form is read inline (as
+    # _repost_time reads it) and each RawRepost is made without its Python __new__.
+    fromisoformat = datetime.fromisoformat
+    new = tuple.__new__
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             report.skip("not an object", f"{where}[{index}]")
@@ -222,11 +243,28 @@ def _repost_items(
         if mid in seen:
             report.skip("duplicate id", f"{where}[{index}]")
             continue
-        try:
-            created: datetime = _repost_time(item.get("date"), source_time)
-        except ValueError:
-            report.skip("invalid date", f"{where}[{index}]")
-            continue
+        value = item.get("date")
+        created = created_json = None
+        if type(value) is str and len(value) == 19 and value[10] == " ":
+            try:
+                parsed = fromisoformat(value)
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None and MIN_YEAR <= parsed.year <= MAX_YEAR:
+                created = parsed.replace(tzinfo=SHANGHAI)
+                if parsed.year >= FIXED_OFFSET_SINCE and not parsed.microsecond:
+                    # int(created.timestamp()) and orjson's "...+08:00", without the zone.
+                    since = parsed - _EPOCH
+                    created_ts = since.days * 86400 + since.seconds - _UTC_OFFSET
+                    created_json = parsed.isoformat() + "+08:00"
+        if created is None:
+            try:
+                created = _repost_time(value, source_time)
+            except ValueError:
+                report.skip("invalid date", f"{where}[{index}]")
+                continue
+        if created_json is None:
+            created_ts = int(created.timestamp())
         if not lowest <= created <= highest:  # DateBounds.refuses, inlined
             report.skip(bounds.reason("created_at"), f"{where}[{index}]")
             continue
@@ -237,14 +275,18 @@ def _repost_items(
         text = item.get("text")
         uid = item.get("uid")
         append(
-            RawRepost(
-                prefix + mid,
-                mid,
-                created,
-                prefix + parent if parent and isinstance(parent, str) else root,
-                text if text and isinstance(text, str) else "",
-                str(uid) if uid else None,
-                int(created.timestamp()),
+            new(
+                RawRepost,
+                (
+                    prefix + mid,
+                    mid,
+                    created,
+                    prefix + parent if parent and isinstance(parent, str) else root,
+                    text if text and isinstance(text, str) else "",
+                    str(uid) if uid else None,
+                    created_ts,
+                    created_json,
+                ),
             )
         )
     return out
@@ -283,13 +325,14 @@ def _index_tokens(text: str) -> str:
     return " ".join(cut_for_index(text))
 
 
-def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: int) -> tuple:
+def _repost_prepared(raw: RawRepost, root: str, fetched: datetime | str, fetched_ts: int) -> tuple:
     """The :class:`PreparedPost` fields of ``_repost_post(raw, ...)``, built without the model.
 
     Every field was checked in :func:`_repost_items`, so the post is valid by construction;
     the document is byte for byte what ``Post.model_dump_json(exclude_none=True)`` writes
     (tests/ingest/test_ced.py compares the two). A million reposts skip a million model
-    validations this way.
+    validations this way. ``fetched`` may be given as its JSON form (the same for every
+    post of a thread, so written once).
     """
     doc = {
         "id": raw.id,
@@ -300,7 +343,7 @@ def _repost_prepared(raw: RawRepost, root: str, fetched: datetime, fetched_ts: i
         if raw.author_id is not None
         else {"verified": False},
         "text": raw.text,
-        "created_at": raw.created_at,
+        "created_at": raw.created_at if raw.created_json is None else raw.created_json,
         "fetched_at": fetched,
         "reposts": 0,
         "comments": 0,
@@ -440,20 +483,15 @@ def prepare_event(
     root, fetched = source.id, source.fetched_at
     fetched_ts = int(fetched.timestamp())
     rows = [tuple(PreparedPost.of(source))]
-    rows.extend([_repost_prepared(r, root, fetched, fetched_ts) for r in raw])
+    fetched_json = orjson.dumps(fetched, option=_DUMP)[1:-1].decode()  # a JSON string
+    rows.extend([_repost_prepared(r, root, fetched_json, fetched_ts) for r in raw])
     snapshots = _snapshots(source, [r.created_at for r in raw])
     scoring_row = None
     if thread_row is not None:
         # The order a store returns the thread in (time, then insertion), so that scoring
         # in memory sees exactly what scoring the stored thread would.
-        ordered = sorted(range(len(raw)), key=lambda i: (raw[i].created_ts, i))
-        scoring_row = thread_row(
-            source,
-            [
-                (r.id, r.parent_id, r.created_at, r.text, r.author_id)
-                for r in (raw[i] for i in ordered)
-            ],
-        )
+        # (sorted() is stable: equal times keep their insertion order.)
+        scoring_row = thread_row(source, sorted(raw, key=_CREATED_TS))
     return PreparedEvent(report, root, rows, snapshots, scoring_row)
 
 

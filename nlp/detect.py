@@ -7,10 +7,10 @@ margin), evaluate every active incident, save the incidents and the state.
 
 An incident is *hot* by :func:`nlp.hot_decision.hot_reasons`: a burst (its last-hour
 posts improbable under its locality's own expected rate, :class:`nlp.heat.SpikeDetector`)
-told by several source posts, or a single post's burst that the virality model confirms,
-or virality alone, or size. It stays hot while a reason holds and for ``hot_cooldown``
-after. Every change of hot state, heat band, rumor band and membership is appended to the
-incident's :class:`models.records.IncidentHistory`.
+told by several source posts written within that hour, or a single post's burst that the
+virality model confirms, or virality alone, or size. It stays hot while a reason holds and
+for ``hot_cooldown`` after. Every change of hot state, heat band, rumor band and
+membership is appended to the incident's :class:`models.records.IncidentHistory`.
 
 All settings come from :class:`nlp.hot_config.HotConfigSection` (the ``hot:`` section).
 """
@@ -43,7 +43,7 @@ from nlp.incidents import (
     epoch_to_dt,
     load_categories,
 )
-from nlp.spread import velocity
+from nlp.spread import count_between, velocity
 from nlp.virality import ViralityModel, load_model
 from store import ConflictError, PostFilter, Store
 
@@ -375,6 +375,9 @@ class HotTopics:
             roots=len(stats.root_times),
             posts=len(stats.times),
             burst_p_value=burst.p_value,
+            roots_in_window=count_between(
+                stats.root_times, ts - self.config.burst.current.total_seconds(), ts
+            ),
         )
         reasons = hot_reasons(signals, self.config, self.virality_threshold)
         state = self.hot.setdefault(cluster.id, _HotState())

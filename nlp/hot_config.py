@@ -102,7 +102,8 @@ class HotConfigSection(_Section):
     #: Such a single-source burst also needs its tail probability at most this (None: the
     #: burst flag alone, ``burst.p_value``).
     burst_single_p_value: float | None = Field(default=1e-15, gt=0, lt=1)
-    #: A burst of an incident with at least this many source posts counts on its own.
+    #: A burst with at least this many source posts written within its current window
+    #: (``burst.current_minutes``) counts on its own.
     burst_min_roots: int = Field(default=2, ge=1)
     #: An incident with at least this many posts is hot by size alone (None: no size rule).
     size_posts: int | None = Field(default=None, ge=1)

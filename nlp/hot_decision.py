@@ -4,9 +4,12 @@ One rule with documented thresholds (``docs/hot-topics.md``, "Hot decision"), co
 locality-relative burst (:class:`nlp.heat.SpikeDetector`), the early-virality model
 (:mod:`nlp.virality`) and the incident's size. An incident is hot when any of these holds:
 
-1. **Burst told by several people**: its burst flag is up and it has at least
-   ``burst_min_roots`` source posts (independent posts about the same happening, e.g. a
-   forum thread and two Weibo posts). The locality itself is talking: no virality needed.
+1. **Burst told by several people**: its burst flag is up and at least
+   ``burst_min_roots`` of its source posts were written within the burst's current window
+   (independent posts about the same happening, e.g. a forum thread and two Weibo posts
+   within the hour). The locality itself is talking: no virality needed. Source posts
+   written earlier do not count: on CED, an event that joins a days-old cascade of a
+   similar text is not a second voice of a burst (``bench/eval_hot.py``).
 2. **Burst of one post's reposts, confirmed**: its burst flag is up, it has fewer source
    posts, its tail probability is at most ``burst_single_p_value`` (when set) and its
    virality is at least ``burst_virality_threshold`` (or still unknown, in its first
@@ -42,13 +45,20 @@ class HotSignals:
     posts: int
     #: the burst's Poisson tail probability now (1.0 when not computed)
     burst_p_value: float = 1.0
+    #: source posts written within the burst's current window (None: count ``roots``)
+    roots_in_window: int | None = None
+
+    @property
+    def window_roots(self) -> int:
+        """Source posts that count as voices of the current burst (rule 1)."""
+        return self.roots if self.roots_in_window is None else self.roots_in_window
 
 
 def burst_counts(signals: HotSignals, config: HotConfigSection) -> bool:
     """Whether a raised burst flag makes the incident hot (rules 1 and 2)."""
     if not signals.burst:
         return False
-    if signals.roots >= config.burst_min_roots:
+    if signals.window_roots >= config.burst_min_roots:
         return True
     single_p = config.burst_single_p_value
     if single_p is not None and signals.burst_p_value > single_p:
@@ -67,8 +77,8 @@ def hot_reasons(
     """The reasons that make the incident hot now (empty: not hot)."""
     reasons: list[str] = []
     if burst_counts(signals, config):
-        if signals.roots >= config.burst_min_roots:
-            why = f"{signals.roots} 条源帖"
+        if signals.window_roots >= config.burst_min_roots:
+            why = f"{signals.window_roots} 条源帖"
         elif config.burst_virality_threshold is None:
             why = "单一源帖"
         elif signals.virality is None:

@@ -36,6 +36,8 @@ from store.sqlite_schema import Connections, ts
 #: China has no daylight-saving time, so local days and hours are a fixed offset from UTC.
 LOCAL_OFFSET = 8 * 3600
 _IN_CHUNK = 500  # ids per "IN (...)" clause, well under SQLite's variable limit
+#: Posts per transaction while bulk loading an empty store (:meth:`Connections.bulk_load`).
+BULK_BATCH = 20_000
 #: Fields :meth:`PostTables.set_post_fields` may change.
 SETTABLE = frozenset({"incident_id", "rumor_score", "region_tags", "near_duplicate_of", "extra"})
 #: Stored times beyond these cannot be shown in every time zone (datetime overflows); such
@@ -171,6 +173,17 @@ class PostTables:
         # Fields by position: bulk imports hand plain tuples in PreparedPost's field order
         # (building a named tuple per post is measurable at a million posts).
         result = UpsertResult()
+        # A bulk load into an empty store writes a whole flush of the import in one
+        # transaction (fewer commits, each B-tree and FTS page written fewer times).
+        limit = max(self.batch_size, BULK_BATCH) if self.conns.bulk_loading else self.batch_size
+        # One batch (a bulk import's flush): when every id occurs once, as nearly always,
+        # no per-post merge loop is needed.
+        if (
+            isinstance(items, list)
+            and len(items) <= limit
+            and len({item[0] for item in items}) == len(items)
+        ):
+            return self._upsert_batch(items) if items else result
         batch: dict[str, PreparedPost] = {}
         for item in items:
             key = item[0]
@@ -179,7 +192,7 @@ class PostTables:
                 merged = merge_post(_post(earlier), _post(item))
                 item = PreparedPost.of(merged) if merged else earlier
             batch[key] = item
-            if len(batch) >= self.batch_size:
+            if len(batch) >= limit:
                 result += self._upsert_batch(list(batch.values()))
                 batch = {}
         if batch:

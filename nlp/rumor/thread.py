@@ -10,20 +10,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from models import Post
-from nlp.rumor.features import RepostLite, RumorInput, prepare
+from nlp.rumor.features import RumorInput, prepare
 
 
 def thread_row(
-    source: Post, reposts: Iterable[tuple], official: Any | None = None
+    source: Post, reposts: Iterable[Any], official: Any | None = None
 ) -> list[Any] | None:
     """Exactly the row :func:`nlp.rumor.scoring.score_roots` builds from the stored thread,
-    given the reposts in stored order (time, then insertion) as ``(id, parent_id,
-    created_at, text, author_id)``; None where score_roots stores no score (a text too
-    short to judge, or an official account's post when ``official`` is given)."""
+    given the reposts in stored order (time, then insertion) as objects with the
+    attributes of :class:`nlp.rumor.features.RepostLite` (``text`` never None; the
+    importer passes its own rows, not copies); None where score_roots stores no score (a
+    text too short to judge, or an official account's post when ``official`` is given)."""
     if official is not None and official.is_official(source):
         return None
     inp = RumorInput.from_posts(source)
-    inp.reposts = [RepostLite(*r) for r in reposts]
+    inp.reposts = list(reposts)
     prepared = prepare(inp)
     if prepared.unscorable(None):
         return None

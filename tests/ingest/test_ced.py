@@ -94,12 +94,13 @@ def test_real_ced_sample(ced_dir: Path) -> None:
 
 def test_fast_repost_rows_equal_the_model_path(tmp_path: Path) -> None:
     """Reposts prepared without a Post each are byte for byte what the model writes."""
-    from ingest.ced import _load_raw, _repost_post, _repost_prepared, event_files
+    from ingest.ced import _load_raw, _repost_post, _repost_prepared, event_files, prepare_event
     from store.base import PreparedPost
 
     reposts = default_reposts(9, count=30)
     reposts += [
         {"mid": "Rq", "date": "2014-05-14 09:00:00", "text": 'quote " \\ \t\n end', "uid": 7},
+        {"mid": "Rweek", "date": "2014-W20-3 09:00:01", "text": "ISO week date"},
         {"mid": "Remoji", "date": "05月14日 08:30", "text": "😀🚒 东城区", "parent": "R9x1"},
         {"mid": "Rnouid", "date": "1400003600", "text": None},
         {"mid": "Rnum", "date": "2014-05-14T02:00:00Z", "text": 42, "uid": ""},
@@ -110,11 +111,13 @@ def test_fast_repost_rows_equal_the_model_path(tmp_path: Path) -> None:
     loaded = _load_raw(files, report, None)
     assert loaded is not None
     source, raw = loaded
-    assert len(raw) == 34
+    assert len(raw) == 35
     ts = int(source.fetched_at.timestamp())
-    for r in raw:
-        model = PreparedPost.of(_repost_post(r, source.id, source.fetched_at))
+    models = [PreparedPost.of(_repost_post(r, source.id, source.fetched_at)) for r in raw]
+    for r, model in zip(raw, models, strict=True):
         assert _repost_prepared(r, source.id, source.fetched_at, ts) == model
+    # As the import's workers make them (times written without asking the time zone).
+    assert prepare_event(files).rows[1:] == models
 
 
 def test_fetched_at_is_never_before_created_at(tmp_path: Path) -> None:

@@ -1,12 +1,10 @@
-"""Import paths through the installed ``tingfeng`` command, in subprocesses on tmp dirs:
-bad input (dates, encodings, missing files) and export → import round trips."""
+"""Import paths through the real ``tingfeng`` entry point (in-process, see tests/cli.py) on
+tmp dirs: bad input (dates, encodings, missing files) and export → import round trips."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,16 +12,13 @@ import pytest
 
 from models import Post
 from store.sqlite import SQLiteStore
+from tests.cli import run_main
 from tests.ingest.cedfactory import default_reposts, write_event
-
-TINGFENG = Path(sys.executable).with_name("tingfeng")
 
 
 def run(cwd: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TINGFENG_STORE__PATH": str(db), "TINGFENG_CONFIG": ""}
-    return subprocess.run(
-        [str(TINGFENG), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=180
-    )
+    env = {"TINGFENG_STORE__PATH": str(db), "TINGFENG_CONFIG": ""}
+    return run_main(*args, env=env, cwd=cwd)
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
