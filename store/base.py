@@ -97,8 +97,10 @@ class IncidentQuery(BaseModel):
     never seen is left out); ``seen_until``: first seen before. ``min_rumor_score`` is
     inclusive and ``below_rumor_score`` exclusive; both leave unscored incidents out, and
     ``rumor_scored=False`` keeps only those. ``text``: a case-insensitive substring of the
-    title or of one keyword. Orders: ``heat`` highest first; ``last_seen`` and ``rumor``
-    latest/highest first with unknown values last; ties by id.
+    title or of one keyword. ``ids``: only these incidents (an empty list matches none);
+    ``exclude_ids``: none of these (the API's tier filter, resolved from alert records one
+    layer up, arrives as one of the two). Orders: ``heat`` highest first; ``last_seen``
+    and ``rumor`` latest/highest first with unknown values last; ties by id.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -112,6 +114,8 @@ class IncidentQuery(BaseModel):
     below_rumor_score: float | None = Field(default=None, ge=0, le=1)
     rumor_scored: bool | None = None
     text: str = ""
+    ids: list[str] | None = None
+    exclude_ids: list[str] | None = None
     sort: IncidentSort = "heat"
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=20, ge=0, le=1000)
@@ -266,6 +270,28 @@ class Store(abc.ABC):
         self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
     ) -> list[R]:
         """Records of one kind, newest update first, filtered by top-level field equality."""
+
+    def list_record_fields(
+        self,
+        cls: type[R],
+        fields: Sequence[str],
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        **equals: Any,
+    ) -> list[dict[str, Any]]:
+        """Some top-level fields of the records :meth:`list_records` would give (same
+        filter and order), as their JSON values, without building whole records: for
+        reading a few scalar fields (strings, numbers) of many records cheaply. Backends
+        may answer it from the stored documents; this default builds the records."""
+        for name in fields:
+            if name not in cls.model_fields:
+                raise StoreError(f"list_record_fields: {cls.kind} has no field {name!r}")
+        wanted = set(fields)
+        return [
+            r.model_dump(mode="json", include=wanted)
+            for r in self.list_records(cls, limit=limit, offset=offset, **equals)
+        ]
 
     @abc.abstractmethod
     def count_records(self, cls: type[R]) -> int: ...

@@ -254,6 +254,10 @@ def incident_query(q: IncidentQuery) -> dict[str, Any]:
                 }
             }
         )
+    if q.ids is not None:
+        clauses.append({"terms": {"id": q.ids}})
+    if q.exclude_ids:
+        must_not.append({"terms": {"id": q.exclude_ids}})
     if not clauses and not must_not:
         return {"match_all": {}}
     query: dict[str, Any] = {}

@@ -53,6 +53,13 @@ def _incident_where(q: IncidentQuery) -> tuple[str, list[Any]]:
         else:
             clauses.append("(instr(i.title_lc, ?) > 0 OR instr(i.keywords_lc, ?) > 0)")
             params += [needle, needle]
+    # One JSON parameter however many ids (SQLite caps bound parameters at 32,766).
+    if q.ids is not None:
+        clauses.append("i.id IN (SELECT value FROM json_each(?))")
+        params.append(orjson.dumps(q.ids).decode())
+    if q.exclude_ids:
+        clauses.append("i.id NOT IN (SELECT value FROM json_each(?))")
+        params.append(orjson.dumps(q.exclude_ids).decode())
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -116,7 +123,42 @@ class RecordTables:
     def list_records(
         self, cls: type[R], *, limit: int = 100, offset: int = 0, **equals: Any
     ) -> list[R]:
-        sql = "SELECT doc FROM records WHERE kind=?"
+        sql, params = self._listing(cls, "doc", limit, offset, equals)
+        return [cls.model_validate_json(doc) for (doc,) in self.conns.read(sql, params)]
+
+    def list_record_fields(
+        self,
+        cls: type[R],
+        fields: Sequence[str],
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        **equals: Any,
+    ) -> list[dict[str, Any]]:
+        """The fields straight from the documents (one json_extract, so each document is
+        parsed once, into a JSON array of the values): no record is built."""
+        for name in fields:
+            if name not in cls.model_fields:
+                raise StoreError(f"list_record_fields: {cls.kind} has no field {name!r}")
+        if not fields:
+            return [{} for _ in self.conns.read(*self._listing(cls, "1", limit, offset, equals))]
+        paths = ", ".join(f"'$.{name}'" for name in fields)
+        column = (
+            f"json_array(json_extract(doc, {paths}))"
+            if len(fields) == 1
+            else (f"json_extract(doc, {paths})")
+        )
+        sql, params = self._listing(cls, column, limit, offset, equals)
+        return [
+            dict(zip(fields, orjson.loads(values), strict=True))
+            for (values,) in self.conns.read(sql, params)
+        ]
+
+    @staticmethod
+    def _listing(
+        cls: type[R], columns: str, limit: int, offset: int, equals: dict[str, Any]
+    ) -> tuple[str, list[Any]]:
+        sql = f"SELECT {columns} FROM records WHERE kind=?"
         params: list[Any] = [cls.kind]
         for field, value in equals.items():
             if field not in cls.model_fields:
@@ -125,7 +167,7 @@ class RecordTables:
             params.append(value.value if hasattr(value, "value") else value)
         sql += " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
         params += [limit, offset]
-        return [cls.model_validate_json(doc) for (doc,) in self.conns.read(sql, params)]
+        return sql, params
 
     def list_incidents(self, q: IncidentQuery) -> IncidentPage:
         """Filter, count, order and page on the ``incidents`` columns; only the page's

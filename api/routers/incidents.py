@@ -30,8 +30,9 @@ async def list_(
     request: Request,
 ) -> Response:
     """Incidents by heat (or last seen, or rumor score), filtered by time, district,
-    category, hot, rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分) and title/keyword text;
-    ``count`` is every match; pages reach at most 10,000 rows deep."""
+    category, hot, rumor band (低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分), tier (响应级别 of the
+    current alert: the open one, else the latest; ``none``: never alerted) and
+    title/keyword text; ``count`` is every match; pages reach at most 10,000 rows deep."""
     # An answer the cache holds within its TTL is sent from the event loop; the store
     # query (a count and one page) and building the JSON go to a worker thread.
     cache = request.app.state.incident_cache

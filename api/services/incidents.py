@@ -2,13 +2,15 @@
 
 Store queries per request are bounded and do not grow with the rows shown: the list is one
 :meth:`store.Store.list_incidents` call (filtered, ordered, counted and paged by the store;
-SQLite: a count and the page's rows); the detail is the record, one faceted search (hourly
-series), one batch read of source posts, and one scan of the top rumor thread's reposts for
-its explanation.
+SQLite: a count and the page's rows) after one read of the alerts (each alerted incident's
+current tier, for the tier filter and column); the detail is the record, its alerts, one
+faceted search (hourly series), one batch read of source posts, and one scan of the top
+rumor thread's reposts for its explanation.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -21,9 +23,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.security import mask_personal
+from api.services.alerts_policy import tier_name
 from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
-from models import Incident, Post, ensure_aware, now_utc
+from models import Incident, Post, Tier, ensure_aware, now_utc
 from store import IncidentQuery, PostFilter, SearchQuery, Store
+from tingfeng.services.alerts import alert_for_incident, current_tiers
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,10 @@ SPARK_WINDOWS = ("6h", "1h", "15m")
 MAX_LIST_WINDOW = 10_000
 
 
+#: A value of the list's ``tier`` filter: a tier, or ``none`` for incidents never alerted.
+TierFilter = Literal["I", "II", "III", "IV", "none"]
+
+
 class IncidentFilters(BaseModel):
     """Query parameters of ``GET /api/v1/incidents``."""
 
@@ -48,6 +56,11 @@ class IncidentFilters(BaseModel):
     category: str | None = Field(default=None, max_length=100)
     hot: bool | None = None
     rumor: Literal["low", "medium", "high", "unscored"] | None = None
+    tier: list[TierFilter] = Field(
+        default_factory=list,
+        max_length=5,
+        description="响应级别 of the current alert, repeatable: I, II, III, IV, none (不曾预警)",
+    )
     q: str = Field(default="", max_length=100, description="标题或关键词包含")
     sort: Literal["heat", "last_seen", "rumor"] = "heat"
     page: int = Field(default=1, ge=1, le=1000)
@@ -87,11 +100,13 @@ class IncidentPublic(BaseModel):
     rumor_score: float | None
     rumor_band: str
     rumor_band_label: str
+    tier: Tier | None = Field(description="响应级别 of the current alert; null if never alerted")
+    tier_name: str | None = Field(description="Ⅰ级…Ⅳ级")
     status: str
     updated_at: datetime
 
     @classmethod
-    def of(cls, inc: Incident) -> IncidentPublic:
+    def of(cls, inc: Incident, tier: Tier | None = None) -> IncidentPublic:
         band = band_of(inc.rumor_score)
         return cls(
             id=inc.id,
@@ -114,6 +129,8 @@ class IncidentPublic(BaseModel):
             rumor_score=inc.rumor_score,
             rumor_band=band,
             rumor_band_label=BAND_LABELS[band],
+            tier=tier,
+            tier_name=tier_name(tier) if tier else None,
             status=inc.status,
             updated_at=inc.updated_at,
         )
@@ -126,9 +143,19 @@ class IncidentsPublic(BaseModel):
     per_page: int
 
 
-def incident_query(f: IncidentFilters) -> IncidentQuery:
+def incident_query(f: IncidentFilters, tiers: dict[str, Tier] | None = None) -> IncidentQuery:
     """The store query of the list's filters (rumor bands as score ranges: 低 < 0.5,
-    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score)."""
+    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score; tiers as incident ids, from ``tiers``,
+    each alerted incident's current tier: the ids of the wanted tiers, or with ``none``
+    every incident but those alerted at another tier)."""
+    ids = exclude = None
+    if f.tier:
+        wanted = set(f.tier)
+        known = tiers or {}
+        if "none" in wanted:
+            exclude = sorted(i for i, t in known.items() if t.value not in wanted)
+        else:
+            ids = sorted(i for i, t in known.items() if t.value in wanted)
     low = below = None
     scored: bool | None = None
     if f.rumor == "low":
@@ -149,6 +176,8 @@ def incident_query(f: IncidentFilters) -> IncidentQuery:
         below_rumor_score=below,
         rumor_scored=scored,
         text=f.q,
+        ids=ids,
+        exclude_ids=exclude,
         sort=f.sort,
         offset=(f.page - 1) * f.per_page,
         limit=f.per_page,
@@ -216,10 +245,21 @@ class IncidentCache:
             self._kept.clear()
 
 
-def _page(store: Store, f: IncidentFilters) -> IncidentsPublic:
-    page = store.list_incidents(incident_query(f))
+#: Each alerted incident's current tier, read when a page is computed (a page showing
+#: several lists hands them one memoised reader, so the alerts are read at most once).
+TierReader = Callable[[], dict[str, Tier]]
+
+
+def tier_reader(store: Store) -> TierReader:
+    """Reads the current tiers on first call, then answers the same."""
+    return functools.cache(lambda: current_tiers(store))
+
+
+def _page(store: Store, f: IncidentFilters, tiers: TierReader | None = None) -> IncidentsPublic:
+    tiers_now = tiers() if tiers is not None else current_tiers(store)
+    page = store.list_incidents(incident_query(f, tiers_now))
     return IncidentsPublic(
-        data=[IncidentPublic.of(r) for r in page.incidents],
+        data=[IncidentPublic.of(r, tiers_now.get(r.id)) for r in page.incidents],
         count=page.total,
         page=f.page,
         per_page=f.per_page,
@@ -227,12 +267,15 @@ def _page(store: Store, f: IncidentFilters) -> IncidentsPublic:
 
 
 def list_incidents(
-    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
+    store: Store,
+    f: IncidentFilters,
+    cache: IncidentCache | None = None,
+    tiers: TierReader | None = None,
 ) -> IncidentsPublic:
     """One page of the list: filtered, ordered, counted and paged by the store."""
     if cache is None:
-        return _page(store, f)
-    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f))
+        return _page(store, f, tiers)
+    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f, tiers))
 
 
 def list_incidents_json(
@@ -435,6 +478,7 @@ def _filled(hours: list[tuple[str, int]]) -> list[SeriesPoint]:
 def incident_detail(
     store: Store, inc: Incident, *, model_path: str | None = None
 ) -> IncidentDetail:
+    alert = alert_for_incident(store, inc.id)
     result = store.search(SearchQuery(incident_ids=[inc.id], limit=0, facets=["hour"], sort="time"))
     series = _filled(result.facets.get("hour", []))
     root_ids = inc.root_ids[-DETAIL_ROOTS:]
@@ -478,7 +522,7 @@ def incident_detail(
         log.warning("rumor explanation unavailable for %s: %s", inc.id, exc)
         note = "谣言模型不可用，无法给出理由"
     return IncidentDetail(
-        incident=IncidentPublic.of(inc),
+        incident=IncidentPublic.of(inc, alert.tier if alert else None),
         series=series,
         timeline=timeline,
         top_posts=top_posts,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from models import Incident, Role
+from models import Alert, Incident, Role, Tier
 from models.common import now_utc
 from store.sqlite import SQLiteStore
 from tests.api.factory import PASSWORDS, USERS, seed_city
@@ -123,6 +123,7 @@ def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServ
     assert "网传江北区化工厂爆炸致多人死亡" in hot.first.inner_text()
     assert page.locator("#hot-body .spark svg").count() == 2
     assert "临江市政府网" in page.locator("#attn-list").inner_text()
+    assert page.locator("#hot-body .tier-cell").all_inner_texts() == ["—", "—"]  # no alert yet
     no_horizontal_scroll(page)
     shot(page, "monitor-1366")
 
@@ -130,22 +131,29 @@ def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServ
     page.evaluate("window.__sameDocument = true")
     with SQLiteStore(live.db) as store:
         t = now_utc()
-        store.save_record(
-            Incident(
-                id="inc-d",
-                title="临江大桥桥面出现裂缝，网友称已封路",
-                district="江北区",
-                category="交通",
-                first_seen=t - timedelta(minutes=30),
-                last_seen=t,
-                hot=True,
-                hot_since=t,
-                heat=97.0,
-                post_count=120,
-                velocity={"posts_per_h_15m": 80.0, "posts_per_h_1h": 60.0, "posts_per_h_6h": 12.0},
-                rumor_score=0.55,
-            )
-        )
+        store.save_records(
+            [
+                Incident(
+                    id="inc-d",
+                    title="临江大桥桥面出现裂缝，网友称已封路",
+                    district="江北区",
+                    category="交通",
+                    first_seen=t - timedelta(minutes=30),
+                    last_seen=t,
+                    hot=True,
+                    hot_since=t,
+                    heat=97.0,
+                    post_count=120,
+                    velocity={
+                        "posts_per_h_15m": 80.0,
+                        "posts_per_h_1h": 60.0,
+                        "posts_per_h_6h": 12.0,
+                    },
+                    rumor_score=0.55,
+                ),
+                Alert(id="alert-inc-d", incident_id="inc-d", tier=Tier.I, rule="t"),
+            ]
+        )  # one transaction: the row never shows without its tier
     new_row = page.locator('#hot-body tr[data-id="inc-d"]')
     try:
         new_row.wait_for(timeout=15000)
@@ -155,6 +163,7 @@ def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServ
     assert page.evaluate("window.__sameDocument") is True
     assert "临江大桥" in page.locator("#hot-body tr").first.inner_text()
     assert page.locator("#hot-count").inner_text() == "3"
+    assert new_row.locator(".tier-cell").inner_text() == "Ⅰ级"  # its current alert's tier
 
     # Open the incident (keyboard: focus the link, Enter).
     page.locator('#hot-body a[href="/incidents/inc-a"]').focus()

@@ -1,6 +1,8 @@
 """The incident list through the API is answered by the store's indexed listing: every
 filter at once costs the same few statements for 2 rows as for 100, no statement reads
-incident documents beyond the page, and bad filters are 4xx JSON naming the field."""
+incident documents beyond the page, and bad filters are 4xx JSON naming the field. The
+tier filter and column: each incident's tier is that of its current alert (the open one,
+else the latest), read from the alert records in one statement."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from models import Incident, Role
+from models import Alert, AlertKind, AlertStatus, Incident, Role, Tier
 from tests.api.conftest import Env
 from tests.api.factory import T0
 from tests.api.test_query_counts import Statements
@@ -65,7 +67,8 @@ def test_every_filter_at_once_is_a_count_and_one_page_read(env: Env) -> None:
     work = lambda sql: [s for s in sql if "FROM incidents" in s]  # noqa: E731
     assert len(work(few)) == len(work(many)) == 2
     scans = [s for s in many if "FROM records WHERE kind" in s and "AND id=" not in s]
-    assert scans == []  # no read of every incident record
+    assert all("'alert'" in s for s in scans)  # no read of every incident record
+    assert len(scans) == 1  # the alerts (tiers), once
     _, past_the_end = statements(100, page=50)
     assert past_the_end["data"] == [] and past_the_end["count"] == body["count"]
     env.store.conns.set_trace(None)
@@ -84,6 +87,9 @@ def test_every_filter_at_once_is_a_count_and_one_page_read(env: Env) -> None:
         ("since=2026-12-02&until=2026-12-01", "since"),
         ("q=" + "长" * 101, "q"),
         ("district=" + "区" * 101, "district"),
+        ("tier=V", "tier"),
+        ("tier=I,II", "tier"),  # repeat the parameter, as for the alert feed
+        ("tier=i", "tier"),
     ],
 )
 def test_bad_filters_are_422_naming_the_field(env: Env, query: str, field: str) -> None:
@@ -93,3 +99,106 @@ def test_bad_filters_are_422_naming_the_field(env: Env, query: str, field: str) 
     # The field itself, or (a window's two ends checked together) the problem names it.
     named = [d["field"] + " " + d["problem"] for d in r.json()["detail"]]
     assert any(field in n for n in named), (query, r.json())
+
+
+def _alert(
+    alert_id: str, incident: str | None, tier: Tier, hours: int, status: AlertStatus
+) -> Alert:
+    return Alert(
+        id=alert_id,
+        incident_id=incident,
+        alert_kind=AlertKind.INCIDENT if incident else AlertKind.SOURCE,
+        source_name=None if incident else "lj-portal",
+        title=alert_id,
+        tier=tier,
+        rule="test",
+        status=status,
+        opened_at=T0 + timedelta(hours=hours),
+    )
+
+
+OPEN, ACKED, CLOSED = AlertStatus.NOTIFIED, AlertStatus.ACKNOWLEDGED, AlertStatus.CLOSED
+
+
+def _tiered(env: Env) -> None:
+    """t-open: one open II. t-again: closed I, then open III. t-closed: closed IV, then
+    closed I (the latest). t-old-open: open IV before a later closed I (open wins).
+    t-none: never alerted; a source alert of tier I belongs to no incident."""
+    for i, name in enumerate(["t-open", "t-again", "t-closed", "t-old-open", "t-none"]):
+        env.store.save_record(Incident(id=name, title=f"分级{name}", heat=100.0 - i))
+    for alert in [
+        _alert("a1", "t-open", Tier.II, 1, OPEN),
+        _alert("a2", "t-again", Tier.I, 1, CLOSED),
+        _alert("a3", "t-again", Tier.III, 5, ACKED),
+        _alert("a4", "t-closed", Tier.IV, 1, CLOSED),
+        _alert("a5", "t-closed", Tier.I, 5, CLOSED),
+        _alert("a6", "t-old-open", Tier.IV, 1, OPEN),
+        _alert("a7", "t-old-open", Tier.I, 5, CLOSED),
+        _alert("s1", None, Tier.I, 1, OPEN),
+    ]:
+        env.store.save_record(alert)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_tier_filter_and_column_follow_the_current_alert(env: Env, role: Role) -> None:
+    env.app.state.incident_cache.ttl = 0
+    _tiered(env)
+    c, _ = env.login(role)
+
+    def ids(query: str) -> list[str]:
+        r = c.get(f"/api/v1/incidents?per_page=100&{query}")
+        assert r.status_code == 200, r.text[:300]
+        body = r.json()
+        assert body["count"] == len(body["data"])
+        return [row["id"] for row in body["data"] if row["id"].startswith("t-")]
+
+    rows = {r["id"]: r for r in c.get("/api/v1/incidents?per_page=100").json()["data"]}
+    assert {k: rows[k]["tier"] for k in rows if k.startswith("t-")} == {
+        "t-open": "II",
+        "t-again": "III",
+        "t-closed": "I",
+        "t-old-open": "IV",
+        "t-none": None,
+    }
+    assert rows["t-closed"]["tier_name"] == "Ⅰ级" and rows["t-none"]["tier_name"] is None
+    assert ids("tier=I") == ["t-closed"]
+    assert ids("tier=III&tier=IV") == ["t-again", "t-old-open"]
+    everyone = c.get("/api/v1/incidents?per_page=100").json()["count"]
+    none = c.get("/api/v1/incidents?per_page=100&tier=none").json()
+    assert none["count"] == everyone - 4 and "t-none" in [r["id"] for r in none["data"]]
+    assert all(r["tier"] is None for r in none["data"])
+    assert ids("tier=II&tier=none") == ["t-open", "t-none"]
+    assert ids("tier=I&tier=II&tier=III&tier=IV") == ["t-open", "t-again", "t-closed", "t-old-open"]
+    assert ids("tier=I&hot=true") == []  # with the other filters: all must hold
+    assert c.get("/api/v1/incidents/t-old-open").json()["incident"]["tier"] == "IV"
+    # Closing the open IV leaves the latest alert current: t-old-open moves to I.
+    a6 = env.store.get_record(Alert, "a6")
+    assert a6 is not None
+    env.store.save_record(a6.model_copy(update={"status": CLOSED}))
+    assert ids("tier=I") == ["t-closed", "t-old-open"]
+    assert ids("tier=IV") == []
+
+
+def test_tier_filter_costs_one_alert_read_whatever_the_rows(env: Env) -> None:
+    env.app.state.incident_cache.ttl = 0
+    _tiered(env)
+    counter = Statements()
+    env.store.conns.set_trace(counter)
+    c, _ = env.login(Role.OFFICER)
+
+    def statements(rows: int) -> list[str]:
+        path = f"/api/v1/incidents?tier=I&tier=IV&tier=none&per_page={rows}"
+        c.get(path)
+        counter.sql.clear()
+        assert c.get(path).status_code == 200
+        return [s for s in counter.sql if "FROM incidents" in s or "FROM records" in s]
+
+    few = statements(2)
+    _grow(env, 0, 150)
+    for i in range(0, 150, 3):
+        env.store.save_record(_alert(f"g{i}", f"grow-{i:03d}", Tier.IV, 2, OPEN))
+    many = statements(100)
+    alert_reads = [s for s in many if "'alert'" in s]
+    assert len(alert_reads) == 1
+    assert len(few) == len(many)
+    env.store.conns.set_trace(None)

@@ -66,6 +66,10 @@ def _expected(records: list[Incident], q: IncidentQuery) -> tuple[int, list[str]
             return False
         if q.rumor_scored is not None and (s is not None) != q.rumor_scored:
             return False
+        if q.ids is not None and r.id not in q.ids:
+            return False
+        if q.exclude_ids is not None and r.id in q.exclude_ids:
+            return False
         if q.text:
             needle = q.text.lower()
             if needle not in r.title.lower() and not any(needle in k.lower() for k in r.keywords):
@@ -122,6 +126,12 @@ def test_filters_orders_and_totals_agree_with_the_documented_semantics(
         {"text": "a_b"},
         {"text": "*求证?"},
         {"text": "不存在的词"},
+        {"ids": ["inc-03", "inc-07", "inc-30", "not-stored"]},
+        {"ids": ["inc-03", "inc-07", "inc-30"], "hot": True},
+        {"ids": []},
+        {"exclude_ids": ["inc-00", "inc-01", "inc-02", "inc-35"]},
+        {"exclude_ids": []},
+        {"ids": [f"inc-{i:02d}" for i in range(0, 36, 2)], "exclude_ids": ["inc-04"]},
     ]
     checked = 0
     for flt, sort in itertools.product(filters, ["heat", "last_seen", "rumor"]):
@@ -158,6 +168,15 @@ def test_a_saved_change_moves_the_incident_between_filters(store: Store) -> None
     assert _answer(store, IncidentQuery()) == (2, ["x", "y"])
     page = store.list_incidents(IncidentQuery(hot=True))
     assert page.incidents[0].version == 2 and page.incidents[0].heat == 50.0
+
+
+def test_many_ids_are_one_condition(store: Store) -> None:
+    # More ids than SQLite's bound-parameter limit (32,766): passed as one value.
+    for i in range(3):
+        store.save_record(Incident(id=f"m{i}", title="t", heat=float(i)))
+    many = [f"x{i}" for i in range(40_000)]
+    assert _answer(store, IncidentQuery(ids=[*many, "m1"])) == (1, ["m1"])
+    assert _answer(store, IncidentQuery(exclude_ids=[*many, "m1"])) == (2, ["m2", "m0"])
 
 
 def test_empty_store_and_pages_past_the_end(store: Store) -> None:

@@ -68,6 +68,11 @@ def test_incident_query_bodies() -> None:
     }
     unscored = es_query.incident_query(IncidentQuery(rumor_scored=False))
     assert unscored == {"bool": {"must_not": [{"exists": {"field": "listing.rumor_score"}}]}}
+    ids = es_query.incident_query(IncidentQuery(ids=["a", "b"], exclude_ids=["c"]))
+    assert ids == {
+        "bool": {"filter": [{"terms": {"id": ["a", "b"]}}], "must_not": [{"terms": {"id": ["c"]}}]}
+    }
+    assert es_query.incident_query(IncidentQuery(exclude_ids=[])) == {"match_all": {}}
     assert es_query.incident_sort("last_seen") == [
         {"listing.last_seen_us": {"order": "desc", "missing": "_last"}},
         {"id": {"order": "asc"}},

@@ -248,6 +248,7 @@
       el("td", { class: "num", text: inc.heat.toFixed(1) }),
       el("td", {}, spark, " ", el("span", { class: "num", text: v1h })),
       el("td", {}, el("span", { class: "band band-" + inc.rumor_band, text: bandLabel[inc.rumor_band] + score })),
+      el("td", { class: "tier-cell", "data-tier": inc.tier || "", text: inc.tier_name || "—" }),
       el("td", {}, el("time", { datetime: inc.last_seen || "", text: localTime(inc.last_seen) })),
     );
     sparkline(spark);
