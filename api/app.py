@@ -124,9 +124,7 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory`` worker processes: reads the configuration named by
     ``TINGFENG_CONFIG`` (``tingfeng serve --workers N`` sets it) and its environment."""
-    from tingfeng.cli.app import apply_nlp_config
-    from tingfeng.config import load_config
+    from tingfeng.bootstrap import bootstrap
 
-    config = load_config()
-    apply_nlp_config(config)
-    return create_app(config, warm_up=True)
+    app = bootstrap()
+    return create_app(app.config, warm_up=True)

@@ -78,9 +78,11 @@ def test_live_serve_runs_one_scheduler_per_store(tmp_path: Path) -> None:
         out = second.stdout + second.stderr
         assert f"{db}.jobs.db.lock" in out and "--no-scheduler" in out
         assert "Traceback" not in out
-        # Extra API processes beside it are fine with --no-scheduler.
+        # Extra API processes beside it are fine with --no-scheduler; several of them in one
+        # serve too (docker-compose.yml's default is --workers 2: the uvicorn factory path).
         (tmp_path / "extra").mkdir()
-        with serve(tmp_path / "extra", db) as extra:
+        with serve(tmp_path / "extra", db, workers=2) as extra:
+            assert httpx.get(extra.url + "/api/v1/incidents", timeout=5).status_code == 401
             r = httpx.get(extra.url + "/healthz", timeout=5)
             assert r.status_code == 200 and r.json()["scheduler"] == "disabled"
     # SIGTERM ran the shutdown: the lock is free again.
