@@ -5,7 +5,6 @@ detector produced. Bench-sized figures: ``bench/replay_check.py``."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -18,33 +17,14 @@ from nlp.replay import load_stream
 from nlp.replay import replay as run_replay
 from store import PostFilter
 from store.sqlite import SQLiteStore
+from tests.ced_subset import CED, ced_subset
 from tingfeng.config import Config
 from tingfeng.services.detect import replay
-
-CED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "ced"
-
-
-def _subset(root: Path, n: int) -> Path:
-    """``n`` small real events read in place (symbolic links); their reposts span days, so
-    incidents leave the live detector and late reposts must rejoin the stored record."""
-    for sub in ("original-microblog", "rumor-repost", "non-rumor-repost"):
-        (root / sub).mkdir(parents=True)
-    picked = 0
-    for path in sorted((CED / "original-microblog").glob("*.json"))[::7]:
-        for sub in ("rumor-repost", "non-rumor-repost"):
-            reposts = CED / sub / path.name
-            if reposts.exists() and 2_000 < reposts.stat().st_size < 12_000:
-                os.symlink(path, root / "original-microblog" / path.name)
-                os.symlink(reposts, root / sub / path.name)
-                picked += 1
-        if picked >= n:
-            break
-    return root
 
 
 @pytest.mark.skipif(not CED.is_dir(), reason="CED copy not available (../shared/datasets/ced)")
 def test_replay_through_the_store_keeps_every_incident_whole(tmp_path: Path) -> None:
-    ced = _subset(tmp_path / "ced", 16)
+    ced = ced_subset(tmp_path / "ced", 16, every=7, min_bytes=2_000, max_bytes=12_000)
     config = Config.model_validate({"store": {"path": str(tmp_path / "s.db")}})
     assert config.hot.score_rumors
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.security import mask_personal
 from api.services.alerts_policy import tier_name
-from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
+from api.services.posts import BAND_HIGH, BAND_LABELS, BAND_MEDIUM, BANDS, PostPublic, band_of
 from models import Incident, Post, Tier, ensure_aware, now_utc
 from store import IncidentQuery, PostFilter, SearchQuery, Store
 from tingfeng.services.alerts import alert_for_incident, current_tiers
@@ -159,11 +159,11 @@ def incident_query(f: IncidentFilters, tiers: dict[str, Tier] | None = None) -> 
     low = below = None
     scored: bool | None = None
     if f.rumor == "low":
-        below = 0.5
+        below = BAND_MEDIUM
     elif f.rumor == "medium":
-        low, below = 0.5, 0.8
+        low, below = BAND_MEDIUM, BAND_HIGH
     elif f.rumor == "high":
-        low = 0.8
+        low = BAND_HIGH
     elif f.rumor == "unscored":
         scored = False
     return IncidentQuery(

@@ -19,11 +19,13 @@ from store import PostFilter, SearchQuery, Store
 from store.highlight import query_terms, snippet
 
 RumorBand = Literal["low", "medium", "high", "unscored"]
-#: Rumor bands: [0, 0.5), [0.5, 0.8), [0.8, 1] (0.8 ≈ 8 in 10 are rumors, docs/rumor.md).
+#: Rumor bands: [0, 0.5), [0.5, 0.8), [0.8, 1] (0.8 ≈ 8 in 10 are rumors, docs/rumor.md);
+#: the lower edges of 中 and 高, used by every band filter and label.
+BAND_MEDIUM, BAND_HIGH = 0.5, 0.8
 BANDS: dict[str, tuple[float, float]] = {
-    "low": (0.0, 0.4999),
-    "medium": (0.5, 0.7999),
-    "high": (0.8, 1.0),
+    "low": (0.0, BAND_MEDIUM - 0.0001),
+    "medium": (BAND_MEDIUM, BAND_HIGH - 0.0001),
+    "high": (BAND_HIGH, 1.0),
 }
 BAND_LABELS = {"low": "低", "medium": "中", "high": "高", "unscored": "未评分"}
 MAX_QUERY_CHARS = 200
@@ -32,7 +34,7 @@ MAX_QUERY_CHARS = 200
 def band_of(score: float | None) -> str:
     if score is None:
         return "unscored"
-    return "high" if score >= 0.8 else "medium" if score >= 0.5 else "low"
+    return "high" if score >= BAND_HIGH else "medium" if score >= BAND_MEDIUM else "low"
 
 
 class PostSearchParams(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ from nlp.hot_config import HotConfigSection
 from nlp.replay import load_stream, replay
 from store import PostFilter
 from store.sqlite import SQLiteStore
+from tests.ced_subset import CED, ced_subset
 from tests.hot.conftest import repost
 
-CED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "ced"
 T0 = datetime.fromisoformat("2026-05-10T08:00:00+08:00")
 CFG = HotConfigSection(score_rumors=False)
 
@@ -69,30 +68,11 @@ def test_reposts_days_after_pruning_join_the_stored_incident_whole(tmp_path: Pat
         assert history.changes[0].change == "opened"
 
 
-def _ced_subset(tmp_path: Path, n: int) -> Path:
-    """A CED-layout directory of symbolic links to ``n`` small events (read in place;
-    their reposts still span days, so incidents are pruned and rejoined)."""
-    root = tmp_path / "ced"
-    for sub in ("original-microblog", "rumor-repost", "non-rumor-repost"):
-        (root / sub).mkdir(parents=True)
-    picked = 0
-    for path in sorted((CED / "original-microblog").glob("*.json")):
-        for sub in ("rumor-repost", "non-rumor-repost"):
-            reposts = CED / sub / path.name
-            if reposts.exists() and 1_000 < reposts.stat().st_size < 15_000:
-                os.symlink(path, root / "original-microblog" / path.name)
-                os.symlink(reposts, root / sub / path.name)
-                picked += 1
-        if picked >= n:
-            break
-    return root
-
-
 @pytest.mark.skipif(not CED.is_dir(), reason="CED copy not available")
 def test_ced_replay_through_the_store_and_in_memory_give_the_same_incidents(
     tmp_path: Path,
 ) -> None:
-    ced = _ced_subset(tmp_path, 150)
+    ced = ced_subset(tmp_path / "ced", 150)
     in_memory = load_stream(ced)
     live = HotTopics(CFG)
     replay(in_memory, live, None)
