@@ -163,3 +163,57 @@ def os_message(exc: OSError) -> str:
     if exc.filename is not None:
         return f"{exc.filename}: {reason}"
     return reason
+
+
+#: Counted import reasons (``ImportReport`` keys, English and stable: JSON output and
+#: the API carry them as they are) -> Chinese for tables. ``{0}`` is the field.
+_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), t)
+    for p, t in (
+        (r"^missing field (.+)$", "缺少字段 {0}"),
+        (r"^invalid date in (.+)$", "{0} 不是有效的时间"),
+        (r"^unknown field (.+)$", "未知字段 {0}"),
+        (r"^wrong type for (.+)$", "{0} 类型错误"),
+        (
+            r"^date out of range in (.+)$",
+            "{0} 超出允许的日期范围（ingest.earliest_date、ingest.max_future_days）",
+        ),
+        (r"^invalid snapshot: (.+)$", "传播快照无效：{0}"),
+        (r"^invalid value \((.*)\)$", "取值无效（{0}）"),
+        (r"^store rejected \((.*)\)$", "存储拒绝写入（{0}）"),
+        (r"^invalid (.+)$", "{0} 无效"),
+    )
+]
+_FIXED_REASONS = {
+    "unreadable file": "文件无法读取",
+    "not UTF-8": "不是 UTF-8 编码",
+    "malformed JSON": "JSON 格式错误",
+    "not a JSON object": "不是 JSON 对象",
+    "not an object": "不是 JSON 对象",
+    "missing id": "缺少 id",
+    "duplicate id": "id 重复",
+    "invalid date": "时间无效",
+    "empty text": "正文为空",
+    "fetched_at before created_at (set to created_at)": "fetched_at 早于 created_at（已改为 created_at）",
+    "duplicate id in file (merged)": "文件内 id 重复（已合并）",
+    "metric snapshot (not used here)": "传播快照（此处不使用）",
+    "repost dated before its source (kept)": "转发时间早于原帖（已保留）",
+    "repost file without source post": "转发文件没有对应的原帖",
+    "event without repost file (no label)": "事件没有转发文件（无标签）",
+    "not a list of reposts": "不是转发列表",
+    "event without label": "事件没有标签",
+}
+
+
+def reason(text: str) -> str:
+    """A counted skip or warning reason in Chinese (unknown ones as they are)."""
+    if text in _FIXED_REASONS:
+        return _FIXED_REASONS[text]
+    for pattern, template in _REASONS:
+        m = pattern.match(text)
+        if m:
+            inner = m.group(1)
+            if template.startswith("传播快照无效"):
+                inner = reason(inner)
+            return template.format(inner)
+    return text

@@ -106,7 +106,10 @@ def fail(message: str) -> NoReturn:
     """One line per problem, each ``错误：…``, exit 2. Plain text, never wrapped: messages
     name paths and keys that must stay greppable."""
     lines = [line for line in str(message).splitlines() if line.strip()] or ["未知错误"]
-    sys.stderr.write("".join(f"错误：{line}\n" for line in lines))
+    # An indented line continues the problem above it (a log tail), others are problems.
+    sys.stderr.write(
+        "".join(f"{line}\n" if line[:1].isspace() else f"错误：{line}\n" for line in lines)
+    )
     sys.exit(2)
 
 
