@@ -194,7 +194,9 @@ _FIXED_REASONS = {
     "duplicate id": "id 重复",
     "invalid date": "时间无效",
     "empty text": "正文为空",
-    "fetched_at before created_at (set to created_at)": "fetched_at 早于 created_at（已改为 created_at）",
+    "fetched_at before created_at (set to created_at)": (
+        "fetched_at 早于 created_at（已改为 created_at）"
+    ),
     "duplicate id in file (merged)": "文件内 id 重复（已合并）",
     "metric snapshot (not used here)": "传播快照（此处不使用）",
     "repost dated before its source (kept)": "转发时间早于原帖（已保留）",

@@ -190,7 +190,7 @@ def test_load_refuses_files_that_are_not_tingfeng_models(tmp_path: Path, trained
                 schema["content"]["format_version"]["content"] = "99"
                 data = json.dumps(schema).encode()
             dst.writestr(item, data)
-    with pytest.raises(ModelError, match="format version"):
+    with pytest.raises(ModelError, match="格式版本"):
         load_model(future)
 
 
@@ -200,7 +200,7 @@ def test_cli_reports_a_bad_model_cleanly(tmp_path: Path) -> None:
     bad.write_bytes(b"\x00\x01")
     result = runner.invoke(app, ["evaluate", "--data", str(root), "--model", str(bad)])
     assert result.exit_code != 0
-    assert "not a Tingfeng rumor model" in str(result.exception)
+    assert "不是听风谣言模型" in str(result.exception)
 
 
 # -- explanations -----------------------------------------------------------------------------
