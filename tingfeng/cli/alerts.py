@@ -16,6 +16,29 @@ from tingfeng.cli.app import UserError, app, open_configured_store, state
 
 stdout = Console()
 
+#: History actions, silence targets and message states as the office says them.
+ACTIONS = {
+    "created": "创建",
+    "notified": "已通知",
+    "acknowledged": "确认",
+    "assigned": "交办",
+    "handed_over": "移交",
+    "responded": "回应",
+    "closed": "关闭",
+    "escalated": "升级",
+    "escalation": "上报",
+    "recovered": "平息",
+    "reheated": "再次升温",
+    "reminded": "提醒",
+    "overdue": "超时",
+    "muted": "静默",
+    "removed": "解除",
+    "dead_letter": "发送失败（死信）",
+    "drafted": "起草",
+}
+TARGETS = {"incident": "事件", "keyword": "关键词", "source": "数据源"}
+MESSAGE_STATES = {"pending": "待发送", "sending": "发送中", "delivered": "已送达", "dead": "死信"}
+
 alerts_app = typer.Typer(
     help="预警列表与一次预警评估 / alerts.", invoke_without_command=True, no_args_is_help=False
 )
@@ -178,10 +201,11 @@ def alerts_show(alert_id: str, as_json: JsonOption = False) -> None:
             f"  {d.label}：{_local(d.due)}" + (f" 已完成 {_local(d.met_at)}" if d.met_at else "")
         )
     for h in a.history:
-        stdout.print(f"  {_local(h.at)} {h.action} {h.actor}：{h.text}")
+        stdout.print(f"  {_local(h.at)} {ACTIONS.get(h.action, h.action)} {h.actor}：{h.text}")
     for m in messages:
         stdout.print(
-            f"  消息 {m.channel} r{m.revision} {m.event}：{m.status.value}"
+            f"  消息 {m.channel} 第 {m.revision} 版 {m.event}："
+            f"{MESSAGE_STATES.get(m.status.value, m.status.value)}"
             f"（尝试 {m.attempts} 次）{m.last_error or ''}"
         )
 
@@ -273,8 +297,13 @@ def alert_close(
 
 @silence_app.command("add")
 def silence_add(
-    target: Annotated[str, typer.Argument(help="incident | keyword | source")],
-    value: Annotated[str, typer.Argument(help="事件编号、关键词或数据源名")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="对象", help="incident（事件）、keyword（关键词）或 source（数据源）"
+        ),
+    ],
+    value: Annotated[str, typer.Argument(metavar="值", help="事件编号、关键词或数据源名")],
     reason: Annotated[str, typer.Option("--reason", help="原因 / why.")],
     minutes: Annotated[float | None, typer.Option(help="时长（分钟）.")] = None,
     until: Annotated[str | None, typer.Option(help="结束时间 ISO 8601.")] = None,
@@ -300,7 +329,8 @@ def silence_add(
     if as_json:
         _json(s.model_dump(mode="json"))
         return
-    stdout.print(f"已静默 {s.target.value}：{s.value}，至 {_local(s.ends_at)}（编号 {s.id}）")
+    what = TARGETS.get(s.target.value, s.target.value)
+    stdout.print(f"已静默{what}：{s.value}，至 {_local(s.ends_at)}（编号 {s.id}）")
 
 
 @silence_app.command("list")
@@ -323,7 +353,7 @@ def silence_list(
     for s in rows:
         table.add_row(
             s.id,
-            s.target.value,
+            TARGETS.get(s.target.value, s.target.value),
             s.value,
             s.reason,
             s.created_by,
