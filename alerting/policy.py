@@ -197,11 +197,11 @@ class TierPolicy(_Strict):
     def _complete(self) -> TierPolicy:
         missing = [t.value for t in Tier if t not in self.tiers]
         if missing:
-            raise ValueError(f"tiers: missing {', '.join(missing)}")
+            raise ValueError(f"tiers: 缺少 {'、'.join(missing)}")
         names = [r.name for r in self.rules]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"rules: duplicate rule names {dupes}")
+            raise ValueError(f"rules: 规则名重复 {dupes}")
         return self
 
     # -- deciding ---------------------------------------------------------------------

@@ -29,7 +29,5 @@ def check_inputs(paths: list[Path]) -> list[Path]:
             with path.open("rb"):
                 pass
         except OSError as exc:
-            raise IngestError(
-                f"{path}: 无法读取（{os_reason(exc)}；未导入任何数据）"
-            ) from None
+            raise IngestError(f"{path}: 无法读取（{os_reason(exc)}；未导入任何数据）") from None
     return paths

@@ -168,6 +168,6 @@ def test_store_backends_are_a_registry(tmp_path: Path) -> None:
         BACKENDS._items.pop("memorytest")
     with pytest.raises(ValueError, match=r"Input should be .elasticsearch. or .sqlite."):
         StoreConfig(backend="mysql")
-    with pytest.raises(StoreError, match=r"store\.backend: no stores named 'gone'"):
+    with pytest.raises(StoreError, match=r"store\.backend: 没有名为 'gone' 的存储类型"):
         open_store(StoreConfig.model_construct(backend="gone", path=tmp_path / "z.db"))
     assert os.path.exists(tmp_path / "x.db")

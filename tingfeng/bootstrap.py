@@ -56,9 +56,7 @@ class App:
         try:
             return open_store(cfg, readonly=readonly)
         except OSError as exc:
-            raise StoreError(
-                f"store.path: {cfg.path}: 无法打开（{os_reason(exc)}）"
-            ) from None
+            raise StoreError(f"store.path: {cfg.path}: 无法打开（{os_reason(exc)}）") from None
 
     def worker_state(self) -> tokenize.TokenizerState:
         """What a worker process needs to tokenise as this one does."""

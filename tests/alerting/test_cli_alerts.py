@@ -169,7 +169,7 @@ def run_main(env, monkeypatch, capsys, *args):
 def test_errors_are_one_line(tmp_path, monkeypatch, capsys):
     env = setup(tmp_path, channels={"x": {"type": "dingtalk", "access_token": "t"}})
     code, err = run_main(env, monkeypatch, capsys, "alerts")
-    assert code == 2 and "alerting.channels.x.secret: Field required" in err
+    assert code == 2 and "alerting.channels.x.secret: 缺少必填项" in err
     assert "Traceback" not in err
     env = setup(tmp_path, policy="missing.yaml")
     code, err = run_main(env, monkeypatch, capsys, "alerts", "run")

@@ -73,4 +73,4 @@ def test_bad_settings_fail_before_crawling(tmp_path: Path) -> None:
     config = write_config(tmp_path, [{"name": "bad", "kind": "site", "settings": {"list": {}}}])
     result = tingfeng(config, "crawl")
     assert result.returncode == 2
-    assert "sources.bad.settings.start_urls: Field required" in result.stderr
+    assert "sources.bad.settings.start_urls: 缺少必填项" in result.stderr

@@ -96,9 +96,7 @@ def check_detect_options(at: datetime | str | None, rescan_hours: float | None) 
     """The pass's clock, or :class:`DetectInputError` naming the bad option."""
     when = parse_at(at)
     if rescan_hours is not None and not 0 <= rescan_hours <= 24 * 365:
-        raise DetectInputError(
-            f"--rescan-hours: 应在 0 到 8760 小时之间，而不是 {rescan_hours:g}"
-        )
+        raise DetectInputError(f"--rescan-hours: 应在 0 到 8760 小时之间，而不是 {rescan_hours:g}")
     return when
 
 

@@ -72,9 +72,7 @@ def jsonl_line(post: Post) -> bytes:
 def check_output_path(path: Path) -> None:
     """Refuse an output path that cannot be written, before anything is read."""
     if path.is_dir():
-        raise ServiceError(
-            f"--out {path}: 是文件夹，请给出文件名，例如 {path / 'posts.jsonl'}"
-        )
+        raise ServiceError(f"--out {path}: 是文件夹，请给出文件名，例如 {path / 'posts.jsonl'}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ServiceError(f"--out {path}: 文件夹 {folder} 不存在")
