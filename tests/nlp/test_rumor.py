@@ -145,7 +145,7 @@ def test_train_refuses_single_class(tmp_path: Path) -> None:
         write_event(root, n)
     result = runner.invoke(app, ["train", "--data", str(root), "--out", str(tmp_path / "m")])
     assert result.exit_code != 0
-    assert "both rumor and non-rumor" in str(result.exception)
+    assert "谣言与非谣言两类事件" in str(result.exception)
 
 
 # -- model files ------------------------------------------------------------------------------
@@ -164,12 +164,12 @@ def test_load_refuses_files_that_are_not_tingfeng_models(tmp_path: Path, trained
 
     text = tmp_path / "notes.skops"
     text.write_text("hello", "utf-8")
-    with pytest.raises(ModelError, match="not a skops archive"):
+    with pytest.raises(ModelError, match="不是 skops 文件"):
         load_model(text)
 
     other = tmp_path / "other.skops"
     sio.dump({"format": "someone-else", "weights": [1, 2]}, other)
-    with pytest.raises(ModelError, match="format marker"):
+    with pytest.raises(ModelError, match="格式标记"):
         load_model(other)
 
     foreign = tmp_path / "foreign.skops"

@@ -58,6 +58,9 @@ AtOption = Annotated[
     str | None, typer.Option("--at", help="参考时间 ISO 8601（默认当前时间）/ reference clock.")
 ]
 ByOption = Annotated[str | None, typer.Option("--by", help="操作人（默认当前用户）/ who.")]
+AlertId = Annotated[
+    str, typer.Argument(metavar="预警编号", help="预警编号（tingfeng alerts 列出全部）。")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")]
 
 
@@ -179,7 +182,7 @@ def alerts_run(
 
 
 @alerts_app.command("show")
-def alerts_show(alert_id: str, as_json: JsonOption = False) -> None:
+def alerts_show(alert_id: AlertId, as_json: JsonOption = False) -> None:
     """一条预警的详情与处理记录 / one alert with its history."""
     from tingfeng.services.alerts import get_alert, outbox
 
@@ -221,7 +224,7 @@ def _done(a: Any, what: str, as_json: bool) -> None:
 
 @alert_app.command("ack")
 def alert_ack(
-    alert_id: str,
+    alert_id: AlertId,
     by: ByOption = None,
     comment: Annotated[str, typer.Option(help="备注 / comment.")] = "",
     at: AtOption = None,
@@ -237,7 +240,7 @@ def alert_ack(
 
 @alert_app.command("assign")
 def alert_assign(
-    alert_id: str,
+    alert_id: AlertId,
     to: Annotated[str, typer.Option("--to", help="承办人 / assignee.")],
     department: Annotated[str | None, typer.Option(help="承办单位（移交时填写）.")] = None,
     by: ByOption = None,
@@ -264,7 +267,7 @@ def alert_assign(
 
 @alert_app.command("respond")
 def alert_respond(
-    alert_id: str,
+    alert_id: AlertId,
     url: Annotated[str, typer.Option("--url", help="官方回应的链接 / link to the official post.")],
     deadline: Annotated[str | None, typer.Option(help="完成的时限名（默认首次回应）.")] = None,
     by: ByOption = None,
@@ -281,7 +284,7 @@ def alert_respond(
 
 @alert_app.command("close")
 def alert_close(
-    alert_id: str,
+    alert_id: AlertId,
     reason: Annotated[str, typer.Option("--reason", help="关闭原因 / why.")],
     by: ByOption = None,
     at: AtOption = None,
@@ -365,7 +368,12 @@ def silence_list(
 
 @silence_app.command("remove")
 def silence_remove(
-    silence_id: str, by: ByOption = None, at: AtOption = None, as_json: JsonOption = False
+    silence_id: Annotated[
+        str, typer.Argument(metavar="静默编号", help="静默编号（tingfeng silence list）。")
+    ],
+    by: ByOption = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """解除静默 / remove a silence."""
     from tingfeng.services.alerts import remove_silence
@@ -394,7 +402,11 @@ def channels_list(as_json: JsonOption = False) -> None:
 
 
 @channels_app.command("test")
-def channels_test(name: str, at: AtOption = None, as_json: JsonOption = False) -> None:
+def channels_test(
+    name: Annotated[str, typer.Argument(metavar="渠道名", help="已配置的渠道名。")],
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """发送一条测试消息并显示平台的回答 / send a test message, print the answer."""
     from tingfeng.services.alerts import try_channel
 

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ingest.errors import IngestError
 from store import Store, StoreError
+from store.sqlite_schema import missing_store_message
 from text.zh import os_message
 from tingfeng.bootstrap import App, bootstrap
 from tingfeng.cli.usage import install as install_chinese_help
@@ -28,6 +29,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+# typer's own help-page strings in Chinese, for every way the app is run (main, CliRunner).
+install_chinese_help()
 
 
 class UserError(ServiceError):
@@ -86,7 +89,7 @@ def open_configured_store(*, readonly: bool = False, create: bool = False) -> St
     """
     cfg = state.app.config.store
     if not create and cfg.backend == "sqlite" and not cfg.path.exists():
-        raise StoreError(f"没有数据库 {cfg.path}：请先运行 tingfeng import 或 tingfeng crawl")
+        raise StoreError(missing_store_message(cfg.path))
     return state.app.open_store(readonly=readonly)
 
 
@@ -131,7 +134,6 @@ def main() -> None:
     """Entry point: run the app; a usage error says what is wrong in Chinese with the usage
     line and exits 2, a known error one clear line and exit 2, never a traceback."""
     _utf8_streams()
-    install_chinese_help()
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n) comes back as a return value here
