@@ -386,10 +386,10 @@ def load_policy(path: str | Path | None = None) -> TierPolicy:
     :class:`PolicyError` naming the file, the line and the key."""
     file = Path(path) if path else DEFAULT_POLICY
     if not file.is_file():
-        raise PolicyError(f"{file}: tier policy file not found")
+        raise PolicyError(f"{file}: 找不到响应级别策略文件")
     data, node = load_yaml(file)
     if not isinstance(data, dict):
-        raise PolicyError(f"{file}:1: the policy must be a mapping (tiers, rules, ...)")
+        raise PolicyError(f"{file}:1: 策略文件应为映射（tiers、rules 等）")
     try:
         return TierPolicy.model_validate(data)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read ({exc})") from None
+        raise PolicyError(f"{path}: 无法读取（{exc}）") from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)

@@ -94,6 +94,6 @@ def test_broken_office_template_stops_with_file_and_line(tmp_path):
         "store: {path: lz.db}\nbulletins:\n  templates: [tpl]\n", "utf-8"
     )
     out = run(tmp_path, "bulletin", "templates", code=2)
-    assert f"{tmp_path / 'tpl' / 'ours.jinja'}:4: IncidentFact has no field 'casualties'" in (
+    assert f"{tmp_path / 'tpl' / 'ours.jinja'}:4: IncidentFact 没有字段 'casualties'" in (
         out.stderr
     )

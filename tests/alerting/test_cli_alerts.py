@@ -173,7 +173,7 @@ def test_errors_are_one_line(tmp_path, monkeypatch, capsys):
     assert "Traceback" not in err
     env = setup(tmp_path, policy="missing.yaml")
     code, err = run_main(env, monkeypatch, capsys, "alerts", "run")
-    assert code == 2 and "missing.yaml: tier policy file not found" in err
+    assert code == 2 and "missing.yaml: 找不到响应级别策略文件" in err
     env = setup(tmp_path)
     code, err = run_main(env, monkeypatch, capsys, "alert", "ack", "nope", "--by", "王芳")
     assert code == 2 and "没有编号为 'nope' 的预警" in err

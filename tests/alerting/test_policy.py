@@ -233,5 +233,5 @@ def test_bad_policy_names_file_line_and_key(tmp_path, edit, expected):
 
 
 def test_missing_policy_file(tmp_path):
-    with pytest.raises(PolicyError, match="tier policy file not found"):
+    with pytest.raises(PolicyError, match="找不到响应级别策略文件"):
         load_policy(tmp_path / "nope.yaml")
