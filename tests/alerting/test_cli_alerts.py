@@ -111,7 +111,7 @@ def test_alert_flow(tmp_path, webhook):
         "closed",
     ]
     assert json.loads(cli(env, "alerts", "--json"))["count"] == 0
-    assert "closed" in cli(env, "alerts", "show", "alert-inc-1")
+    assert "关闭" in cli(env, "alerts", "show", "alert-inc-1")
 
 
 def test_silence_commands(tmp_path):

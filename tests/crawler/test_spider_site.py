@@ -187,7 +187,7 @@ def test_settings_need_exactly_one_of_detail_or_thread() -> None:
     from crawler.spiders.base import SourceSettingsError
 
     bad = {**news_settings(), "thread": forum_settings()["thread"]}
-    with pytest.raises(SourceSettingsError, match="exactly one"):
+    with pytest.raises(SourceSettingsError, match="须且只能给一个"):
         make_spider("site", bad)
 
 

@@ -174,10 +174,10 @@ def test_load_refuses_files_that_are_not_tingfeng_models(tmp_path: Path, trained
 
     foreign = tmp_path / "foreign.skops"
     sio.dump(LogisticRegression(), foreign)
-    with pytest.raises(ModelError, match=r"never contains: sklearn\.linear_model"):
+    with pytest.raises(ModelError, match=r"不会有的类型：sklearn\.linear_model"):
         load_model(foreign)
 
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ModelError, match="模型文件不存在"):
         load_model(tmp_path / "missing.skops")
 
     # A real model whose version marker says it is from the future.

@@ -164,9 +164,9 @@ def test_readonly_store_refuses_writes(tmp_path: Path) -> None:
     _filled_file(path)
     with SQLiteStore(path, readonly=True) as store:
         assert store.count_posts() == 5
-        with pytest.raises(StoreError, match="read-only"):
+        with pytest.raises(StoreError, match="只读"):
             store.upsert_posts([make_post("new", "不该写入")])
-        with pytest.raises(StoreError, match="read-only"):
+        with pytest.raises(StoreError, match="只读"):
             store.set_state("k", 1)
     assert SQLiteStore(path).count_posts() == 5
 
