@@ -1,16 +1,15 @@
 """Incidents for the API: filtered lists and the detail page's figures.
 
-Store queries per request are bounded and do not grow with the rows shown: the list is one
-:meth:`store.Store.list_incidents` call (filtered, ordered, counted and paged by the store;
-SQLite: a count and the page's rows) after one read of the alerts (each alerted incident's
-current tier, for the tier filter and column); the detail is the record, its alerts, one
-faceted search (hourly series), one batch read of source posts, and one scan of the top
-rumor thread's reposts for its explanation.
+Store queries per request are bounded and do not grow with the rows shown, nor with the
+alerts stored: the list is one :meth:`store.Store.list_incidents` call (filtered, ordered,
+counted and paged by the store, the tier filter and column included: the store keeps each
+incident's current tier; SQLite: a count and the page's rows); the detail is the record,
+its alerts, one faceted search (hourly series), one batch read of source posts, and one
+scan of the top rumor thread's reposts for its explanation.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -27,7 +26,8 @@ from api.services.alerts_policy import tier_name
 from api.services.posts import BAND_HIGH, BAND_LABELS, BAND_MEDIUM, BANDS, PostPublic, band_of
 from models import Incident, Post, Tier, ensure_aware, now_utc
 from store import IncidentQuery, PostFilter, SearchQuery, Store
-from tingfeng.services.alerts import alert_for_incident, current_tiers
+from store.base import TierFilter
+from tingfeng.services.alerts import alert_for_incident
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,6 @@ SPARK_WINDOWS = ("6h", "1h", "15m")
 #: The deepest a list can be paged, on every backend (Elasticsearch answers no page past
 #: its ``index.max_result_window``, 10,000): beyond it a 422 naming the page.
 MAX_LIST_WINDOW = 10_000
-
-
-#: A value of the list's ``tier`` filter: a tier, or ``none`` for incidents never alerted.
-TierFilter = Literal["I", "II", "III", "IV", "none"]
 
 
 class IncidentFilters(BaseModel):
@@ -143,19 +139,9 @@ class IncidentsPublic(BaseModel):
     per_page: int
 
 
-def incident_query(f: IncidentFilters, tiers: dict[str, Tier] | None = None) -> IncidentQuery:
+def incident_query(f: IncidentFilters) -> IncidentQuery:
     """The store query of the list's filters (rumor bands as score ranges: 低 < 0.5,
-    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score; tiers as incident ids, from ``tiers``,
-    each alerted incident's current tier: the ids of the wanted tiers, or with ``none``
-    every incident but those alerted at another tier)."""
-    ids = exclude = None
-    if f.tier:
-        wanted = set(f.tier)
-        known = tiers or {}
-        if "none" in wanted:
-            exclude = sorted(i for i, t in known.items() if t.value not in wanted)
-        else:
-            ids = sorted(i for i, t in known.items() if t.value in wanted)
+    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score; tiers as the store's current tiers)."""
     low = below = None
     scored: bool | None = None
     if f.rumor == "low":
@@ -176,8 +162,7 @@ def incident_query(f: IncidentFilters, tiers: dict[str, Tier] | None = None) -> 
         below_rumor_score=below,
         rumor_scored=scored,
         text=f.q,
-        ids=ids,
-        exclude_ids=exclude,
+        tiers=list(f.tier),
         sort=f.sort,
         offset=(f.page - 1) * f.per_page,
         limit=f.per_page,
@@ -245,21 +230,10 @@ class IncidentCache:
             self._kept.clear()
 
 
-#: Each alerted incident's current tier, read when a page is computed (a page showing
-#: several lists hands them one memoised reader, so the alerts are read at most once).
-TierReader = Callable[[], dict[str, Tier]]
-
-
-def tier_reader(store: Store) -> TierReader:
-    """Reads the current tiers on first call, then answers the same."""
-    return functools.cache(lambda: current_tiers(store))
-
-
-def _page(store: Store, f: IncidentFilters, tiers: TierReader | None = None) -> IncidentsPublic:
-    tiers_now = tiers() if tiers is not None else current_tiers(store)
-    page = store.list_incidents(incident_query(f, tiers_now))
+def _page(store: Store, f: IncidentFilters) -> IncidentsPublic:
+    page = store.list_incidents(incident_query(f))
     return IncidentsPublic(
-        data=[IncidentPublic.of(r, tiers_now.get(r.id)) for r in page.incidents],
+        data=[IncidentPublic.of(r, page.tiers.get(r.id)) for r in page.incidents],
         count=page.total,
         page=f.page,
         per_page=f.per_page,
@@ -267,15 +241,12 @@ def _page(store: Store, f: IncidentFilters, tiers: TierReader | None = None) -> 
 
 
 def list_incidents(
-    store: Store,
-    f: IncidentFilters,
-    cache: IncidentCache | None = None,
-    tiers: TierReader | None = None,
+    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
 ) -> IncidentsPublic:
     """One page of the list: filtered, ordered, counted and paged by the store."""
     if cache is None:
-        return _page(store, f, tiers)
-    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f, tiers))
+        return _page(store, f)
+    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f))
 
 
 def list_incidents_json(
