@@ -19,15 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from api.security import mask_personal
 from api.services.alerts_policy import tier_name
-from api.services.posts import BAND_HIGH, BAND_LABELS, BAND_MEDIUM, BANDS, PostPublic, band_of
-from models import Incident, Post, Tier, ensure_aware, now_utc
-from store import IncidentQuery, PostFilter, SearchQuery, Store
-from store.base import TierFilter
+from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
+from models import Incident, Post, Tier, now_utc
+from store import PostFilter, SearchQuery, Store
 from tingfeng.services.alerts import alert_for_incident
+from tingfeng.services.incidents import (  # noqa: F401 - the API's names for them
+    MAX_LIST_WINDOW,
+    IncidentFilters,
+    incident_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,43 +40,6 @@ DETAIL_ROOTS = 300
 #: Reposts read to explain the rumor score of the top thread.
 EXPLAIN_REPOSTS = 2000
 SPARK_WINDOWS = ("6h", "1h", "15m")
-#: The deepest a list can be paged, on every backend (Elasticsearch answers no page past
-#: its ``index.max_result_window``, 10,000): beyond it a 422 naming the page.
-MAX_LIST_WINDOW = 10_000
-
-
-class IncidentFilters(BaseModel):
-    """Query parameters of ``GET /api/v1/incidents``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    since: datetime | None = Field(default=None, description="last seen at or after")
-    until: datetime | None = Field(default=None, description="first seen before")
-    district: str | None = Field(default=None, max_length=100)
-    category: str | None = Field(default=None, max_length=100)
-    hot: bool | None = None
-    rumor: Literal["low", "medium", "high", "unscored"] | None = None
-    tier: list[TierFilter] = Field(
-        default_factory=list,
-        max_length=5,
-        description="响应级别 of the current alert, repeatable: I, II, III, IV, none (不曾预警)",
-    )
-    q: str = Field(default="", max_length=100, description="标题或关键词包含")
-    sort: Literal["heat", "last_seen", "rumor"] = "heat"
-    page: int = Field(default=1, ge=1, le=1000)
-    per_page: int = Field(default=20, ge=1, le=100)
-
-    @model_validator(mode="after")
-    def _aware(self) -> IncidentFilters:
-        self.since = ensure_aware(self.since) if self.since else None
-        self.until = ensure_aware(self.until) if self.until else None
-        if self.since and self.until and self.since >= self.until:
-            raise ValueError("since: must be before until")
-        if self.page * self.per_page > MAX_LIST_WINDOW:
-            raise ValueError(
-                f"page: page × per_page may not exceed {MAX_LIST_WINDOW}; narrow the filters"
-            )
-        return self
 
 
 class IncidentPublic(BaseModel):
@@ -137,36 +104,6 @@ class IncidentsPublic(BaseModel):
     count: int
     page: int
     per_page: int
-
-
-def incident_query(f: IncidentFilters) -> IncidentQuery:
-    """The store query of the list's filters (rumor bands as score ranges: 低 < 0.5,
-    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score; tiers as the store's current tiers)."""
-    low = below = None
-    scored: bool | None = None
-    if f.rumor == "low":
-        below = BAND_MEDIUM
-    elif f.rumor == "medium":
-        low, below = BAND_MEDIUM, BAND_HIGH
-    elif f.rumor == "high":
-        low = BAND_HIGH
-    elif f.rumor == "unscored":
-        scored = False
-    return IncidentQuery(
-        seen_since=f.since,
-        seen_until=f.until,
-        district=f.district,
-        category=f.category,
-        hot=f.hot,
-        min_rumor_score=low,
-        below_rumor_score=below,
-        rumor_scored=scored,
-        text=f.q,
-        tiers=list(f.tier),
-        sort=f.sort,
-        offset=(f.page - 1) * f.per_page,
-        limit=f.per_page,
-    )
 
 
 @dataclass
