@@ -315,6 +315,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def set_state(self, key: str, value: Any) -> None: ...
 
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Read-modify-write one state value atomically, across processes: ``change`` gets
+        the stored value (``None`` if unset) and returns the new one (``None`` deletes the
+        key); returns what was stored. ``change`` may run more than once (a backend retries
+        it when another writer came in between), so it must be a pure function of its
+        argument. SQLite: one write transaction; Elasticsearch: ``if_seq_no`` with retries.
+        This default (a backend without either) is read then write, not atomic."""
+        value = change(self.get_state(key))
+        self.set_state(key, value)
+        return value
+
     # -- overview ------------------------------------------------------------------------
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:

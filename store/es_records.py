@@ -9,6 +9,7 @@ overwrite.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,8 @@ def record_document(saved: Record, tier: str | None = None) -> dict[str, Any]:
     return document
 
 
+#: Compare-and-set attempts of :meth:`RecordStore.update_state` before giving up.
+_STATE_RETRIES = 20
 #: Saves retried when only an incident's ``listing.tier`` changed in between (an alert
 #: was saved): the record itself is unchanged, so the save is no conflict.
 _TIER_RETRIES = 5
@@ -274,3 +277,42 @@ class RecordStore:
             )
         except (ApiError, TransportError) as exc:
             raise store_error(f"saving state {key!r}", exc) from None
+
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Compare-and-set on the state document (``if_seq_no``/``if_primary_term``, or
+        ``create`` when absent), retried while another writer wins in between."""
+        for _ in range(_STATE_RETRIES):
+            try:
+                try:
+                    doc = self.client.get(index=self.names.state, id=key)
+                    old, guard = (
+                        doc["_source"].get("value"),
+                        {
+                            "if_seq_no": doc["_seq_no"],
+                            "if_primary_term": doc["_primary_term"],
+                        },
+                    )
+                except ESNotFoundError:
+                    old, guard = None, None
+                value = change(old)
+                plain = orjson.loads(orjson.dumps(value, default=str))
+                refresh = self.writer.refresh_kw()
+                if value is None:
+                    if guard is not None:
+                        self.client.delete(index=self.names.state, id=key, **guard, **refresh)
+                    return None
+                document = {"key": key, "value": plain, "updated_at": datetime.now(UTC).isoformat()}
+                if guard is None:
+                    self.client.create(index=self.names.state, id=key, document=document, **refresh)
+                else:
+                    self.client.index(
+                        index=self.names.state, id=key, document=document, **guard, **refresh
+                    )
+                return plain
+            except ESConflictError:
+                continue  # another writer came in between: read again
+            except ESNotFoundError:
+                continue  # deleted in between
+            except (ApiError, TransportError) as exc:
+                raise store_error(f"saving state {key!r}", exc) from None
+        raise StoreError(f"state {key!r} is changed too often by others; try again")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -205,6 +205,21 @@ class RecordTables:
                 "INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)",
                 (key, orjson.dumps(value, default=str)),
             )
+
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Read, change and write one state value in one ``BEGIN IMMEDIATE`` transaction:
+        the writers of every process take turns, so no change is lost."""
+        with self.conns.write() as db:
+            row = db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+            value = change(orjson.loads(row[0]) if row else None)
+            if value is None:
+                db.execute("DELETE FROM state WHERE key=?", (key,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)",
+                    (key, orjson.dumps(value, default=str)),
+                )
+        return value
 
     def stats(self, backend: str) -> dict[str, Any]:
         read = self.conns.read

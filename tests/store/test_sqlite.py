@@ -335,3 +335,25 @@ def test_version_3_store_gets_each_incidents_current_tier_on_upgrade(tmp_path: P
         assert [i.id for i in store.list_incidents(IncidentQuery(tiers=["none"])).incidents] == [
             "never"
         ]
+
+
+def test_update_state_is_atomic_across_processes(tmp_path: Path) -> None:
+    """Two processes incrementing one state value on one file (the login counters of two
+    API workers): every increment is kept."""
+    path = tmp_path / "shared.db"
+    SQLiteStore(path).close()
+    script = (
+        "import sys\n"
+        "from store.sqlite import SQLiteStore\n"
+        "s = SQLiteStore(sys.argv[1])\n"
+        "for _ in range(100):\n"
+        "    s.update_state('n', lambda v: (v or 0) + 1)\n"
+        "s.close()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=root) for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with SQLiteStore(path, readonly=True) as store:
+        assert store.get_state("n") == 200
