@@ -62,7 +62,7 @@ def test_draft_approve_publish_and_report(tmp_path, city_store):
     stale = run(
         tmp_path, "bulletin", "approve", bulletin["id"], "--by", "赵主任", "--version", "1", code=2
     )
-    assert stale.stderr.startswith("错误 / error: --version：") and "已被他人修改" in stale.stderr
+    assert stale.stderr.startswith("错误：--version：") and "已被他人修改" in stale.stderr
     assert "第 1 版" in stale.stderr and "第 2 版" in stale.stderr
     refused = run(tmp_path, "bulletin", "approve", bulletin["id"], "--by", "赵主任", code=2)
     assert "仍有" in refused.stderr and "Traceback" not in refused.stderr
