@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.auth import AuthError, public
@@ -31,6 +32,17 @@ def _record_kinds() -> dict[str, type[Record]]:
         out.setdefault(cls.kind, cls)
         todo.extend(cls.__subclasses__())
     return out
+
+
+#: Type of a validation error a model validator raises for one of its fields
+#: (:func:`field_error`): the answer names that field, not the whole query.
+FIELD_ERROR = "field_error"
+
+
+def field_error(field: str, text: str) -> PydanticCustomError:
+    """An error of the query parameter ``field`` found by a model validator, which pydantic
+    would otherwise place on the whole model (``query``); raise it from the validator."""
+    return PydanticCustomError(FIELD_ERROR, text, {"field": field})  # type: ignore[arg-type]
 
 
 class ApiError(Exception):
@@ -84,10 +96,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": _loc(err.get("loc", ())), "problem": str(err.get("msg", "invalid"))}
-            for err in exc.errors()
-        ]
+        problems = []
+        for err in exc.errors():
+            loc = list(err.get("loc", ()))
+            if err.get("type") == FIELD_ERROR:
+                loc = [*loc[:1], (err.get("ctx") or {}).get("field", "")]
+            problems.append({"field": _loc(loc), "problem": str(err.get("msg", "invalid"))})
         return error_body(422, problems)
 
     @app.exception_handler(StarletteHTTPException)

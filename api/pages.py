@@ -30,7 +30,7 @@ from api.deps import (
     check_csrf,
     principal_of,
 )
-from api.errors import ApiError
+from api.errors import FIELD_ERROR, ApiError
 from api.routers.auth import login, set_session_cookie
 from api.security import new_secret
 from api.services.alerts import monitor_feed
@@ -129,7 +129,7 @@ def _problem_zh(err: dict[str, Any]) -> str:
         return f"{label}：不是有效的日期"
     if kind in ("literal_error", "enum"):
         return f"{label}：不是可选的值"
-    if kind == "value_error" and "since" in str(err.get("msg", "")):
+    if kind == FIELD_ERROR and ctx.get("field") == "since":
         return "起始日期：必须早于截止日期"
     return f"{label}：取值无效"
 

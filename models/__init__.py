@@ -6,7 +6,7 @@ models can be used by the crawler, the NLP layer, the store, alerting and the AP
 
 from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
 from models.auth import ApiToken, AuditEntry, Role, Session, User
-from models.common import SHANGHAI, ensure_aware, now_utc
+from models.common import SHANGHAI, ensure_aware, now_utc, window_problem
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
 from models.records import (
     Alert,
@@ -58,4 +58,5 @@ __all__ = [
     "find_placeholders",
     "make_post_id",
     "now_utc",
+    "window_problem",
 ]

@@ -38,3 +38,19 @@ def ensure_aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         return value.replace(tzinfo=SHANGHAI)
     return value
+
+
+def window_problem(
+    since: datetime | None,
+    until: datetime | None,
+    names: tuple[str, str] = ("since", "until"),
+    shown: tuple[str, str] | None = None,
+) -> str | None:
+    """The Simplified-Chinese message for a time window whose start is not before its end
+    (``since`` at or after ``until``), naming both parameters with the values received
+    (``shown``: as the user typed them); None when the window is fine or open. One wording
+    for every API endpoint and CLI command that takes a window."""
+    if since is None or until is None or since < until:
+        return None
+    a, b = shown or (since.isoformat(), until.isoformat())
+    return f"起始时间 {names[0]} 必须早于截止时间 {names[1]}（收到 {names[0]}={a}，{names[1]}={b}）"

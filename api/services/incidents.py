@@ -22,10 +22,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.errors import field_error
 from api.security import mask_personal
 from api.services.alerts_policy import tier_name
 from api.services.posts import BAND_HIGH, BAND_LABELS, BAND_MEDIUM, BANDS, PostPublic, band_of
-from models import Incident, Post, Tier, ensure_aware, now_utc
+from models import Incident, Post, Tier, ensure_aware, now_utc, window_problem
 from store import IncidentQuery, PostFilter, SearchQuery, Store
 from tingfeng.services.alerts import alert_for_incident, current_tiers
 
@@ -70,11 +71,13 @@ class IncidentFilters(BaseModel):
     def _aware(self) -> IncidentFilters:
         self.since = ensure_aware(self.since) if self.since else None
         self.until = ensure_aware(self.until) if self.until else None
-        if self.since and self.until and self.since >= self.until:
-            raise ValueError("since: must be before until")
+        if (problem := window_problem(self.since, self.until)) is not None:
+            raise field_error("since", problem)
         if self.page * self.per_page > MAX_LIST_WINDOW:
-            raise ValueError(
-                f"page: page × per_page may not exceed {MAX_LIST_WINDOW}; narrow the filters"
+            raise field_error(
+                "page",
+                f"page × per_page 不能超过 {MAX_LIST_WINDOW}，请缩小筛选范围"
+                f"（收到 page={self.page}，per_page={self.per_page}）",
             )
         return self
 
