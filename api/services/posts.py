@@ -68,7 +68,9 @@ class PostSearchParams(BaseModel):
             raise field_error("since", problem)
         if any(len(s) > 100 for s in (*self.source, *self.region, *self.kind)):
             name = next(
-                n for n in ("source", "region", "kind") if any(len(v) > 100 for v in getattr(self, n))
+                n
+                for n in ("source", "region", "kind")
+                if any(len(v) > 100 for v in getattr(self, n))
             )
             raise field_error(name, f"{name}：每个取值最多 100 个字符")
         return self
