@@ -12,11 +12,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.auth import AuthError, public
-from models import Record
+from models import FIELD_ERROR, Record, field_error  # noqa: F401 - field_error for routes
 from store import ConflictError, StoreError
 
 log = logging.getLogger(__name__)
@@ -32,17 +31,6 @@ def _record_kinds() -> dict[str, type[Record]]:
         out.setdefault(cls.kind, cls)
         todo.extend(cls.__subclasses__())
     return out
-
-
-#: Type of a validation error a model validator raises for one of its fields
-#: (:func:`field_error`): the answer names that field, not the whole query.
-FIELD_ERROR = "field_error"
-
-
-def field_error(field: str, text: str) -> PydanticCustomError:
-    """An error of the query parameter ``field`` found by a model validator, which pydantic
-    would otherwise place on the whole model (``query``); raise it from the validator."""
-    return PydanticCustomError(FIELD_ERROR, text, {"field": field})  # type: ignore[arg-type]
 
 
 class ApiError(Exception):

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from pydantic_core import PydanticCustomError
+
 #: Local time of every source Tingfeng is built for; naive times from a source mean this zone.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -54,3 +56,15 @@ def window_problem(
         return None
     a, b = shown or (since.isoformat(), until.isoformat())
     return f"起始时间 {names[0]} 必须早于截止时间 {names[1]}（收到 {names[0]}={a}，{names[1]}={b}）"
+
+
+#: Type of a validation error a model validator raises for one of its fields
+#: (:func:`field_error`): the API's answer names that field, not the whole query.
+FIELD_ERROR = "field_error"
+
+
+def field_error(field: str, text: str) -> PydanticCustomError:
+    """An error of the parameter ``field`` found by a model validator, which pydantic would
+    otherwise place on the whole model (``query``); raise it from the validator. ``field``
+    is in the error's ``ctx``."""
+    return PydanticCustomError(FIELD_ERROR, text, {"field": field})  # type: ignore[arg-type]
