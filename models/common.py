@@ -55,7 +55,7 @@ def window_problem(
     if since is None or until is None or since < until:
         return None
     a, b = shown or (since.isoformat(), until.isoformat())
-    return f"起始时间 {names[0]} 必须早于截止时间 {names[1]}（收到 {names[0]}={a}，{names[1]}={b}）"
+    return f"{names[0]}：起始时间必须早于截止时间 {names[1]}（收到 {names[0]}={a}，{names[1]}={b}）"
 
 
 #: Type of a validation error a model validator raises for one of its fields

@@ -185,6 +185,6 @@ def test_search_and_export_refuse_a_window_that_ends_before_it_starts(
     ):
         r = run_main(*args, env=env)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
-        assert "起始时间 --since 必须早于截止时间 --until" in r.stderr, r.stderr
+        assert "--since：起始时间必须早于截止时间 --until" in r.stderr, r.stderr
         assert f"--since={args[-3]}，--until={args[-1]}" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr

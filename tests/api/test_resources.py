@@ -441,7 +441,7 @@ def test_a_window_that_ends_before_it_starts_names_since_in_chinese(env: Env, pa
         detail = r.json()["detail"]
         assert [d["field"] for d in detail] == ["query.since"]
         text = detail[0]["problem"]
-        assert text.startswith("起始时间 since 必须早于截止时间 until"), text
+        assert text.startswith("since：起始时间必须早于截止时间 until"), text
         assert "since=2026-1" in text and "until=2026-11-01" in text
         assert not any(
             "a" <= ch <= "z" for ch in text.replace("since", "").replace("until", "")[:20]
