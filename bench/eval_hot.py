@@ -15,8 +15,11 @@ distinct authors, source posts so far), virality and size, so every decision rul
 ``nlp.hot_decision`` (the grid below) is evaluated from one replay. Per rule, for events
 whose final reposts are in the top quartile (cutoff from folds 1-4): precision of flagged
 events, share flagged before 20 % of their final reposts, median minutes from the source to
-the flag. The default operating point is chosen on folds 1-4 (the most precise rule with at
-least half of the large events flagged early) and then read on fold 0. Then clustering
+the flag. The same figures are also counted per alert actually raised (one per incident,
+when it first turns hot, attributed to the events written by then; ``alert_figures``),
+since an event that joins an incident already hot raises no alert. The default operating
+point is chosen on folds 1-4 (the most precise rule with at least half of the large events
+flagged early) and then read on fold 0. Then clustering
 purity/completeness on tests/files/incidents_fixture.jsonl.
 """
 
