@@ -89,7 +89,10 @@ def create_app(
     app.state.clock = clock
     app.state.scheduler = scheduler
     app.state.limiter = LoginLimiter(
-        settings.login_max_failures, timedelta(minutes=settings.login_window_minutes), clock
+        settings.login_max_failures,
+        timedelta(minutes=settings.login_window_minutes),
+        clock,
+        store,
     )
     app.state.metrics = Metrics(store, config)
     app.state.incident_cache = IncidentCache(settings.cache_seconds)

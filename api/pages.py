@@ -35,7 +35,7 @@ from api.routers.auth import login, set_session_cookie
 from api.security import new_secret
 from api.services.alerts import monitor_feed
 from api.services.auth import end_session
-from api.services.incidents import IncidentFilters, incident_detail, list_incidents, tier_reader
+from api.services.incidents import IncidentFilters, incident_detail, list_incidents
 from api.services.posts import BAND_LABELS, PostSearchParams, search_posts_cached
 from api.services.sources import list_sources
 from models import SHANGHAI, Incident, Role
@@ -239,9 +239,8 @@ def logout_submit(
 @router.get("/", response_class=HTMLResponse)
 def monitor(request: Request, user: PageUser, store: StoreDep, config: ConfigDep, now: NowDep):
     cache = request.app.state.incident_cache
-    tiers = tier_reader(store)  # both lists: the alerts read once, if at all
-    hot = list_incidents(store, IncidentFilters(hot=True, per_page=20), cache, tiers)
-    recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10), cache, tiers)
+    hot = list_incidents(store, IncidentFilters(hot=True, per_page=20), cache)
+    recent = list_incidents(store, IncidentFilters(sort="last_seen", per_page=10), cache)
     sources = list_sources(store, config, now, counts=False)
     attention = [s for s in sources.data if s.configured and s.enabled and s.healthy is False]
     feed = monitor_feed(store, user)

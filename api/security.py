@@ -9,13 +9,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from threading import Lock
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from store import Store
 
 Clock = Callable[[], datetime]
 
@@ -76,45 +76,50 @@ def split_api_token(token: str) -> tuple[str, str] | None:
 
 
 class LoginLimiter:
-    """Failed logins per key (``user:NAME``, ``ip:ADDR``) in a sliding window.
-
-    In memory, per process: with several API workers each keeps its own count, so the
-    effective limit is ``max_failures`` × workers (documented).
+    """Failed logins per key (``user:NAME``, ``ip:ADDR``) in a sliding window, counted in
+    the store (state ``login-failures:KEY``: the failure times, epoch seconds), so every
+    API process that serves one store shares one count: with ``--workers N`` the limit is
+    still ``max_failures``. Each failure is one atomic read-modify-write
+    (:meth:`store.Store.update_state`), so failures arriving at two processes at once are
+    both counted; a successful login clears its user's count (not its address's).
     """
 
-    def __init__(self, max_failures: int, window: timedelta, clock: Clock) -> None:
+    PREFIX = "login-failures:"
+
+    def __init__(self, max_failures: int, window: timedelta, clock: Clock, store: Store) -> None:
         self.max_failures = max_failures
         self.window = window
         self.clock = clock
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = Lock()
+        self.store = store
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        return times
+    def _recent(self, times: list[float] | None, now: float) -> list[float]:
+        horizon = now - self.window.total_seconds()
+        return [t for t in times or [] if t > horizon]
 
     def retry_after(self, *keys: str) -> int | None:
         """Seconds until one more attempt is allowed for all ``keys``, or None if allowed."""
-        now = self.clock()
+        now = self.clock().timestamp()
         wait = 0.0
-        with self._lock:
-            for key in keys:
-                times = self._recent(key, now)
-                if len(times) >= self.max_failures:
-                    wait = max(wait, (times[0] + self.window - now).total_seconds())
+        for key in keys:
+            times = self._recent(self.store.get_state(self.PREFIX + key), now)
+            if len(times) >= self.max_failures:
+                # The attempt that frees a place: the oldest of the last max_failures.
+                oldest = sorted(times)[-self.max_failures]
+                wait = max(wait, oldest + self.window.total_seconds() - now)
         return max(1, int(wait + 0.999)) if wait > 0 else None
 
     def failed(self, *keys: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+        now = self.clock().timestamp()
+        keep = self.max_failures  # older failures cannot matter once max_failures are newer
+
+        def add(times: list[float] | None) -> list[float]:
+            return sorted([*self._recent(times, now), now])[-keep:]
+
+        for key in keys:
+            self.store.update_state(self.PREFIX + key, add)
 
     def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        self.store.update_state(self.PREFIX + key, lambda _: None)
 
 
 # Mainland mobile numbers (optionally +86 / 86 prefixed, with spaces or dashes) and

@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models import Incident, MetricSnapshot, Post, Record
+from models import Incident, MetricSnapshot, Post, Record, Tier
 from models.post import AwareTime
 from nlp.tokenize import index_text
 
@@ -88,6 +88,8 @@ class SearchResult(BaseModel):
 
 
 IncidentSort = Literal["heat", "last_seen", "rumor"]
+#: A value of the incident list's tier filter: a tier, or ``none`` for never alerted.
+TierFilter = Literal["I", "II", "III", "IV", "none"]
 
 
 class IncidentQuery(BaseModel):
@@ -98,8 +100,10 @@ class IncidentQuery(BaseModel):
     inclusive and ``below_rumor_score`` exclusive; both leave unscored incidents out, and
     ``rumor_scored=False`` keeps only those. ``text``: a case-insensitive substring of the
     title or of one keyword. ``ids``: only these incidents (an empty list matches none);
-    ``exclude_ids``: none of these (the API's tier filter, resolved from alert records one
-    layer up, arrives as one of the two). Orders: ``heat`` highest first; ``last_seen``
+    ``exclude_ids``: none of these. ``tiers``: the incident's current tier (响应级别 of
+    its current alert: the open one, else the latest; ``none``: never alerted) is one of
+    these; the store keeps it beside the incident, written with every alert change.
+    Orders: ``heat`` highest first; ``last_seen``
     and ``rumor`` latest/highest first with unknown values last; ties by id.
     """
 
@@ -116,16 +120,19 @@ class IncidentQuery(BaseModel):
     text: str = ""
     ids: list[str] | None = None
     exclude_ids: list[str] | None = None
+    tiers: list[TierFilter] = Field(default_factory=list, max_length=5)
     sort: IncidentSort = "heat"
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=20, ge=0, le=1000)
 
 
 class IncidentPage(BaseModel):
-    """The incidents of one page and how many match in all."""
+    """The incidents of one page, how many match in all, and the current tier of each
+    incident of the page that was ever alerted (absent: never alerted)."""
 
     total: int
     incidents: list[Incident]
+    tiers: dict[str, Tier] = Field(default_factory=dict)
 
 
 class UpsertResult(BaseModel):
@@ -307,6 +314,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_state(self, key: str, value: Any) -> None: ...
+
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Read-modify-write one state value atomically, across processes: ``change`` gets
+        the stored value (``None`` if unset) and returns the new one (``None`` deletes the
+        key); returns what was stored. ``change`` may run more than once (a backend retries
+        it when another writer came in between), so it must be a pure function of its
+        argument. SQLite: one write transaction; Elasticsearch: ``if_seq_no`` with retries.
+        This default (a backend without either) is read then write, not atomic."""
+        value = change(self.get_state(key))
+        self.set_state(key, value)
+        return value
 
     # -- overview ------------------------------------------------------------------------
     @abc.abstractmethod

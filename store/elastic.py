@@ -23,7 +23,7 @@ SQLite backend (one contract suite, ``tests/store/test_contract.py``, runs again
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -556,6 +556,9 @@ class ElasticStore(Store):
 
     def set_state(self, key: str, value: Any) -> None:
         self.records.set_state(key, value)
+
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        return self.records.update_state(key, change)
 
     # -- overview ------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

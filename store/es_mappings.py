@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 #: 2: incident records carry the typed ``listing`` fields (store.incident_fields).
-MAPPING_VERSION = 2
+#: 3: ``listing.tier``, the incident's current tier (响应级别 of its current alert).
+MAPPING_VERSION = 3
 
 #: The pretokenised field: jieba tokens joined by spaces (``nlp.tokenize.index_text``), so a
 #: whitespace analyzer is all the server needs (no analysis-ik / smartcn plugin).
@@ -118,6 +119,9 @@ RECORDS_MAPPING: dict[str, Any] = {
                 # characters stay under Lucene's 32 KB term limit in UTF-8.
                 "title_lc": {"type": "keyword", "ignore_above": 8000},
                 "keywords_lc": {"type": "keyword", "ignore_above": 8000},
+                # The current alert's tier (I…IV), absent if never alerted: written when an
+                # alert is saved, carried over when the incident is (store/es_records.py).
+                "tier": _KEYWORD,
             }
         },
     },

@@ -14,7 +14,7 @@ from typing import Any
 
 from nlp.tokenize import cut
 from store.base import Facets, IncidentQuery, PostFilter, SearchQuery
-from store.incident_fields import fold, micros
+from store.incident_fields import NO_TIER, fold, micros
 
 #: Local days and hours of the facets (the offices' time zone).
 FACET_TIME_ZONE = "Asia/Shanghai"
@@ -254,6 +254,14 @@ def incident_query(q: IncidentQuery) -> dict[str, Any]:
                 }
             }
         )
+    if q.tiers:
+        either: list[dict[str, Any]] = []
+        named = [t for t in q.tiers if t != NO_TIER]
+        if named:
+            either.append({"terms": {"listing.tier": named}})
+        if NO_TIER in q.tiers:
+            either.append({"bool": {"must_not": [{"exists": {"field": "listing.tier"}}]}})
+        clauses.append({"bool": {"should": either, "minimum_should_match": 1}})
     if q.ids is not None:
         clauses.append({"terms": {"id": q.ids}})
     if q.exclude_ids:

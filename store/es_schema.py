@@ -19,7 +19,7 @@ from store.es_mappings import (
     fixed_index_body,
     posts_template,
 )
-from store.incident_fields import incident_fields
+from store.incident_fields import current_alert, incident_fields
 
 
 class Schema:
@@ -113,13 +113,22 @@ class Schema:
 
     def _backfill_listing(self, index: str) -> None:
         """Give every incident copied from an older layout its ``listing`` fields (computed
-        in Python, as a save computes them), before the alias moves to ``index``."""
+        in Python, as a save computes them) and its current tier (from every stored alert),
+        before the alias moves to ``index``."""
+        tiers = self._current_tiers()
+
+        def listing(hit: dict[str, Any]) -> dict[str, Any]:
+            fields = incident_fields(Incident.model_validate(hit["_source"]["doc"]))
+            if hit["_id"] in tiers:
+                fields["tier"] = tiers[hit["_id"]]
+            return fields
+
         actions = (
             {
                 "_op_type": "update",
                 "_index": index,
                 "_id": hit["_id"],
-                "doc": {"listing": incident_fields(Incident.model_validate(hit["_source"]["doc"]))},
+                "doc": {"listing": listing(hit)},
             }
             for hit in helpers.scan(
                 self.client,
@@ -129,6 +138,25 @@ class Schema:
             )
         )
         helpers.bulk(self.client, actions, chunk_size=500, refresh=True)
+
+    def _current_tiers(self) -> dict[str, str]:
+        """Each alerted incident's current tier, from one scan of the stored alerts."""
+        by_incident: dict[str, list[Alert]] = {}
+        alias = self.names.records(Alert.kind)
+        if not self.client.indices.exists(index=alias):
+            return {}
+        for hit in helpers.scan(
+            self.client, index=alias, query={"query": {"match_all": {}}}, source_includes=["doc"]
+        ):
+            alert = Alert.model_validate(hit["_source"]["doc"])
+            if alert.incident_id:
+                by_incident.setdefault(alert.incident_id, []).append(alert)
+        out = {}
+        for incident_id, alerts in by_incident.items():
+            chosen = current_alert(alerts)
+            if chosen is not None:
+                out[incident_id] = chosen.tier.value
+        return out
 
     def refresh_all(self) -> None:
         """Make every write so far visible to search."""

@@ -9,10 +9,11 @@ comparison of the datetimes. Text is compared lower-cased (``str.lower``, Unicod
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models import Incident
+from models import Alert, AlertKind, Incident
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -45,3 +46,24 @@ def incident_fields(inc: Incident) -> dict[str, Any]:
         "title_lc": fold(inc.title),
         "keywords_lc": [fold(k) for k in inc.keywords],
     }
+
+
+#: Tiers of the incident list's tier filter, and ``none``: never alerted.
+TIER_VALUES = ("I", "II", "III", "IV")
+NO_TIER = "none"
+
+
+def alert_rank(alert: Alert) -> tuple[bool, int, str] | None:
+    """How an incident's alerts compete to be its current one (the highest wins): open
+    before closed, then the latest opened, then the greatest id. ``None``: the alert is
+    not an incident alert (source and system alerts give no incident a tier)."""
+    if alert.alert_kind != AlertKind.INCIDENT or not alert.incident_id:
+        return None
+    return (alert.is_open, micros(alert.opened_at) or 0, alert.id)
+
+
+def current_alert(alerts: Iterable[Alert]) -> Alert | None:
+    """The incident's current alert (the open one, else the latest), as every backend's
+    stored current tier and ``tingfeng.services.alerts.alert_for_incident`` pick it."""
+    ranked = [(rank, a) for a in alerts if (rank := alert_rank(a)) is not None]
+    return max(ranked, key=lambda pair: pair[0])[1] if ranked else None

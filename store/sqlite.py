@@ -160,5 +160,8 @@ class SQLiteStore(Store):
     def set_state(self, key: str, value: Any) -> None:
         self.records.set_state(key, value)
 
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        return self.records.update_state(key, change)
+
     def stats(self) -> dict[str, Any]:
         return self.records.stats(self.backend)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from models import Incident, Record
+from models import Alert, Incident, Record, Tier
 from store.base import ConflictError, IncidentPage, IncidentQuery, R, StoreError
-from store.incident_fields import KEYWORD_SEP, fold, micros
-from store.sqlite_schema import INCIDENT_ROW_SQL, Connections, incident_row, ts
+from store.incident_fields import KEYWORD_SEP, NO_TIER, fold, micros
+from store.sqlite_schema import (
+    INCIDENT_ROW_SQL,
+    Connections,
+    incident_row,
+    ts,
+    write_alert_tier,
+)
 
 #: ORDER BY of each incident sort (NULLs sort last in descending order, as promised).
 _INCIDENT_ORDER = {
@@ -53,6 +59,15 @@ def _incident_where(q: IncidentQuery) -> tuple[str, list[Any]]:
         else:
             clauses.append("(instr(i.title_lc, ?) > 0 OR instr(i.keywords_lc, ?) > 0)")
             params += [needle, needle]
+    if q.tiers:
+        named = [t for t in q.tiers if t != NO_TIER]
+        either = []
+        if named:
+            either.append(f"i.tier IN ({','.join('?' * len(named))})")
+            params += named
+        if NO_TIER in q.tiers:
+            either.append("i.tier IS NULL")
+        clauses.append("(" + " OR ".join(either) + ")")
     # One JSON parameter however many ids (SQLite caps bound parameters at 32,766).
     if q.ids is not None:
         clauses.append("i.id IN (SELECT value FROM json_each(?))")
@@ -70,28 +85,13 @@ class RecordTables:
         self.conns = conns
 
     def save_record(self, record: R) -> R:
-        kind = type(record).kind
-        with self.conns.write() as db:
-            row = db.execute(
-                "SELECT version FROM records WHERE kind=? AND id=?", (kind, record.id)
-            ).fetchone()
-            stored = row[0] if row else None
-            if (stored or 0) != record.version:
-                raise ConflictError(kind, record.id, record.version, stored)
-            now = datetime.now(UTC)
-            saved = record.model_copy(update={"version": record.version + 1, "updated_at": now})
-            db.execute(
-                "INSERT OR REPLACE INTO records(kind, id, version, updated_at, doc)"
-                " VALUES (?,?,?,?,?)",
-                (kind, saved.id, saved.version, ts(now), saved.model_dump_json().encode()),
-            )
-            if isinstance(saved, Incident):
-                db.execute(INCIDENT_ROW_SQL, incident_row(saved))
-        return saved
+        return self.save_records([record])[0]  # type: ignore[return-value]
 
     def save_records(self, records: Sequence[Record]) -> list[Record]:
         """All records in one ``BEGIN IMMEDIATE`` transaction: every version is checked,
-        and one conflict saves none of them (an alert change and its outbox messages)."""
+        and one conflict saves none of them (an alert change and its outbox messages).
+        An incident's listing row and an alert's tier row (and its incident's current
+        tier) are written in the same transaction."""
         now = datetime.now(UTC)
         saved: list[Record] = []
         with self.conns.write() as db:
@@ -111,6 +111,8 @@ class RecordTables:
                 )
                 if isinstance(copy, Incident):
                     db.execute(INCIDENT_ROW_SQL, incident_row(copy))
+                elif isinstance(copy, Alert):
+                    write_alert_tier(db, copy)
                 saved.append(copy)
         return saved
 
@@ -180,14 +182,14 @@ class RecordTables:
         # CROSS JOIN keeps incidents the outer loop, so the ORDER BY walks its index and
         # stops at the page (the planner would otherwise scan every incident record).
         rows = db.execute(
-            "SELECT r.doc FROM incidents i CROSS JOIN records r"
+            "SELECT r.doc, i.tier FROM incidents i CROSS JOIN records r"
             " ON r.kind = 'incident' AND r.id = i.id"
             f"{where} ORDER BY {_INCIDENT_ORDER[q.sort]} LIMIT ? OFFSET ?",
             [*params, q.limit, q.offset],
         ).fetchall()
-        return IncidentPage(
-            total=total, incidents=[Incident.model_validate_json(doc) for (doc,) in rows]
-        )
+        incidents = [Incident.model_validate_json(doc) for doc, _ in rows]
+        tiers = {inc.id: Tier(t) for inc, (_, t) in zip(incidents, rows, strict=True) if t}
+        return IncidentPage(total=total, incidents=incidents, tiers=tiers)
 
     def count_records(self, cls: type[Record]) -> int:
         row = self.conns.read("SELECT count(*) FROM records WHERE kind=?", (cls.kind,)).fetchone()
@@ -203,6 +205,21 @@ class RecordTables:
                 "INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)",
                 (key, orjson.dumps(value, default=str)),
             )
+
+    def update_state(self, key: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Read, change and write one state value in one ``BEGIN IMMEDIATE`` transaction:
+        the writers of every process take turns, so no change is lost."""
+        with self.conns.write() as db:
+            row = db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+            value = change(orjson.loads(row[0]) if row else None)
+            if value is None:
+                db.execute("DELETE FROM state WHERE key=?", (key,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)",
+                    (key, orjson.dumps(value, default=str)),
+                )
+        return value
 
     def stats(self, backend: str) -> dict[str, Any]:
         read = self.conns.read

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from models import Incident, Post
+from models import Alert, Incident, Post
 from store.base import StoreError
-from store.incident_fields import KEYWORD_SEP, incident_fields
+from store.incident_fields import KEYWORD_SEP, alert_rank, incident_fields
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -106,6 +106,28 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX incidents_category ON incidents(category) WHERE category IS NOT NULL;
         """,
     ),
+    (
+        4,
+        # Each incident's current tier (响应级别 of its current alert, NULL if never
+        # alerted) on its listing row, for the incident list's tier filter and column.
+        # ``alert_incidents`` holds the fields of every incident alert that decide which is
+        # current (store.incident_fields.alert_rank); saving an alert rewrites its row and
+        # the tier of its incident in the same transaction, saving an incident looks its
+        # tier up: one indexed read either way, whatever the number of alerts.
+        """
+        CREATE TABLE alert_incidents(
+            alert_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            open INTEGER NOT NULL,
+            opened_us INTEGER NOT NULL,
+            tier TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX alert_incidents_current
+            ON alert_incidents(incident_id, open DESC, opened_us DESC, alert_id DESC);
+        ALTER TABLE incidents ADD COLUMN tier TEXT;
+        CREATE INDEX incidents_tier ON incidents(tier, heat DESC, id);
+        """,
+    ),
 ]
 
 
@@ -123,7 +145,19 @@ def _backfill_fetched_at(db: sqlite3.Connection) -> None:
         )
 
 
+#: The tier of incident ``?1``: that of its current alert (the order of alert_rank).
+CURRENT_TIER_SQL = (
+    "SELECT tier FROM alert_incidents WHERE incident_id = ?1"
+    " ORDER BY open DESC, opened_us DESC, alert_id DESC LIMIT 1"
+)
+
 INCIDENT_ROW_SQL = (
+    "INSERT OR REPLACE INTO incidents(id, hot, district, category, rumor_score, heat,"
+    " first_seen_us, last_seen_us, title_lc, keywords_lc, tier)"
+    f" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,({CURRENT_TIER_SQL}))"
+)
+#: The row as schema version 3 had it (no tier yet), for migration 3's backfill.
+_INCIDENT_ROW_V3_SQL = (
     "INSERT OR REPLACE INTO incidents(id, hot, district, category, rumor_score, heat,"
     " first_seen_us, last_seen_us, title_lc, keywords_lc) VALUES (?,?,?,?,?,?,?,?,?,?)"
 )
@@ -142,14 +176,60 @@ def _backfill_incidents(db: sqlite3.Connection) -> None:
     cursor = db.execute("SELECT doc FROM records WHERE kind='incident'")
     while rows := cursor.fetchmany(2000):
         db.executemany(
-            INCIDENT_ROW_SQL, [incident_row(Incident.model_validate_json(d)) for (d,) in rows]
+            _INCIDENT_ROW_V3_SQL,
+            [incident_row(Incident.model_validate_json(d)) for (d,) in rows],
         )
+
+
+ALERT_ROW_SQL = (
+    "INSERT OR REPLACE INTO alert_incidents(alert_id, incident_id, open, opened_us, tier)"
+    " VALUES (?,?,?,?,?)"
+)
+
+
+def alert_row(alert: Alert) -> tuple[Any, ...] | None:
+    """The ``alert_incidents`` row of an alert (None: not an incident alert)."""
+    rank = alert_rank(alert)
+    if rank is None:
+        return None
+    return (alert.id, alert.incident_id, int(rank[0]), rank[1], alert.tier.value)
+
+
+def write_alert_tier(db: sqlite3.Connection, alert: Alert) -> None:
+    """Inside the transaction that saves ``alert``: its ``alert_incidents`` row, and the
+    current tier of the incident(s) concerned (its own, and a former one if it moved)."""
+    before = db.execute(
+        "SELECT incident_id FROM alert_incidents WHERE alert_id=?", (alert.id,)
+    ).fetchone()
+    row = alert_row(alert)
+    if row is None:
+        db.execute("DELETE FROM alert_incidents WHERE alert_id=?", (alert.id,))
+    else:
+        db.execute(ALERT_ROW_SQL, row)
+    touched = {before[0]} if before else set()
+    if row is not None:
+        touched.add(row[1])
+    for incident_id in touched:
+        db.execute(f"UPDATE incidents SET tier=({CURRENT_TIER_SQL}) WHERE id=?1", (incident_id,))
+
+
+def _backfill_tiers(db: sqlite3.Connection) -> None:
+    cursor = db.execute("SELECT doc FROM records WHERE kind='alert'")
+    while rows := cursor.fetchmany(2000):
+        alerts = (Alert.model_validate_json(d) for (d,) in rows)
+        db.executemany(ALERT_ROW_SQL, [r for a in alerts if (r := alert_row(a)) is not None])
+    db.execute(
+        "UPDATE incidents SET tier=(SELECT a.tier FROM alert_incidents a"
+        " WHERE a.incident_id = incidents.id"
+        " ORDER BY a.open DESC, a.opened_us DESC, a.alert_id DESC LIMIT 1)"
+    )
 
 
 #: Migrations that need Python (run after the SQL of the same version).
 PY_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _backfill_fetched_at,
     3: _backfill_incidents,
+    4: _backfill_tiers,
 }
 
 

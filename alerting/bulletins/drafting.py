@@ -3,8 +3,12 @@
 A draft is filled from the incident (:mod:`alerting.bulletins.context`) and stored as a
 :class:`models.Bulletin`. Editing sends an approved text back to draft; approval needs a
 person other than the drafter and no ``[待核实]`` gap left; only an approved bulletin can be
-published. Every step is appended to ``history``; saves use the record's version, so two
-officers editing one draft cannot overwrite each other.
+published. Every step is appended to ``history``. Every change is a compare-and-set on the
+version: given ``version`` (the one the officer read), a step refuses a bulletin stored at
+another version, and the save is checked against the stored version in the store's one
+write (SQLite: one transaction; Elasticsearch: ``if_seq_no``), so an edit, submit, approve
+or publish based on an old version raises :class:`store.ConflictError` and changes nothing,
+however the two officers' requests interleave.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from alerting.bulletins.context import build_context
 from alerting.bulletins.loader import TemplateSet
 from models import Bulletin, BulletinKind, BulletinStatus, Incident, find_placeholders
+from store.base import ConflictError
 
 
 class WorkflowError(Exception):
@@ -78,10 +83,14 @@ def draft_bulletin(
     return store.save_record(bulletin) if save else bulletin
 
 
-def _get(store: Any, bulletin_id: str) -> Bulletin:
+def _get(store: Any, bulletin_id: str, version: int | None = None) -> Bulletin:
+    """The stored bulletin; with ``version``, only if that is the stored version (else
+    :class:`ConflictError`: someone else changed it since it was read)."""
     bulletin = store.get_record(Bulletin, bulletin_id)
     if bulletin is None:
         raise WorkflowError(f"没有编号为 {bulletin_id} 的通报")
+    if version is not None and bulletin.version != version:
+        raise ConflictError(Bulletin.kind, bulletin_id, version, bulletin.version)
     return bulletin
 
 
@@ -107,11 +116,9 @@ def edit_bulletin(
 ) -> Bulletin:
     """Change the text; an approved or submitted text goes back to draft. ``version`` is
     the version the editor read (a stale one raises the store's conflict error)."""
-    bulletin = _get(store, bulletin_id)
+    bulletin = _get(store, bulletin_id, version)
     if bulletin.status == BulletinStatus.PUBLISHED:
         raise WorkflowError(f"通报 {bulletin_id} 已发布，不能修改；请起草进展通报")
-    if version is not None:
-        bulletin = bulletin.model_copy(update={"version": version})
     changes: dict[str, Any] = {
         "status": BulletinStatus.DRAFT,
         "approved_by": None,
@@ -125,8 +132,10 @@ def edit_bulletin(
     return _save(store, bulletin, changes)
 
 
-def submit_bulletin(store: Any, bulletin_id: str, *, by: str, now: datetime) -> Bulletin:
-    bulletin = _get(store, bulletin_id)
+def submit_bulletin(
+    store: Any, bulletin_id: str, *, by: str, now: datetime, version: int | None = None
+) -> Bulletin:
+    bulletin = _get(store, bulletin_id, version)
     if bulletin.status != BulletinStatus.DRAFT:
         raise WorkflowError(
             f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，只有草稿可提交审核"
@@ -142,9 +151,11 @@ def submit_bulletin(store: Any, bulletin_id: str, *, by: str, now: datetime) -> 
     )
 
 
-def approve_bulletin(store: Any, bulletin_id: str, *, by: str, now: datetime) -> Bulletin:
+def approve_bulletin(
+    store: Any, bulletin_id: str, *, by: str, now: datetime, version: int | None = None
+) -> Bulletin:
     """Approve a submitted bulletin: by someone other than the drafter, with no gap left."""
-    bulletin = _get(store, bulletin_id)
+    bulletin = _get(store, bulletin_id, version)
     if bulletin.status != BulletinStatus.SUBMITTED:
         raise WorkflowError(f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，须先提交审核")
     if by == bulletin.drafted_by:
@@ -167,10 +178,16 @@ def approve_bulletin(store: Any, bulletin_id: str, *, by: str, now: datetime) ->
 
 
 def publish_bulletin(
-    store: Any, bulletin_id: str, *, by: str, now: datetime, url: str | None = None
+    store: Any,
+    bulletin_id: str,
+    *,
+    by: str,
+    now: datetime,
+    url: str | None = None,
+    version: int | None = None,
 ) -> Bulletin:
     """Mark an approved bulletin as published (at ``now``, optionally with its post's link)."""
-    bulletin = _get(store, bulletin_id)
+    bulletin = _get(store, bulletin_id, version)
     if bulletin.status != BulletinStatus.APPROVED:
         raise WorkflowError(
             f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，须审核通过后才能发布"

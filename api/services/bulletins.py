@@ -432,19 +432,20 @@ def step(
     if action == "publish" and current.status != BulletinStatus.APPROVED:
         raise _state(current, "须审核通过后才能发布", user)
     try:
+        # The version read is the one changed, or nothing is (a compare-and-set in the
+        # store's write): another officer's change in between is this request's 409.
+        v = body.version
         if action == "submit":
-            saved = svc.submit(store, bulletin_id, by=user.name, now=now)
+            saved = svc.submit(store, bulletin_id, by=user.name, now=now, version=v)
         elif action == "approve":
-            saved = svc.approve(store, bulletin_id, by=user.name, now=now)
+            saved = svc.approve(store, bulletin_id, by=user.name, now=now, version=v)
         else:
             url = body.url if isinstance(body, PublishRequest) else None
-            saved = svc.publish(store, bulletin_id, by=user.name, now=now, url=url)
+            saved = svc.publish(store, bulletin_id, by=user.name, now=now, url=url, version=v)
     except ConflictError:
         raise conflict(get_bulletin(store, bulletin_id), body.version, user) from None
     except svc.BulletinServiceError as exc:
         raise _service_error(exc, "status") from None
-    if saved.version != body.version + 1:  # changed between the check and the step
-        raise conflict(saved, body.version, user)
     audit(
         store,
         user.name,

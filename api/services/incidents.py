@@ -1,16 +1,15 @@
 """Incidents for the API: filtered lists and the detail page's figures.
 
-Store queries per request are bounded and do not grow with the rows shown: the list is one
-:meth:`store.Store.list_incidents` call (filtered, ordered, counted and paged by the store;
-SQLite: a count and the page's rows) after one read of the alerts (each alerted incident's
-current tier, for the tier filter and column); the detail is the record, its alerts, one
-faceted search (hourly series), one batch read of source posts, and one scan of the top
-rumor thread's reposts for its explanation.
+Store queries per request are bounded and do not grow with the rows shown, nor with the
+alerts stored: the list is one :meth:`store.Store.list_incidents` call (filtered, ordered,
+counted and paged by the store, the tier filter and column included: the store keeps each
+incident's current tier; SQLite: a count and the page's rows); the detail is the record,
+its alerts, one faceted search (hourly series), one batch read of source posts, and one
+scan of the top rumor thread's reposts for its explanation.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -20,14 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from api.security import mask_personal
 from api.services.alerts_policy import tier_name
-from api.services.posts import BAND_HIGH, BAND_LABELS, BAND_MEDIUM, BANDS, PostPublic, band_of
-from models import Incident, Post, Tier, ensure_aware, now_utc
-from store import IncidentQuery, PostFilter, SearchQuery, Store
-from tingfeng.services.alerts import alert_for_incident, current_tiers
+from api.services.posts import BAND_LABELS, BANDS, PostPublic, band_of
+from models import Incident, Post, Tier, now_utc
+from store import PostFilter, SearchQuery, Store
+from tingfeng.services.alerts import alert_for_incident
+from tingfeng.services.incidents import (  # noqa: F401 - the API's names for them
+    MAX_LIST_WINDOW,
+    IncidentFilters,
+    incident_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,47 +40,6 @@ DETAIL_ROOTS = 300
 #: Reposts read to explain the rumor score of the top thread.
 EXPLAIN_REPOSTS = 2000
 SPARK_WINDOWS = ("6h", "1h", "15m")
-#: The deepest a list can be paged, on every backend (Elasticsearch answers no page past
-#: its ``index.max_result_window``, 10,000): beyond it a 422 naming the page.
-MAX_LIST_WINDOW = 10_000
-
-
-#: A value of the list's ``tier`` filter: a tier, or ``none`` for incidents never alerted.
-TierFilter = Literal["I", "II", "III", "IV", "none"]
-
-
-class IncidentFilters(BaseModel):
-    """Query parameters of ``GET /api/v1/incidents``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    since: datetime | None = Field(default=None, description="last seen at or after")
-    until: datetime | None = Field(default=None, description="first seen before")
-    district: str | None = Field(default=None, max_length=100)
-    category: str | None = Field(default=None, max_length=100)
-    hot: bool | None = None
-    rumor: Literal["low", "medium", "high", "unscored"] | None = None
-    tier: list[TierFilter] = Field(
-        default_factory=list,
-        max_length=5,
-        description="响应级别 of the current alert, repeatable: I, II, III, IV, none (不曾预警)",
-    )
-    q: str = Field(default="", max_length=100, description="标题或关键词包含")
-    sort: Literal["heat", "last_seen", "rumor"] = "heat"
-    page: int = Field(default=1, ge=1, le=1000)
-    per_page: int = Field(default=20, ge=1, le=100)
-
-    @model_validator(mode="after")
-    def _aware(self) -> IncidentFilters:
-        self.since = ensure_aware(self.since) if self.since else None
-        self.until = ensure_aware(self.until) if self.until else None
-        if self.since and self.until and self.since >= self.until:
-            raise ValueError("since: must be before until")
-        if self.page * self.per_page > MAX_LIST_WINDOW:
-            raise ValueError(
-                f"page: page × per_page may not exceed {MAX_LIST_WINDOW}; narrow the filters"
-            )
-        return self
 
 
 class IncidentPublic(BaseModel):
@@ -143,47 +106,6 @@ class IncidentsPublic(BaseModel):
     per_page: int
 
 
-def incident_query(f: IncidentFilters, tiers: dict[str, Tier] | None = None) -> IncidentQuery:
-    """The store query of the list's filters (rumor bands as score ranges: 低 < 0.5,
-    中 0.5–0.8, 高 ≥ 0.8, 未评分 without a score; tiers as incident ids, from ``tiers``,
-    each alerted incident's current tier: the ids of the wanted tiers, or with ``none``
-    every incident but those alerted at another tier)."""
-    ids = exclude = None
-    if f.tier:
-        wanted = set(f.tier)
-        known = tiers or {}
-        if "none" in wanted:
-            exclude = sorted(i for i, t in known.items() if t.value not in wanted)
-        else:
-            ids = sorted(i for i, t in known.items() if t.value in wanted)
-    low = below = None
-    scored: bool | None = None
-    if f.rumor == "low":
-        below = BAND_MEDIUM
-    elif f.rumor == "medium":
-        low, below = BAND_MEDIUM, BAND_HIGH
-    elif f.rumor == "high":
-        low = BAND_HIGH
-    elif f.rumor == "unscored":
-        scored = False
-    return IncidentQuery(
-        seen_since=f.since,
-        seen_until=f.until,
-        district=f.district,
-        category=f.category,
-        hot=f.hot,
-        min_rumor_score=low,
-        below_rumor_score=below,
-        rumor_scored=scored,
-        text=f.q,
-        ids=ids,
-        exclude_ids=exclude,
-        sort=f.sort,
-        offset=(f.page - 1) * f.per_page,
-        limit=f.per_page,
-    )
-
-
 @dataclass
 class _Kept:
     token: object
@@ -245,21 +167,10 @@ class IncidentCache:
             self._kept.clear()
 
 
-#: Each alerted incident's current tier, read when a page is computed (a page showing
-#: several lists hands them one memoised reader, so the alerts are read at most once).
-TierReader = Callable[[], dict[str, Tier]]
-
-
-def tier_reader(store: Store) -> TierReader:
-    """Reads the current tiers on first call, then answers the same."""
-    return functools.cache(lambda: current_tiers(store))
-
-
-def _page(store: Store, f: IncidentFilters, tiers: TierReader | None = None) -> IncidentsPublic:
-    tiers_now = tiers() if tiers is not None else current_tiers(store)
-    page = store.list_incidents(incident_query(f, tiers_now))
+def _page(store: Store, f: IncidentFilters) -> IncidentsPublic:
+    page = store.list_incidents(incident_query(f))
     return IncidentsPublic(
-        data=[IncidentPublic.of(r, tiers_now.get(r.id)) for r in page.incidents],
+        data=[IncidentPublic.of(r, page.tiers.get(r.id)) for r in page.incidents],
         count=page.total,
         page=f.page,
         per_page=f.per_page,
@@ -267,15 +178,12 @@ def _page(store: Store, f: IncidentFilters, tiers: TierReader | None = None) -> 
 
 
 def list_incidents(
-    store: Store,
-    f: IncidentFilters,
-    cache: IncidentCache | None = None,
-    tiers: TierReader | None = None,
+    store: Store, f: IncidentFilters, cache: IncidentCache | None = None
 ) -> IncidentsPublic:
     """One page of the list: filtered, ordered, counted and paged by the store."""
     if cache is None:
-        return _page(store, f, tiers)
-    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f, tiers))
+        return _page(store, f)
+    return cache.get(store, "model:" + f.model_dump_json(), lambda: _page(store, f))
 
 
 def list_incidents_json(

@@ -132,6 +132,33 @@ def test_stale_edit_conflicts(city_store, city_config):
         svc.edit(city_store, b.id, by="乙", now=NOW, body="乙的版本", version=b.version)
 
 
+def test_every_step_is_a_compare_and_set_on_the_version_read(city_store, city_config):
+    """The approver read version v (submitted); the drafter edits and resubmits (v + 2,
+    submitted again): approving "v" is a conflict and changes nothing, never an approval
+    of a text the approver did not read. Submit and publish likewise."""
+    b = _draft(city_store, city_config)
+    filled = b.body
+    for gap in b.placeholders:
+        filled = filled.replace(gap, "（已核实）")
+    b = svc.edit(city_store, b.id, by="王编辑", now=NOW, body=filled, version=b.version)
+    with pytest.raises(ConflictError):
+        svc.submit(city_store, b.id, by="王编辑", now=NOW, version=b.version - 1)
+    seen = svc.submit(city_store, b.id, by="王编辑", now=NOW, version=b.version)
+    edited = svc.edit(city_store, b.id, by="王编辑", now=NOW, body=filled + "补充。")
+    svc.submit(city_store, b.id, by="王编辑", now=NOW, version=edited.version)
+    with pytest.raises(ConflictError) as caught:
+        svc.approve(city_store, b.id, by="赵主任", now=NOW, version=seen.version)
+    assert (caught.value.expected, caught.value.actual) == (seen.version, seen.version + 2)
+    stored = svc.get(city_store, b.id)
+    assert stored.status == BulletinStatus.SUBMITTED and stored.approved_by is None
+    approved = svc.approve(city_store, b.id, by="赵主任", now=NOW, version=stored.version)
+    with pytest.raises(ConflictError):
+        svc.publish(city_store, b.id, by="赵主任", now=NOW, version=stored.version)
+    assert svc.publish(city_store, b.id, by="赵主任", now=NOW, version=approved.version).status == (
+        BulletinStatus.PUBLISHED
+    )
+
+
 def test_progress_refers_to_previous_bulletin(city_store, city_config):
     b = _draft(city_store, city_config, kind="situation")
     body = b.body

@@ -57,7 +57,13 @@ def test_draft_approve_publish_and_report(tmp_path, city_store):
     assert bulletin["title"] in human and "[待核实：核实单位]" in human
     assert "起草参考（不对外发布）" in human and "待核实" in human
 
-    run(tmp_path, "bulletin", "submit", bulletin["id"], "--at", AT)
+    run(tmp_path, "bulletin", "submit", bulletin["id"], "--at", AT, "--version", "1")
+    # The approver read version 1; it is at 2 now: refused, named, in Chinese, unchanged.
+    stale = run(
+        tmp_path, "bulletin", "approve", bulletin["id"], "--by", "赵主任", "--version", "1", code=2
+    )
+    assert stale.stderr.startswith("错误 / error: --version：") and "已被他人修改" in stale.stderr
+    assert "第 1 版" in stale.stderr and "第 2 版" in stale.stderr
     refused = run(tmp_path, "bulletin", "approve", bulletin["id"], "--by", "赵主任", code=2)
     assert "仍有" in refused.stderr and "Traceback" not in refused.stderr
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routers import openapi as _openapi  # noqa: F401
@@ -248,3 +249,36 @@ def test_api_section_loads_from_yaml_and_environment(tmp_path) -> None:
     path.write_text("api:\n  base_url: yq.example.gov.cn\n", "utf-8")
     with pytest.raises(ConfigError, match=r"api\.base_url"):
         load_config(path, environ={})
+
+
+def test_login_limit_is_shared_by_the_processes_of_one_store(env: Env) -> None:
+    """Two API instances on one SQLite file (what ``serve --workers 2`` runs, each with its
+    own store connections): failures at either count towards one limit (as one process
+    counted them before), and the window releases it for both."""
+    from store.sqlite import SQLiteStore
+
+    other_store = SQLiteStore(env.path)
+    try:
+        other = create_app(env.config, store=other_store, clock=env.clock)
+        first = env.client()
+        second = TestClient(other, base_url="http://127.0.0.1:8000")
+        name = USERS[Role.ANALYST]
+        limit = env.config.api.login_max_failures
+
+        def attempt(c: TestClient, password: str = "bad") -> int:
+            return c.post(
+                "/api/v1/login", json={"username": name, "password": password}
+            ).status_code
+
+        for i in range(limit):
+            assert attempt(second if i % 2 else first) == 401
+        # Per process, each would have seen only half the failures and let this through.
+        assert attempt(first, PASSWORDS[Role.ANALYST]) == 429
+        r = second.post(
+            "/api/v1/login", json={"username": name, "password": PASSWORDS[Role.ANALYST]}
+        )
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        env.clock.advance(minutes=env.config.api.login_window_minutes + 1)
+        assert attempt(second, PASSWORDS[Role.ANALYST]) == 200
+    finally:
+        other_store.close()

@@ -237,6 +237,25 @@ def test_draft_edit_submit_approve_export_and_reports(browser, live: LiveServer)
     login_as(page, live, OFFICER2, OFFICER2_PASSWORD, f"/bulletins/{bid}")
     approve = page.locator("#act-approve")
     approve.wait_for()
+    # Meanwhile, in another tab, the text is edited and submitted again (version 4 → 6):
+    # approving the version 4 this page shows is refused, with the message on the page.
+    again = page.evaluate(
+        """async ([url, title]) => {
+            const e = await window.TF.api("PATCH", url, {version: 4, title});
+            const s = await window.TF.api("POST", url + "/submit", {version: 5});
+            return [e.status, s.status];
+        }""",
+        [f"/api/v1/bulletins/{bid}", title],
+    )
+    assert again == [200, 200]
+    approve.click()
+    conflict = page.locator("#conflict")
+    conflict.wait_for()
+    assert "已被他人修改" in conflict.inner_text() and "第 4 版" in conflict.inner_text()
+    assert "通报已被他人修改" in page.locator("#b-msg").inner_text()
+    status_is(page, "待审核")
+    page.locator("#conflict-load").click()
+    assert page.locator("#b-version").inner_text() == "6"
     approve.focus()
     page.keyboard.press("Enter")
     status_is(page, "已审核")

@@ -223,6 +223,7 @@ def test_restore_refuses_a_newer_schema(
 def make_version_1(path: Path) -> None:
     with sqlite3.connect(path) as db:  # a version-1 store: no fetched_at, no incidents table
         db.execute("DROP TABLE incidents")
+        db.execute("DROP TABLE alert_incidents")
         db.execute("DROP INDEX posts_fetched")
         db.execute("ALTER TABLE posts DROP COLUMN fetched_at")
         db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")

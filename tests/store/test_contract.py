@@ -310,3 +310,27 @@ def test_stats(store: Store, sample_posts: list[Post]) -> None:
     figures = store.stats()
     assert figures["posts"] == 6 and figures["incidents"] == 1 and figures["alerts"] == 0
     assert figures["per_source"] == {"gov": 1, "news": 2, "weibo": 3}
+
+
+def test_update_state_loses_no_change_between_writers(store: Store) -> None:
+    """``update_state`` is a read-modify-write that no concurrent writer can interleave:
+    eight threads adding 25 each leave 200; ``None`` deletes the key."""
+    import threading
+
+    def add(value: int | None) -> int:
+        return (value or 0) + 1
+
+    def work() -> None:
+        for _ in range(25):
+            store.update_state("counter", add)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get_state("counter") == 200
+    assert store.update_state("counter", lambda v: None) is None
+    assert store.get_state("counter") is None
+    assert store.update_state("fresh", lambda v: ["a"] if v is None else [*v, "b"]) == ["a"]
+    assert store.update_state("fresh", lambda v: ["a"] if v is None else [*v, "b"]) == ["a", "b"]

@@ -13,8 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-from models import Incident
+from models import Alert, AlertKind, AlertStatus, Incident, Tier
 from store import IncidentQuery, Store
+from store.base import ConflictError
+from store.incident_fields import current_alert
 from tests.conftest import BASE_TIME
 
 DISTRICTS = [None, "江北区", "南岸区"]
@@ -184,3 +186,113 @@ def test_empty_store_and_pages_past_the_end(store: Store) -> None:
     store.save_record(Incident(id="only", title="唯一"))
     assert _answer(store, IncidentQuery(offset=5)) == (1, [])
     assert _answer(store, IncidentQuery(limit=0)) == (1, [])
+
+
+# -- the current tier (响应级别 of the incident's current alert) ----------------------------
+def _alert(alert_id: str, incident: str | None, tier: Tier, hours: float, **kw: object) -> Alert:
+    return Alert(
+        id=alert_id,
+        incident_id=incident,
+        alert_kind=AlertKind.INCIDENT if incident else AlertKind.SOURCE,
+        source_name=None if incident else "portal",
+        title=alert_id,
+        tier=tier,
+        rule="test",
+        opened_at=BASE_TIME + timedelta(hours=hours),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _tier_answer(store: Store, tiers: list[str]) -> tuple[list[str], dict[str, str]]:
+    page = store.list_incidents(IncidentQuery(tiers=tiers, limit=1000))  # type: ignore[arg-type]
+    assert page.total == len(page.incidents)
+    return [r.id for r in page.incidents], {k: v.value for k, v in page.tiers.items()}
+
+
+def _tier_expected(store: Store, tiers: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The documented semantics over every stored record, in plain Python."""
+    incidents = store.list_records(Incident, limit=10_000)
+    alerts = store.list_records(Alert, limit=10_000)
+    current = {}
+    for inc in incidents:
+        chosen = current_alert(a for a in alerts if a.incident_id == inc.id)
+        if chosen is not None:
+            current[inc.id] = chosen.tier.value
+    keep = [r for r in incidents if not tiers or current.get(r.id, "none") in tiers]
+    keep.sort(key=lambda r: (-r.heat, r.id))
+    return [r.id for r in keep], {r.id: current[r.id] for r in keep if r.id in current}
+
+
+TIER_FILTERS: list[list[str]] = [
+    [], ["I"], ["II"], ["III", "IV"], ["none"], ["II", "none"], ["I", "II", "III", "IV"],
+]  # fmt: skip
+
+
+def _check_tiers(store: Store) -> None:
+    for tiers in TIER_FILTERS:
+        assert _tier_answer(store, tiers) == _tier_expected(store, tiers), tiers
+
+
+def test_the_tier_follows_every_alert_change_in_the_same_save(store: Store) -> None:
+    for i in range(6):
+        store.save_record(Incident(id=f"t{i}", title=f"分级{i}", heat=float(10 * i)))
+    # An alert saved before its incident exists: the incident takes the tier when saved.
+    store.save_record(_alert("early", "t-late", Tier.II, 0))
+    store.save_record(_alert("src", None, Tier.I, 0))  # a source alert: no incident's tier
+    _check_tiers(store)
+    assert _tier_answer(store, ["I", "II", "III", "IV"]) == ([], {})
+    store.save_record(Incident(id="t-late", title="后到", heat=1.0))
+    assert _tier_answer(store, ["II"]) == (["t-late"], {"t-late": "II"})
+
+    a = store.save_record(_alert("a", "t1", Tier.III, 1))
+    _check_tiers(store)
+    a = store.save_record(a.model_copy(update={"tier": Tier.I}))  # escalated
+    assert _tier_answer(store, ["I"])[0] == ["t1"]
+    a = store.save_record(a.model_copy(update={"status": AlertStatus.ACKNOWLEDGED}))
+    # A later alert of the same incident while the first is open: the open one (a) wins
+    # over a closed later one, the later open one over an earlier open one.
+    b = store.save_record(_alert("b", "t1", Tier.IV, 3, status=AlertStatus.CLOSED))
+    assert _tier_answer(store, ["I"])[0] == ["t1"]
+    a = store.save_record(a.model_copy(update={"status": AlertStatus.CLOSED}))  # resolved
+    assert _tier_answer(store, ["IV"])[0] == ["t1"]  # the latest, as both are closed
+    _check_tiers(store)
+    # An alert and its outbox change saved together (save_records), and an incident
+    # re-saved by the detector: the tier stays with the alert.
+    store.save_records([b.model_copy(update={"status": AlertStatus.NEW, "tier": Tier.II})])
+    inc = store.get_record(Incident, "t1")
+    assert inc is not None
+    store.save_record(inc.model_copy(update={"heat": 99.0, "hot": True}))
+    assert _tier_answer(store, ["II"])[0] == ["t1", "t-late"]
+    assert store.list_incidents(IncidentQuery(tiers=["II"], hot=True)).total == 1
+
+    rnd = random.Random(4)
+    alerts: dict[str, Alert] = {}
+    for step in range(40):
+        incident = f"t{rnd.randrange(6)}"
+        if not alerts or rnd.random() < 0.3:
+            saved = store.save_record(
+                _alert(f"r{step}", incident, rnd.choice(list(Tier)), rnd.randrange(48))
+            )
+        else:
+            old = alerts[rnd.choice(sorted(alerts))]
+            change = rnd.choice(
+                [
+                    {"status": AlertStatus.CLOSED},
+                    {"status": AlertStatus.ACKNOWLEDGED},
+                    {"tier": rnd.choice(list(Tier))},
+                ]
+            )
+            saved = store.save_record(old.model_copy(update=change))
+        alerts[saved.id] = saved
+        if step % 8 == 7:
+            _check_tiers(store)
+    _check_tiers(store)
+
+
+def test_a_conflicting_alert_save_changes_no_tier(store: Store) -> None:
+    store.save_record(Incident(id="c", title="冲突", heat=1.0))
+    first = store.save_record(_alert("c1", "c", Tier.III, 1))
+    store.save_record(first.model_copy(update={"tier": Tier.II}))
+    with pytest.raises(ConflictError):
+        store.save_record(first.model_copy(update={"tier": Tier.I}))  # an old version
+    assert _tier_answer(store, [])[1] == {"c": "II"}

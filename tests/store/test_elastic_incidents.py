@@ -145,3 +145,23 @@ def test_an_older_incident_index_gets_listing_before_its_alias_moves(
     index, _, source = state.docs["inc-1"]
     assert index == new
     assert source == {"doc": {"listing": incident_fields(stored)}}  # a partial update
+
+
+def test_tier_filter_body_and_the_tier_in_the_listing() -> None:
+    body = es_query.incident_query(IncidentQuery(tiers=["I", "III", "none"]))
+    (either,) = body["bool"]["filter"]
+    assert either == {
+        "bool": {
+            "should": [
+                {"terms": {"listing.tier": ["I", "III"]}},
+                {"bool": {"must_not": [{"exists": {"field": "listing.tier"}}]}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    only = es_query.incident_query(IncidentQuery(tiers=["II"]))["bool"]["filter"][0]
+    assert only["bool"]["should"] == [{"terms": {"listing.tier": ["II"]}}]
+    assert RECORDS_MAPPING["properties"]["listing"]["properties"]["tier"] == {"type": "keyword"}
+    inc = Incident(id="i", title="t")
+    assert record_document(inc, "II")["listing"]["tier"] == "II"
+    assert "tier" not in record_document(inc)["listing"]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,58 @@ def test_a_bulk_load_killed_midway_gets_its_indexes_back(tmp_path: Path) -> None
         assert _post_indexes(db) == set(POST_INDEXES)
         result = store.upsert_posts([make_post(str(i), f"停电 第{i}条") for i in range(25)])
         assert (result.inserted, store.count_posts()) == (5, 25)
+
+
+def test_version_3_store_gets_each_incidents_current_tier_on_upgrade(tmp_path: Path) -> None:
+    from models import Alert, AlertKind, AlertStatus, Incident, Tier
+    from store import IncidentQuery
+
+    path = tmp_path / "v3.db"
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    with SQLiteStore(path) as store:
+        for name in ("open", "closed", "never"):
+            store.save_record(Incident(id=name, title=name, heat=1.0))
+        for alert_id, incident, tier, hours, status in [
+            ("a1", "open", Tier.II, 2, AlertStatus.NOTIFIED),
+            ("a2", "open", Tier.I, 5, AlertStatus.CLOSED),
+            ("a3", "closed", Tier.IV, 1, AlertStatus.CLOSED),
+            ("a4", "closed", Tier.III, 3, AlertStatus.CLOSED),
+        ]:
+            store.save_record(
+                Alert(id=alert_id, incident_id=incident, alert_kind=AlertKind.INCIDENT,
+                      tier=tier, rule="r", status=status, opened_at=at + timedelta(hours=hours))
+            )  # fmt: skip
+        db = store._db  # what version 3 had: no tier column, no alert_incidents table
+        db.execute("DROP INDEX incidents_tier")
+        db.execute("ALTER TABLE incidents DROP COLUMN tier")
+        db.execute("DROP TABLE alert_incidents")
+        db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    with SQLiteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        page = store.list_incidents(IncidentQuery())
+        assert {k: v.value for k, v in page.tiers.items()} == {"open": "II", "closed": "III"}
+        assert [i.id for i in store.list_incidents(IncidentQuery(tiers=["none"])).incidents] == [
+            "never"
+        ]
+
+
+def test_update_state_is_atomic_across_processes(tmp_path: Path) -> None:
+    """Two processes incrementing one state value on one file (the login counters of two
+    API workers): every increment is kept."""
+    path = tmp_path / "shared.db"
+    SQLiteStore(path).close()
+    script = (
+        "import sys\n"
+        "from store.sqlite import SQLiteStore\n"
+        "s = SQLiteStore(sys.argv[1])\n"
+        "for _ in range(100):\n"
+        "    s.update_state('n', lambda v: (v or 0) + 1)\n"
+        "s.close()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=root) for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with SQLiteStore(path, readonly=True) as store:
+        assert store.get_state("n") == 200

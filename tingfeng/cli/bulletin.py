@@ -49,12 +49,30 @@ def _json(data: object) -> None:
 
 
 def _service(func, *args, **kwargs):
+    from store import ConflictError
     from tingfeng.services.bulletins import BulletinServiceError
 
     try:
         return func(*args, **kwargs)
     except BulletinServiceError as exc:
         raise UserError(str(exc)) from None
+    except ConflictError as exc:
+        raise UserError(
+            f"--version：通报 {exc.record_id} 已被他人修改：你看到的是第 {exc.expected} 版，"
+            f"当前为第 {exc.actual} 版；请用 tingfeng bulletin show {exc.record_id} 查看后重试"
+        ) from None
+
+
+#: The version the officer read (``bulletin show`` prints it): the step applies to that
+#: version only, so a change by someone else in between is refused, not acted on.
+VersionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--version",
+        min=1,
+        help="Act only if the bulletin is still at this version (as shown by bulletin show).",
+    ),
+]
 
 
 def _show(bulletin, as_json: bool, text: bool) -> None:
@@ -132,11 +150,14 @@ def _step(name: str):
         bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
         at: AtOption = None,
         by: ByOption = None,
+        version: VersionOption = None,
     ) -> None:
         from tingfeng.services import bulletins as svc
 
         with open_configured_store() as store:
-            bulletin = _service(getattr(svc, name), store, bulletin_id, by=_by(by), now=_at(at))
+            bulletin = _service(
+                getattr(svc, name), store, bulletin_id, by=_by(by), now=_at(at), version=version
+            )
         stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
 
     command.__doc__ = {
@@ -156,13 +177,16 @@ def publish(
     url: Annotated[str | None, typer.Option("--url", help="Link to the official post.")] = None,
     at: AtOption = None,
     by: ByOption = None,
+    version: VersionOption = None,
 ) -> None:
     """标记已发布。Mark an approved bulletin as published (records it as the incident's
     response)."""
     from tingfeng.services import bulletins as svc
 
     with open_configured_store() as store:
-        bulletin = _service(svc.publish, store, bulletin_id, by=_by(by), now=_at(at), url=url)
+        bulletin = _service(
+            svc.publish, store, bulletin_id, by=_by(by), now=_at(at), url=url, version=version
+        )
     stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from models import Incident
+from models import Incident, Tier
 from models.records import IncidentHistory
 from tingfeng.cli.app import UserError, app, open_configured_store, state
 from tingfeng.services.detect import DetectInputError
@@ -55,16 +56,21 @@ def _time(value) -> str:
     return "-" if value is None else value.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
 
 
-def incidents_table(records: list[Incident], title: str) -> Table:
-    """Incidents by heat in 80 columns: id, title, place, heat, velocity, signals."""
+def incidents_table(
+    records: list[Incident], title: str, tiers: Mapping[str, Tier] | None = None
+) -> Table:
+    """Incidents in 80 columns: id, title, place, tier, heat, velocity, rumor, signals."""
+    from tingfeng.services.incidents import tier_label
+
     table = Table(title=title, box=None, pad_edge=False, header_style="bold")
-    table.add_column("编号", no_wrap=True, min_width=20)
-    table.add_column("标题", no_wrap=True, overflow="ellipsis", min_width=10, max_width=24)
+    table.add_column("编号", no_wrap=True, min_width=12, max_width=20, overflow="ellipsis")
+    table.add_column("标题", no_wrap=True, overflow="ellipsis", min_width=10, max_width=22)
     table.add_column("区域", no_wrap=True, min_width=4, max_width=8, overflow="ellipsis")
+    table.add_column("级别", no_wrap=True, min_width=4)
     table.add_column("热度", justify="right", no_wrap=True, min_width=5)
     table.add_column("帖/时", justify="right", no_wrap=True, min_width=5)
     table.add_column("谣言", justify="right", no_wrap=True, min_width=4)
-    table.add_column("热点", no_wrap=True, min_width=6)
+    table.add_column("热点", no_wrap=True, min_width=4)
     for r in records:
         signals = []
         if r.burst:
@@ -75,6 +81,7 @@ def incidents_table(records: list[Incident], title: str) -> Table:
             r.id,
             r.title or "（无标题）",
             r.district or "-",
+            tier_label((tiers or {}).get(r.id)),
             _fmt(r.heat, 1),
             _fmt(r.velocity.get("posts_per_h_1h"), 0),
             _fmt(r.rumor_score),
@@ -211,15 +218,39 @@ def history_table(history: IncidentHistory) -> Table:
 @app.command()
 def incidents(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    hot_only: Annotated[bool, typer.Option("--hot", help="Only hot incidents.")] = False,
-    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    hot: Annotated[
+        bool | None, typer.Option("--hot/--not-hot", help="Only hot (or only not hot) ones.")
+    ] = None,
+    district: Annotated[str | None, typer.Option(help="District (区域), exactly.")] = None,
+    category: Annotated[str | None, typer.Option(help="Category (类别), exactly.")] = None,
+    rumor: Annotated[
+        str | None, typer.Option(help="Rumor band: 低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分.")
+    ] = None,
+    tier: Annotated[
+        list[str] | None,
+        typer.Option(help="Tier (响应级别) of the current alert: I…IV, none; repeatable."),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Last seen at or after (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="First seen before (ISO 8601).")] = None,
+    text: Annotated[
+        str, typer.Option("--text", "-q", help="Title or a keyword contains this.")
+    ] = "",
+    sort: Annotated[str, typer.Option(help="heat, last_seen or rumor.")] = "heat",
+    page: Annotated[str, typer.Option(help="Page number, from 1.")] = "1",
+    limit: Annotated[str, typer.Option(help="Incidents per page, 1–100.")] = "20",
     history: Annotated[
         str | None, typer.Option(help="Show this incident's history (hot state, bands, posts).")
     ] = None,
 ) -> None:
-    """列出当前事件。Incidents by heat, with velocity, burst, virality and rumor score."""
+    """列出事件。Incidents by heat (or last seen, or rumor score), filtered and paged like
+    the API's list; each with its tier (响应级别), velocity, signals and rumor score."""
     from tingfeng.services import detect as service
+    from tingfeng.services import incidents as listing
 
+    filters = listing.cli_filters(
+        since=since, until=until, district=district, category=category, hot=hot,
+        rumor=rumor, tiers=tier, text=text, sort=sort, page=page, limit=limit,
+    )  # fmt: skip
     with open_configured_store() as store:
         if history is not None:
             record = service.incident_history(store, history)
@@ -230,11 +261,18 @@ def incidents(
             else:
                 _console().print(history_table(record))
             return
-        try:
-            page = service.list_incidents(store, hot_only=hot_only, limit=limit)
-        except DetectInputError as exc:
-            raise _bad(exc) from None
+        result = listing.page_incidents(store, filters)
     if as_json:
-        _print_json({"count": page.count, "data": [r.model_dump(mode="json") for r in page.data]})
+        tiers = {key: t.value for key, t in result.tiers.items()}
+        rows = [{**r.model_dump(mode="json"), "tier": tiers.get(r.id)} for r in result.incidents]
+        page_of = {"count": result.total, "page": filters.page, "per_page": filters.per_page}
+        _print_json({**page_of, "data": rows})
         return
-    _console().print(incidents_table(page.data, f"事件（{page.count} / 共 {page.total}）"))
+    first = (filters.page - 1) * filters.per_page
+    if result.incidents:
+        title = f"事件（第 {first + 1}–{first + len(result.incidents)} 个，共 {result.total} 个）"
+    elif result.total:
+        title = f"事件（第 {filters.page} 页无结果，共 {result.total} 个）"
+    else:
+        title = "事件（无符合条件的事件）"
+    _console().print(incidents_table(result.incidents, title, result.tiers))

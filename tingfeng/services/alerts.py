@@ -32,10 +32,10 @@ from models import (
     Silence,
     SilenceTarget,
     Source,
-    Tier,
 )
 from models.common import now_utc
 from store.base import ConflictError, NotFoundError, Store
+from store.incident_fields import current_alert
 
 __all__ = [
     "AlertingRuntime",
@@ -140,38 +140,10 @@ def get_alert(store: Store, alert_id: str) -> Alert:
 
 
 def alert_for_incident(store: Store, incident_id: str) -> Alert | None:
-    """The incident's current alert (the open one, else the latest): for the response
-    tracker, which then calls :func:`respond`."""
-    alerts = list_all(store, Alert, incident_id=incident_id)
-    if not alerts:
-        return None
-    alerts.sort(key=lambda a: (a.is_open, a.opened_at))  # current_tiers: the same choice
-    return alerts[-1]
-
-
-def current_tiers(store: Store) -> dict[str, Tier]:
-    """Each alerted incident's tier (响应级别): that of its current alert, as
-    :func:`alert_for_incident` picks it (the open one, else the latest). Incidents never
-    alerted are absent. Reads five fields of every alert (10,000 a statement: each page
-    re-sorts the alerts; no alert is built), whatever the number of incidents: the
-    incident list's tier filter and column."""
-    fields = ("incident_id", "alert_kind", "status", "opened_at", "tier")
-    current: dict[str, tuple[tuple[bool, datetime], str]] = {}
-    offset, page = 0, 10_000
-    while True:
-        rows = store.list_record_fields(Alert, fields, limit=page, offset=offset)
-        for row in rows:
-            key = row["incident_id"]
-            if key is None or row["alert_kind"] != AlertKind.INCIDENT.value:
-                continue
-            opened = datetime.fromisoformat(row["opened_at"])
-            rank = (row["status"] != AlertStatus.CLOSED.value, opened)
-            kept = current.get(key)
-            if kept is None or rank >= kept[0]:  # ties: the later row, as alert_for_incident
-                current[key] = (rank, row["tier"])
-        if len(rows) < page:
-            return {key: Tier(tier) for key, (_, tier) in current.items()}
-        offset += page
+    """The incident's current alert (the open one, else the latest opened; ties by id),
+    whose tier the store keeps as the incident's (the incident list's tier filter and
+    column): for the incident page and the response tracker, which calls :func:`respond`."""
+    return current_alert(list_all(store, Alert, incident_id=incident_id))
 
 
 def outbox(store: Store, alert_id: str | None = None) -> list[OutboxMessage]:
@@ -392,7 +364,7 @@ def draft_on_alerts(store: Store, config: Any, now: datetime | None = None) -> l
     (a broken office template) is logged and retried on the next pass, never fatal."""
     import logging
 
-    from models import AlertEvent, AlertKind, Bulletin, Incident
+    from models import AlertEvent, Bulletin, Incident
     from tingfeng.services import bulletins
 
     opts = config.alerting.drafts

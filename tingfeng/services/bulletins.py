@@ -122,19 +122,32 @@ def edit(store: Any, bulletin_id: str, **kwargs: Any) -> Bulletin:
     return _step(edit_bulletin, store, bulletin_id, **kwargs)
 
 
-def submit(store: Any, bulletin_id: str, *, by: str, now: datetime) -> Bulletin:
-    return _step(submit_bulletin, store, bulletin_id, by=by, now=now)
+def submit(
+    store: Any, bulletin_id: str, *, by: str, now: datetime, version: int | None = None
+) -> Bulletin:
+    """Submit for approval; with ``version``, only the version the officer read (another
+    raises :class:`store.ConflictError`, and nothing changes)."""
+    return _step(submit_bulletin, store, bulletin_id, by=by, now=now, version=version)
 
 
-def approve(store: Any, bulletin_id: str, *, by: str, now: datetime) -> Bulletin:
-    return _step(approve_bulletin, store, bulletin_id, by=by, now=now)
+def approve(
+    store: Any, bulletin_id: str, *, by: str, now: datetime, version: int | None = None
+) -> Bulletin:
+    """Approve; with ``version``, only the text the approver read (compare-and-set)."""
+    return _step(approve_bulletin, store, bulletin_id, by=by, now=now, version=version)
 
 
 def publish(
-    store: Any, bulletin_id: str, *, by: str, now: datetime, url: str | None = None
+    store: Any,
+    bulletin_id: str,
+    *,
+    by: str,
+    now: datetime,
+    url: str | None = None,
+    version: int | None = None,
 ) -> Bulletin:
     """Publish, and record the bulletin as the incident's response against its deadlines."""
-    bulletin = _step(publish_bulletin, store, bulletin_id, by=by, now=now, url=url)
+    bulletin = _step(publish_bulletin, store, bulletin_id, by=by, now=now, url=url, version=version)
     if bulletin.incident_id:
         incident = store.get_record(Incident, bulletin.incident_id)
         if incident is not None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from models import Incident, ensure_aware
 from models.records import IncidentHistory
 from nlp.hot_config import HotConfigSection
+from store.base import IncidentQuery
 
 if TYPE_CHECKING:
     from store import Store
@@ -197,16 +198,23 @@ def replay(
 
 
 def list_incidents(store: Store, *, hot_only: bool = False, limit: int = 50) -> IncidentList:
-    """Incidents by heat (hottest first), optionally only the hot ones."""
+    """Incidents by heat (hottest first), optionally only the hot ones: the store's indexed
+    listing, a page of at most 1,000 at a time (no other incident is read)."""
     if not 1 <= limit <= 10_000:
         raise DetectInputError(f"--limit: must be between 1 and 10000, got {limit}")
-    total = store.count_records(Incident)
-    records = store.list_records(Incident, limit=max(total, 1))
-    if hot_only:
-        records = [r for r in records if r.hot]
-    records.sort(key=lambda r: (-r.heat, r.id))
-    page = records[:limit]
-    return IncidentList(count=len(page), total=total, data=page)
+    page: list[Incident] = []
+    while len(page) < limit:
+        step = store.list_incidents(
+            IncidentQuery(
+                hot=True if hot_only else None,
+                offset=len(page),
+                limit=min(1000, limit - len(page)),
+            )
+        )
+        page += step.incidents
+        if not step.incidents or len(page) >= step.total:
+            break
+    return IncidentList(count=len(page), total=store.count_records(Incident), data=page)
 
 
 def incident_history(store: Store, incident_id: str) -> IncidentHistory | None:

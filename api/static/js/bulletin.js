@@ -104,7 +104,7 @@ document.addEventListener("DOMContentLoaded", () => {
       return true;
     }
     if (resp.status === 409 && resp.data && resp.data.detail && resp.data.detail[0].field === "version") {
-      say("保存失败：版本冲突，见上方说明", true);
+      say("未完成：通报已被他人修改（版本冲突），见上方说明", true);
       showConflict(resp.data);
       return false;
     }
