@@ -60,11 +60,16 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         config: AlertingConfig,
         *,
         sources: list[Source] | None = None,
+        office: Any | None = None,
     ) -> None:
+        from nlp.rumor.incident import OfficeAccounts
+
         self.store = store
         self.policy = policy
         self.config = config
         self.sources = sources or []
+        #: who speaks officially (the ``office:`` section): their replies answer appeals
+        self.office = OfficeAccounts.of(office)
         self._claims: Any = None
 
     # -- routing and messages -----------------------------------------------------------
@@ -245,10 +250,19 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         by_incident = {a.incident_id: a for a in alerts if a.incident_id}
         incidents = self.active_incidents(now, set(by_incident))
         report.incidents = len(incidents)
-        appeals = self.direct_appeals(now)
+        waiting = self.unanswered_appeals(now)
+        # An unanswered appeal keeps its incident in the pass however long ago the incident
+        # was last active (an appeal crawled hours late, or written to a quiet incident).
+        known = {inc.id for inc in incidents}
+        for inc_id in sorted(set(waiting) - known):
+            record = self.store.get_record(Incident, inc_id)
+            if record is not None:
+                incidents.append(record)
         for inc in incidents:
+            posts = waiting.get(inc.id, [])
+            arrived = max((_arrival(p) for p in posts), default=None)
             self.incident_pass(
-                inc, by_incident.get(inc.id), appeals.get(inc.id, 0), now, silences, report
+                inc, by_incident.get(inc.id), len(posts), now, silences, report, arrived
             )
         self.source_pass(now, alerts, silences, report)
         # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
@@ -298,41 +312,61 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             offset += page
 
     def direct_appeals(self, now: datetime) -> Counter[str]:
+        """How many unanswered direct appeals each incident holds (see
+        :meth:`unanswered_appeals`)."""
+        return Counter({k: len(v) for k, v in self.unanswered_appeals(now).items()})
+
+    def unanswered_appeals(self, now: datetime) -> dict[str, list[Post]]:
         """Unanswered direct appeals per incident: posts of ``direct_appeal.kinds`` or
-        ``sources`` written within ``active_hours``, less those with a post of
-        ``answered_kinds`` by someone else in their thread (``root_id``: the board's reply)
-        written by ``now``."""
+        ``sources`` written or collected within ``active_hours`` (an appeal crawled late
+        counts from when it arrived), less those answered by ``now`` (:meth:`answers`)."""
         da = self.policy.direct_appeal
-        counts: Counter[str] = Counter()
+        out: dict[str, list[Post]] = {}
         if not da.kinds and not da.sources:
-            return counts
+            return out
         since = now - timedelta(hours=self.config.active_hours)
         until = now + timedelta(minutes=5)
         filters = []
-        if da.kinds:
-            filters.append(PostFilter(since=since, until=until, kinds=da.kinds))
-        if da.sources:
-            filters.append(PostFilter(since=since, until=until, sources=da.sources))
+        for by in (
+            {"kinds": da.kinds} if da.kinds else {},
+            {"sources": da.sources} if da.sources else {},
+        ):
+            if by:
+                filters.append(PostFilter(since=since, until=until, **by))
+                filters.append(PostFilter(fetched_since=since, until=until, **by))
         appeals: dict[str, Post] = {}
         for flt in filters:
             for post in self.store.iter_posts(flt):
                 if post.incident_id:
                     appeals.setdefault(post.id, post)
+        # A post in the thread of another appeal (a forum reply, the asker adding to it) is
+        # part of that conversation, not an appeal of its own.
+        for post in list(appeals.values()):
+            if any(k in appeals and k != post.id for k in (post.root_id, post.parent_id)):
+                del appeals[post.id]
         ids = list(appeals)
         for i in range(0, len(ids) if da.answered_kinds else 0, 500):
-            flt = PostFilter(
-                until=now + timedelta(microseconds=1),
-                kinds=da.answered_kinds,
-                root_ids=ids[i : i + 500],
-            )
+            flt = PostFilter(until=now + timedelta(microseconds=1), root_ids=ids[i : i + 500])
             for reply in self.store.iter_posts(flt):
                 for key in (reply.parent_id, reply.root_id):
                     asked = appeals.get(key or "")
-                    if asked is not None and not _same_author(asked, reply):
+                    if asked is not None and self.answers(asked, reply):
                         del appeals[asked.id]
         for post in appeals.values():
-            counts[post.incident_id or ""] += 1
-        return counts
+            out.setdefault(post.incident_id or "", []).append(post)
+        return out
+
+    def answers(self, asked: Post, reply: Post) -> bool:
+        """Whether ``reply`` (a post in the thread of the appeal ``asked``) answers it: by
+        an official account (``direct_appeal.official_answers``), or on a message board
+        (``board_kinds``) a post of ``answered_kinds``, the board's own reply. A forum
+        user's or a Weibo follower's reply is no answer; nor is the asker's own."""
+        da = self.policy.direct_appeal
+        if reply.id == asked.id or _same_author(asked, reply):
+            return False
+        if da.official_answers and self.office.is_official(reply):
+            return True
+        return asked.kind in da.board_kinds and reply.kind in da.answered_kinds
 
     def source_texts(self, inc: Incident) -> list[str]:
         """Titles and texts of the incident's first source posts (rules with keywords)."""
@@ -347,16 +381,30 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         now: datetime,
         silences: list[Silence],
         report: PassReport,
+        appeal_arrived: datetime | None = None,
     ) -> None:
+        """Open, follow or close the alert of one incident. ``appeals``: its unanswered
+        direct appeals, the latest of which arrived at ``appeal_arrived``."""
         decision = self.policy.decide(inc, appeals, lambda: self.source_texts(inc))
+        # An incident is over when quiet, unless a direct appeal in it still waits for its
+        # answer: that one is due whatever the incident did since (or before) it came in.
+        quiet = self.policy.quiet(inc, now) and not appeals
         if alert is None:
-            if decision is None or self.policy.quiet(inc, now):
+            if decision is None or quiet:
                 return  # nothing to say, or it is over already (a pass that ran late)
             closed, n = self.chain(alert_id_for_incident(inc.id))
             if closed is not None and closed.is_open:
                 return  # an open alert whose status filter missed it (edited meanwhile)
-            if closed is not None and RANK[decision.tier] <= RANK[closed.tier]:
-                return  # closed by a person; only a more urgent turn opens a new alert
+            returned = (
+                appeal_arrived is not None
+                and closed is not None
+                and closed.closed_at is not None
+                and appeal_arrived > closed.closed_at
+            )
+            if closed is not None and RANK[decision.tier] <= RANK[closed.tier] and not returned:
+                # Closed by a person; only a more urgent turn opens a new alert, or a direct
+                # appeal that came in after it was closed (it has not been answered).
+                return
             new_id = chain_id(alert_id_for_incident(inc.id), n)
             alert = self.new_alert(new_id, inc, decision, now)
             report.created += 1
@@ -402,7 +450,6 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             alert.figures = {**incident_figures(inc, appeals), "rule_matched": False}
         # 已平息: quiet for long enough, or no rule holds any more and it has slowed down
         # (a rule that holds whatever the rate, such as a category, ends only by quiet).
-        quiet = self.policy.quiet(inc, now)
         if alert.recovered_at is None and (
             quiet or (decision is None and self.policy.recovered(inc, now))
         ):
@@ -489,6 +536,11 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         alert.deadlines = self.policy.deadlines(decision.tier, decision.rule, now, alert.deadlines)
 
     # -- clocks -----------------------------------------------------------------------
+
+
+def _arrival(post: Post) -> datetime:
+    """When a post reached the office: collected, or written if that was later."""
+    return max(post.fetched_at, post.created_at)
 
 
 def _same_author(a: Post, b: Post) -> bool:

@@ -79,9 +79,18 @@ class Rule(_Strict):
 class DirectAppeal(_Strict):
     kinds: list[str] = Field(default_factory=lambda: ["message"])
     sources: list[str] = Field(default_factory=list)
-    #: A direct appeal with a post of one of these kinds under it (the board's reply) has
-    #: been answered and no longer counts; empty: every appeal counts, answered or not.
+    #: On a message board (an appeal of ``board_kinds``), a post of one of these kinds under
+    #: it by someone other than the asker is the board's reply: answered. Empty: every
+    #: appeal counts, answered or not (no answer is looked for at all).
     answered_kinds: list[str] = Field(default_factory=lambda: ["reply"])
+    #: Appeal kinds posted on message boards (12345, 领导留言板), where the board itself
+    #: publishes the department's reply. Elsewhere (a forum thread, a Weibo post) any
+    #: resident may reply: only an official account's post answers.
+    board_kinds: list[str] = Field(default_factory=lambda: ["message"])
+    #: A post in the appeal's thread by an official account (the ``office:`` section's
+    #: ``accounts`` and ``sources``, verified accounts of ``verified_types``) answers it,
+    #: on a board or anywhere else.
+    official_answers: bool = True
 
 
 class Recovery(_Strict):

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.auth import AuthError, public
-from models import Record
+from models import FIELD_ERROR, Record, field_error  # noqa: F401 - field_error for routes
 from store import ConflictError, StoreError
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": _loc(err.get("loc", ())), "problem": str(err.get("msg", "invalid"))}
-            for err in exc.errors()
-        ]
+        problems = []
+        for err in exc.errors():
+            loc = list(err.get("loc", ()))
+            if err.get("type") == FIELD_ERROR:
+                loc = [*loc[:1], (err.get("ctx") or {}).get("field", "")]
+            problems.append({"field": _loc(loc), "problem": str(err.get("msg", "invalid"))})
         return error_body(422, problems)
 
     @app.exception_handler(StarletteHTTPException)

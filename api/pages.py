@@ -38,7 +38,7 @@ from api.services.auth import end_session
 from api.services.incidents import IncidentFilters, incident_detail, list_incidents
 from api.services.posts import BAND_LABELS, PostSearchParams, search_posts_cached
 from api.services.sources import list_sources
-from models import SHANGHAI, Incident, Role
+from models import FIELD_ERROR, SHANGHAI, Incident, Role
 from models.auth import ROLE_LABELS
 
 HERE = Path(__file__).resolve().parent
@@ -129,7 +129,7 @@ def _problem_zh(err: dict[str, Any]) -> str:
         return f"{label}：不是有效的日期"
     if kind in ("literal_error", "enum"):
         return f"{label}：不是可选的值"
-    if kind == "value_error" and "since" in str(err.get("msg", "")):
+    if kind == FIELD_ERROR and ctx.get("field") == "since":
         return "起始日期：必须早于截止日期"
     return f"{label}：取值无效"
 

@@ -15,8 +15,11 @@ distinct authors, source posts so far), virality and size, so every decision rul
 ``nlp.hot_decision`` (the grid below) is evaluated from one replay. Per rule, for events
 whose final reposts are in the top quartile (cutoff from folds 1-4): precision of flagged
 events, share flagged before 20 % of their final reposts, median minutes from the source to
-the flag. The default operating point is chosen on folds 1-4 (the most precise rule with at
-least half of the large events flagged early) and then read on fold 0. Then clustering
+the flag. The same figures are also counted per alert actually raised (one per incident,
+when it first turns hot, attributed to the events written by then; ``alert_figures``),
+since an event that joins an incident already hot raises no alert. The default operating
+point is chosen on folds 1-4 (the most precise rule with at least half of the large events
+flagged early) and then read on fold 0. Then clustering
 purity/completeness on tests/files/incidents_fixture.jsonl.
 """
 
@@ -300,6 +303,64 @@ def rule_figures(fold: dict, trace: dict, cutoff: float, rules: list[Rule]) -> l
     return out
 
 
+def alert_figures(fold: dict, trace: dict, cutoff: float, rules: list[Rule]) -> list[dict]:
+    """The flags actually raised: one alert per incident, when it first turns hot.
+
+    The per-event figures of ``rule_figures`` count an event that joins an incident that is
+    already hot as "flagged" when it is written; the office gets no alert for it (the
+    incident is already on its list). Here each alert is attributed to the CED events whose
+    source post was written by the alert's time; it is true when one of them ends in the top
+    quartile. Precision is over alerts; "< 20 %" is the share of all large events that an
+    alert was attributed to while they had under 20 % of their final reposts; a large event
+    that joined an incident after its alert is counted apart (``joined_after_alert``), never
+    as flagged early."""
+    times = flag_times(trace, rules)
+    start = {sid: post.created_at.timestamp() for sid, post in fold["sources"].items()}
+    members: dict[str, list[str]] = defaultdict(list)
+    for sid, inc in trace["incident_of"].items():
+        if inc is not None:
+            members[inc].append(sid)
+    n_large = sum(1 for t in fold["reposts"].values() if len(t) >= cutoff)
+    out = []
+    for i, rule in enumerate(rules):
+        alerts = true_alerts = before20 = joined = tp_events = 0
+        minutes: list[float] = []
+        for inc, sids in members.items():
+            at = times[inc][i]
+            if at is None:
+                continue
+            told = [s for s in sids if start[s] <= at]
+            if not told:  # only possible if the incident's first post is not a CED source
+                continue
+            alerts += 1
+            large = [s for s in told if len(fold["reposts"][s]) >= cutoff]
+            true_alerts += bool(large)
+            tp_events += len(large)
+            joined += sum(
+                1 for s in sids if start[s] > at and len(fold["reposts"][s]) >= cutoff
+            )
+            for s in large:
+                minutes.append((at - start[s]) / 60.0)
+                reposts = fold["reposts"][s]
+                before20 += sum(1 for t in reposts if t <= at) < 0.2 * len(reposts)
+        out.append(
+            {
+                "rule": list(rule),
+                "alerts": alerts,
+                "true_alerts": true_alerts,
+                "large": n_large,
+                "large_in_alerts": tp_events,
+                "before20": before20,
+                "joined_after_alert": joined,
+                "precision": round(true_alerts / alerts, 4) if alerts else None,
+                "recall": round(tp_events / n_large, 4) if n_large else None,
+                "share_before_20pct": round(before20 / n_large, 4) if n_large else None,
+                "median_minutes": round(statistics.median(minutes), 1) if minutes else None,
+            }
+        )
+    return out
+
+
 def breakdown(fold: dict, trace: dict, cutoff: float, rule: Rule) -> dict:
     """Where a rule's flags come from: precision of flagged events by the size of their
     incident (one CED event, or several merged by the clustering) and by whether the
@@ -340,6 +401,18 @@ def pooled(rows: list[dict]) -> dict:
         "precision": round(tp / flagged, 4) if flagged else None,
         "share_before_20pct": round(b20 / large, 4) if large else None,
         "recall": round(tp / large, 4) if large else None,
+    }
+
+
+def pooled_alerts(rows: list[dict]) -> dict:
+    alerts = sum(r["alerts"] for r in rows)
+    true = sum(r["true_alerts"] for r in rows)
+    large = sum(r["large"] for r in rows)
+    b20 = sum(r["before20"] for r in rows)
+    return {
+        "precision": round(true / alerts, 4) if alerts else None,
+        "share_before_20pct": round(b20 / large, 4) if large else None,
+        "recall": round(sum(r["large_in_alerts"] for r in rows) / large, 4) if large else None,
     }
 
 
@@ -398,6 +471,7 @@ def curve(
     cutoff = float(np.percentile(train_finals, 75))
     rules = all_rules()
     per_fold: dict[int, list[dict]] = {}
+    per_fold_alerts: dict[int, list[dict]] = {}
     traces = {}
     for k in range(folds_to_run):
         others = [e for j in range(1, FOLDS) if j != k for e in folds[j]["spread"]]
@@ -407,6 +481,7 @@ def curve(
         else:
             traces[k] = trace_fold(folds[k], fit_virality(others, cutoff))
         per_fold[k] = rule_figures(folds[k], traces[k], cutoff, rules)
+        per_fold_alerts[k] = alert_figures(folds[k], traces[k], cutoff, rules)
         print(f"fold {k}: {traces[k]['seconds']} s", file=sys.stderr)
         if dump is not None:  # partial results survive a long run that is cut short
             dump.write_text(json.dumps({str(j): v for j, v in per_fold.items()}), "utf-8")
@@ -418,9 +493,18 @@ def curve(
         train.append((rule, pooled([per_fold[k][i] for k in train_folds])))
     chosen = choose(train) if train_folds else (DEFAULT_RULE, {})
 
+    train_alerts = []
+    for i, rule in enumerate(rules):
+        train_alerts.append((rule, pooled_alerts([per_fold_alerts[k][i] for k in train_folds])))
+
     def named(rule: Rule) -> dict:
         i = rules.index(rule)
-        return {"train_folds": train[i][1], "eval_fold": per_fold[0][i]}
+        return {
+            "train_folds": train[i][1],
+            "eval_fold": per_fold[0][i],
+            "train_folds_alerts": train_alerts[i][1],
+            "eval_fold_alerts": per_fold_alerts[0][i],
+        }
 
     return {
         "events_per_fold": {k: len(folds[k]["sources"]) for k in range(FOLDS)},
@@ -448,6 +532,10 @@ def curve(
         "old_default": named(OLD_DEFAULT_RULE),
         "virality_alone_0.73": named((1e-4, 1.01, 0.73, 10**9, None, False)),
         "eval_fold_front": front(per_fold[0]),
+        "eval_fold_alerts_front": front(per_fold_alerts[0]),
+        "train_folds_alerts_front": [
+            {"rule": list(r), **fig} for r, fig in front_train(train_alerts)
+        ],
         "train_folds_front": [{"rule": list(r), **fig} for r, fig in front_train(train)],
     }
 
@@ -518,8 +606,10 @@ def print_curve(c: dict) -> None:
     for key in ("default", "old_default", "virality_alone_0.73", "default_breakdown_eval_fold"):
         print(key, json.dumps(c[key], ensure_ascii=False))
     for title, rows in (
-        ("fold 0 (held out) precision-earliness front:", c["eval_fold_front"]),
-        ("folds 1-4 (pooled) precision-earliness front:", c["train_folds_front"]),
+        ("fold 0 (held out) precision-earliness front, per event:", c["eval_fold_front"]),
+        ("folds 1-4 (pooled) precision-earliness front, per event:", c["train_folds_front"]),
+        ("fold 0 (held out) front, per alert raised:", c["eval_fold_alerts_front"]),
+        ("folds 1-4 (pooled) front, per alert raised:", c["train_folds_alerts_front"]),
     ):
         print(title)
         print(f"{'rule':<44} {'prec':>6} {'<20%':>6} {'recall':>6} {'median':>7}")

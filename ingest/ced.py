@@ -16,12 +16,13 @@ written).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -37,8 +38,10 @@ from text.timeparse import MAX_YEAR, MIN_YEAR, parse_time
 SOURCE = "ced"
 #: Turns a thread held in memory (source post; reposts in stored order, as objects with
 #: the attributes of ``nlp.rumor.features.RepostLite``) into whatever the scorer scores.
-#: Runs in worker processes, so it must be a module-level function.
-ThreadRow = Callable[[Post, list[Any]], object]
+#: Called as ``thread_row(source, reposts, offsets=...)``: ``offsets`` is each repost's
+#: ``(created_at - source.created_at).total_seconds()`` when the importer knows them
+#: exactly (else None). Runs in worker processes, so it must be a module-level function.
+ThreadRow = Callable[..., object]
 LABEL_DIRS: dict[str, Literal["rumor", "non-rumor"]] = {
     "rumor-repost": "rumor",
     "non-rumor-repost": "non-rumor",
@@ -77,6 +80,33 @@ class CedEvent:
         """Cumulative counts of the source post at fixed offsets, derived from repost times,
         and a last snapshot with the counts the source itself reported."""
         return _snapshots(self.source, [r.created_at for r in self.reposts])
+
+
+def _snapshots_exact(
+    source: Post, stamps: list[int], last: datetime | None
+) -> list[MetricSnapshot]:
+    """:func:`_snapshots` for repost times known as whole Unix seconds, ``stamps`` sorted,
+    ``last`` the latest repost time (the same snapshots, counted on ints)."""
+    if last is None:
+        return []
+    start = source.created_at
+    out: list[MetricSnapshot] = []
+    for offset in SNAPSHOT_OFFSETS:
+        at = start + offset
+        if at > last:
+            break
+        count = bisect_right(stamps, _floor_ts(at))  # reposts at or before ``at``
+        out.append(MetricSnapshot(post_id=source.id, observed_at=at, reposts=count))
+    out.append(
+        MetricSnapshot(
+            post_id=source.id,
+            observed_at=max(last, start),
+            reposts=max(source.reposts, len(stamps)),
+            comments=source.comments,
+            likes=source.likes,
+        )
+    )
+    return out
 
 
 def _snapshots(source: Post, repost_times: list[datetime]) -> list[MetricSnapshot]:
@@ -209,6 +239,30 @@ class RawRepost(NamedTuple):
 FIXED_OFFSET_SINCE = 1992
 _UTC_OFFSET = 8 * 3600
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+# Comparing or subtracting aware times of two different zones (the source post is read in
+# UTC, reposts in Asia/Shanghai, the bounds in either) asks both zones for their offset:
+# over a microsecond a comparison, against tens of nanoseconds for two ints, and a million
+# reposts go through several. So reposts whose time is known as whole Unix seconds
+# (``RawRepost.created_json`` is set) are compared as ints, with each datetime they meet
+# turned once into the int bound that gives the same answer.
+def _floor_ts(value: datetime) -> int:
+    """The largest whole Unix second not after ``value``: for a whole second ``x``,
+    ``x > value`` exactly when ``x > _floor_ts(value)``, and ``x <= value`` when
+    ``x <= _floor_ts(value)``."""
+    since = value - _EPOCH_UTC
+    return since.days * 86400 + since.seconds
+
+
+def _ceil_ts(value: datetime) -> int:
+    """The smallest whole Unix second not before ``value``: for a whole second ``x``,
+    ``x >= value`` exactly when ``x >= _ceil_ts(value)``, and ``x < value`` when
+    ``x < _ceil_ts(value)``."""
+    since = value - _EPOCH_UTC
+    return since.days * 86400 + since.seconds + (1 if since.microseconds else 0)
 
 
 #: Sort key of a RawRepost: its time as stores index it.
@@ -225,6 +279,7 @@ def _repost_items(
     source_time = source.created_at
     earliest = source_time - timedelta(minutes=1)
     lowest, highest = bounds.earliest, bounds.latest
+    lowest_ts, highest_ts, earliest_ts = _ceil_ts(lowest), _floor_ts(highest), _ceil_ts(earliest)
     prefix = f"{SOURCE}:"
     where = str(path)
     report.read += len(items)  # every item is read, whatever becomes of it
@@ -263,12 +318,18 @@ def _repost_items(
             except ValueError:
                 report.skip("invalid date", f"{where}[{index}]")
                 continue
-        if created_json is None:
+        if created_json is not None:  # whole seconds: DateBounds.refuses on ints
+            if not lowest_ts <= created_ts <= highest_ts:
+                report.skip(bounds.reason("created_at"), f"{where}[{index}]")
+                continue
+            early = created_ts < earliest_ts
+        else:
             created_ts = int(created.timestamp())
-        if not lowest <= created <= highest:  # DateBounds.refuses, inlined
-            report.skip(bounds.reason("created_at"), f"{where}[{index}]")
-            continue
-        if created < earliest:
+            if not lowest <= created <= highest:  # DateBounds.refuses, inlined
+                report.skip(bounds.reason("created_at"), f"{where}[{index}]")
+                continue
+            early = created < earliest
+        if early:
             report.warn("repost dated before its source (kept)", f"{where}[{index}]")
         seen.add(mid)
         parent = item.get("parent")
@@ -295,9 +356,14 @@ def _repost_items(
 def _thread_fetched_at(source: Post, reposts: list[RawRepost]) -> datetime:
     """When the thread was collected: after its last post."""
     latest = source.created_at
+    latest_ts = _floor_ts(latest)  # a whole second is later than latest iff later than this
     for r in reposts:
-        if r.created_at > latest:
+        if r.created_json is not None:
+            if r.created_ts > latest_ts:
+                latest, latest_ts = r.created_at, r.created_ts
+        elif r.created_at > latest:
             latest = r.created_at
+            latest_ts = _floor_ts(latest)
     return latest
 
 
@@ -485,13 +551,24 @@ def prepare_event(
     rows = [tuple(PreparedPost.of(source))]
     fetched_json = orjson.dumps(fetched, option=_DUMP)[1:-1].decode()  # a JSON string
     rows.extend([_repost_prepared(r, root, fetched_json, fetched_ts) for r in raw])
-    snapshots = _snapshots(source, [r.created_at for r in raw])
+    # The order a store returns the thread in (time, then insertion), so that scoring in
+    # memory sees exactly what scoring the stored thread would.
+    # (sorted() is stable: equal times keep their insertion order.)
+    ordered = sorted(raw, key=_CREATED_TS)
+    exact = all(r.created_json is not None for r in raw)  # every time in whole seconds
+    if exact:
+        stamps = [r.created_ts for r in ordered]
+        snapshots = _snapshots_exact(source, stamps, ordered[-1].created_at if raw else None)
+    else:
+        snapshots = _snapshots(source, [r.created_at for r in raw])
     scoring_row = None
     if thread_row is not None:
-        # The order a store returns the thread in (time, then insertion), so that scoring
-        # in memory sees exactly what scoring the stored thread would.
-        # (sorted() is stable: equal times keep their insertion order.)
-        scoring_row = thread_row(source, sorted(raw, key=_CREATED_TS))
+        offsets = None
+        if exact:
+            # (created_at - source time).total_seconds(), exactly: microseconds over 10**6.
+            origin = (source.created_at - _EPOCH_UTC) // _MICROSECOND
+            offsets = [(t * 1_000_000 - origin) / 1_000_000 for t in stamps]
+        scoring_row = thread_row(source, ordered, offsets=offsets)
     return PreparedEvent(report, root, rows, snapshots, scoring_row)
 
 

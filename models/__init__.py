@@ -6,7 +6,14 @@ models can be used by the crawler, the NLP layer, the store, alerting and the AP
 
 from models.alerting import OutboxMessage, OutboxStatus, Silence, SilenceTarget
 from models.auth import ApiToken, AuditEntry, Role, Session, User
-from models.common import SHANGHAI, ensure_aware, now_utc
+from models.common import (
+    FIELD_ERROR,
+    SHANGHAI,
+    ensure_aware,
+    field_error,
+    now_utc,
+    window_problem,
+)
 from models.post import Author, MetricSnapshot, Post, PostKind, make_post_id
 from models.records import (
     Alert,
@@ -26,6 +33,7 @@ from models.records import (
 from models.source import Source, SourceKind
 
 __all__ = [
+    "FIELD_ERROR",
     "SHANGHAI",
     "Alert",
     "AlertEvent",
@@ -55,7 +63,9 @@ __all__ = [
     "Tier",
     "User",
     "ensure_aware",
+    "field_error",
     "find_placeholders",
     "make_post_id",
     "now_utc",
+    "window_problem",
 ]

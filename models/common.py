@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from pydantic_core import PydanticCustomError
+
 #: Local time of every source Tingfeng is built for; naive times from a source mean this zone.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -38,3 +40,31 @@ def ensure_aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         return value.replace(tzinfo=SHANGHAI)
     return value
+
+
+def window_problem(
+    since: datetime | None,
+    until: datetime | None,
+    names: tuple[str, str] = ("since", "until"),
+    shown: tuple[str, str] | None = None,
+) -> str | None:
+    """The Simplified-Chinese message for a time window whose start is not before its end
+    (``since`` at or after ``until``), naming both parameters with the values received
+    (``shown``: as the user typed them); None when the window is fine or open. One wording
+    for every API endpoint and CLI command that takes a window."""
+    if since is None or until is None or since < until:
+        return None
+    a, b = shown or (since.isoformat(), until.isoformat())
+    return f"{names[0]}：起始时间必须早于截止时间 {names[1]}（收到 {names[0]}={a}，{names[1]}={b}）"
+
+
+#: Type of a validation error a model validator raises for one of its fields
+#: (:func:`field_error`): the API's answer names that field, not the whole query.
+FIELD_ERROR = "field_error"
+
+
+def field_error(field: str, text: str) -> PydanticCustomError:
+    """An error of the parameter ``field`` found by a model validator, which pydantic would
+    otherwise place on the whole model (``query``); raise it from the validator. ``field``
+    is in the error's ``ctx``."""
+    return PydanticCustomError(FIELD_ERROR, text, {"field": field})  # type: ignore[arg-type]

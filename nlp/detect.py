@@ -646,12 +646,13 @@ def assign_stored(
 ) -> int:
     """Assign posts that were just written to the store (an import or crawl hook), however
     late they were written; the next pass evaluates their incidents. Returns how many."""
-    det = load_detector(store, config)
-    fresh = [p for p in posts if p.incident_id is None]
-    assignments = det.ingest(fresh)
-    if assignments:
-        store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
-    store.set_state(STATE_KEY, det.to_state())
+    with store.transaction():  # the posts' incident ids and the state that counts them
+        det = load_detector(store, config)
+        fresh = [p for p in posts if p.incident_id is None]
+        assignments = det.ingest(fresh)
+        if assignments:
+            store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
+        store.set_state(STATE_KEY, det.to_state())
     return len(assignments)
 
 
@@ -680,7 +681,25 @@ def run_detect(
     so passes at increasing ``now`` over historic data reproduce what the live system
     would have flagged, and when. ``office`` (the ``office:`` config section) names the
     accounts whose posts are official responses, never scored as rumors. ``rescan`` widens
-    this pass's look-back for unassigned posts (default ``config.late_margin``)."""
+    this pass's look-back for unassigned posts (default ``config.late_margin``).
+
+    The pass is one store transaction (:meth:`store.Store.transaction`): a pass killed
+    mid-way leaves no post assigned that the saved detector state does not count, no
+    record without its history; the next pass does the work again."""
+    with store.transaction():
+        return _run_detect(store, config, now, detector, save_state, rescan, rumor_model, office)
+
+
+def _run_detect(
+    store: Store,
+    config: HotConfigSection | None,
+    now: datetime | None,
+    detector: HotTopics | None,
+    save_state: bool,
+    rescan: timedelta | None,
+    rumor_model: str | None,
+    office: object | None,
+) -> DetectReport:
     t0 = time.perf_counter()
     det = detector or load_detector(store, config, rumor_model)
     at = now or now_utc()

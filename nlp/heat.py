@@ -368,7 +368,11 @@ class SpikeDetector:
     def to_state(self) -> dict:
         return {
             "series": {
-                k: [s.starts, s.counts, s.first] for k, s in self._series.items() if s.starts
+                # A locality emptied by pruning keeps when it was first seen (its history
+                # length), as it does in memory.
+                k: [s.starts, s.counts, s.first]
+                for k, s in self._series.items()
+                if s.starts or s.first is not None
             },
             "flags": {
                 k: [f.flagged, f.since, f.below_since, f.cleared_at, f.backoff, f.last_notified]

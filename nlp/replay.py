@@ -12,7 +12,10 @@ Without a store (``store=None``) the same loop runs in memory: that is what
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import heapq
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -36,6 +39,11 @@ from text.report import ImportReport
 TICK_SECONDS = 60
 #: Simulated seconds between two prunes of the live detector.
 PRUNE_EVERY = 3600
+#: Key, inside the detector state (``nlp.detect.STATE_KEY``), of a replay's checkpoint:
+#: where it stands in its stream and what it needs to go on from there. Kept in the same
+#: state value, so the detector state and the position are written together, and a
+#: detection pass (which saves the state without it) ends the chance to resume.
+CHECKPOINT = "replay"
 
 
 @dataclass
@@ -127,6 +135,19 @@ def _minutes(items: list[Item]) -> Iterator[tuple[float, list[Post], list[Metric
         yield end, posts, snaps
 
 
+def stream_fingerprint(items: list[Item], until: float | None, every: int) -> str:
+    """Identity of one replay (every item's time and post, the clock, the save interval):
+    a checkpoint is only resumed by the same replay."""
+    digest = hashlib.sha1(f"{until!r}|{every}".encode())
+    for ts, _, obj in items:
+        key = obj.id if isinstance(obj, Post) else f"{obj.post_id}@"
+        digest.update(f"{ts:.3f}|{key}\n".encode())
+    return digest.hexdigest()
+
+
+_COUNTERS = ("posts", "snapshots", "ticks", "new_incidents", "hot_onsets", "saved", "rumor_scored")
+
+
 def replay(
     items: list[Item],
     detector: HotTopics,
@@ -142,10 +163,20 @@ def replay(
     """Stream ``items`` through ``detector`` (and into ``store`` when given).
 
     Incident records are written every ``save_every`` simulated minutes with activity and
-    at the end; the detector state is saved at the end so ``tingfeng detect`` continues
-    where the replay stopped. ``until`` (epoch seconds, the reference clock) stops the
-    replay there: only what was written by then is streamed, and the last evaluation is
-    at ``until``, as a live pass at that moment would be.
+    at the end (every minute with ``speed``: the wall-clock waits fall between two
+    checkpoints). ``until`` (epoch seconds, the reference clock) stops the replay there:
+    only what was written by then is streamed, and the last evaluation is at ``until``, as
+    a live pass at that moment would be.
+
+    With a store, each of those saves is a checkpoint: the detector state (which
+    ``tingfeng detect`` continues from) and the replay's position, hot states and counts
+    are written in one store transaction with the interval's posts, snapshots, rumor
+    scores, incident records and history. A replay killed at any moment and run again
+    with the same stream (and clock) goes on from its last checkpoint, and ends with the
+    records and history one uninterrupted run writes (exactly on SQLite; Elasticsearch
+    has no transaction, see :meth:`store.Store.transaction`). The caller passes the
+    detector loaded from the store (``nlp.detect.load_detector``), which holds that
+    checkpoint; a replay already finished reports its counts again and writes nothing.
     """
     if until is not None:
         items = [item for item in items if item[0] <= until]
@@ -155,6 +186,54 @@ def replay(
     assign_s = store_s = detect_s = 0.0
     pending: dict[str, Evaluation] = {}
     touched: Counter[str] = Counter()
+    #: Each incident's hot state at its last evaluation (new incidents start not hot).
+    last_hot: dict[str, bool] = {}
+    last_tick: float | None = None
+    last_prune = items[0][0] if items else 0.0
+    every = 1 if speed else save_every
+    first = items[0][0] if items else None
+    fingerprint = stream_fingerprint(items, until, every) if store is not None else ""
+    if store is not None:
+        checkpoint = (store.get_state(STATE_KEY) or {}).get(CHECKPOINT)
+        if checkpoint and checkpoint.get("stream") == fingerprint:
+            for name in _COUNTERS:
+                setattr(report, name, checkpoint["report"][name])
+            last_hot = dict(checkpoint["last_hot"])
+            last_prune = checkpoint["last_prune"]
+            last_tick = checkpoint["last_tick"]
+            if checkpoint["done"]:
+                items = []
+            else:
+                items = [item for item in items if item[0] >= checkpoint["position"]]
+            if not items:
+                return _finish(report, detector, first, last_tick, t_start, clock, (0, 0, 0))
+    #: the open store transaction (one per checkpoint interval)
+    tx: contextlib.AbstractContextManager | None = None
+
+    def begin() -> None:
+        nonlocal tx
+        if store is not None and tx is None:
+            tx = store.transaction()
+            tx.__enter__()
+
+    def commit(done: bool, position: float) -> None:
+        # The detector state and the replay's place in its stream, written with everything
+        # since the last checkpoint, in one transaction (see Store.transaction).
+        nonlocal tx
+        assert store is not None and tx is not None
+        state = detector.to_state()
+        state[CHECKPOINT] = {
+            "stream": fingerprint,
+            "position": position,
+            "done": done,
+            "last_tick": last_tick,
+            "last_prune": last_prune,
+            "last_hot": last_hot,
+            "report": {name: getattr(report, name) for name in _COUNTERS},
+        }
+        store.set_state(STATE_KEY, state)
+        tx, done_tx = None, tx
+        done_tx.__exit__(None, None, None)
 
     def save() -> None:
         # Source posts whose threads grew (by a tenth, see HotTopics.rumor_due) are rescored
@@ -178,87 +257,106 @@ def replay(
         attach_rumor_scores(store, evaluations)
         report.saved += save_evaluations(store, evaluations)
 
-    #: Each incident's hot state at its last evaluation (new incidents start not hot).
-    last_hot: dict[str, bool] = {}
-
-    last_tick = None
-    last_prune = items[0][0] if items else 0.0
-    for end, posts, snaps in _minutes(items):
-        if sim_start is None:
-            sim_start = end - TICK_SECONDS
-        if speed:
-            due = t_start + (end - sim_start) / speed
-            wait = due - clock()
-            if wait > 0:
-                sleep(wait)
-        t0 = time.perf_counter()
-        fresh = posts
-        if store is not None and posts:
-            # A replay run again (or resumed after a crash) does not count stored posts twice.
-            known = {
-                p.id: p.incident_id
-                for p in store.get_posts([p.id for p in posts])
-                if p.incident_id is not None
-            }
-            if known:
-                fresh = [p for p in posts if p.id not in known]
-                for post in posts:
-                    post.incident_id = known.get(post.id, post.incident_id)
-        assignments = detector.ingest(fresh)
-        for post, result in zip(fresh, assignments, strict=True):
-            post.incident_id = result.incident_id
-        report.new_incidents += sum(a.new_incident for a in assignments)
-        t1 = time.perf_counter()
+    try:
+        for minute_end, posts, snaps in _minutes(items):
+            if sim_start is None:
+                sim_start = minute_end - TICK_SECONDS
+            if speed:
+                due = t_start + (minute_end - sim_start) / speed
+                wait = due - clock()
+                if wait > 0:
+                    sleep(wait)
+            begin()
+            t0 = time.perf_counter()
+            fresh = posts
+            if store is not None and posts:
+                # A replay run again over stored posts does not count them twice.
+                known = {
+                    p.id: p.incident_id
+                    for p in store.get_posts([p.id for p in posts])
+                    if p.incident_id is not None
+                }
+                if known:
+                    fresh = [p for p in posts if p.id not in known]
+                    for post in posts:
+                        post.incident_id = known.get(post.id, post.incident_id)
+            assignments = detector.ingest(fresh)
+            for post, result in zip(fresh, assignments, strict=True):
+                post.incident_id = result.incident_id
+            report.new_incidents += sum(a.new_incident for a in assignments)
+            t1 = time.perf_counter()
+            if store is not None:
+                if posts:
+                    store.upsert_posts(posts)
+                    touched.update(thread_of(p) for p in posts)
+                if snaps:
+                    store.add_snapshots(snaps)
+            t2 = time.perf_counter()
+            end = minute_end if until is None else min(minute_end, until)
+            evaluations = detector.evaluate(end) if fresh else []
+            report.hot_onsets += sum(ev.notify for ev in evaluations)
+            if on_tick is not None:
+                on_tick(end, evaluations)
+            for ev in evaluations:
+                pending[ev.cluster.id] = ev
+                ev.cluster.dirty = False
+            if store is not None:
+                flipped = [ev for ev in evaluations if ev.hot != last_hot.get(ev.cluster.id, False)]
+                if flipped:
+                    save_now(flipped)
+            last_hot.update((ev.cluster.id, ev.hot) for ev in evaluations)
+            report.ticks += 1
+            if end - last_prune >= PRUNE_EVERY:
+                detector.prune(end)
+                last_prune = end
+            report.posts += len(posts)
+            report.snapshots += len(snaps)
+            last_tick = end
+            if store is not None and report.ticks % every == 0:
+                save()
+                commit(False, minute_end)
+            t3 = time.perf_counter()
+            assign_s += t1 - t0
+            store_s += t2 - t1
+            detect_s += t3 - t2
+        if until is not None and last_tick is not None and until > last_tick:
+            # A pass at the clock itself, as the live system would run at that moment.
+            final = detector.evaluate(until)
+            report.hot_onsets += sum(ev.notify for ev in final)
+            if on_tick is not None:
+                on_tick(until, final)
+            for ev in final:
+                pending[ev.cluster.id] = ev
+            last_tick = until
         if store is not None:
-            if posts:
-                store.upsert_posts(posts)
-                touched.update(thread_of(p) for p in posts)
-            if snaps:
-                store.add_snapshots(snaps)
-        t2 = time.perf_counter()
-        if until is not None:
-            end = min(end, until)
-        evaluations = detector.evaluate(end) if fresh else []
-        report.hot_onsets += sum(ev.notify for ev in evaluations)
-        if on_tick is not None:
-            on_tick(end, evaluations)
-        for ev in evaluations:
-            pending[ev.cluster.id] = ev
-            ev.cluster.dirty = False
-        if store is not None:
-            flipped = [ev for ev in evaluations if ev.hot != last_hot.get(ev.cluster.id, False)]
-            if flipped:
-                save_now(flipped)
-        last_hot.update((ev.cluster.id, ev.hot) for ev in evaluations)
-        report.ticks += 1
-        if end - last_prune >= PRUNE_EVERY:
-            detector.prune(end)
-            last_prune = end
-        if store is not None and report.ticks % save_every == 0:
+            begin()
             save()
-        t3 = time.perf_counter()
-        assign_s += t1 - t0
-        store_s += t2 - t1
-        detect_s += t3 - t2
-        report.posts += len(posts)
-        report.snapshots += len(snaps)
-        last_tick = end
-    if until is not None and last_tick is not None and until > last_tick:
-        # A pass at the clock itself, as the live system would run at that moment.
-        final = detector.evaluate(until)
-        report.hot_onsets += sum(ev.notify for ev in final)
-        if on_tick is not None:
-            on_tick(until, final)
-        for ev in final:
-            pending[ev.cluster.id] = ev
-        last_tick = until
-    if store is not None:
-        save()
-        store.set_state(STATE_KEY, detector.to_state())
+            commit(True, last_tick or 0.0)
+    except BaseException:
+        # Interrupted (or failed): the interval since the last checkpoint is rolled back
+        # whole, and a rerun goes on from that checkpoint.
+        if tx is not None:
+            tx.__exit__(*sys.exc_info())
+        raise
+    return _finish(
+        report, detector, first, last_tick, t_start, clock, (assign_s, store_s, detect_s)
+    )
+
+
+def _finish(
+    report: ReplayReport,
+    detector: HotTopics,
+    first: float | None,
+    last_tick: float | None,
+    t_start: float,
+    clock: Callable[[], float],
+    seconds: tuple[float, float, float],
+) -> ReplayReport:
     report.incidents = len(detector.engine.incidents)
-    if items:
-        report.first = datetime.fromtimestamp(items[0][0], UTC)
-        report.last = datetime.fromtimestamp(last_tick or items[-1][0], UTC)
+    if first is not None:
+        report.first = datetime.fromtimestamp(first, UTC)
+        report.last = datetime.fromtimestamp(last_tick or first, UTC)
+    assign_s, store_s, detect_s = seconds
     report.seconds = {
         "assign": round(assign_s, 3),
         "store": round(store_s, 3),

@@ -308,6 +308,15 @@ class Store(abc.ABC):
         """One page of incidents and the number matching, filtered and sorted by the
         backend from indexed fields (no record outside the page is read whole)."""
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Around a unit of work that must be all or nothing (a replay interval with its
+        checkpoint, one detection pass): on SQLite, one write transaction, so a process
+        killed inside leaves none of it, and reads inside see its writes. This default
+        (Elasticsearch, which has no multi-document transaction) writes as it goes:
+        best-effort, a unit cut short leaves what it wrote so far."""
+        yield
+
     # -- key/value state (crawl cursors, model versions, detector state) ------------------
     @abc.abstractmethod
     def get_state(self, key: str) -> Any | None: ...

@@ -92,6 +92,11 @@ class SQLiteStore(Store):
         return self.posts.set_post_fields(updates)
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.conns.transaction():
+            yield
+
+    @contextlib.contextmanager
     def bulk_load(self, on_index: Callable[[int, int], None] | None = None) -> Iterator[bool]:
         with self.conns.bulk_load(on_index) as deferred:
             yield deferred

@@ -465,7 +465,9 @@ class PostTables:
             return
         direction = "DESC" if order == "time_desc" else "ASC"
         # A dedicated connection: the cursor stays open while the caller consumes it.
-        db = self.conns.connect_reader()
+        # Inside a transaction, the writer: it alone sees what the transaction wrote.
+        shared = self.conns.in_transaction()
+        db = self.conns.reader() if shared else self.conns.connect_reader()
         try:
             cursor = db.execute(
                 f"SELECT (SELECT doc FROM post_docs d WHERE d.rowid = p.rowid) {frm[0]}"
@@ -476,7 +478,8 @@ class PostTables:
                 for (doc,) in rows:
                     yield load_post(doc)
         finally:
-            db.close()
+            if not shared:
+                db.close()
 
     # -- snapshots -----------------------------------------------------------------------
     def add_snapshots(self, snapshots: Iterable[MetricSnapshot]) -> int:

@@ -340,8 +340,17 @@ class Connections:
             db.set_trace_callback(self._trace)
         return db
 
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside :meth:`transaction` (its reads then go through the
+        writer, so they see what the transaction wrote so far)."""
+        return getattr(self._local, "tx_depth", 0) > 0
+
     def reader(self) -> sqlite3.Connection:
-        """This thread's reader (opened on first use)."""
+        """This thread's reader (opened on first use); inside :meth:`transaction`, the
+        writer itself."""
+        if self.in_transaction():
+            assert self._writer is not None
+            return self._writer
         db = getattr(self._local, "db", None)
         if db is None:
             try:
@@ -377,17 +386,55 @@ class Connections:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error)."""
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error);
+        inside :meth:`transaction`, a savepoint of it (all or nothing within it, committed
+        with it)."""
         if self._writer is None:
             raise StoreError(f"{self.path}: 存储以只读方式打开")
         with self._write_lock:
             db = self._writer
+            if self.in_transaction():
+                db.execute("SAVEPOINT write")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK TO write")
+                    db.execute("RELEASE write")
+                    raise
+                db.execute("RELEASE write")
+                return
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything this thread writes inside is one transaction: committed on leaving,
+        rolled back on an error, and lost whole if the process dies (a killed replay
+        interval or detection pass leaves nothing half-written). This thread's reads go
+        through the writer meanwhile and see those writes; other connections see them
+        only after the commit. Nested: the inner one joins the outer."""
+        if self._writer is None:
+            raise StoreError(f"{self.path}: the store was opened read-only")
+        if self.in_transaction():
+            yield
+            return
+        with self._write_lock:
+            db = self._writer
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(_HITS_TABLE)
+            self._local.tx_depth = 1
+            try:
+                yield
+            except BaseException:
+                self._local.tx_depth = 0
+                db.execute("ROLLBACK")
+                raise
+            self._local.tx_depth = 0
             db.execute("COMMIT")
 
     @contextmanager

@@ -167,3 +167,24 @@ def test_configured_user_dictionary_reaches_every_tokeniser(tmp_path: Path) -> N
     proc = run(tmp_path, "--config", str(missing), "tokenize", text, check=False)
     assert proc.returncode == 2 and "nlp.stopwords: " in proc.stderr
     assert "gone.txt: 文件不存在" in proc.stderr
+
+
+def test_search_and_export_refuse_a_window_that_ends_before_it_starts(
+    tmp_path: Path, ced: Path
+) -> None:
+    """--since at or after --until (search, export, the incident list): exit 2, one Chinese
+    line naming both options and the values as typed."""
+    from tests.cli import run_main
+
+    env = {"TINGFENG_STORE__PATH": str(tmp_path / "t.db"), "TINGFENG_CONFIG": ""}
+    assert run_main("import", "ced", str(ced), env=env).returncode == 0
+    for args in (
+        ("search", "地震", "--since", "2026-12-01", "--until", "2026-11-01"),
+        ("export", "--since", "2026-11-01 08:00", "--until", "2026-11-01 08:00"),
+        ("incidents", "--since", "2026-12-01T08:00", "--until", "2026-11-01"),
+    ):
+        r = run_main(*args, env=env)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert "--since：起始时间必须早于截止时间 --until" in r.stderr, r.stderr
+        assert f"--since={args[-3]}，--until={args[-1]}" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr

@@ -12,9 +12,10 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.errors import field_error
 from api.security import mask_personal
 from api.services.cache import AnswerCache
-from models import Post
+from models import Post, window_problem
 from store import PostFilter, SearchQuery, Store
 from store.highlight import query_terms, snippet
 
@@ -63,10 +64,15 @@ class PostSearchParams(BaseModel):
                 from models import ensure_aware
 
                 setattr(self, name, ensure_aware(value))
-        if self.since and self.until and self.since >= self.until:
-            raise ValueError("since: must be before until")
+        if (problem := window_problem(self.since, self.until)) is not None:
+            raise field_error("since", problem)
         if any(len(s) > 100 for s in (*self.source, *self.region, *self.kind)):
-            raise ValueError("source/region/kind: each value at most 100 characters")
+            name = next(
+                n
+                for n in ("source", "region", "kind")
+                if any(len(v) > 100 for v in getattr(self, n))
+            )
+            raise field_error(name, f"{name}：每个取值最多 100 个字符")
         return self
 
     def post_filter(self) -> PostFilter:

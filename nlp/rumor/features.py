@@ -411,8 +411,14 @@ _NO_FLAGS = np.zeros((0, len(CUES)), dtype=bool)
 _NO_FLAGS.flags.writeable = False
 
 
-def prepare(inp: RumorInput) -> Prepared:
-    """Parse an input once; the expensive per-repost work happens here."""
+def prepare(inp: RumorInput, *, offsets: Sequence[float] | None = None) -> Prepared:
+    """Parse an input once; the expensive per-repost work happens here.
+
+    ``offsets``: ``(r.created_at - inp.created_at).total_seconds()`` of every repost, in
+    order, as the caller already knows them exactly (the CED importer, from whole-second
+    times); they are then not computed here. Only used when the source time and every
+    repost time are known. (Subtracting times of two zones asks both for their offset, a
+    microsecond a repost.)"""
     missing: list[str] = []
     text = inp.text or ""
     static = [0.0] * len(NUMERIC_FEATURES)
@@ -462,11 +468,16 @@ def prepare(inp: RumorInput) -> Prepared:
     if undated:
         missing.append(f"time of {undated} reposts")
     if origin is not None and dated:
-        raw = np.fromiter(
-            ((r.created_at - origin).total_seconds() for r in dated),  # type: ignore[operator]
-            dtype=np.float64,
-            count=len(dated),
-        )
+        if offsets is not None and not undated and origin is inp.created_at:
+            if len(offsets) != len(dated):
+                raise ValueError(f"{len(offsets)} offsets for {len(dated)} reposts")
+            raw = np.array(offsets, dtype=np.float64)
+        else:
+            raw = np.fromiter(
+                ((r.created_at - origin).total_seconds() for r in dated),  # type: ignore[operator]
+                dtype=np.float64,
+                count=len(dated),
+            )
         # Reposts "before" the source are clock noise in the data; they count as instant.
         raw = np.maximum(raw, 0.0)
         order = np.argsort(raw, kind="stable")

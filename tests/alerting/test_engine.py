@@ -195,6 +195,63 @@ def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
     assert store.get_record(Alert, "alert-inc-b").rule == "直接诉求"
 
 
+def test_on_a_forum_only_an_official_reply_answers(store, policy, clock):
+    """A complaint in a forum thread (a ``direct_appeal.sources`` forum): a resident's
+    reply is no answer, the office's account's or a verified government account's is; on
+    the message board the board's reply still answers, whoever it names."""
+    from models import Author, Post
+    from tingfeng.config import OfficeConfig
+
+    forum = policy.model_copy(
+        update={"direct_appeal": policy.direct_appeal.model_copy(update={"sources": ["ljbbs"]})}
+    )
+
+    def ask(iid: str, source: str = "ljbbs", kind: str = "thread") -> Post:
+        return Post(
+            source=source,
+            native_id=f"{iid}-q",
+            kind=kind,
+            author=Author(id="r1", name="临江居民"),
+            text="滨江路夜市噪音扰民，多次反映无人处理，请城管管一管",
+            created_at=T0 - timedelta(hours=3),
+            incident_id=iid,
+        )
+
+    def answer(iid: str, author: Author, source: str = "ljbbs") -> Post:
+        return Post(
+            source=source,
+            native_id=f"{iid}-a-{author.id}",
+            kind="reply",
+            author=author,
+            text="已转临江区城市管理局办理，感谢反映",
+            created_at=T0 - timedelta(hours=1),
+            parent_id=f"{source}:{iid}-q",
+            root_id=f"{source}:{iid}-q",
+            incident_id=iid,
+        )
+
+    resident = Author(id="u9", name="热心网友")
+    gov = Author(id="wb:ljcg", name="临江城管", verified=True, verified_type=1)
+    office = OfficeConfig(accounts=["ljbbs:wxb"])
+    posts = [ask("inc-f1"), answer("inc-f1", resident)]  # a forum user: not answered
+    posts += [ask("inc-f2"), answer("inc-f2", gov)]  # a verified government account
+    posts += [ask("inc-f3"), answer("inc-f3", Author(id="ljbbs:wxb", name="临江网信办"))]
+    posts += [ask("inc-b1", "12345", "message"), answer("inc-b1", resident, "12345")]
+    store.upsert_posts(posts)
+    eng = AlertEngine(store, forum, webhook_config("http://127.0.0.1:9"), office=office)
+    assert eng.direct_appeals(clock()) == {"inc-f1": 1}
+    # Configurable: the board's reply kind counts on forums too, as before.
+    anyone = forum.model_copy(
+        update={
+            "direct_appeal": forum.direct_appeal.model_copy(
+                update={"board_kinds": ["message", "thread"], "official_answers": False}
+            )
+        }
+    )
+    eng = AlertEngine(store, anyone, webhook_config("http://127.0.0.1:9"), office=office)
+    assert eng.direct_appeals(clock()) == {}
+
+
 def test_small_incident_raises_nothing(store, policy, clock):
     put(store, incident("tiny", heat=90, posts=2))
     assert engine(store, policy).run(clock()).created == 0

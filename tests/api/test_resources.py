@@ -430,6 +430,32 @@ def test_cli_serve_refuses_a_missing_secret(tmp_path, monkeypatch) -> None:
     assert "api.secret_key" in str(r.exception)
 
 
+@pytest.mark.parametrize("path", ["/api/v1/posts", "/api/v1/posts/export", "/api/v1/incidents"])
+def test_a_window_that_ends_before_it_starts_names_since_in_chinese(env: Env, path: str) -> None:
+    """since at or after until: the answer names the parameter (not the whole query) and
+    says what is wrong in Chinese, naming both, with the values received."""
+    c, _ = env.login(Role.ANALYST)
+    for since, until in (("2026-12-01", "2026-11-01"), ("2026-11-01T08:00", "2026-11-01T08:00")):
+        r = c.get(path, params={"since": since, "until": until})
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"]
+        assert [d["field"] for d in detail] == ["query.since"]
+        text = detail[0]["problem"]
+        assert text.startswith("since：起始时间必须早于截止时间 until"), text
+        assert "since=2026-1" in text and "until=2026-11-01" in text
+        assert not any(
+            "a" <= ch <= "z" for ch in text.replace("since", "").replace("until", "")[:20]
+        )
+
+
+def test_incident_page_window_names_page_in_chinese(env: Env) -> None:
+    c, _ = env.login(Role.ANALYST)
+    r = c.get("/api/v1/incidents", params={"page": 900, "per_page": 100})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "query.page"
+    assert "不能超过 10000" in r.json()["detail"][0]["problem"]
+
+
 def test_search_page_names_bad_fields_in_chinese(env: Env) -> None:
     c, _ = env.login(Role.ANALYST)
     for query, expected in (

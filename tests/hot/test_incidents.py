@@ -135,3 +135,32 @@ def test_clean_text_and_lexicon() -> None:
     assert "社会稳定/群体性事件" in lexicon
     assert categorise(["大桥上公交车追尾"], lexicon) == "交通"
     assert categorise(["今天天气真好"], lexicon) is None
+
+
+def test_generic_words_of_the_evening_glue_no_unrelated_posts() -> None:
+    """A food vote and a music shop's evening share a street and 今晚 (tonight), a walk by
+    the lake shares 周五 and 今晚 with the vote: none is one story with it. A complaint about
+    that shop's noise is one with the shop's evening. (Fictional 柳湾 posts;
+    the demo city's case of the same kind is told in docs/demo.md.)"""
+    engine = IncidentEngine()
+    t0 = datetime.fromisoformat("2026-10-23T17:10:00+08:00")
+
+    def post(n: int, m: float, text: str) -> str:
+        p = Post(
+            source="t",
+            native_id=str(n),
+            author=Author(id=f"a{n}"),
+            text=text,
+            created_at=minutes(t0, m),
+            region_tags=["柳湾县"],
+        )
+        return engine.assign(p).incident_id
+
+    food = post(
+        1, 0, "周五啦！今晚柳湾吃什么？西门街的串串、北湖的羊肉粉、望江路的牛肉火锅，评论区投票！"
+    )
+    books = post(2, 50, "柳湾望江路琴行今晚有吉他弹唱会，七点半开始，欢迎来听")
+    late = post(3, 90, "周五晚上北湖边散步的人真多，今晚风好舒服")
+    noise = post(4, 200, "望江路琴行晚上在门口吉他弹唱，声音太大，希望十点以后小声一点")
+    assert books != food and late != food
+    assert noise == books

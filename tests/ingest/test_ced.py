@@ -169,3 +169,52 @@ def test_progress_names_phases_with_totals(tmp_path: Path) -> None:
     indexed = [s for s in seen if s[0] == "index"]
     assert seen[len(imported) :] == indexed
     assert indexed[0][1] == 0 and indexed[-1][1] == indexed[-1][2] == 6
+
+
+def test_whole_second_shortcuts_decide_as_the_datetimes_do(tmp_path: Path) -> None:
+    """Reposts in whole seconds are checked against the bounds, the source time and each
+    other as ints (ingest.ced._floor_ts): the same reposts kept and warned about, the
+    same collection time, snapshots and model row as comparing the datetimes."""
+    from datetime import timedelta
+
+    from ingest.bounds import DateBounds
+    from ingest.ced import _CREATED_TS, _load_raw, _snapshots, event_files, prepare_event
+    from nlp.rumor.thread import thread_row
+    from tests.ingest.cedfactory import BASE
+
+    reposts = default_reposts(1, count=40)
+    reposts.append({"mid": "Riso", "date": "2014-05-13T17:00:00.250000Z", "text": "非整秒"})
+    reposts.append({"mid": "Rearly", "date": "2014-05-14 00:52:20", "text": "早一分钟"})
+    reposts.append({"mid": "Rearly2", "date": "2014-05-14 00:52:19", "text": "早一分零一秒"})
+    reposts.append({"mid": "Rat", "date": "2014-05-14 00:53:20", "text": "与原帖同秒"})
+    write_event(tmp_path, 1, reposts=reposts, time=1400000000)  # 00:53:20 in Beijing
+    (files,) = event_files(tmp_path, ImportReport())
+    first = BASE.replace(tzinfo=SHANGHAI)  # the source's second, and Rat's
+    last = (BASE + timedelta(minutes=7 * 30 + 1)).replace(tzinfo=SHANGHAI)
+    # From a repost's exact second to half a second after another's.
+    bounds = DateBounds(first, last + timedelta(microseconds=500_000))
+    report = ImportReport()
+    loaded = _load_raw(files, report, bounds)
+    assert loaded is not None
+    source, raw = loaded
+    kept = {r.native_id for r in raw}
+    expected = {item["mid"] for item in reposts if first <= _when(item["date"]) <= bounds.latest}
+    assert kept == expected and {"Riso", "Rat", "R1x30"} <= kept
+    assert not {"Rearly", "R1x31"} & kept
+    assert source.fetched_at == max(r.created_at for r in raw)
+    # The early reposts are outside these bounds: with the default ones, the warning.
+    wide = ImportReport()
+    _, raw_all = _load_raw(files, wide, None)  # type: ignore[misc]
+    assert wide.warnings["repost dated before its source (kept)"] == 1  # Rearly2 only
+    for chosen in (None, bounds):
+        event = prepare_event(files, chosen, thread_row)
+        src, rows = _load_raw(files, ImportReport(), chosen)  # type: ignore[misc]
+        assert event.snapshots == _snapshots(src, [r.created_at for r in rows])
+        assert event.scoring_row == thread_row(src, sorted(rows, key=_CREATED_TS))
+    assert len(raw_all) == len(reposts)
+
+
+def _when(value: str):  # type: ignore[no-untyped-def]
+    from text.timeparse import parse_time
+
+    return parse_time(value)

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from models import window_problem
 from store import PostFilter
 from text.report import ImportReport
 from text.timeparse import parse_time
@@ -159,8 +160,12 @@ def _filter(
     until_t = _time(until, "--until")
     if until and until_t and len(until.strip()) == 10:  # a bare date means "through that day"
         until_t += timedelta(days=1)
+    since_t = _time(since, "--since")
+    problem = window_problem(since_t, until_t, ("--since", "--until"), (str(since), str(until)))
+    if problem is not None:
+        raise UserError(problem)
     return {
-        "since": _time(since, "--since"),
+        "since": since_t,
         "until": until_t,
         "sources": source or [],
         "regions": region or [],

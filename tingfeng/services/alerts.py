@@ -58,9 +58,13 @@ class AlertingRuntime:
     policy: TierPolicy
     channels: dict[str, Channel]
     sources: list[Source]
+    #: the ``office:`` section (its accounts' replies answer direct appeals)
+    office: Any = None
 
     def engine(self, store: Store) -> AlertEngine:
-        return AlertEngine(store, self.policy, self.config, sources=self.sources)
+        return AlertEngine(
+            store, self.policy, self.config, sources=self.sources, office=self.office
+        )
 
     def sender(self, store: Store, **kw: Any) -> Sender:
         engine = self.engine(store)
@@ -88,7 +92,13 @@ def load_runtime(
         name: build_channel(name, raw, client=client, clock=clock)
         for name, raw in section.channels.items()
     }
-    return AlertingRuntime(section, policy, channels, list(getattr(config, "sources", [])))
+    return AlertingRuntime(
+        section,
+        policy,
+        channels,
+        list(getattr(config, "sources", [])),
+        getattr(config, "office", None),
+    )
 
 
 def run_pass(

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from alerting.policy import TIER_NUMERALS
-from models import Incident, Tier, ensure_aware
+from models import FIELD_ERROR, Incident, Tier, ensure_aware, field_error, window_problem
 from models.records import RUMOR_BANDS
 from store import IncidentQuery, Store
 from store.base import IncidentPage, TierFilter
@@ -52,11 +52,13 @@ class IncidentFilters(BaseModel):
     def _aware(self) -> IncidentFilters:
         self.since = ensure_aware(self.since) if self.since else None
         self.until = ensure_aware(self.until) if self.until else None
-        if self.since and self.until and self.since >= self.until:
-            raise ValueError("since: must be before until")
+        if (problem := window_problem(self.since, self.until)) is not None:
+            raise field_error("since", problem)
         if self.page * self.per_page > MAX_LIST_WINDOW:
-            raise ValueError(
-                f"page: page × per_page may not exceed {MAX_LIST_WINDOW}; narrow the filters"
+            raise field_error(
+                "page",
+                f"page × per_page 不能超过 {MAX_LIST_WINDOW}，请缩小筛选范围"
+                f"（收到 page={self.page}，per_page={self.per_page}）",
             )
         return self
 
@@ -202,9 +204,12 @@ def cli_filters(
                 raise IncidentOptionError("--tier：最多给出 5 个级别") from None
             raise _bad(field, value) from None
         message = str(error.get("msg", ""))
-        if "since: must be before until" in message:
-            raise IncidentOptionError("--since：必须早于 --until") from None
-        if "page × per_page" in message:
+        field = (error.get("ctx") or {}).get("field") if error.get("type") == FIELD_ERROR else None
+        if field == "since":
+            shown = (str(since).strip(), str(until).strip())
+            text = window_problem(raw["since"], raw["until"], ("--since", "--until"), shown)
+            raise IncidentOptionError(text or message) from None
+        if field == "page":
             raise IncidentOptionError(
                 f"--page：页码 × 每页条数（--limit）不能超过 {MAX_LIST_WINDOW}，请缩小筛选范围"
             ) from None
