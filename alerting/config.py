@@ -77,7 +77,7 @@ class DraftOnAlert(_Section):
         known = [t.value for t in Tier]
         for tier in value:
             if tier not in known:
-                raise ValueError(f"{tier!r}: a tier is one of {', '.join(known)}")
+                raise ValueError(f"{tier!r}: 响应级别应为 {'、'.join(known)} 之一")
         return value
 
 
@@ -120,14 +120,14 @@ class AlertingConfig(_Section):
     def _shares(cls, value: list[float]) -> list[float]:
         for share in value:
             if not 0 < share < 1:
-                raise ValueError(f"{share}: a reminder is a share of the deadline, between 0 and 1")
+                raise ValueError(f"{share}: 提醒点是时限的比例，应在 0 与 1 之间")
         return sorted(set(value))
 
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError("应以 http:// 或 https:// 开头")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -143,14 +143,14 @@ class AlertingConfig(_Section):
         for route, names in self.routes.items():
             for name in names:
                 if name not in self.channels:
-                    problems.append(f"alerting.routes.{route}: no channel named {name!r}")
+                    problems.append(f"alerting.routes.{route}: 没有名为 {name!r} 的渠道")
         used = [(f"tier_routes.{t.value}", r) for t, rs in self.tier_routes.items() for r in rs]
         used += [(f"escalation.{i}.route", s.route) for i, s in enumerate(self.escalation)]
         for key, route in used:
             # An unconfigured route is allowed only while no route is configured at all
             # (a fresh install records alerts without sending anything).
             if self.routes and route not in self.routes:
-                problems.append(f"alerting.{key}: no route named {route!r}")
+                problems.append(f"alerting.{key}: 没有名为 {route!r} 的路由")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -206,11 +206,11 @@ class TierPolicy(_Strict):
     def _complete(self) -> TierPolicy:
         missing = [t.value for t in Tier if t not in self.tiers]
         if missing:
-            raise ValueError(f"tiers: missing {', '.join(missing)}")
+            raise ValueError(f"tiers: 缺少 {'、'.join(missing)}")
         names = [r.name for r in self.rules]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"rules: duplicate rule names {dupes}")
+            raise ValueError(f"rules: 规则名重复 {dupes}")
         return self
 
     # -- deciding ---------------------------------------------------------------------
@@ -395,10 +395,10 @@ def load_policy(path: str | Path | None = None) -> TierPolicy:
     :class:`PolicyError` naming the file, the line and the key."""
     file = Path(path) if path else DEFAULT_POLICY
     if not file.is_file():
-        raise PolicyError(f"{file}: tier policy file not found")
+        raise PolicyError(f"{file}: 找不到响应级别策略文件")
     data, node = load_yaml(file)
     if not isinstance(data, dict):
-        raise PolicyError(f"{file}:1: the policy must be a mapping (tiers, rules, ...)")
+        raise PolicyError(f"{file}:1: 策略文件应为映射（tiers、rules 等）")
     try:
         return TierPolicy.model_validate(data)
     except ValidationError as exc:

@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from text.zh import describe as zh_describe
+
 
 class PolicyError(Exception):
     """A policy or alerting option that does not validate; names file, line and key."""
@@ -19,7 +21,7 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read ({exc})") from None
+        raise PolicyError(f"{path}: 无法读取（{exc}）") from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -62,5 +64,5 @@ def describe(
         key = prefix + ".".join(str(p) for p in loc) if loc else prefix.rstrip(".") or "(top)"
         line = line_of(node, loc)
         at = f"{path}:{line}" if line else str(path)
-        lines.append(f"{at}: {key}: {err['msg']}")
+        lines.append(f"{at}: {key}: {zh_describe(err)}")
     return "\n".join(lines)

@@ -23,6 +23,15 @@ class UnknownComponent(KeyError):
         return str(self.args[0])
 
 
+#: What each registry holds, as error messages name it.
+GROUP_LABELS = {
+    "spiders": "爬虫",
+    "channels": "预警渠道",
+    "stores": "存储类型",
+    "bulletin_templates": "通报模板",
+}
+
+
 class Registry(Generic[T]):
     """Components of one kind by name, loaded lazily on first lookup.
 
@@ -64,8 +73,9 @@ class Registry(Generic[T]):
         try:
             return self._items[name]
         except KeyError:
-            known = ", ".join(sorted(self._items)) or "none"
-            raise UnknownComponent(f"no {self.group} named {name!r} (known: {known})") from None
+            known = "、".join(sorted(self._items)) or "无"
+            what = GROUP_LABELS.get(self.group, self.group)
+            raise UnknownComponent(f"没有名为 {name!r} 的{what}（可用的有：{known}）") from None
 
     def __contains__(self, name: object) -> bool:
         self._load()

@@ -69,9 +69,9 @@ class HotBurstConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> HotBurstConfig:
         if self.release_p_value < self.p_value:
-            raise ValueError("release_p_value must be at least p_value")
+            raise ValueError("release_p_value 不能小于 p_value")
         if self.max_backoff_minutes < self.backoff_minutes:
-            raise ValueError("max_backoff_minutes must be at least backoff_minutes")
+            raise ValueError("max_backoff_minutes 不能小于 backoff_minutes")
         return self
 
     @property

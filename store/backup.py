@@ -162,8 +162,8 @@ def backup(
     source = inspect_store(src)
     if source.schema_version > code_schema_version():
         raise BackupError(
-            f"{src}: schema version {source.schema_version} is newer than this Tingfeng "
-            f"supports ({code_schema_version()}); upgrade Tingfeng"
+            f"{src}: 存储结构版本 {source.schema_version} 比本版听风支持的"
+            f"（{code_schema_version()}）新，请升级听风"
         )
     target = backup_target(src, Path(dest), now)
     if _same_file(src, target):
@@ -236,8 +236,8 @@ def restore(
     summary = inspect_store(source)
     if summary.schema_version > code_schema_version():
         raise BackupError(
-            f"{source}: schema version {summary.schema_version} is newer than this Tingfeng "
-            f"supports ({code_schema_version()}); upgrade Tingfeng before restoring"
+            f"{source}: 存储结构版本 {summary.schema_version} 比本版听风支持的"
+            f"（{code_schema_version()}）新，请先升级听风再恢复"
         )
     if _same_file(source, target):
         raise BackupError(f"{source}: 这就是当前存储 / this is the current store")

@@ -37,7 +37,7 @@ class StoreConfig(Section):
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError("应以 http:// 或 https:// 开头")
         return value
 
     def settings(self) -> dict[str, Any]:

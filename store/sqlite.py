@@ -55,7 +55,7 @@ class SQLiteStore(Store):
         try:
             self.conns = Connections(self.path, readonly=readonly)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open the SQLite store ({exc})") from None
+            raise StoreError(f"{self.path}: 无法打开 SQLite 数据库（{exc}）") from None
         self.posts = PostTables(self.conns, batch_size)
         self.records = RecordTables(self.conns)
 
@@ -67,7 +67,7 @@ class SQLiteStore(Store):
     def _db(self) -> sqlite3.Connection:
         """The writer connection (tests build old schema versions through it)."""
         if self.conns._writer is None:
-            raise StoreError(f"{self.path}: the store was opened read-only")
+            raise StoreError(f"{self.path}: 存储以只读方式打开")
         return self.conns._writer
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:

@@ -267,7 +267,7 @@ BULK_CACHE_KIB = -32768
 
 
 def missing_store_message(path: Path) -> str:
-    return f"no store at {path}: run import or crawl first"
+    return f"没有数据库 {path}：请先运行 tingfeng import 或 tingfeng crawl"
 
 
 class Connections:
@@ -356,7 +356,7 @@ class Connections:
             try:
                 db = self.connect_reader()
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"{self.path}: cannot open the SQLite store ({exc})") from None
+                raise StoreError(f"{self.path}: 无法打开 SQLite 数据库（{exc}）") from None
             self._local.db = db
             with self._readers_lock:
                 self._readers.append(db)
@@ -390,7 +390,7 @@ class Connections:
         inside :meth:`transaction`, a savepoint of it (all or nothing within it, committed
         with it)."""
         if self._writer is None:
-            raise StoreError(f"{self.path}: the store was opened read-only")
+            raise StoreError(f"{self.path}: 存储以只读方式打开")
         with self._write_lock:
             db = self._writer
             if self.in_transaction():
@@ -499,8 +499,8 @@ class Connections:
 
     def _newer(self, current: int) -> StoreError:
         return StoreError(
-            f"{self.path}: schema version {current} is newer than this Tingfeng "
-            f"supports ({SCHEMA_VERSION}); upgrade Tingfeng"
+            f"{self.path}: 存储结构版本 {current} 比本版听风支持的（{SCHEMA_VERSION}）新，"
+            "请升级听风"
         )
 
     def _check_version(self, db: sqlite3.Connection) -> None:
@@ -508,11 +508,11 @@ class Connections:
         if current > SCHEMA_VERSION:
             raise self._newer(current)
         if current == 0:
-            raise StoreError(f"{self.path}: not a Tingfeng store (no schema version)")
+            raise StoreError(f"{self.path}: 不是听风数据库（没有 schema 版本）")
         if current < SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path}: schema version {current} needs upgrading to {SCHEMA_VERSION};"
-                " run a command that writes (import, crawl) once first"
+                f"{self.path}: 存储结构版本 {current} 需要升级到 {SCHEMA_VERSION}；"
+                "请先运行 tingfeng migrate（或一次写入的命令，如 import、crawl）"
             )
 
     def _migrate(self) -> None:

@@ -216,6 +216,6 @@ def test_a_store_folder_that_cannot_exist_names_the_key(tmp_path: Path) -> None:
                      ' "created_at": "2026-11-20T09:00:00+08:00"}\n', "utf-8")  # fmt: skip
     proc = tingfeng(cfg, "import", "jsonl", str(posts), check=False)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("错误 / error: store.path: ")
-    assert f"cannot create the folder {tmp_path / 'afile' / 'sub'}" in proc.stderr
+    assert proc.stderr.startswith("错误：store.path: ")
+    assert f"无法创建文件夹 {tmp_path / 'afile' / 'sub'}" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -73,7 +73,7 @@ def test_import_search_stats_export(tmp_path: Path, ced: Path) -> None:
 
 def test_user_errors_are_one_line_not_tracebacks(tmp_path: Path) -> None:
     missing = run(tmp_path, "import", "ced", str(tmp_path / "nope"), check=False)
-    assert missing.returncode == 2 and "not a CED directory" in missing.stderr
+    assert missing.returncode == 2 and "不是 CED 数据目录" in missing.stderr
     assert "Traceback" not in missing.stderr
     bad_date = run(tmp_path, "search", "x", "--since", "someday", check=False)
     assert bad_date.returncode == 2 and "--since" in bad_date.stderr
@@ -161,12 +161,12 @@ def test_configured_user_dictionary_reaches_every_tokeniser(tmp_path: Path) -> N
     proc = run(tmp_path, "--config", str(missing), "tokenize", text, check=False)
     # Relative to the config file's folder, as every path option.
     assert proc.returncode == 2
-    assert f"nlp.user_dict: {tmp_path.resolve() / 'nowhere.txt'}: file not found" in proc.stderr
+    assert f"nlp.user_dict: {tmp_path.resolve() / 'nowhere.txt'}: 文件不存在" in proc.stderr
     assert "Traceback" not in proc.stderr
     missing.write_text("nlp:\n  stopwords: [gone.txt]\n", "utf-8")
     proc = run(tmp_path, "--config", str(missing), "tokenize", text, check=False)
     assert proc.returncode == 2 and "nlp.stopwords: " in proc.stderr
-    assert "gone.txt: file not found" in proc.stderr
+    assert "gone.txt: 文件不存在" in proc.stderr
 
 
 def test_search_and_export_refuse_a_window_that_ends_before_it_starts(

@@ -43,67 +43,200 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+#: (arguments, Chinese problem line, what it must name). Every usage error names the option
+#: or argument (and the value) in Chinese, then the usage line and where to find help.
 USAGE = [
-    ((), "Usage: tingfeng"),
-    (("nope",), "No such command 'nope'"),
-    (("search",), "Missing argument"),
-    (("search", "停水", "--limit", "abc"), "Invalid value for '--limit'"),
-    (("search", "停水", "--limit", "0"), "Invalid value for '--limit'"),
-    (("tokenize", "-停水"), "以 - 开头的参数请写在 -- 之后"),
-    (("detect", "--rescan-hours", "-1"), "--rescan-hours"),
-    (("import",), "Usage: tingfeng import"),
-    (("export", "--bogus"), "No such option"),
+    (("nope",), "错误：没有命令 nope", "用法：tingfeng [选项] 命令 [参数]…", "tingfeng"),
+    (("serch", "停水"), "是不是想用 'search'", "用法：tingfeng [选项] 命令 [参数]…", "tingfeng"),
+    (
+        ("search",),
+        "错误：缺少参数 关键词",
+        "用法：tingfeng search [选项] 关键词…",
+        "tingfeng search",
+    ),
+    (
+        ("search", "停水", "--limit", "abc"),
+        "错误：选项 --limit 的值 'abc' 无效：应为整数",
+        "用法：tingfeng search [选项] 关键词…",
+        "tingfeng search",
+    ),
+    (
+        ("search", "停水", "--limit", "0"),
+        "选项 --limit 的值 '0' 无效：应大于或等于 1",
+        "",
+        "tingfeng search",
+    ),
+    (
+        ("search", "停水", "--limit", "5000"),
+        "--limit 的值 '5000' 无效：应小于或等于 1000",
+        "",
+        "tingfeng search",
+    ),
+    (
+        ("tokenize", "-停水"),
+        "错误：没有选项 -停",
+        "以 - 开头的参数请写在 -- 之后",
+        "tingfeng tokenize",
+    ),
+    (
+        ("detect", "--rescan-hours", "-1"),
+        "选项 --rescan-hours: 应在 0 到 8760 小时之间",
+        "",
+        "tingfeng detect",
+    ),
+    (
+        ("export", "--bogus"),
+        "错误：没有选项 --bogus",
+        "用法：tingfeng export [选项]",
+        "tingfeng export",
+    ),
+    (
+        ("stats", "extra"),
+        "错误：多余的参数：extra",
+        "用法：tingfeng stats [选项]",
+        "tingfeng stats",
+    ),
+    (
+        ("alerts", "show"),
+        "错误：缺少参数 预警编号",
+        "用法：tingfeng alerts show [选项] 预警编号",
+        "tingfeng alerts show",
+    ),
+    (
+        ("train", "--out", "m.skops"),
+        "错误：缺少选项 --data",
+        "用法：tingfeng train [选项]",
+        "tingfeng train",
+    ),
+    (("serve", "--port", "x"), "错误：选项 --port 的值 'x' 无效：应为整数", "", "tingfeng serve"),
+    (
+        ("import", "jsonl"),
+        "错误：缺少参数 文件",
+        "用法：tingfeng import jsonl [选项] 文件…",
+        "tingfeng import jsonl",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"), USAGE, ids=[" ".join(a) or "(none)" for a, _ in USAGE]
+    ("args", "problem", "named", "command"), USAGE, ids=[" ".join(u[0]) for u in USAGE]
 )
-def test_usage_errors_exit_2_with_usage(home: Path, args: tuple[str, ...], expected: str) -> None:
+def test_usage_errors_are_chinese_and_exit_2(
+    home: Path, args: tuple[str, ...], problem: str, named: str, command: str
+) -> None:
+    proc = run(home, *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("错误："), proc.stderr
+    assert problem in proc.stderr and named in proc.stderr
+    assert f"运行 {command} --help 查看帮助" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    for english in ("Usage:", "Error:", "Missing", "Invalid value", "No such", "Try '"):
+        assert english not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("import",), ("alert",)], ids=["(none)", "import", "alert"])
+def test_no_arguments_show_the_chinese_help(home: Path, args: tuple[str, ...]) -> None:
     proc = run(home, *args)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2, out
-    assert expected in out
-    assert "Traceback" not in out and "Usage:" in out
+    assert f"用法：{' '.join(('tingfeng', *args))} [选项] 命令 [参数]…" in out
+    assert "命令" in out and "选项" in out and "显示本帮助并退出" in out
+    assert "Usage:" not in out and "Options" not in out and "Commands" not in out
 
 
+def test_help_pages_are_chinese(home: Path) -> None:
+    proc = run(home, "search", "--help")
+    assert proc.returncode == 0
+    assert "用法：tingfeng search [选项] 关键词…" in proc.stdout
+    for title in ("参数", "选项", "[默认：20]", "排序", "每页条数"):
+        assert title in proc.stdout
+    for english in ("Usage:", "Arguments", "Options", "Show this message", "[default"):
+        assert english not in proc.stdout
+
+
+#: (arguments, Chinese message, the option / path it must name verbatim).
 ONE_LINE = [
-    (("export", "--out", "."), "--out .: is a folder"),
-    (("export", "--out", "no/such/dir/x.jsonl"), "the folder no/such/dir does not exist"),
-    (("export", "--out", "p.jsonl/x.jsonl"), "the folder p.jsonl does not exist"),
-    (("export", "--format", "xml"), "--format: must be jsonl or csv"),
-    (("search", "停水 OR 停电"), "查询不支持 OR"),
-    (("search", "-停水"), "查询只有排除词"),
-    (("search", "停水", "--limt", "3"), "--limt: no such option"),
-    (("search", "停水", "--sort", "newest"), "--sort: must be relevance, time or time_asc"),
-    (("search", "停水", "--since", "yesterday"), "--since: cannot read 'yesterday'"),
+    (("export", "--out", "."), "是文件夹，请给出文件名", "--out ."),
+    (("export", "--out", "no/such/dir/x.jsonl"), "文件夹 no/such/dir 不存在", "--out no/such"),
+    (("export", "--out", "p.jsonl/x.jsonl"), "文件夹 p.jsonl 不存在", "--out p.jsonl/x.jsonl"),
+    (("export", "--out", "/"), "是文件夹，请给出文件名", "--out /"),
+    (("export", "--format", "xml"), "应为 jsonl 或 csv，而不是 'xml'", "--format"),
+    (("search", "停水 OR 停电"), "查询不支持 OR", ""),
+    (("search", "-停水"), "查询只有排除词", ""),
+    (("search", "停水", "--limt", "3"), "没有这个选项", "--limt"),
+    (("search", "停水", "--sort", "newest"), "应为 relevance、time 或 time_asc", "--sort"),
+    (("search", "停水", "--since", "yesterday"), "无法把 'yesterday' 识别为时间", "--since"),
+    (("search", "停水", "--since", "2020-13-01"), "无法把 '2020-13-01' 识别为时间", "--since"),
+    (("explain",), "请给出 --text 文本，或 --data 目录 加 --event 编号", "--text"),
+    (("import", "jsonl", "missing.jsonl"), "文件不存在（未导入任何数据）", "missing.jsonl"),
+    (("replay", "nowhere"), "文件或目录不存在", "nowhere"),
 ]
 
 
-@pytest.mark.parametrize(("args", "expected"), ONE_LINE, ids=[" ".join(a) for a, _ in ONE_LINE])
-def test_bad_values_are_one_line_exit_2(home: Path, args: tuple[str, ...], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "expected", "named"), ONE_LINE, ids=[" ".join(a) for a, _, _ in ONE_LINE]
+)
+def test_bad_values_are_one_line_exit_2(
+    home: Path, args: tuple[str, ...], expected: str, named: str
+) -> None:
     proc = run(home, *args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.startswith("错误 / error: ") and expected in proc.stderr
+    assert proc.stderr.startswith("错误：") and expected in proc.stderr, proc.stderr
+    assert named in proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_no_store_is_one_chinese_line(tmp_path: Path) -> None:
+    proc = run(tmp_path, "stats")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "错误：没有数据库 data/tingfeng.db：请先运行 tingfeng import 或 tingfeng crawl\n"
+    )
 
 
 def test_export_to_an_unwritable_file(home: Path) -> None:
     proc = run(home, "export", "--out", "/proc/version")
-    assert proc.returncode == 2 and "--out /proc/version" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("错误：--out /proc/version: ")
+    assert "无法写入" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_config_errors_name_key_or_variable(home: Path) -> None:
     bad = home / "bad.yaml"
     bad.write_text("stor:\n  path: t.db\n", "utf-8")
     proc = run(home, "--config", str(bad), "stats")
-    assert proc.returncode == 2 and f"{bad}: stor: unknown key (known: store" in proc.stderr
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"错误：{bad}: stor: 未知的配置项（可用的有：store、nlp")
+    bad.write_text("store: {backend: foo}\n", "utf-8")
+    proc = run(home, "--config", str(bad), "stats")
+    assert proc.returncode == 2 and proc.stderr == (
+        f"错误：{bad}: store.backend: 应为 'elasticsearch'、'sqlite' 之一，而不是 'foo'\n"
+    )
+    bad.write_text("store: {batch_size: 0}\napi: {environment: x}\n", "utf-8")
+    proc = run(home, "--config", str(bad), "stats")
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"错误：{bad}: store.batch_size: 应大于或等于 1，而不是 0",
+        f"错误：{bad}: api.environment: 应为 'development'、'production' 之一，而不是 'x'",
+    ]
     proc = run(home, "stats", env={"TINGFENG_STORE__BATCH_SIZE": "lots"})
     assert proc.returncode == 2
-    assert "TINGFENG_STORE__BATCH_SIZE (environment): store.batch_size" in proc.stderr
+    assert "TINGFENG_STORE__BATCH_SIZE（环境变量）: store.batch_size: 应为整数" in proc.stderr
     proc = run(home, "stats", env={"TINGFENG_STOER__BACKEND": "sqlite"})
-    assert proc.returncode == 2 and "TINGFENG_STOER__BACKEND (environment): stoer" in proc.stderr
+    assert proc.returncode == 2
+    assert "TINGFENG_STOER__BACKEND（环境变量）: stoer: 未知的配置项" in proc.stderr
+    proc = run(home, "--config", "nope.yaml", "stats")
+    assert proc.returncode == 2 and proc.stderr == "错误：nope.yaml: 找不到配置文件\n"
+
+
+def test_import_summary_counts_reasons_in_chinese(home: Path) -> None:
+    bad = home / "bad.jsonl"
+    bad.write_text('{"id": 5, "source": "bbs", "native_id": "9", "text": "x"}\nnot json\n', "utf-8")
+    proc = run(home, "import", "jsonl", str(bad))
+    assert proc.returncode == 1  # nothing imported
+    assert "导入结果" in proc.stdout and "读取" in proc.stdout
+    assert "跳过：id 类型错误" in proc.stdout and "跳过：JSON 格式错误" in proc.stdout
+    assert f"{bad}:1" in proc.stdout and "skipped" not in proc.stdout
+    machine = json.loads(run(home, "import", "jsonl", str(bad), "--json").stdout)
+    assert machine["skipped"] == {"wrong type for id": 1, "malformed JSON": 1}  # codes stay
 
 
 def test_search_output_pages_phrases_and_exclusions(home: Path) -> None:

@@ -32,16 +32,16 @@ def test_file_and_env_overrides(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("store:\n  backend: mysql\n", "store.backend"),
-        ("store:\n  url: ftp://x\n", "store.url: Value error, must start with http"),
+        ("store:\n  url: ftp://x\n", "store.url: 应以 http:// 或 https:// 开头"),
         ("store:\n  batch_size: 0\n", "store.batch_size"),
-        ("stor:\n  backend: sqlite\n", "stor: unknown key (known: store, nlp"),
-        ("store:\n  bakend: sqlite\n", "store.bakend: unknown key (known: backend, path"),
-        ("hot:\n  burst:\n    ratoi: 2\n", "hot.burst.ratoi: unknown key"),
+        ("stor:\n  backend: sqlite\n", "stor: 未知的配置项（可用的有：store、nlp"),
+        ("store:\n  bakend: sqlite\n", "store.bakend: 未知的配置项（可用的有：backend、path"),
+        ("hot:\n  burst:\n    ratoi: 2\n", "hot.burst.ratoi: 未知的配置项"),
         ("sources:\n  - name: ab\n    kind: feed\n    titel: x\n", "sources.0.titel"),
         ("sources:\n  - name: a b\n    kind: feed\n", "sources.0.name"),
-        ("sources:\n  - name: ab\n    kind: ftp\n", "sources.0.kind: no spider for kind 'ftp'"),
-        ("store: [1, 2\n", "not valid YAML"),
-        ("- just\n- a list\n", "top level must be a mapping"),
+        ("sources:\n  - name: ab\n    kind: ftp\n", "sources.0.kind: 没有 'ftp' 类型的爬虫"),
+        ("store: [1, 2\n", "不是有效的 YAML"),
+        ("- just\n- a list\n", "顶层应为各配置节的映射"),
     ],
 )
 def test_bad_config_names_key(tmp_path: Path, text: str, expected: str | None) -> None:
@@ -56,7 +56,7 @@ def test_bad_config_names_key(tmp_path: Path, text: str, expected: str | None) -
 
 
 def test_missing_explicit_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not found"):
+    with pytest.raises(ConfigError, match="找不到配置文件"):
         load_config(tmp_path / "nope.yaml", environ={})
 
 
@@ -80,9 +80,9 @@ def test_unknown_env_key_names_the_variable(tmp_path: Path) -> None:
     file.write_text("store:\n  backend: sqlite\n", "utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(file, environ={"TINGFENG_STOER__BACKEND": "sqlite"})
-    assert str(info.value).startswith("TINGFENG_STOER__BACKEND (environment): stoer: unknown key")
-    with pytest.raises(ConfigError, match=r"TINGFENG_STORE_BACKEND: unknown environment .*"
-                       r"e\.g\. TINGFENG_STORE__BACKEND"):  # fmt: skip
+    assert str(info.value).startswith("TINGFENG_STOER__BACKEND（环境变量）: stoer: 未知的配置项")
+    with pytest.raises(ConfigError, match=r"TINGFENG_STORE_BACKEND: 未知的环境变量.*"
+                       r"例如 TINGFENG_STORE__BACKEND"):  # fmt: skip
         load_config(file, environ={"TINGFENG_STORE_BACKEND": "sqlite"})
     # Variables that are not keys but are known (a spider's cookie) pass.
     load_config(file, environ={"TINGFENG_WEIBO_COOKIE": "SUB=x", "TINGFENG_CONFIG": str(file)})
@@ -94,7 +94,7 @@ def test_bad_env_value_is_blamed_on_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(file, environ={"TINGFENG_STORE__BATCH_SIZE": "many"})
     message = str(info.value)
-    assert message.startswith("TINGFENG_STORE__BATCH_SIZE (environment): store.batch_size:")
+    assert message.startswith("TINGFENG_STORE__BATCH_SIZE（环境变量）: store.batch_size: 应为整数")
     assert str(file) not in message
 
 
@@ -127,5 +127,5 @@ def test_variables_named_by_the_configuration_are_allowed(tmp_path: Path) -> Non
         "utf-8",
     )
     load_config(file, environ={"TINGFENG_WB_COOKIE_2": "SUB=y"})
-    with pytest.raises(ConfigError, match="TINGFENG_WB_COOKIE_3: unknown environment variable"):
+    with pytest.raises(ConfigError, match="TINGFENG_WB_COOKIE_3: 未知的环境变量"):
         load_config(file, environ={"TINGFENG_WB_COOKIE_3": "SUB=y"})

@@ -130,7 +130,7 @@ def test_a_spider_from_an_installed_package_is_validated_and_crawled(
     missing = run(cfg, "crawl")
     assert missing.returncode == 2
     assert (
-        "sources.0.kind: no spider for kind 'noticeboard' (known: feed, jsonapi" in missing.stderr
+        "sources.0.kind: 没有 'noticeboard' 类型的爬虫（可用的有：feed, jsonapi" in missing.stderr
     )
     # A bad setting of the plugin's own model is caught before any request, naming the key.
     bad = cfg.read_text("utf-8").replace("url:", "ur1:")
@@ -168,6 +168,6 @@ def test_store_backends_are_a_registry(tmp_path: Path) -> None:
         BACKENDS._items.pop("memorytest")
     with pytest.raises(ValueError, match=r"Input should be .elasticsearch. or .sqlite."):
         StoreConfig(backend="mysql")
-    with pytest.raises(StoreError, match=r"store\.backend: no stores named 'gone'"):
+    with pytest.raises(StoreError, match=r"store\.backend: 没有名为 'gone' 的存储类型"):
         open_store(StoreConfig.model_construct(backend="gone", path=tmp_path / "z.db"))
     assert os.path.exists(tmp_path / "x.db")

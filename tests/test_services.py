@@ -84,11 +84,11 @@ def test_export_and_stats(store, tmp_path: Path) -> None:
     assert export_posts(store, buffer, fmt="csv", flt=PostFilter(), query="停水") == 3
     rows = list(csv.reader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
     assert rows[0] == CSV_COLUMNS and len(rows) == 4
-    with pytest.raises(ServiceError, match="is a folder"):
+    with pytest.raises(ServiceError, match="是文件夹"):
         check_output_path(tmp_path)
-    with pytest.raises(ServiceError, match="does not exist"):
+    with pytest.raises(ServiceError, match="不存在"):
         check_output_path(tmp_path / "nope" / "x.csv")
-    with pytest.raises(ServiceError, match="must be jsonl or csv"):
+    with pytest.raises(ServiceError, match="应为 jsonl 或 csv"):
         export_posts(store, buffer, fmt="xml")  # type: ignore[arg-type]
     stats = store_stats(store)
     assert stats.posts == 5 and stats.per_source == {"weibo": 5} and stats.backend == "sqlite"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from nlp import tokenize
 from store import Store, StoreError, open_store
+from text.zh import os_reason
 from tingfeng.config import Config, ConfigError, load_config
 
 log = logging.getLogger("tingfeng")
@@ -47,18 +48,15 @@ class App:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                reason = exc.strerror or type(exc).__name__
                 raise ConfigError(
-                    f"store.path: {cfg.path}: cannot create the folder {folder} ({reason})"
+                    f"store.path: {cfg.path}: 无法创建文件夹 {folder}（{os_reason(exc)}）"
                 ) from None
             if cfg.path.is_dir():
-                raise ConfigError(f"store.path: {cfg.path}: is a folder, not a database file")
+                raise ConfigError(f"store.path: {cfg.path}: 是文件夹，不是数据库文件")
         try:
             return open_store(cfg, readonly=readonly)
         except OSError as exc:
-            raise StoreError(
-                f"store.path: {cfg.path}: cannot open ({exc.strerror or exc})"
-            ) from None
+            raise StoreError(f"store.path: {cfg.path}: 无法打开（{os_reason(exc)}）") from None
 
     def worker_state(self) -> tokenize.TokenizerState:
         """What a worker process needs to tokenise as this one does."""
@@ -75,11 +73,11 @@ def apply_text_config(config: Config) -> None:
     ):
         for path in paths:
             if not path.is_file():
-                raise ConfigError(f"{key}: {path}: file not found")
+                raise ConfigError(f"{key}: {path}: 文件不存在")
             try:
                 load(path)
             except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{key}: {path}: cannot be read ({exc})") from None
+                raise ConfigError(f"{key}: {path}: 无法读取（{os_reason(exc)}）") from None
     tokenize.add_words(gazetteer_names(config.gazetteer))
 
 

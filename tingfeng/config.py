@@ -27,6 +27,7 @@ from models import Source
 from models.settings import ConfigError, Section
 from nlp.config import NlpConfig
 from store.config import StoreConfig
+from text.zh import describe, input_value
 
 __all__ = [
     "Config",
@@ -106,8 +107,8 @@ class Config(_Section):
         for src in self.sources:
             if src.name == name:
                 return src
-        known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise ConfigError(f"sources: no source named {name!r} (known: {known})")
+        known = "、".join(s.name for s in self.sources) or "无"
+        raise ConfigError(f"sources: 没有名为 {name!r} 的数据源（已配置：{known}）")
 
 
 def _env_value(raw: str) -> Any:
@@ -140,7 +141,7 @@ def _env_overrides(environ: dict[str, str]) -> tuple[dict[str, Any], EnvKeys]:
         for part in path[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):  # TINGFENG_A=… and TINGFENG_A__B=… together
-                raise ConfigError(f"{key}: {'.'.join(path[:-1])} is not a section")
+                raise ConfigError(f"{key}: {'.'.join(path[:-1])} 不是配置节，不能再设其下的键")
             node = child
         node[path[-1]] = _env_value(raw)
         origin[tuple(path)] = key
@@ -170,11 +171,11 @@ def _check_env(environ: dict[str, str], data: dict[str, Any]) -> None:
         if not key.startswith(ENV_PREFIX) or "__" in key or key in own:
             continue
         rest = key[len(ENV_PREFIX) :].lower()
-        hint = " (configuration keys are TINGFENG_<SECTION>__<KEY>"
+        hint = "（配置项的环境变量写作 TINGFENG_<节>__<键>"
         first = next((s for s in sections if rest.startswith(s + "_")), None)
         if first:
-            hint += f", e.g. {ENV_PREFIX}{first.upper()}__{rest[len(first) + 1 :].upper()}"
-        raise ConfigError(f"{key}: unknown environment variable{hint})")
+            hint += f"，例如 {ENV_PREFIX}{first.upper()}__{rest[len(first) + 1 :].upper()}"
+        raise ConfigError(f"{key}: 未知的环境变量{hint}）")
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -215,23 +216,28 @@ def format_validation_error(
     env: EnvKeys | None = None,
     model: type[BaseModel] | None = None,
 ) -> str:
-    """One line per problem: ``where: key: message``, or ``VARIABLE: key: message`` when
-    the environment set the value."""
+    """One line per problem: ``where: key: message``, or ``VARIABLE（环境变量）: key:
+    message`` when the environment set the value; the message is Chinese
+    (:func:`text.zh.describe`), the key and the value verbatim."""
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
+        key = ".".join(str(p) for p in loc) or "（顶层）"
         blame = where
         parts = tuple(str(p) for p in loc)
         for keys, variable in (env or {}).items():
             # The variable set this key, a section around it, or (unknown section) a key in it.
             if keys == parts[: len(keys)] or parts == keys[: len(parts)]:
-                blame = f"{variable} (environment)"
+                blame = f"{variable}（环境变量）"
                 break
-        msg = err["msg"]
+        msg = describe(err)
         if err["type"] == "extra_forbidden":
             known = _known_keys(model or Config, loc)
-            msg = "unknown key" + (f" (known: {', '.join(known)})" if known else "")
+            msg = "未知的配置项" + (f"（可用的有：{'、'.join(known)}）" if known else "")
+        else:
+            value = input_value(err)
+            if value is not None:
+                msg += f"，而不是 {value}"
         lines.append(f"{blame}: {key}: {msg}")
     return "\n".join(lines)
 
@@ -257,7 +263,7 @@ def _check_kinds(config: Config, where: str) -> None:
 
     kinds = source_kinds()
     problems = [
-        f"{where}: sources.{i}.kind: no spider for kind {s.kind!r} (known: {', '.join(kinds)})"
+        f"{where}: sources.{i}.kind: 没有 {s.kind!r} 类型的爬虫（可用的有：{', '.join(kinds)}）"
         for i, s in enumerate(config.sources)
         if s.kind not in kinds
     ]
@@ -271,31 +277,32 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     file = Path(explicit) if explicit else Path(DEFAULT_FILE)
     data: dict[str, Any] = {}
     if file.is_dir():
-        raise ConfigError(f"{file}: is a folder, not a configuration file")
+        raise ConfigError(f"{file}: 是文件夹，不是配置文件")
     if file.exists():
         try:
             loaded = yaml.safe_load(file.read_text("utf-8-sig"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            at = f"{mark.line + 1}:{mark.column + 1}" if mark else ""
+            where_in = f"{file}:{at}" if at else str(file)
             raise ConfigError(
-                f"{file}:{at}: not valid YAML ({getattr(exc, 'problem', exc)})"
+                f"{where_in}: 不是有效的 YAML（{getattr(exc, 'problem', exc)}）"
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot read ({exc})") from None
+            raise ConfigError(f"{file}: 无法读取（{exc}）") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
             raise ConfigError(
-                f"{file}: top level must be a mapping of sections, got {type(loaded).__name__}"
+                f"{file}: 顶层应为各配置节的映射（键: 值），而不是 {type(loaded).__name__}"
             )
         data = loaded
     elif explicit:
-        raise ConfigError(f"{file}: configuration file not found")
+        raise ConfigError(f"{file}: 找不到配置文件")
     overrides, origin = _env_overrides(environ)
     _check_env(environ, data)
     data = _deep_merge(data, overrides)
-    where = str(file) if file.exists() else "configuration"
+    where = str(file) if file.exists() else "配置"
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

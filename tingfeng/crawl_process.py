@@ -24,7 +24,7 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
     for value in values:
         name, sep, raw = value.partition("=")
         if not sep:
-            raise ConfigError(f"--set {value!r}: expected NAME=VALUE")
+            raise ConfigError(f"--set {value!r}: 应写作 名称=值")
         out[name.strip()] = yaml.safe_load(raw)
     return out
 

@@ -69,7 +69,7 @@ class TemplateSpec:
         try:
             return self.path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateError(f"{self.path}: cannot read template ({exc})") from None
+            raise TemplateError(f"{self.path}: 无法读取模板（{exc}）") from None
 
     @property
     def where(self) -> str:
@@ -156,7 +156,7 @@ def _unknown_names(env: jinja2.Environment, source: str, where: str) -> None:
     name = min(unknown, key=lambda n: first.get(n, 0))
     known = ", ".join(sorted(BulletinContext.model_fields))
     raise TemplateError(
-        f"{where}:{first.get(name, '?')}: unknown field {name!r} (known: {known}, gap())"
+        f"{where}:{first.get(name, '?')}: 未知字段 {name!r}（可用的有：{known}, gap()）"
     )
 
 
@@ -204,8 +204,8 @@ def _unknown_attributes(tree: nodes.Template, where: str) -> None:
         if node.attr not in model.model_fields:
             known = ", ".join(model.model_fields)
             raise TemplateError(
-                f"{where}:{node.lineno}: {model.__name__} has no field {node.attr!r} "
-                f"(known: {known})"
+                f"{where}:{node.lineno}: {model.__name__} 没有字段 {node.attr!r}"
+                f"（可用的有：{known}）"
             )
 
 
@@ -217,13 +217,11 @@ def load_template(spec: TemplateSpec) -> LoadedTemplate:
     try:
         code = env.compile(source, name=spec.name, filename=where)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{where}:{exc.lineno}: syntax error: {exc.message}") from None
+        raise TemplateError(f"{where}:{exc.lineno}: 语法错误：{exc.message}") from None
     template = env.template_class.from_code(env, code, env.globals, None)
     missing = [b for b in REQUIRED_BLOCKS if b not in template.blocks]
     if missing:
-        raise TemplateError(
-            f"{where}: missing block(s) {', '.join(missing)} (needs kind, title, body)"
-        )
+        raise TemplateError(f"{where}: 缺少 block {', '.join(missing)}（须有 kind、title、body）")
     _unknown_names(env, source, where)
     loaded = LoadedTemplate(spec, BulletinKind.SITUATION, template)
     for full in (True, False):
@@ -250,7 +248,7 @@ def load_template(spec: TemplateSpec) -> LoadedTemplate:
         except ValueError:
             known = ", ".join([*KINDS, *(k.value for k in BulletinKind)])
             raise TemplateError(
-                f"{where}: block kind: {kind_text!r} is not a bulletin kind ({known})"
+                f"{where}: block kind: {kind_text!r} 不是通报类型（可选：{known}）"
             ) from None
     loaded.kind = kind
     return loaded
@@ -263,11 +261,11 @@ def office_specs(paths: Iterable[Path]) -> list[TemplateSpec]:
         if path.is_dir():
             files = sorted(path.glob("*.jinja"))
             if not files:
-                raise TemplateError(f"bulletins.templates: {path}: no *.jinja files in folder")
+                raise TemplateError(f"bulletins.templates: {path}: 文件夹中没有 *.jinja 文件")
         elif path.is_file():
             files = [path]
         else:
-            raise TemplateError(f"bulletins.templates: {path}: no such file or folder")
+            raise TemplateError(f"bulletins.templates: {path}: 文件或文件夹不存在")
         for file in files:
             if file.name.startswith("_"):
                 continue
@@ -300,7 +298,7 @@ class TemplateSet:
             return self.templates[name]
         except KeyError:
             known = ", ".join(sorted(self.templates))
-            raise TemplateError(f"no bulletin template named {name!r} (known: {known})") from None
+            raise TemplateError(f"没有名为 {name!r} 的通报模板（可用的有：{known}）") from None
 
     def names(self) -> list[str]:
         return sorted(self.templates)
@@ -313,7 +311,7 @@ class TemplateSet:
         for template in self.templates.values():
             if template.kind == kind:
                 return template
-        raise TemplateError(f"no bulletin template for kind {kind.value}")
+        raise TemplateError(f"没有 {kind.value} 类型的通报模板")
 
     def render_notes(self, context: BulletinContext) -> str:
         return tidy(self.notes.render_block("body", context.model_dump()))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alerting.render import AlertText
 from models.common import now_utc
 from models.registry import Registry
+from text.zh import describe as zh_describe
 
 CHANNELS: Registry[type[Channel]] = Registry(
     "channels",
@@ -213,6 +214,6 @@ def build_channel(
         msgs = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
-            msgs.append(f"alerting.channels.{name}.{key}: {err['msg']}")
+            msgs.append(f"alerting.channels.{name}.{key}: {zh_describe(err)}")
         raise ChannelError("\n".join(msgs)) from None
     return cls(name, options, client=client, clock=clock)

@@ -25,6 +25,7 @@ from crawler.dates import NOW_SETTING, http_date, reference_clock
 from crawler.errors import ENDPOINTS, ERRORS, PROBLEMS, BlockedError, classify_failure
 from crawler.items import PostItem
 from models import Source
+from text.zh import describe as zh_describe
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _regex(value: str) -> str:
     try:
         re.compile(value)
     except re.error as exc:
-        raise ValueError(f"not a regular expression ({exc})") from None
+        raise ValueError(f"不是有效的正则表达式（{exc}）") from None
     return value
 
 
@@ -50,7 +51,7 @@ def _selector(value: str) -> str:
     try:
         select(_EMPTY, value)
     except (SyntaxError, ValueError) as exc:
-        raise ValueError(f"not a CSS or XPath selector ({exc})") from None
+        raise ValueError(f"不是有效的 CSS 或 XPath 选择器（{exc}）") from None
     return value
 
 
@@ -162,7 +163,7 @@ class SourceSpider(scrapy.Spider):
             lines = []
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"])
-                lines.append(f"sources.{source.name}.settings.{key}: {err['msg']}")
+                lines.append(f"sources.{source.name}.settings.{key}: {zh_describe(err)}")
             raise SourceSettingsError("\n".join(lines)) from None
 
     # -- cursor --------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _check_expressions(value: dict[str, str]) -> dict[str, str]:
         try:
             jmespath.compile(expr)
         except JMESPathError as exc:
-            raise ValueError(f"{name}: not a JMESPath expression ({exc})") from None
+            raise ValueError(f"{name}: 不是有效的 JMESPath 表达式（{exc}）") from None
     return value
 
 
@@ -92,7 +92,7 @@ class JsonApiSettings(SourceSettings):
     @classmethod
     def _needs_id(cls, value: dict[str, str]) -> dict[str, str]:
         if "native_id" not in value:
-            raise ValueError("native_id: required (JMESPath to the item's id)")
+            raise ValueError("native_id: 必填（指向条目 id 的 JMESPath）")
         return value
 
     @field_validator("items", "ok")

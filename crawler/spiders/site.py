@@ -110,13 +110,13 @@ class SiteSettings(SourceSettings):
             try:
                 codecs.lookup(value)
             except LookupError:
-                raise ValueError(f"unknown encoding {value!r}") from None
+                raise ValueError(f"未知的编码 {value!r}") from None
         return value
 
     @model_validator(mode="after")
     def _one_page_kind(self) -> SiteSettings:
         if (self.detail is None or self.detail == []) == (self.thread is None):
-            raise ValueError("give exactly one of detail (articles) or thread (forums)")
+            raise ValueError("detail（文章）与 thread（论坛）须且只能给一个")
         return self
 
     @property

@@ -59,7 +59,7 @@ class WeiboSettings(SourceSettings):
         base = value.strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+(?:/[^\s?#]*)?$", base):
             raise ValueError(
-                f"{value!r} is not an http(s) URL; give the site root, e.g. https://m.weibo.cn"
+                f"{value!r} 不是 http(s) 网址；请给出站点根地址，例如 https://m.weibo.cn"
             )
         return base.removesuffix("/api").rstrip("/")
 
@@ -67,7 +67,7 @@ class WeiboSettings(SourceSettings):
     @classmethod
     def _path(cls, value: str) -> str:
         if not value.startswith("/") or "?" in value:
-            raise ValueError(f"{value!r}: a path from the site root without a query, e.g. /x/y")
+            raise ValueError(f"{value!r}: 应为从站点根开始、不带查询串的路径，例如 /x/y")
         return value
 
 

@@ -144,7 +144,7 @@ def load_local(*paths: str | Path) -> LocalSet:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise LocalSetError(f"{path}: cannot be read ({exc})") from None
+            raise LocalSetError(f"{path}: 无法读取（{exc}）") from None
         for number, line in enumerate(lines, 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -156,7 +156,7 @@ def _parse(path: Path, number: int, line: str) -> LocalPost:
     where = f"{path}:{number}"
     cols = line.split("\t")
     if len(cols) != _COLUMNS:
-        raise LocalSetError(f"{where}: expected {_COLUMNS} tab-separated columns, got {len(cols)}")
+        raise LocalSetError(f"{where}: 应有 {_COLUMNS} 列（以制表符分隔），实有 {len(cols)} 列")
     topic, shape, kind, label, author_kind, title, text = (c.strip() for c in cols)
     for name, value, allowed in (
         ("shape", shape, SHAPES),
@@ -165,7 +165,7 @@ def _parse(path: Path, number: int, line: str) -> LocalPost:
         ("label", label, ("0", "1")),
     ):
         if value not in allowed:
-            raise LocalSetError(f"{where}: {name} {value!r} is not one of {', '.join(allowed)}")
+            raise LocalSetError(f"{where}: {name} 的值 {value!r} 应为 {'、'.join(allowed)} 之一")
     city = path.stem
     text = text.replace("\\n", "\n")
     rng = random.Random(zlib.crc32(f"{city}:{number}".encode()))

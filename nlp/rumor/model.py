@@ -297,42 +297,37 @@ def load_model(path: str | Path | None = None) -> RumorModel:
 
     path = Path(path) if path is not None else shipped_model_path()
     if not path.is_file():
-        raise ModelError(f"{path}: model file not found")
+        raise ModelError(f"{path}: 模型文件不存在")
     try:
         found = _archive_types(path)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ModelError(
-            f"{path}: not a Tingfeng rumor model (not a skops archive: {exc})"
-        ) from None
+        raise ModelError(f"{path}: 不是听风谣言模型（不是 skops 文件：{exc}）") from None
     # skops' own check only covers types it does not trust by default; a Tingfeng model
     # must contain nothing beyond our explicit list, sklearn estimators included.
     unexpected = sorted(found - set(TRUSTED_TYPES) - _BASIC_TYPES)
     if unexpected:
         raise ModelError(
-            f"{path}: refused, it would load types a Tingfeng rumor model never contains: "
-            + ", ".join(unexpected[:8])
+            f"{path}: 拒绝加载，其中含有听风谣言模型不会有的类型：" + ", ".join(unexpected[:8])
         )
     try:
         payload = sio.load(path, trusted=TRUSTED_TYPES)
     except Exception as exc:  # skops raises many kinds on a corrupt archive
-        raise ModelError(
-            f"{path}: cannot be read as a model ({type(exc).__name__}: {exc})"
-        ) from None
+        raise ModelError(f"{path}: 无法作为模型读取（{type(exc).__name__}: {exc}）") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a Tingfeng rumor model (no '{FORMAT}' format marker)")
+        raise ModelError(f"{path}: 不是听风谣言模型（没有 '{FORMAT}' 格式标记）")
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelError(
-            f"{path}: rumor model format version {payload.get('format_version')!r} is not "
-            f"supported (this Tingfeng reads version {FORMAT_VERSION}); retrain it"
+            f"{path}: 不支持谣言模型格式版本 {payload.get('format_version')!r}"
+            f"（本版听风读取版本 {FORMAT_VERSION}），请重新训练"
         )
     pipeline, calibration = payload.get("pipeline"), payload.get("calibration")
     if not isinstance(pipeline, Pipeline) or not _is_pair(calibration):
-        raise ModelError(f"{path}: Tingfeng rumor model is incomplete (pipeline or calibration)")
+        raise ModelError(f"{path}: 听风谣言模型不完整（缺少 pipeline 或 calibration）")
     vocabularies = payload.get("vocabularies") or {}
     for name, vec in _vectorizers(pipeline).items():
         terms = vocabularies.get(name)
         if not isinstance(terms, np.ndarray) or len(terms) != len(getattr(vec, "idf_", ())):
-            raise ModelError(f"{path}: Tingfeng rumor model is incomplete (vocabulary {name})")
+            raise ModelError(f"{path}: 听风谣言模型不完整（缺少词表 {name}）")
         vec.vocabulary_ = {term: i for i, term in enumerate(terms.tolist())}
     return RumorModel(
         pipeline, calibration, version=str(payload.get("version")), meta=payload.get("meta") or {}

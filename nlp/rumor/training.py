@@ -237,7 +237,7 @@ def train(
     threads would not help). The events are cut at the horizons once and the folds take
     rows of that matrix, rather than each fold cutting its own."""
     if len(set(data.labels)) < 2:
-        raise ValueError("training needs both rumor and non-rumor events")
+        raise ValueError("训练需要谣言与非谣言两类事件")
     started = time.perf_counter()
     template = build_pipeline(**(params or {}))
     y, groups = data.y, data.groups()

@@ -241,7 +241,7 @@ def test_template_with_unknown_field_fails_at_load_with_file_and_line(
 
 def test_template_missing_block_or_bad_kind(tmp_path):
     path = _write(tmp_path, "t", "{% block title %}x{% endblock %}")
-    with pytest.raises(TemplateError, match="missing block"):
+    with pytest.raises(TemplateError, match="缺少 block"):
         load_template(TemplateSpec("t", path))
     path = _write(
         tmp_path,
@@ -249,7 +249,7 @@ def test_template_missing_block_or_bad_kind(tmp_path):
         "{% block kind %}memo{% endblock %}{% block title %}x"
         "{% endblock %}{% block body %}y{% endblock %}",
     )
-    with pytest.raises(TemplateError, match="'memo' is not a bulletin kind"):
+    with pytest.raises(TemplateError, match="'memo' 不是通报类型"):
         load_template(TemplateSpec("t2", path))
 
 

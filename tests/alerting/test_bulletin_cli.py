@@ -62,7 +62,7 @@ def test_draft_approve_publish_and_report(tmp_path, city_store):
     stale = run(
         tmp_path, "bulletin", "approve", bulletin["id"], "--by", "赵主任", "--version", "1", code=2
     )
-    assert stale.stderr.startswith("错误 / error: --version：") and "已被他人修改" in stale.stderr
+    assert stale.stderr.startswith("错误：--version：") and "已被他人修改" in stale.stderr
     assert "第 1 版" in stale.stderr and "第 2 版" in stale.stderr
     refused = run(tmp_path, "bulletin", "approve", bulletin["id"], "--by", "赵主任", code=2)
     assert "仍有" in refused.stderr and "Traceback" not in refused.stderr
@@ -100,6 +100,6 @@ def test_broken_office_template_stops_with_file_and_line(tmp_path):
         "store: {path: lz.db}\nbulletins:\n  templates: [tpl]\n", "utf-8"
     )
     out = run(tmp_path, "bulletin", "templates", code=2)
-    assert f"{tmp_path / 'tpl' / 'ours.jinja'}:4: IncidentFact has no field 'casualties'" in (
+    assert f"{tmp_path / 'tpl' / 'ours.jinja'}:4: IncidentFact 没有字段 'casualties'" in (
         out.stderr
     )

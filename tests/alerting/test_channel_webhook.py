@@ -38,12 +38,12 @@ def test_wrong_secret_is_not_delivered(webhook, http, clock):
 @pytest.mark.parametrize(
     ("raw", "problem"),
     [
-        ({"type": "webhook"}, "alerting.channels.wh.url: Field required"),
-        ({"type": "webhook", "url": "ftp://x"}, "alerting.channels.wh.url: Value error"),
-        ({"type": "webhook", "url": "http://x", "colour": 1}, "wh.colour: Extra inputs"),
-        ({"type": "pager"}, "alerting.channels.wh.type: no channels named 'pager'"),
-        ({"type": "wecom"}, "alerting.channels.wh.key: Field required"),
-        ({"type": "email", "host": "h", "from": "a@b", "to": []}, "wh.to: List should have"),
+        ({"type": "webhook"}, "alerting.channels.wh.url: 缺少必填项"),
+        ({"type": "webhook", "url": "ftp://x"}, "channels.wh.url: 应以 http:// 或 https:// 开头"),
+        ({"type": "webhook", "url": "http://x", "colour": 1}, "wh.colour: 未知的配置项"),
+        ({"type": "pager"}, "alerting.channels.wh.type: 没有名为 'pager' 的预警渠道"),
+        ({"type": "wecom"}, "alerting.channels.wh.key: 缺少必填项"),
+        ({"type": "email", "host": "h", "from": "a@b", "to": []}, "wh.to: 至少 1 项"),
     ],
 )
 def test_bad_options_name_the_key(raw, problem):

@@ -111,7 +111,7 @@ def test_alert_flow(tmp_path, webhook):
         "closed",
     ]
     assert json.loads(cli(env, "alerts", "--json"))["count"] == 0
-    assert "closed" in cli(env, "alerts", "show", "alert-inc-1")
+    assert "关闭" in cli(env, "alerts", "show", "alert-inc-1")
 
 
 def test_silence_commands(tmp_path):
@@ -169,11 +169,11 @@ def run_main(env, monkeypatch, capsys, *args):
 def test_errors_are_one_line(tmp_path, monkeypatch, capsys):
     env = setup(tmp_path, channels={"x": {"type": "dingtalk", "access_token": "t"}})
     code, err = run_main(env, monkeypatch, capsys, "alerts")
-    assert code == 2 and "alerting.channels.x.secret: Field required" in err
+    assert code == 2 and "alerting.channels.x.secret: 缺少必填项" in err
     assert "Traceback" not in err
     env = setup(tmp_path, policy="missing.yaml")
     code, err = run_main(env, monkeypatch, capsys, "alerts", "run")
-    assert code == 2 and "missing.yaml: tier policy file not found" in err
+    assert code == 2 and "missing.yaml: 找不到响应级别策略文件" in err
     env = setup(tmp_path)
     code, err = run_main(env, monkeypatch, capsys, "alert", "ack", "nope", "--by", "王芳")
     assert code == 2 and "没有编号为 'nope' 的预警" in err

@@ -24,18 +24,18 @@ def test_defaults_record_alerts_without_sending(tmp_path):
     [
         (
             "alerting:\n  channels: {d: {type: webhook, url: 'http://x'}}\n  routes: {duty: [e]}\n",
-            "alerting.routes.duty: no channel named 'e'",
+            "alerting.routes.duty: 没有名为 'e' 的渠道",
         ),
         (
             "alerting:\n  channels: {d: {type: webhook, url: 'http://x'}}\n  routes: {duty: [d]}\n",
-            "alerting.tier_routes.I: no route named 'supervisor'",
+            "alerting.tier_routes.I: 没有名为 'supervisor' 的路由",
         ),
-        ("alerting:\n  reminders: [0.5, 1.5]\n", "alerting.reminders: Value error, 1.5"),
+        ("alerting:\n  reminders: [0.5, 1.5]\n", "alerting.reminders: 1.5: 提醒点是时限的比例"),
         (
             "alerting:\n  channels: {f: {type: feishu, token: t}}\n",
-            "alerting.channels.f.secret: Field required",
+            "alerting.channels.f.secret: 缺少必填项",
         ),
-        ("alerting:\n  base_url: yq.example\n", "alerting.base_url: Value error"),
+        ("alerting:\n  base_url: yq.example\n", "alerting.base_url: 应以 http:// 或 https:// 开头"),
         ("alerting:\n  outbox: {lease_seconds: 0}\n", "alerting.outbox.lease_seconds"),
     ],
 )

@@ -197,27 +197,27 @@ def test_escalation_never_moves_a_deadline_later(policy):
     [
         (
             ("    tier: I\n    when: {heat_min: 80", "    tier: V\n    when: {heat_min: 80"),
-            ":68: rules.2.tier: Input should be 'I', 'II', 'III' or 'IV'",
+            ":68: rules.2.tier: 应为 'I'、'II'、'III'、'IV' 之一",
         ),
         (
             ("when: {heat_min: 60, hot", "when: {heat_min: 160, hot"),
-            ":82: rules.4.when.heat_min: Input should be less than or equal to 100",
+            ":82: rules.4.when.heat_min: 应小于或等于 100",
         ),
         (
             ("    first_response_hours: 2\n", "    first_response_hours: 2\n    colour2: x\n"),
-            ":23: tiers.II.colour2: Extra inputs are not permitted",
+            ":23: tiers.II.colour2: 未知的配置项",
         ),
         (
             ("when: {hot: true}", "when: {hott: true}"),
-            ":102: rules.9.when.hott: Extra inputs are not permitted",
+            ":102: rules.9.when.hott: 未知的配置项",
         ),
         (
             ("{min_authors: 100}", "{min_authors: -1}"),
-            ":69: rules.2.when.any_of.1.min_authors: Input should be greater than or equal to 0",
+            ":69: rules.2.when.any_of.1.min_authors: 应大于或等于 0",
         ),
         (
             ("  answered_kinds: [reply]", "  answered_kinds: reply"),
-            ":110: direct_appeal.answered_kinds: Input should be a valid list",
+            ":110: direct_appeal.answered_kinds: 应为列表",
         ),
         (("min_posts: 3", "min_posts: [3"), ":11: not valid YAML"),
     ],
@@ -233,5 +233,5 @@ def test_bad_policy_names_file_line_and_key(tmp_path, edit, expected):
 
 
 def test_missing_policy_file(tmp_path):
-    with pytest.raises(PolicyError, match="tier policy file not found"):
+    with pytest.raises(PolicyError, match="找不到响应级别策略文件"):
         load_policy(tmp_path / "nope.yaml")

@@ -42,35 +42,37 @@ def test_crawl_prints_a_summary_and_fails_on_an_unhealthy_source(
 ) -> None:
     result = first_crawl
     assert result.returncode == 1, result.stderr
-    assert "crawl summary" in result.stderr
-    assert "UNHEALTHY" in result.stderr and "login wall" in result.stderr
-    assert "✓ qc-gov: 1 pages, 4 new items" in result.stderr
-    assert "off" not in result.stderr.split("crawl summary")[1]  # disabled: not crawled
+    assert "采集结果" in result.stderr
+    assert "异常" in result.stderr and "被拦截：登录墙" in result.stderr
+    assert "✓ qc-gov：1 个页面，新增 4 条" in result.stderr
+    assert "off" not in result.stderr.split("采集结果")[1]  # disabled: not crawled
+    for english in ("crawl summary", "UNHEALTHY", "pages", "new items", "last new item"):
+        assert english not in result.stderr
 
 
 def test_crawl_one_source(config: Path, first_crawl: object) -> None:
     result = tingfeng(config, "crawl", "qc-gov")
     assert result.returncode == 0, result.stderr
-    assert "qc-gov: 1 pages, 0 new items" in result.stderr  # already collected
+    assert "qc-gov：1 个页面，新增 0 条" in result.stderr  # already collected
 
 
 def test_health_reads_the_stored_records(config: Path, first_crawl: object) -> None:
     result = tingfeng(config, "crawl", "--health", "qc-gov")
     assert result.returncode == 0, result.stderr
-    assert "source health" in result.stderr and "qc-gov" in result.stderr
+    assert "数据源状态" in result.stderr and "qc-gov" in result.stderr
     result = tingfeng(config, "crawl", "--health")
     assert result.returncode == 1  # wb-locked is blocked, "off" was never crawled
-    assert "never crawled" in result.stderr
+    assert "从未采集" in result.stderr
 
 
 def test_unknown_source_is_a_clear_error(config: Path) -> None:
     result = tingfeng(config, "crawl", "nope")
     assert result.returncode == 2
-    assert "no source named 'nope'" in result.stderr and "qc-gov" in result.stderr
+    assert "没有名为 'nope' 的数据源" in result.stderr and "qc-gov" in result.stderr
 
 
 def test_bad_settings_fail_before_crawling(tmp_path: Path) -> None:
     config = write_config(tmp_path, [{"name": "bad", "kind": "site", "settings": {"list": {}}}])
     result = tingfeng(config, "crawl")
     assert result.returncode == 2
-    assert "sources.bad.settings.start_urls: Field required" in result.stderr
+    assert "sources.bad.settings.start_urls: 缺少必填项" in result.stderr

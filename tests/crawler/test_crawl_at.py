@@ -205,8 +205,8 @@ def test_a_crawl_at_t_stores_what_was_written_by_t(base: str, tmp_path: Path) ->
     ("args", "message"),
     [
         (("--at", "yesterday"), "--at"),
-        (("--at", "2026-13-01T10:00:00"), "not an ISO 8601 time"),
-        (("--at", AT, "--set", f"TINGFENG_NOW={AT}"), "not both"),
+        (("--at", "2026-13-01T10:00:00"), "不是 ISO 8601 时间"),
+        (("--at", AT, "--set", f"TINGFENG_NOW={AT}"), "只能给一个"),
     ],
 )
 def test_a_bad_time_is_refused_before_crawling(

@@ -187,7 +187,7 @@ def test_settings_need_exactly_one_of_detail_or_thread() -> None:
     from crawler.spiders.base import SourceSettingsError
 
     bad = {**news_settings(), "thread": forum_settings()["thread"]}
-    with pytest.raises(SourceSettingsError, match="exactly one"):
+    with pytest.raises(SourceSettingsError, match="须且只能给一个"):
         make_spider("site", bad)
 
 
@@ -202,7 +202,7 @@ def test_list_without_an_entry_selector_follows_every_link() -> None:
 def test_bad_regular_expressions_are_settings_errors() -> None:
     from crawler.spiders.base import SourceSettingsError
 
-    with pytest.raises(SourceSettingsError, match="id_pattern: Value error, not a regular"):
+    with pytest.raises(SourceSettingsError, match="id_pattern: 不是有效的正则表达式"):
         make_spider("site", {**news_settings(), "id_pattern": "(unclosed"})
     with pytest.raises(SourceSettingsError, match=r"strip_patterns\.0"):
         make_spider("site", {**news_settings(), "strip_patterns": ["[x"]})
@@ -213,5 +213,5 @@ def test_bad_selectors_are_settings_errors() -> None:
 
     settings = news_settings()
     settings["list"] = {**settings["list"], "link": "a::attr(href"}
-    with pytest.raises(SourceSettingsError, match=r"list\.link: Value error, not a CSS or XPath"):
+    with pytest.raises(SourceSettingsError, match=r"list\.link: 不是有效的 CSS 或 XPath"):
         make_spider("site", settings)

@@ -215,7 +215,7 @@ def test_a_bad_api_base_is_refused_by_name() -> None:
 
     source = Source(name="wb", kind="weibo", settings={"api_base": "m.weibo.cn/api"})
     with pytest.raises(
-        ConfigError, match=r"sources\.wb\.settings\.api_base: .*not an http\(s\) URL"
+        ConfigError, match=r"sources\.wb\.settings\.api_base: .*不是 http\(s\) 网址"
     ):
         check_sources([source])
 

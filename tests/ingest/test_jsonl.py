@@ -123,6 +123,6 @@ def test_a_missing_file_stops_the_import_before_anything_is_written(tmp_path: Pa
     good = tmp_path / "good.jsonl"
     good.write_text(_line(native_id="1") + "\n", "utf-8")
     store = SQLiteStore(tmp_path / "s.db")
-    with pytest.raises(MissingInputError, match=r"missing\.jsonl: no such file"):
+    with pytest.raises(MissingInputError, match=r"missing\.jsonl: 文件不存在"):
         import_jsonl(store, [good, tmp_path / "missing.jsonl"])
     assert store.count_posts() == 0

@@ -145,7 +145,7 @@ def test_train_refuses_single_class(tmp_path: Path) -> None:
         write_event(root, n)
     result = runner.invoke(app, ["train", "--data", str(root), "--out", str(tmp_path / "m")])
     assert result.exit_code != 0
-    assert "both rumor and non-rumor" in str(result.exception)
+    assert "谣言与非谣言两类事件" in str(result.exception)
 
 
 # -- model files ------------------------------------------------------------------------------
@@ -164,20 +164,20 @@ def test_load_refuses_files_that_are_not_tingfeng_models(tmp_path: Path, trained
 
     text = tmp_path / "notes.skops"
     text.write_text("hello", "utf-8")
-    with pytest.raises(ModelError, match="not a skops archive"):
+    with pytest.raises(ModelError, match="不是 skops 文件"):
         load_model(text)
 
     other = tmp_path / "other.skops"
     sio.dump({"format": "someone-else", "weights": [1, 2]}, other)
-    with pytest.raises(ModelError, match="format marker"):
+    with pytest.raises(ModelError, match="格式标记"):
         load_model(other)
 
     foreign = tmp_path / "foreign.skops"
     sio.dump(LogisticRegression(), foreign)
-    with pytest.raises(ModelError, match=r"never contains: sklearn\.linear_model"):
+    with pytest.raises(ModelError, match=r"不会有的类型：sklearn\.linear_model"):
         load_model(foreign)
 
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ModelError, match="模型文件不存在"):
         load_model(tmp_path / "missing.skops")
 
     # A real model whose version marker says it is from the future.
@@ -190,7 +190,7 @@ def test_load_refuses_files_that_are_not_tingfeng_models(tmp_path: Path, trained
                 schema["content"]["format_version"]["content"] = "99"
                 data = json.dumps(schema).encode()
             dst.writestr(item, data)
-    with pytest.raises(ModelError, match="format version"):
+    with pytest.raises(ModelError, match="格式版本"):
         load_model(future)
 
 
@@ -200,7 +200,7 @@ def test_cli_reports_a_bad_model_cleanly(tmp_path: Path) -> None:
     bad.write_bytes(b"\x00\x01")
     result = runner.invoke(app, ["evaluate", "--data", str(root), "--model", str(bad)])
     assert result.exit_code != 0
-    assert "not a Tingfeng rumor model" in str(result.exception)
+    assert "不是听风谣言模型" in str(result.exception)
 
 
 # -- explanations -----------------------------------------------------------------------------

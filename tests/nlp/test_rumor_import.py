@@ -43,7 +43,7 @@ def test_import_ced_writes_rumor_scores(tmp_path: Path, model_file: Path) -> Non
     ced = make_ced(tmp_path / "ced", n_events=6, start=50)
     db = tmp_path / "t.db"
     proc = tingfeng(tmp_path, db, model_file, "import", "ced", str(ced))
-    assert "rumor scores: 6 source posts" in proc.stderr
+    assert "谣言评分：6 条原帖" in proc.stderr
     with SQLiteStore(db) as store:
         sources = [p for p in store.iter_posts() if p.kind == "post"]
         reposts = [p for p in store.iter_posts() if p.kind == "repost"]
@@ -61,7 +61,7 @@ def test_import_survives_a_broken_model(tmp_path: Path) -> None:
     bad = tmp_path / "bad.skops"
     bad.write_text("not a model", "utf-8")
     proc = tingfeng(tmp_path, tmp_path / "t.db", bad, "import", "ced", str(ced))
-    assert "rumor scoring skipped" in proc.stderr
+    assert "未做谣言评分" in proc.stderr
 
 
 def test_import_jsonl_scores_each_thread_once(tmp_path: Path, model_file: Path) -> None:
@@ -79,7 +79,7 @@ def test_import_jsonl_scores_each_thread_once(tmp_path: Path, model_file: Path) 
     export.write_text("\n".join(unscored) + "\n", "utf-8")
     db = tmp_path / "b.db"
     proc = tingfeng(tmp_path, db, model_file, "import", "jsonl", str(export))
-    assert "rumor scores: 3 source posts" in proc.stderr
+    assert "谣言评分：3 条原帖" in proc.stderr
     with SQLiteStore(db) as store:
         sources = [p for p in store.iter_posts() if p.kind == "post"]
     assert len(sources) == 3 and all(p.rumor_score is not None for p in sources)

@@ -243,8 +243,8 @@ def test_local_set_errors_name_the_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "city.tsv"
     bad.write_text("# comment\n-\tweibo\tclaim\t1\tu\t-\t网传化工厂爆炸\n-\tfax\tclaim\t1\n",
                    encoding="utf-8")  # fmt: skip
-    with pytest.raises(LocalSetError, match=r"city\.tsv:3: expected 7"):
+    with pytest.raises(LocalSetError, match=r"city\.tsv:3: 应有 7 列"):
         load_local(bad)
     bad.write_text("-\tfax\tclaim\t1\tu\t-\t网传\n", encoding="utf-8")
-    with pytest.raises(LocalSetError, match=r"city\.tsv:1: shape 'fax'"):
+    with pytest.raises(LocalSetError, match=r"city\.tsv:1: shape 的值 'fax'"):
         load_local(bad)

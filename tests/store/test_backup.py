@@ -216,7 +216,7 @@ def test_restore_refuses_a_newer_schema(
         db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION + 1,))
     db.close()
     code, _, err = cli(monkeypatch, capsys, stored, "restore", str(newer))
-    refusal(code, err, f"schema version {SCHEMA_VERSION + 1}", "newer")
+    refusal(code, err, f"存储结构版本 {SCHEMA_VERSION + 1}", "请先升级听风")
     assert inspect_store(stored).schema_version == SCHEMA_VERSION
 
 

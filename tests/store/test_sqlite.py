@@ -66,14 +66,14 @@ def test_schema_version_recorded_and_newer_refused(tmp_path: Path) -> None:
     db.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
     db.commit()
     db.close()
-    with pytest.raises(StoreError, match="newer than this Tingfeng supports"):
+    with pytest.raises(StoreError, match="比本版听风支持的"):
         SQLiteStore(path)
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="cannot open the SQLite store"):
+    with pytest.raises(StoreError, match="无法打开 SQLite 数据库"):
         SQLiteStore(path)
 
 
@@ -151,12 +151,12 @@ def _filled_file(path: Path) -> None:
 
 def test_readonly_never_creates_the_file_or_its_folder(tmp_path: Path) -> None:
     path = tmp_path / "absent" / "tingfeng.db"
-    with pytest.raises(StoreError, match=r"no store at .*absent.*run import or crawl first"):
+    with pytest.raises(StoreError, match=r"没有数据库 .*absent.*请先运行 tingfeng import"):
         SQLiteStore(path, readonly=True)
     assert not path.parent.exists()
     proc = _cli(tmp_path, path, "stats")
     assert proc.returncode == 2, proc.stderr
-    assert f"no store at {path}" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"错误：没有数据库 {path}") and "Traceback" not in proc.stderr
     assert not path.parent.exists()
 
 
@@ -165,9 +165,9 @@ def test_readonly_store_refuses_writes(tmp_path: Path) -> None:
     _filled_file(path)
     with SQLiteStore(path, readonly=True) as store:
         assert store.count_posts() == 5
-        with pytest.raises(StoreError, match="read-only"):
+        with pytest.raises(StoreError, match="只读"):
             store.upsert_posts([make_post("new", "不该写入")])
-        with pytest.raises(StoreError, match="read-only"):
+        with pytest.raises(StoreError, match="只读"):
             store.set_state("k", 1)
     assert SQLiteStore(path).count_posts() == 5
 

@@ -16,6 +16,29 @@ from tingfeng.cli.app import UserError, app, open_configured_store, state
 
 stdout = Console()
 
+#: History actions, silence targets and message states as the office says them.
+ACTIONS = {
+    "created": "创建",
+    "notified": "已通知",
+    "acknowledged": "确认",
+    "assigned": "交办",
+    "handed_over": "移交",
+    "responded": "回应",
+    "closed": "关闭",
+    "escalated": "升级",
+    "escalation": "上报",
+    "recovered": "平息",
+    "reheated": "再次升温",
+    "reminded": "提醒",
+    "overdue": "超时",
+    "muted": "静默",
+    "removed": "解除",
+    "dead_letter": "发送失败（死信）",
+    "drafted": "起草",
+}
+TARGETS = {"incident": "事件", "keyword": "关键词", "source": "数据源"}
+MESSAGE_STATES = {"pending": "待发送", "sending": "发送中", "delivered": "已送达", "dead": "死信"}
+
 alerts_app = typer.Typer(
     help="预警列表与一次预警评估 / alerts.", invoke_without_command=True, no_args_is_help=False
 )
@@ -35,6 +58,9 @@ AtOption = Annotated[
     str | None, typer.Option("--at", help="参考时间 ISO 8601（默认当前时间）/ reference clock.")
 ]
 ByOption = Annotated[str | None, typer.Option("--by", help="操作人（默认当前用户）/ who.")]
+AlertId = Annotated[
+    str, typer.Argument(metavar="预警编号", help="预警编号（tingfeng alerts 列出全部）。")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON.")]
 
 
@@ -156,7 +182,7 @@ def alerts_run(
 
 
 @alerts_app.command("show")
-def alerts_show(alert_id: str, as_json: JsonOption = False) -> None:
+def alerts_show(alert_id: AlertId, as_json: JsonOption = False) -> None:
     """一条预警的详情与处理记录 / one alert with its history."""
     from tingfeng.services.alerts import get_alert, outbox
 
@@ -178,10 +204,11 @@ def alerts_show(alert_id: str, as_json: JsonOption = False) -> None:
             f"  {d.label}：{_local(d.due)}" + (f" 已完成 {_local(d.met_at)}" if d.met_at else "")
         )
     for h in a.history:
-        stdout.print(f"  {_local(h.at)} {h.action} {h.actor}：{h.text}")
+        stdout.print(f"  {_local(h.at)} {ACTIONS.get(h.action, h.action)} {h.actor}：{h.text}")
     for m in messages:
         stdout.print(
-            f"  消息 {m.channel} r{m.revision} {m.event}：{m.status.value}"
+            f"  消息 {m.channel} 第 {m.revision} 版 {m.event}："
+            f"{MESSAGE_STATES.get(m.status.value, m.status.value)}"
             f"（尝试 {m.attempts} 次）{m.last_error or ''}"
         )
 
@@ -197,7 +224,7 @@ def _done(a: Any, what: str, as_json: bool) -> None:
 
 @alert_app.command("ack")
 def alert_ack(
-    alert_id: str,
+    alert_id: AlertId,
     by: ByOption = None,
     comment: Annotated[str, typer.Option(help="备注 / comment.")] = "",
     at: AtOption = None,
@@ -213,7 +240,7 @@ def alert_ack(
 
 @alert_app.command("assign")
 def alert_assign(
-    alert_id: str,
+    alert_id: AlertId,
     to: Annotated[str, typer.Option("--to", help="承办人 / assignee.")],
     department: Annotated[str | None, typer.Option(help="承办单位（移交时填写）.")] = None,
     by: ByOption = None,
@@ -240,7 +267,7 @@ def alert_assign(
 
 @alert_app.command("respond")
 def alert_respond(
-    alert_id: str,
+    alert_id: AlertId,
     url: Annotated[str, typer.Option("--url", help="官方回应的链接 / link to the official post.")],
     deadline: Annotated[str | None, typer.Option(help="完成的时限名（默认首次回应）.")] = None,
     by: ByOption = None,
@@ -257,7 +284,7 @@ def alert_respond(
 
 @alert_app.command("close")
 def alert_close(
-    alert_id: str,
+    alert_id: AlertId,
     reason: Annotated[str, typer.Option("--reason", help="关闭原因 / why.")],
     by: ByOption = None,
     at: AtOption = None,
@@ -273,8 +300,13 @@ def alert_close(
 
 @silence_app.command("add")
 def silence_add(
-    target: Annotated[str, typer.Argument(help="incident | keyword | source")],
-    value: Annotated[str, typer.Argument(help="事件编号、关键词或数据源名")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="对象", help="incident（事件）、keyword（关键词）或 source（数据源）"
+        ),
+    ],
+    value: Annotated[str, typer.Argument(metavar="值", help="事件编号、关键词或数据源名")],
     reason: Annotated[str, typer.Option("--reason", help="原因 / why.")],
     minutes: Annotated[float | None, typer.Option(help="时长（分钟）.")] = None,
     until: Annotated[str | None, typer.Option(help="结束时间 ISO 8601.")] = None,
@@ -300,7 +332,8 @@ def silence_add(
     if as_json:
         _json(s.model_dump(mode="json"))
         return
-    stdout.print(f"已静默 {s.target.value}：{s.value}，至 {_local(s.ends_at)}（编号 {s.id}）")
+    what = TARGETS.get(s.target.value, s.target.value)
+    stdout.print(f"已静默{what}：{s.value}，至 {_local(s.ends_at)}（编号 {s.id}）")
 
 
 @silence_app.command("list")
@@ -323,7 +356,7 @@ def silence_list(
     for s in rows:
         table.add_row(
             s.id,
-            s.target.value,
+            TARGETS.get(s.target.value, s.target.value),
             s.value,
             s.reason,
             s.created_by,
@@ -335,7 +368,12 @@ def silence_list(
 
 @silence_app.command("remove")
 def silence_remove(
-    silence_id: str, by: ByOption = None, at: AtOption = None, as_json: JsonOption = False
+    silence_id: Annotated[
+        str, typer.Argument(metavar="静默编号", help="静默编号（tingfeng silence list）。")
+    ],
+    by: ByOption = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """解除静默 / remove a silence."""
     from tingfeng.services.alerts import remove_silence
@@ -364,7 +402,11 @@ def channels_list(as_json: JsonOption = False) -> None:
 
 
 @channels_app.command("test")
-def channels_test(name: str, at: AtOption = None, as_json: JsonOption = False) -> None:
+def channels_test(
+    name: Annotated[str, typer.Argument(metavar="渠道名", help="已配置的渠道名。")],
+    at: AtOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """发送一条测试消息并显示平台的回答 / send a test message, print the answer."""
     from tingfeng.services.alerts import try_channel
 

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from ingest.errors import IngestError
 from store import Store, StoreError
+from store.sqlite_schema import missing_store_message
+from text.zh import os_message
 from tingfeng.bootstrap import App, bootstrap
+from tingfeng.cli.usage import install as install_chinese_help
+from tingfeng.cli.usage import usage_error_lines
 from tingfeng.config import Config, ConfigError
 from tingfeng.services.errors import ServiceError
 
 app = typer.Typer(
     name="tingfeng",
     help="听风：舆情监测与谣言应对。Tingfeng: public-opinion monitoring and rumor response.",
+    options_metavar="[选项]",
+    subcommand_metavar="命令 [参数]…",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 console = Console(stderr=True)
+# typer's own help-page strings in Chinese, for every way the app is run (main, CliRunner).
+install_chinese_help()
 
 
 class UserError(ServiceError):
@@ -64,7 +72,7 @@ def _root(
         typer.Option(
             "--config",
             "-c",
-            help="Configuration file (default: TINGFENG_CONFIG or ./tingfeng.yaml).",
+            help="配置文件（默认：环境变量 TINGFENG_CONFIG，或当前目录的 tingfeng.yaml）。",
         ),
     ] = None,
 ) -> None:
@@ -81,7 +89,7 @@ def open_configured_store(*, readonly: bool = False, create: bool = False) -> St
     """
     cfg = state.app.config.store
     if not create and cfg.backend == "sqlite" and not cfg.path.exists():
-        raise StoreError(f"no store at {cfg.path}: run import or crawl first")
+        raise StoreError(missing_store_message(cfg.path))
     return state.app.open_store(readonly=readonly)
 
 
@@ -97,9 +105,34 @@ def _utf8_streams() -> None:
             reconfigure(encoding="utf-8", errors="replace")
 
 
+def fail(message: str) -> NoReturn:
+    """One line per problem, each ``错误：…``, exit 2. Plain text, never wrapped: messages
+    name paths and keys that must stay greppable."""
+    lines = [line for line in str(message).splitlines() if line.strip()] or ["未知错误"]
+    # An indented line continues the problem above it (a log tail), others are problems.
+    sys.stderr.write(
+        "".join(f"{line}\n" if line[:1].isspace() else f"错误：{line}\n" for line in lines)
+    )
+    sys.exit(2)
+
+
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
+
+    if isinstance(exc, NoArgsIsHelpError):  # the command's help page
+        exc.show()
+        sys.exit(exc.exit_code)
+    if not isinstance(exc, UsageError):
+        fail(exc.format_message())
+    sys.stderr.write("".join(f"{line}\n" for line in usage_error_lines(exc)))
+    if isinstance(exc, NoSuchOption):
+        sys.stderr.write(DASH_HINT + "\n")
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
-    """Entry point: run the app; a usage error shows the usage and exits 2, a known error
-    one clear line and exit 2, never a traceback."""
+    """Entry point: run the app; a usage error says what is wrong in Chinese with the usage
+    line and exits 2, a known error one clear line and exit 2, never a traceback."""
     _utf8_streams()
     try:
         code = app(standalone_mode=False)
@@ -111,27 +144,17 @@ def main() -> None:
         ServiceError,
         UserError,
         IngestError,
-        FileNotFoundError,
     ) as exc:
-        # Plain text, unwrapped: messages name paths and keys that must stay greppable.
-        sys.stderr.write(f"错误 / error: {exc}\n")
-        sys.exit(2)
+        fail(str(exc))
     except OSError as exc:  # a file or folder the command needed: the message names it
-        sys.stderr.write(f"错误 / error: {exc}\n")
-        sys.exit(2)
+        fail(os_message(exc))
     except KeyboardInterrupt:
-        console.print("interrupted")
+        sys.stderr.write("已中断\n")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
+        sys.stderr.write("已中止\n")
         sys.exit(1)
     except typer.TyperException as exc:  # usage errors: bad option value, missing argument
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"Error: {exc.format_message()}\n")
-        if "No such option" in exc.format_message():
-            sys.stderr.write(DASH_HINT + "\n")
-        sys.exit(exc.exit_code)
+        _usage_error(exc)

@@ -19,9 +19,14 @@ bulletin_app = typer.Typer(help="通报：起草、审核、发布 / bulletins: 
 app.add_typer(bulletin_app, name="bulletin")
 
 AtOption = Annotated[
-    str | None, typer.Option("--at", help="Reference time (ISO 8601; default now).")
+    str | None,
+    typer.Option("--at", metavar="时间", help="参考时间（ISO 8601，默认当前时间）。"),
 ]
-ByOption = Annotated[str | None, typer.Option("--by", help="Who does it (default: login name).")]
+ByOption = Annotated[
+    str | None, typer.Option("--by", metavar="姓名", help="操作人（默认：当前登录名）。")
+]
+#: Bulletin workflow states as the office says them.
+STATUS = {"draft": "草稿", "submitted": "待审核", "approved": "已审核", "published": "已发布"}
 
 
 def _at(value: str | None) -> datetime:
@@ -32,7 +37,7 @@ def _at(value: str | None) -> datetime:
     try:
         return ensure_aware(datetime.fromisoformat(value))
     except ValueError:
-        raise UserError(f"--at: not an ISO 8601 time: {value!r}") from None
+        raise UserError(f"--at: 不是 ISO 8601 时间：{value!r}") from None
 
 
 def _by(value: str | None) -> str:
@@ -70,7 +75,7 @@ VersionOption = Annotated[
     typer.Option(
         "--version",
         min=1,
-        help="Act only if the bulletin is still at this version (as shown by bulletin show).",
+        help="只在通报仍是此版本时操作（版本号见 tingfeng bulletin show）。",
     ),
 ]
 
@@ -84,9 +89,8 @@ def _show(bulletin, as_json: bool, text: bool) -> None:
     if text:
         stdout.print(_service(svc.weibo, bulletin).text, markup=False, highlight=False)
         return
-    status = {"draft": "草稿", "submitted": "待审核", "approved": "已审核", "published": "已发布"}
     stdout.print(
-        f"通报 {bulletin.id}（{bulletin.bulletin_kind.value}，{status[bulletin.status.value]}，"
+        f"通报 {bulletin.id}（{bulletin.bulletin_kind.value}，{STATUS[bulletin.status.value]}，"
         f"版本 {bulletin.version}）",
         markup=False,
     )
@@ -100,21 +104,25 @@ def _show(bulletin, as_json: bool, text: bool) -> None:
 
 @bulletin_app.command("draft")
 def draft(
-    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    incident: Annotated[str, typer.Argument(metavar="事件编号", help="事件编号。")],
     kind: Annotated[
         str,
         typer.Option(
-            "--kind", "-k", help="situation | rebuttal | response | progress, or a template name."
+            "--kind",
+            "-k",
+            help="通报类型：situation（情况通报）、rebuttal（辟谣）、response（回应）、"
+            "progress（进展），或模板名。",
         ),
     ] = "situation",
-    docx: Annotated[Path | None, typer.Option("--docx", help="Also write a .docx here.")] = None,
-    text: Annotated[bool, typer.Option("--text", help="Print the Weibo text only.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+    docx: Annotated[
+        Path | None, typer.Option("--docx", metavar="文件", help="同时写出 .docx 文件。")
+    ] = None,
+    text: Annotated[bool, typer.Option("--text", help="只输出微博文本。")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出记录。")] = False,
     at: AtOption = None,
     by: ByOption = None,
 ) -> None:
-    """起草通报。Draft a bulletin for an incident from its own posts ([待核实] marks what to
-    confirm)."""
+    """起草通报：依据事件自身的帖子起草（[待核实] 标出须核实之处）。Draft a bulletin."""
     from tingfeng.services import bulletins as svc
 
     config = state.config
@@ -129,12 +137,14 @@ def draft(
 
 @bulletin_app.command("show")
 def show(
-    bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
-    docx: Annotated[Path | None, typer.Option("--docx", help="Write a .docx here.")] = None,
-    text: Annotated[bool, typer.Option("--text", help="Print the Weibo text only.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+    bulletin_id: Annotated[str, typer.Argument(metavar="通报编号", help="通报编号。")],
+    docx: Annotated[
+        Path | None, typer.Option("--docx", metavar="文件", help="写出 .docx 文件。")
+    ] = None,
+    text: Annotated[bool, typer.Option("--text", help="只输出微博文本。")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出记录。")] = False,
 ) -> None:
-    """查看通报。Show a bulletin (and export it)."""
+    """查看通报（可导出 .docx）。Show a bulletin (and export it)."""
     from tingfeng.services import bulletins as svc
 
     with open_configured_store() as store:
@@ -147,7 +157,7 @@ def show(
 
 def _step(name: str):
     def command(
-        bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
+        bulletin_id: Annotated[str, typer.Argument(metavar="通报编号", help="通报编号。")],
         at: AtOption = None,
         by: ByOption = None,
         version: VersionOption = None,
@@ -158,11 +168,11 @@ def _step(name: str):
             bulletin = _service(
                 getattr(svc, name), store, bulletin_id, by=_by(by), now=_at(at), version=version
             )
-        stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
+        stdout.print(f"通报 {bulletin.id}：{STATUS[bulletin.status.value]}", markup=False)
 
     command.__doc__ = {
         "submit": "提交审核。Submit a draft for approval.",
-        "approve": "审核通过。Approve a submitted bulletin (not by its drafter; no [待核实] left).",
+        "approve": "审核通过（审核人不能是起草人，且不能留有 [待核实]）。Approve a bulletin.",
     }[name]
     return command
 
@@ -173,26 +183,27 @@ bulletin_app.command("approve")(_step("approve"))
 
 @bulletin_app.command("publish")
 def publish(
-    bulletin_id: Annotated[str, typer.Argument(help="Bulletin id.")],
-    url: Annotated[str | None, typer.Option("--url", help="Link to the official post.")] = None,
+    bulletin_id: Annotated[str, typer.Argument(metavar="通报编号", help="通报编号。")],
+    url: Annotated[
+        str | None, typer.Option("--url", metavar="链接", help="官方发布的链接。")
+    ] = None,
     at: AtOption = None,
     by: ByOption = None,
     version: VersionOption = None,
 ) -> None:
-    """标记已发布。Mark an approved bulletin as published (records it as the incident's
-    response)."""
+    """标记已发布（记为该事件的官方回应）。Mark an approved bulletin as published."""
     from tingfeng.services import bulletins as svc
 
     with open_configured_store() as store:
         bulletin = _service(
             svc.publish, store, bulletin_id, by=_by(by), now=_at(at), url=url, version=version
         )
-    stdout.print(f"通报 {bulletin.id}: {bulletin.status.value}", markup=False)
+    stdout.print(f"通报 {bulletin.id}：{STATUS[bulletin.status.value]}", markup=False)
 
 
 @bulletin_app.command("templates")
 def templates() -> None:
-    """列出通报模板。List the bulletin templates (built-in and the office's), checking each."""
+    """列出通报模板（内置的与本单位的），并逐一检查。List the bulletin templates."""
     from tingfeng.services import bulletins as svc
 
     loaded = _service(svc.load_templates, state.config)
@@ -203,13 +214,15 @@ def templates() -> None:
 
 @bulletin_app.command("responses")
 def responses(
-    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    incident: Annotated[str, typer.Argument(metavar="事件编号", help="事件编号。")],
     at: AtOption = None,
-    hours: Annotated[float, typer.Option(min=0.5, help="Window before/after the answer.")] = 6,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    hours: Annotated[float, typer.Option(min=0.5, help="比较回应前后各多少小时。")] = 6,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出。")] = False,
 ) -> None:
-    """官方回应及其效果。Link the office's posts to incidents, then show this incident's
-    responses and the claim's spread before and after the first one."""
+    """官方回应及其效果：关联本单位的帖子与事件，显示回应及首次回应前后的传播。
+
+    Link the office's posts to incidents, then show this incident's responses and the
+    claim's spread before and after the first one."""
     from tingfeng.services import bulletins as svc
 
     when = _at(at)
@@ -245,12 +258,17 @@ def responses(
 
 @app.command()
 def report(
-    period: Annotated[str, typer.Argument(help="daily | weekly | monthly")],
-    docx: Annotated[Path | None, typer.Option("--docx", help="Also write a .docx here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    period: Annotated[
+        str,
+        typer.Argument(metavar="周期", help="daily（日报）、weekly（周报）或 monthly（月报）。"),
+    ],
+    docx: Annotated[
+        Path | None, typer.Option("--docx", metavar="文件", help="同时写出带图表的 .docx。")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出。")] = False,
     at: AtOption = None,
 ) -> None:
-    """舆情日报、周报、月报。Daily, weekly or monthly report: Markdown, or .docx with charts."""
+    """舆情日报、周报、月报：Markdown，或带图表的 .docx。Daily, weekly or monthly report."""
     from tingfeng.services import reports as svc
 
     if period not in ("daily", "weekly", "monthly"):

@@ -11,6 +11,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tingfeng.cli.app import app, console, open_configured_store, state
@@ -22,54 +23,60 @@ def _counts(values: dict[str, int] | None) -> str:
     return " ".join(f"{k}×{v}" for k, v in sorted((values or {}).items())) or "-"
 
 
+def _reason(text: str | None) -> str:
+    from api.services.sources import reason_zh  # the dashboard's wording of the same reasons
+
+    return reason_zh(text) or "原因不明"
+
+
 def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
     table = Table(title=title, title_justify="left")
-    for column in ("source", "health", "pages", "items", "new", "errors", "problems"):
+    for column in ("数据源", "状态", "页面", "条目", "新增", "错误", "问题"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        health = "[green]ok[/]" if row.get("healthy") else "[red]UNHEALTHY[/]"
+        health = "[green]正常[/]" if row.get("healthy") else "[red]异常[/]"
         table.add_row(
             row.get("source", "?"), health, str(row.get("pages", 0)), str(row.get("items", 0)),
             str(row.get("new_items", 0)), _counts(row.get("errors")), _counts(row.get("problems")),
         )  # fmt: skip
     console.print(table)
     for row in rows:
-        last = (row.get("last_new_item_at") or "never")[:19]
-        line = f"{row.get('source')}: last new item {last}"
+        last = (row.get("last_new_item_at") or "无")[:19]
+        line = f"{row.get('source')}：最近新增 {last}"
         if not row.get("healthy"):
-            line += f" — [red]{row.get('reason') or 'unknown'}[/]"
+            line += f" — [red]{escape(_reason(row.get('reason')))}[/]"
         console.print(line, highlight=False)
 
 
 def _health(names: list[str]) -> int:
     with open_configured_store(readonly=True) as store:
         rows = source_health(state.config, store, names)
-    _print_summary(rows, "source health")
+    _print_summary(rows, "数据源状态")
     return 0 if all(r.get("healthy") for r in rows) else 1
 
 
 @app.command("crawl")
 def crawl(
     sources: Annotated[
-        list[str] | None, typer.Argument(help="Source names (default: every enabled source).")
+        list[str] | None,
+        typer.Argument(metavar="数据源", help="数据源名称（默认：所有启用的数据源）。"),
     ] = None,
-    health: Annotated[
-        bool, typer.Option("--health", help="Show each source's health instead of crawling.")
-    ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the crawler log.")] = False,
+    health: Annotated[bool, typer.Option("--health", help="不采集，显示各数据源的状态。")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="显示爬虫日志。")] = False,
     settings: Annotated[
         list[str] | None,
-        typer.Option("--set", metavar="NAME=VALUE", help="Override a Scrapy setting."),
+        typer.Option("--set", metavar="名称=值", help="覆盖一项 Scrapy 设置（可重复）。"),
     ] = None,
     at: Annotated[
         str | None,
         typer.Option(
             "--at",
-            help="Reference clock (ISO 8601; default now): store only posts written by then.",
+            metavar="时间",
+            help="参考时间（ISO 8601，默认当前）：只保存此时以前发布的帖子。",
         ),
     ] = None,
 ) -> None:
-    """采集一次。Crawl configured sources once (exit 1 if a source is unhealthy afterwards)."""
+    """采集一次配置的数据源（采集后有数据源异常则退出码为 1）。Crawl configured sources once."""
     names = list(sources or [])
     try:  # refused before anything else is looked at
         crawl_clock(at, settings)
@@ -88,19 +95,19 @@ def crawl(
     )
     if not outcome.results:
         sys.exit(1)
-    _print_summary(outcome.results, "crawl summary")
+    _print_summary(outcome.results, "采集结果")
     sys.exit(0 if outcome.healthy else 1)
 
 
 def _show_event(event: dict[str, Any]) -> None:
     if event.get("event") == "progress":
         console.print(
-            f"[dim]{event['source']}[/]: {event['pages']} pages, {event['items']} items"
-            f" ({event['new']} new), {event['errors']} errors", highlight=False,
+            f"[dim]{event['source']}[/]：{event['pages']} 个页面，{event['items']} 条"
+            f"（新增 {event['new']}），{event['errors']} 个错误", highlight=False,
         )  # fmt: skip
     elif event.get("event") == "done":
         mark = "[green]✓[/]" if event.get("healthy") else "[red]✗[/]"
         console.print(
-            f"{mark} {event['source']}: {event['pages']} pages,"
-            f" {event['new_items']} new items", highlight=False,
+            f"{mark} {event['source']}：{event['pages']} 个页面，"
+            f"新增 {event['new_items']} 条", highlight=False,
         )  # fmt: skip

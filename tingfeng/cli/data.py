@@ -25,6 +25,7 @@ from models import window_problem
 from store import PostFilter
 from text.report import ImportReport
 from text.timeparse import parse_time
+from text.zh import reason
 from tingfeng.cli.app import (
     UserError,
     app,
@@ -45,7 +46,7 @@ from tingfeng.services.search import SearchPage, SearchRequest, parse_query, sea
 from tingfeng.services.stats import store_stats
 
 stdout = Console()
-import_app = typer.Typer(help="导入帖子。Import posts into the store.", no_args_is_help=True)
+import_app = typer.Typer(help="导入帖子到存储。Import posts into the store.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
 
@@ -67,21 +68,21 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        table = Table(title="导入结果 / import summary", show_header=False)
+        table = Table(title="导入结果", show_header=False)
         for label, value in (
-            ("read", report.read),
-            ("inserted", report.inserted),
-            ("updated", report.updated),
-            ("unchanged", report.unchanged),
-            ("snapshots", report.snapshots),
+            ("读取", report.read),
+            ("新增", report.inserted),
+            ("更新", report.updated),
+            ("未变", report.unchanged),
+            ("传播快照", report.snapshots),
         ):
             table.add_row(label, str(value))
-        for reason, n in report.skipped.most_common():
-            where = ", ".join(report.examples.get(reason, [])[:3])
-            table.add_row(f"skipped: {reason}", f"{n}  (first: {where})")
-        for reason, n in report.warnings.most_common():
-            where = ", ".join(report.examples.get(reason, [])[:3])
-            table.add_row(f"warning: {reason}", f"{n}  (first: {where})")
+        for why, n in report.skipped.most_common():
+            where = ", ".join(report.examples.get(why, [])[:3])
+            table.add_row(f"跳过：{reason(why)}", f"{n}（首见：{where}）")
+        for why, n in report.warnings.most_common():
+            where = ", ".join(report.examples.get(why, [])[:3])
+            table.add_row(f"提示：{reason(why)}", f"{n}（首见：{where}）")
         stdout.print(table)
     if report.imported == 0 and report.read > 0:
         raise typer.Exit(1)
@@ -106,22 +107,20 @@ def _on_progress(bar: Progress):
 def _print_scoring(outcome: ImportOutcome) -> None:
     scoring = outcome.scoring
     if scoring.skipped_reason:
-        console.print(
-            f"rumor scoring skipped: {scoring.skipped_reason}", highlight=False, markup=False
-        )
+        console.print(f"未做谣言评分：{scoring.skipped_reason}", highlight=False, markup=False)
     elif scoring.scored:
-        console.print(f"rumor scores: {scoring.scored} source posts", highlight=False)
+        console.print(f"谣言评分：{scoring.scored} 条原帖", highlight=False)
 
 
 @import_app.command("jsonl")
 def import_jsonl_cmd(
-    files: Annotated[list[Path], typer.Argument(help="JSON-lines files, one post per line.")],
-    source: Annotated[
-        str | None, typer.Option(help="Source name for lines that do not carry one.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(metavar="文件", help="JSON lines 文件，每行一条帖子。")
+    ],
+    source: Annotated[str | None, typer.Option(help="没有 source 字段的行所用的数据源名。")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出导入结果。")] = False,
 ) -> None:
-    """导入 JSON lines 文件。Import posts from JSON lines (the format `tingfeng export` writes)."""
+    """导入 JSON lines 文件（tingfeng export 写出的格式）。Import posts from JSON lines."""
     check_jsonl_inputs(files)  # a missing file stops everything before the store is opened
     with open_configured_store(create=True) as store, _progress() as bar:
         outcome = import_jsonl_files(
@@ -133,10 +132,10 @@ def import_jsonl_cmd(
 
 @import_app.command("ced")
 def import_ced_cmd(
-    directory: Annotated[Path, typer.Argument(help="A directory in the CED research layout.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    directory: Annotated[Path, typer.Argument(metavar="目录", help="CED 研究数据集格式的目录。")],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出导入结果。")] = False,
 ) -> None:
-    """导入 CED 数据集。Import a CED-layout dataset (source posts, reposts, metric snapshots)."""
+    """导入 CED 数据集（原帖、转发、传播快照）。Import a CED-layout dataset."""
     check_ced_dir(directory)  # before the store is opened (and created)
     with open_configured_store(create=True) as store, _progress() as bar:
         outcome = import_ced_dir(state.config, store, directory, on_progress=_on_progress(bar))
@@ -151,7 +150,7 @@ def _time(value: str | None, option: str) -> datetime | None:
         return parse_time(value)
     except ValueError:
         raise UserError(
-            f"{option}: cannot read {value!r} as a date (try 2024-05-01 or 2024-05-01 08:00)"
+            f"{option}: 无法把 {value!r} 识别为时间（可写 2024-05-01 或 2024-05-01 08:00）"
         ) from None
 
 
@@ -173,16 +172,18 @@ def _filter(
     }
 
 
-SinceOpt = Annotated[str | None, typer.Option(help="Only posts written at or after this time.")]
+SinceOpt = Annotated[str | None, typer.Option(metavar="时间", help="只要此时间及以后发布的帖子。")]
 UntilOpt = Annotated[
     str | None,
-    typer.Option(help="Only posts written before this time (a bare date includes that day)."),
+    typer.Option(metavar="时间", help="只要此时间以前发布的帖子（只写日期时含当天）。"),
 ]
 SourceOpt = Annotated[
-    list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+    list[str] | None,
+    typer.Option("--source", metavar="数据源", help="只要这个数据源（可重复）。"),
 ]
 RegionOpt = Annotated[
-    list[str] | None, typer.Option("--region", help="Only this region tag (repeatable).")
+    list[str] | None,
+    typer.Option("--region", metavar="区域", help="只要这个区域标签（可重复）。"),
 ]
 
 
@@ -193,23 +194,26 @@ def search(
     query: Annotated[
         list[str],
         typer.Argument(
-            help='Words to search for (all must occur); "a phrase" in quotes; -word to leave'
-            " posts out."
+            metavar="关键词",
+            help='要查找的词（须全部出现）；"短语" 加引号按短语查找；-词 排除含该词的帖子。',
         ),
     ],
     since: SinceOpt = None,
     until: UntilOpt = None,
     source: SourceOpt = None,
     region: RegionOpt = None,
-    sort: Annotated[str, typer.Option(help="relevance | time | time_asc")] = "relevance",
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    sort: Annotated[
+        str,
+        typer.Option(help="排序：relevance（相关度）、time（新到旧）、time_asc（旧到新）。"),
+    ] = "relevance",
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="每页条数。")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="跳过前几条（翻页）。")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果。")] = False,
 ) -> None:
-    """全文检索帖子。Search stored posts: every word must occur; "quoted phrases" as phrases."""
+    """全文检索帖子：所有词都须出现，"加引号" 按短语查找。Search stored posts."""
     for word in query:
         if word.startswith("--") and word != "--":
-            raise UserError(f"{word}: no such option (see tingfeng search --help)")
+            raise UserError(f"{word}: 没有这个选项（见 tingfeng search --help）")
     text = " ".join(query)
     parse_query(text)  # a query the syntax refuses is reported before the store is opened
     request = SearchRequest(
@@ -230,6 +234,16 @@ def search(
         return
     _print_search(page)
 
+
+#: Rows of the stats table: (field, label).
+STATS_LABELS = (
+    ("backend", "存储类型"),
+    ("posts", "帖子"),
+    ("snapshots", "传播快照"),
+    ("incidents", "事件"),
+    ("alerts", "预警"),
+    ("bulletins", "通报"),
+)
 
 #: Facets shown under the hits: (facet, label, how many values).
 FACET_LINES = (("source", "来源", 8), ("region", "区域", 8), ("day", "日期", 10))
@@ -267,14 +281,16 @@ def _print_search(page: SearchPage) -> None:
 
 @app.command("tokenize")
 def tokenize_cmd(
-    text: Annotated[str, typer.Argument(help="Text to cut into words.")],
+    text: Annotated[str, typer.Argument(metavar="文本", help="要分词的文本。")],
     index: Annotated[
-        bool, typer.Option("--index", help="Search-index tokens (long words and their parts).")
+        bool, typer.Option("--index", help="显示检索索引用的词（长词及其组成部分）。")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the tokens as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出分词结果。")] = False,
 ) -> None:
-    """查看分词结果。Show how a text is cut into words, with the configured user dictionaries
-    (nlp.user_dict) and gazetteer names: to check that a place or account name is kept whole."""
+    """查看分词结果：用配置的用户词典（nlp.user_dict）和地名表，检查地名、账号名是否完整。
+
+    Show how a text is cut into words, with the configured user dictionaries and gazetteer
+    names."""
     from nlp.tokenize import cut, cut_for_index
 
     load_dictionaries()
@@ -292,8 +308,12 @@ def _shanghai():
 
 
 @app.command()
-def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """数据概况。Counts of posts, snapshots, incidents, alerts and bulletins, per source."""
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出。")] = False,
+) -> None:
+    """数据概况：帖子、传播快照、事件、预警、通报数量，及各数据源帖子数。
+
+    Counts of posts, snapshots, incidents, alerts and bulletins, per source."""
     with open_configured_store(readonly=True) as store:
         figures = store_stats(store)
     if as_json:
@@ -301,10 +321,10 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
         return
     table = Table(title="听风 · 数据概况", show_header=False)
-    for key in ("backend", "posts", "snapshots", "incidents", "alerts", "bulletins"):
-        table.add_row(key, str(getattr(figures, key)))
+    for key, label in STATS_LABELS:
+        table.add_row(label, str(getattr(figures, key)))
     for source, n in figures.per_source.items():
-        table.add_row(f"  source {source}", str(n))
+        table.add_row(f"  数据源 {source}", str(n))
     stdout.print(table)
 
 
@@ -315,20 +335,20 @@ def export(
     source: SourceOpt = None,
     region: RegionOpt = None,
     query: Annotated[
-        str, typer.Option("--query", "-q", help="Only posts matching these words.")
+        str, typer.Option("--query", "-q", metavar="关键词", help="只要含这些词的帖子。")
     ] = "",
-    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", help="格式：jsonl 或 csv。")] = "jsonl",
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output file (default: standard output).")
+        Path | None, typer.Option("--out", metavar="文件", help="输出文件（默认：标准输出）。")
     ] = None,
     snapshots: Annotated[
         bool,
-        typer.Option("--snapshots", help="JSON lines: add each post's metric snapshots after it."),
+        typer.Option("--snapshots", help="JSON lines：在每条帖子后附上它的传播快照。"),
     ] = False,
 ) -> None:
-    """导出帖子。Export posts with every stored field, streamed in time order."""
+    """导出帖子（全部字段，按时间顺序流式输出）。Export posts with every stored field."""
     if fmt not in ("jsonl", "csv"):
-        raise UserError(f"--format: must be jsonl or csv, not {fmt!r}")
+        raise UserError(f"--format: 应为 jsonl 或 csv，而不是 {fmt!r}")
     flt = PostFilter(**_filter(since, until, source, region))  # type: ignore[arg-type]
     with (
         open_output(out, sys.stdout.buffer) as target,
@@ -342,4 +362,4 @@ def export(
             query=query,
             snapshots=snapshots,  # type: ignore[arg-type]
         )
-    console.print(f"exported {count} posts" + (f" to {out}" if out else ""))
+    console.print(f"已导出 {count} 条帖子" + (f"到 {out}" if out else ""))

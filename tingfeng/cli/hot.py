@@ -15,6 +15,7 @@ from rich.table import Table
 
 from models import Incident, Tier
 from models.records import IncidentHistory
+from text.zh import reason
 from tingfeng.cli.app import UserError, app, open_configured_store, state
 from tingfeng.services.detect import DetectInputError
 
@@ -102,26 +103,27 @@ def _summary(rows: list[tuple[str, object]], title: str) -> Table:
 @app.command()
 def replay(
     directory: Annotated[
-        Path, typer.Argument(help="A CED-layout directory, a JSONL file or a directory of them.")
+        Path,
+        typer.Argument(
+            metavar="数据", help="CED 格式的目录、一个 JSONL 文件，或放 JSONL 文件的目录。"
+        ),
     ],
     at: Annotated[
         str | None,
-        typer.Option(help="Reference clock (ISO 8601): replay what was written by then only."),
+        typer.Option(metavar="时间", help="参考时间（ISO 8601）：只回放此时以前发布的帖子。"),
     ] = None,
     speed: Annotated[
         float | None,
-        typer.Option(help="N times real time (e.g. 60: one hour per minute); default: fastest."),
+        typer.Option(help="按实际时间的 N 倍回放（如 60：每分钟一小时）；默认：尽快。"),
     ] = None,
-    save_every: Annotated[
-        int, typer.Option(help="Write incident records every N simulated minutes.")
-    ] = 60,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    save_every: Annotated[int, typer.Option(help="每模拟 N 分钟写一次事件记录。")] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果。")] = False,
 ) -> None:
-    """回放数据集。Replay a dataset through store, incidents and detection in post order."""
+    """回放数据集：按发帖顺序经过存储、事件归并与检测。Replay a dataset in post order."""
     from tingfeng.services import detect as service
 
     if not directory.exists():
-        raise UserError(f"{directory}: no such file or directory")
+        raise UserError(f"{directory}: 文件或目录不存在")
     with open_configured_store(create=True) as store:
         try:
             result = service.replay(
@@ -146,7 +148,7 @@ def replay(
         ("最早", _time(result.first)),
         ("最晚", _time(result.last)),
         ("参考时钟", _time(result.at) if result.at else "（数据末尾）"),
-        ("跳过", ", ".join(f"{k} {v}" for k, v in result.skipped.items()) or "无"),
+        ("跳过", "，".join(f"{reason(k)} {v}" for k, v in result.skipped.items()) or "无"),
         ("耗时（秒）", result.seconds.get("total", 0)),
         ("帖/秒", result.posts_per_second),
     ]
@@ -157,17 +159,15 @@ def replay(
 def detect(
     at: Annotated[
         str | None,
-        typer.Option(help="Reference clock (ISO 8601; default now): see only posts by then."),
+        typer.Option(metavar="时间", help="参考时间（ISO 8601，默认当前）：只看此时以前的帖子。"),
     ] = None,
     rescan_hours: Annotated[
         float | None,
-        typer.Option(
-            help="Look this far back for unassigned posts (default hot.late_margin_hours)."
-        ),
+        typer.Option(help="回看多少小时内未归入事件的帖子（默认 hot.late_margin_hours）。"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果。")] = False,
 ) -> None:
-    """运行一次事件检测。One detection pass: assign new posts, update active incidents."""
+    """运行一次事件检测：新帖归入事件，更新活跃事件。One detection pass."""
     from tingfeng.services import detect as service
 
     try:  # refused before the store is opened

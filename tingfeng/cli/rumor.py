@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from text.zh import reason as zh_reason
 from tingfeng.cli.app import (
     UserError,
     app,
@@ -35,7 +36,7 @@ def _dataset(data: Path) -> Any:
     from nlp.rumor.training import load_dataset
 
     if not data.is_dir():
-        raise UserError(f"{data}: not a directory")
+        raise UserError(f"{data}: 不是目录")
     load_dictionaries()
     try:
         return load_dataset(data)
@@ -47,7 +48,9 @@ def _print_skips(dataset: Any) -> None:
     report = dataset.report
     for reason, count in sorted(report.skipped.items()):
         where = "; ".join(report.examples.get(reason, [])[:2])
-        console.print(f"skipped {count} × {reason} (e.g. {where})", highlight=False, markup=False)
+        console.print(
+            f"跳过 {count} 个：{zh_reason(reason)}（例如 {where}）", highlight=False, markup=False
+        )
 
 
 def _parse_horizon(text: str | None) -> timedelta | None:
@@ -57,28 +60,30 @@ def _parse_horizon(text: str | None) -> timedelta | None:
         value = float(text.rstrip("hH"))
     except ValueError:
         raise UserError(
-            f"--horizon: expected hours like 0h, 1h, 6h or 'all', got {text!r}"
+            f"--horizon: 应为小时数，如 0h、1h、6h，或 all（全部），而不是 {text!r}"
         ) from None
     return timedelta(hours=value)
 
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option("--data", help="Directory in the CED layout.")],
-    out: Annotated[Path, typer.Option("--out", help="Model file to write (.skops).")],
+    data: Annotated[Path, typer.Option("--data", metavar="目录", help="CED 格式的数据目录。")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="文件", help="要写出的模型文件（.skops）。")
+    ],
     local: Annotated[
         list[Path] | None,
-        typer.Option("--local", help="Labelled local set (.tsv) to train on too; repeatable."),
+        typer.Option("--local", metavar="文件", help="一并用于训练的本地标注集（.tsv，可重复）。"),
     ] = None,
 ) -> None:
-    """训练谣言模型。Train the rumor classifier on CED-layout data and local labelled sets."""
+    """训练谣言模型（CED 格式数据及本地标注集）。Train the rumor classifier."""
     from nlp.rumor.local import LocalSetError, load_local
     from nlp.rumor.training import train as fit
 
     dataset = _dataset(data)
     _print_skips(dataset)
     if len(dataset) == 0:
-        raise UserError(f"{data}: no labelled events to train on")
+        raise UserError(f"{data}: 没有可用于训练的已标注事件")
     if local:
         try:
             dataset = dataset + load_local(*local).dataset()
@@ -93,39 +98,42 @@ def train(
     path = model.save(out)
     size = path.stat().st_size / 1e6
     console.print(
-        f"trained on {len(dataset)} events in {model.meta['train_seconds']} s"
-        f" → {path} ({size:.1f} MB)",
+        f"已用 {len(dataset)} 个事件训练，耗时 {model.meta['train_seconds']} 秒"
+        f" → {path}（{size:.1f} MB）",
         highlight=False,
     )
 
 
 @app.command()
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="Directory in the CED layout.")],
+    data: Annotated[Path, typer.Option("--data", metavar="目录", help="CED 格式的数据目录。")],
     model: Annotated[
-        Path | None, typer.Option("--model", help="Model file (default: configured or shipped).")
+        Path | None,
+        typer.Option("--model", metavar="文件", help="模型文件（默认：配置的或随附的模型）。"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以一个 JSON 对象输出。")] = False,
     cv: Annotated[
         int,
-        typer.Option("--cv", help="Instead: K-fold grouped cross-validation of training on DATA."),
+        typer.Option("--cv", help="改为：在 --data 上做 K 折分组交叉验证训练。"),
     ] = 0,
     local: Annotated[
         list[Path] | None,
-        typer.Option("--local", help="With --cv: local sets (.tsv) in every fold's training."),
+        typer.Option(
+            "--local", metavar="文件", help="与 --cv 同用：每折训练都加入的本地标注集（.tsv）。"
+        ),
     ] = None,
 ) -> None:
-    """评估谣言模型。Accuracy, F1, ROC-AUC, Brier overall and 0h–24h after the source."""
+    """评估谣言模型：准确率、F1、ROC-AUC、Brier，总体及原帖发布后 0–24 小时。Evaluate."""
     from nlp.rumor.evaluation import evaluate as run_evaluation
     from nlp.rumor.training import cross_validate
 
     dataset = _dataset(data)
     _print_skips(dataset)
     if len(dataset) == 0:
-        raise UserError(f"{data}: no labelled events to evaluate")
+        raise UserError(f"{data}: 没有可评估的已标注事件")
     if cv:
         if cv < 2:
-            raise UserError("--cv: needs at least 2 folds")
+            raise UserError(f"--cv: 至少 2 折，而不是 {cv}")
         from nlp.rumor.local import LocalSetError, load_local
 
         try:
@@ -186,7 +194,7 @@ def _print_evaluation(result: dict[str, Any]) -> None:
     out.print(table)
     folds = cv.get("fold_accuracy")
     if folds:
-        per_fold = Table(title="各折准确率 / accuracy per fold", title_justify="left")
+        per_fold = Table(title="各折准确率", title_justify="left")
         per_fold.add_column("时间窗", no_wrap=True)
         width = max(len(v) for v in folds.values())
         for i in range(width):
@@ -197,22 +205,31 @@ def _print_evaluation(result: dict[str, Any]) -> None:
     skipped = result.get("skipped") or {}
     if skipped:
         for reason, count in sorted(skipped.items()):
-            out.print(f"跳过 {count} 个事件：{reason}", highlight=False, markup=False)
+            out.print(f"跳过 {count} 个事件：{zh_reason(reason)}", highlight=False, markup=False)
     else:
         out.print("没有跳过的事件", highlight=False)
 
 
 @app.command()
 def explain(
-    text: Annotated[str | None, typer.Option("--text", help="Score this text alone.")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="CED-layout directory.")] = None,
-    event: Annotated[str | None, typer.Option("--event", help="Event id in --data.")] = None,
-    horizon: Annotated[
-        str | None, typer.Option("--horizon", help="Use reposts up to this time (e.g. 1h).")
+    text: Annotated[
+        str | None, typer.Option("--text", metavar="文本", help="只对这段文本评分。")
     ] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Model file.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", metavar="目录", help="CED 格式的数据目录。")
+    ] = None,
+    event: Annotated[
+        str | None, typer.Option("--event", metavar="编号", help="--data 中的事件编号。")
+    ] = None,
+    horizon: Annotated[
+        str | None,
+        typer.Option("--horizon", metavar="时长", help="只用此时长内的转发（如 1h）。"),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", metavar="文件", help="模型文件。")
+    ] = None,
 ) -> None:
-    """解释谣言概率。Rumor probability of a text or a CED event, with its reasons (JSON)."""
+    """解释谣言概率：一段文本或一个 CED 事件的概率及依据（JSON）。Explain a rumor score."""
     from nlp.rumor.explain import explain as run_explain
     from nlp.rumor.features import RumorInput
 
@@ -224,20 +241,22 @@ def explain(
 
         found = next((e for e in iter_events(data) if e.event_id == event), None)
         if found is None:
-            raise UserError(f"{data}: no event {event!r}")
+            raise UserError(f"{data}: 没有编号为 {event!r} 的事件")
         inp = RumorInput.from_posts(found.source, found.reposts)
     else:
-        raise UserError("give --text, or --data with --event")
+        raise UserError(
+            "请给出 --text 文本，或 --data 目录 加 --event 编号（见 tingfeng explain --help）"
+        )
     result = run_explain(loaded, inp, horizon=_parse_horizon(horizon))
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
 
 
 @app.command()
 def claims(
-    text: Annotated[str, typer.Argument(help="Text of a new post or incident.")],
-    top: Annotated[int, typer.Option("--top", min=1, max=50)] = 5,
+    text: Annotated[str, typer.Argument(metavar="文本", help="新帖或事件的文本。")],
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="最多列出几条。")] = 5,
 ) -> None:
-    """查找相似旧谣言。Earlier stored rumors and bulletins that say the same (JSON lines)."""
+    """查找相似旧谣言：说法相同的已存谣言与通报（JSON lines）。Similar earlier claims."""
     from nlp.claims import index_from_store
 
     with open_configured_store() as store:

@@ -15,20 +15,22 @@ app.add_typer(user_app, name="user")
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="监听地址。")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="监听端口。")] = 8000,
     no_scheduler: Annotated[
         bool,
-        typer.Option("--no-scheduler", help="Serve only, no scheduler (for extra API processes)."),
+        typer.Option("--no-scheduler", help="只提供 API，不启动调度器（用于额外的 API 进程）。"),
     ] = False,
     workers: Annotated[
         int,
         typer.Option(
-            min=1, max=64, help="API worker processes (each opens the store; needs --no-scheduler)."
+            min=1,
+            max=64,
+            help="API 进程数（每个进程各自打开存储；大于 1 时须加 --no-scheduler）。",
         ),
     ] = 1,
 ) -> None:
-    """启动 API 与监测台。Start the API, the dashboard and the scheduler.
+    """启动 API、监测台与调度器。Start the API, the dashboard and the scheduler.
 
     The scheduler is the one ``tingfeng worker`` runs (crawls, detection, alerting, sending,
     digests), started with the app and stopped with it. Only one scheduler may run per store:
@@ -99,14 +101,20 @@ def _embedded_scheduler(config: object) -> object:
 
 @user_app.command("add")
 def user_add(
-    name: Annotated[str, typer.Argument(help="User name (letters, digits, ._-).")],
-    role: Annotated[str, typer.Option(help="monitor | officer | analyst | admin")],
-    display_name: Annotated[str, typer.Option(help="Name shown on the dashboard.")] = "",
+    name: Annotated[str, typer.Argument(metavar="用户名", help="用户名（字母、数字、._-）。")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="角色：monitor（监测员）、officer（宣传/发言人）、analyst（分析员）、"
+            "admin（管理员）。"
+        ),
+    ],
+    display_name: Annotated[str, typer.Option(help="监测台上显示的姓名。")] = "",
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+        bool, typer.Option("--password-stdin", help="从标准输入读取密码。")
     ] = False,
 ) -> None:
-    """创建用户。Create a user (the first one should be an admin)."""
+    """创建用户（第一个用户应为管理员）。Create a user (the first one should be an admin)."""
     from api.services.auth import AuthError, create_user
     from models import Role
 
@@ -119,7 +127,9 @@ def user_add(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt("密码", hide_input=True)
+        if typer.prompt("再次输入密码", hide_input=True) != password:
+            raise UserError("两次输入的密码不一致，未创建用户")
     with open_configured_store(create=True) as store:
         try:
             user = create_user(

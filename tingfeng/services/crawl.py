@@ -42,9 +42,9 @@ def check_crawl(settings: Config, names: list[str]) -> None:
     for name in names:
         settings.source(name)  # unknown names fail here, with the list of known ones
     if settings.source_file is None:
-        raise ServiceError("no configuration file: give --config PATH or set TINGFENG_CONFIG")
+        raise ServiceError("没有配置文件：请用 --config 路径 指定，或设置环境变量 TINGFENG_CONFIG")
     if not names and not any(s.enabled for s in settings.sources):
-        raise ServiceError("sources: nothing to crawl (no enabled source configured)")
+        raise ServiceError("sources: 没有可采集的数据源（没有启用的数据源）")
     from crawler.run import check_sources, select_sources
 
     check_sources(select_sources(settings, names))
@@ -64,7 +64,7 @@ def crawl_clock(at: datetime | str | None, overrides: list[str] | None = None) -
     if when is not None and any(
         v.partition("=")[0].strip() == NOW_SETTING for v in overrides or []
     ):
-        raise ServiceError(f"--at: give either --at or --set {NOW_SETTING}=..., not both")
+        raise ServiceError(f"--at: --at 与 --set {NOW_SETTING}=... 只能给一个")
     return when
 
 
@@ -112,7 +112,10 @@ def crawl_sources(
         if code != 0:
             log.seek(0)
             tail = "".join(log.readlines()[-15:]).strip()
-            raise ServiceError(f"the crawl failed (exit {code})" + (f":\n{tail}" if tail else ""))
+            shown = "".join(f"\n  {line}" for line in tail.splitlines())
+            raise ServiceError(
+                f"采集进程失败（退出码 {code}）" + (f"，日志末尾：{shown}" if tail else "")
+            )
     return outcome
 
 

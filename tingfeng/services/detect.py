@@ -81,7 +81,7 @@ def parse_at(value: str | datetime | None, option: str = "--at") -> datetime | N
         return ensure_aware(datetime.fromisoformat(value.strip()))
     except ValueError:
         raise DetectInputError(
-            f"{option}: not an ISO 8601 time: {value!r} (e.g. 2026-05-10T21:30:00+08:00)"
+            f"{option}: 不是 ISO 8601 时间：{value!r}（例如 2026-05-10T21:30:00+08:00）"
         ) from None
 
 
@@ -90,16 +90,14 @@ def check_section(section: HotConfigSection) -> None:
     for key in ("categories", "virality_model"):
         path = getattr(section, key)
         if path is not None and not Path(path).is_file():
-            raise DetectInputError(f"hot.{key}: file not found: {path}")
+            raise DetectInputError(f"hot.{key}: 文件不存在：{path}")
 
 
 def check_detect_options(at: datetime | str | None, rescan_hours: float | None) -> datetime | None:
     """The pass's clock, or :class:`DetectInputError` naming the bad option."""
     when = parse_at(at)
     if rescan_hours is not None and not 0 <= rescan_hours <= 24 * 365:
-        raise DetectInputError(
-            f"--rescan-hours: must be between 0 and 8760 hours, got {rescan_hours:g}"
-        )
+        raise DetectInputError(f"--rescan-hours: 应在 0 到 8760 小时之间，而不是 {rescan_hours:g}")
     return when
 
 
@@ -166,12 +164,12 @@ def replay(
 
     when = parse_at(at)
     if speed is not None and not speed > 0:
-        raise DetectInputError(f"--speed: must be positive, got {speed:g}")
+        raise DetectInputError(f"--speed: 应大于 0，而不是 {speed:g}")
     if save_every < 1:
-        raise DetectInputError(f"--save-every: must be at least 1, got {save_every}")
+        raise DetectInputError(f"--save-every: 至少为 1，而不是 {save_every}")
     source = Path(path)
     if not source.exists():
-        raise DetectInputError(f"{source}: no such file or directory")
+        raise DetectInputError(f"{source}: 文件或目录不存在")
     check_section(config.hot)
     detector = load_detector(store, config.hot, _rumor_model(config))
     load = ImportReport()
@@ -201,7 +199,7 @@ def list_incidents(store: Store, *, hot_only: bool = False, limit: int = 50) -> 
     """Incidents by heat (hottest first), optionally only the hot ones: the store's indexed
     listing, a page of at most 1,000 at a time (no other incident is read)."""
     if not 1 <= limit <= 10_000:
-        raise DetectInputError(f"--limit: must be between 1 and 10000, got {limit}")
+        raise DetectInputError(f"--limit: 应在 1 到 10000 之间，而不是 {limit}")
     page: list[Incident] = []
     while len(page) < limit:
         step = store.list_incidents(

@@ -18,6 +18,7 @@ import orjson
 
 from models import Post
 from store import PostFilter, Store
+from text.zh import os_reason
 from tingfeng.services.errors import ServiceError
 
 ExportFormat = Literal["jsonl", "csv"]
@@ -71,16 +72,14 @@ def jsonl_line(post: Post) -> bytes:
 def check_output_path(path: Path) -> None:
     """Refuse an output path that cannot be written, before anything is read."""
     if path.is_dir():
-        raise ServiceError(
-            f"--out {path}: is a folder; give a file name, e.g. {path / 'posts.jsonl'}"
-        )
+        raise ServiceError(f"--out {path}: 是文件夹，请给出文件名，例如 {path / 'posts.jsonl'}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise ServiceError(f"--out {path}: the folder {folder} does not exist")
+        raise ServiceError(f"--out {path}: 文件夹 {folder} 不存在")
     if path.exists() and not os.access(path, os.W_OK):
-        raise ServiceError(f"--out {path}: not writable")
+        raise ServiceError(f"--out {path}: 无法写入（没有权限）")
     if not path.exists() and not os.access(folder, os.W_OK):
-        raise ServiceError(f"--out {path}: the folder {folder} is not writable")
+        raise ServiceError(f"--out {path}: 文件夹 {folder} 无法写入（没有权限）")
 
 
 @contextmanager
@@ -94,7 +93,7 @@ def open_output(path: Path | None, default: BinaryIO) -> Iterator[BinaryIO]:
         with path.open("wb") as handle:
             yield handle
     except OSError as exc:  # at open, on a write (disk full) or when closing
-        raise ServiceError(f"--out {path}: cannot write ({exc.strerror or exc})") from None
+        raise ServiceError(f"--out {path}: 无法写入（{os_reason(exc)}）") from None
 
 
 def export_posts(
@@ -111,7 +110,7 @@ def export_posts(
     ``snapshots`` (JSON lines only): each post's metric snapshots follow it, so an import
     of the file restores them."""
     if fmt not in FORMATS:
-        raise ServiceError(f"--format: must be jsonl or csv, not {fmt!r}")
+        raise ServiceError(f"--format: 应为 jsonl 或 csv，而不是 {fmt!r}")
     flt = flt or PostFilter()
     count = 0
     if fmt == "jsonl":

@@ -42,7 +42,7 @@ def check_jsonl_inputs(files: list[Path]) -> list[Path]:
 def check_ced_dir(directory: Path) -> None:
     """``directory`` is in the CED layout, before a store is opened."""
     if not (directory / "original-microblog").is_dir():
-        raise ServiceError(f"{directory}: not a CED directory (no original-microblog/ folder)")
+        raise ServiceError(f"{directory}: 不是 CED 数据目录（没有 original-microblog/ 文件夹）")
 
 
 def import_jsonl_files(

@@ -149,7 +149,7 @@ def _local_facets(posts: list[Post], wanted: list[str]) -> Facets:
 def search_posts(store: Store, request: SearchRequest) -> SearchPage:
     """One page of hits for ``request``, with the total and the facets of all matches."""
     if request.sort not in ("relevance", "time", "time_asc"):
-        raise ServiceError(f"--sort: must be relevance, time or time_asc, not {request.sort!r}")
+        raise ServiceError(f"--sort: 应为 relevance、time 或 time_asc，而不是 {request.sort!r}")
     parsed = parse_query(request.text)
     base = request.model_dump(exclude={"text", "limit", "offset", "facets"})
     if parsed.plain:
