@@ -342,7 +342,7 @@ def _print_command(run_: Run, bare: list[Bare]) -> float | None:
             f" for a CPU {proc.waiting:.0f} s"
         )
     print(f"peak RSS       : {peak_kb / 1024:,.0f} MB (whole process tree, target <= 600)")
-    if "rumor scores" not in err:
+    if "谣言评分" not in err:
         print("warning        : the command printed no rumor-score line")
     if not bare:
         return None
