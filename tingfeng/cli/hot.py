@@ -217,29 +217,29 @@ def history_table(history: IncidentHistory) -> Table:
 
 @app.command()
 def incidents(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果。")] = False,
     hot: Annotated[
-        bool | None, typer.Option("--hot/--not-hot", help="Only hot (or only not hot) ones.")
+        bool | None, typer.Option("--hot/--not-hot", help="只列热点（--not-hot：只列非热点）。")
     ] = None,
-    district: Annotated[str | None, typer.Option(help="District (区域), exactly.")] = None,
-    category: Annotated[str | None, typer.Option(help="Category (类别), exactly.")] = None,
+    district: Annotated[str | None, typer.Option(help="区域，完全一致。")] = None,
+    category: Annotated[str | None, typer.Option(help="类别，完全一致。")] = None,
     rumor: Annotated[
-        str | None, typer.Option(help="Rumor band: 低 <0.5, 中 0.5–0.8, 高 ≥0.8, 未评分.")
+        str | None, typer.Option(help="谣言概率档：低（<0.5）、中（0.5–0.8）、高（≥0.8）、未评分。")
     ] = None,
     tier: Annotated[
         list[str] | None,
-        typer.Option(help="Tier (响应级别) of the current alert: I…IV, none; repeatable."),
+        typer.Option(help="当前预警的响应级别：I、II、III、IV 或 none（不曾预警），可重复给出。"),
     ] = None,
-    since: Annotated[str | None, typer.Option(help="Last seen at or after (ISO 8601).")] = None,
-    until: Annotated[str | None, typer.Option(help="First seen before (ISO 8601).")] = None,
-    text: Annotated[
-        str, typer.Option("--text", "-q", help="Title or a keyword contains this.")
-    ] = "",
-    sort: Annotated[str, typer.Option(help="heat, last_seen or rumor.")] = "heat",
-    page: Annotated[str, typer.Option(help="Page number, from 1.")] = "1",
-    limit: Annotated[str, typer.Option(help="Incidents per page, 1–100.")] = "20",
+    since: Annotated[str | None, typer.Option(help="最近出现时间不早于此时（ISO 8601）。")] = None,
+    until: Annotated[str | None, typer.Option(help="首次出现时间早于此时（ISO 8601）。")] = None,
+    text: Annotated[str, typer.Option("--text", "-q", help="标题或关键词包含此文字。")] = "",
+    sort: Annotated[
+        str, typer.Option(help="排序：heat（热度）、last_seen（最近出现）或 rumor（谣言概率）。")
+    ] = "heat",
+    page: Annotated[str, typer.Option(help="页码，从 1 开始。")] = "1",
+    limit: Annotated[str, typer.Option(help="每页事件数，1–100。")] = "20",
     history: Annotated[
-        str | None, typer.Option(help="Show this incident's history (hot state, bands, posts).")
+        str | None, typer.Option(help="显示该事件的变化记录（热点状态、热度档、谣言档、成员）。")
     ] = None,
 ) -> None:
     """列出事件。Incidents by heat (or last seen, or rumor score), filtered and paged like
