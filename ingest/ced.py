@@ -525,8 +525,11 @@ class PreparedEvent(NamedTuple):
     source_id: str | None
     rows: list[tuple]  # PreparedPost tuples, source first
     snapshots: list[MetricSnapshot]
-    #: Whatever the thread scorer made of the event in memory (None without a scorer).
+    #: Whatever the thread scorer made of the event in memory (None without a scorer):
+    #: ``prepare_event`` gives the model row, an import's worker replaces it by the score.
     scoring_row: object = None
+    #: Why the worker could not score the thread (its model did not load), else None.
+    unscored: str | None = None
 
 
 def prepare_event(

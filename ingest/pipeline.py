@@ -1,9 +1,10 @@
 """Bulk import into a store: batching, counting, preparing posts in worker processes, and
 scoring the imported threads while they are still in memory.
 
-Reading, validating and tokenising are CPU work that parallelises; SQLite has one writer.
-So workers turn files into :class:`store.base.PreparedPost` rows (and, with a scorer, each
-thread's model input) and the parent process only writes and scores. Results are consumed
+Reading, validating, tokenising and rumor scoring are CPU work that parallelises; SQLite
+has one writer. So workers turn files into :class:`store.base.PreparedPost` rows (and,
+with a scorer, score each thread where it is in memory) and the parent process only
+writes posts and their scores. Results are consumed
 in input order through a bounded window of pending work, so memory stays flat however
 large the import.
 
@@ -48,27 +49,42 @@ PHASES: dict[str, str] = {
     "index": "建立索引",
     "score": "谣言评分",
 }
-#: Threads scored per model call: large enough that the call overhead vanishes, small
-#: enough that the batch's TF-IDF matrices (a thread's text is up to 400 reposts) stay
-#: small next to the model, and that the writer is not away from the store for long while
-#: the workers wait. Each row is transformed on its own, so the size changes no score.
-SCORE_BATCH = 32
 #: Groups of events a worker may have prepared ahead of the writer (each group is
 #: ``EVENT_GROUP`` events, about 3,000 posts): enough to keep it busy while the writer
-#: commits or scores, few enough that the pending rows stay a few tens of megabytes.
+#: commits, few enough that the pending rows stay a few tens of megabytes. A worker scores
+#: a group's threads in one model call: larger groups would make fewer, cheaper calls
+#: (0.9 instead of 1.3 ms CPU a thread at 32), but 32 raised the import's peak RSS to
+#: 688 MB (bench/README.md).
 AHEAD_PER_WORKER = 4
 EVENT_GROUP = 8
+
+
+class WorkerScoring(Protocol):
+    """Scoring in the worker processes (picklable; see ``nlp.rumor.thread.WorkerScoring``)."""
+
+    #: Thread held in memory -> model row (called as ``ThreadRow`` is).
+    row: ThreadRow
+
+    def score(self, rows: list[Any]) -> tuple[list[float | None], str | None]:
+        """The score of each row, and why none could be given (the model did not load)."""
+        ...
 
 
 class ThreadScorer(Protocol):
     """Scores threads (a source post and its reposts); see ``nlp.rumor.scoring``."""
 
-    #: Module-level function run in worker processes: thread held in memory -> model row.
-    thread_row: ThreadRow
-
-    def score_rows(self, rows: list[Any]) -> list[float | None]: ...
-
     def rescore(self, store: Store, root_ids: Iterable[str]) -> int: ...
+
+
+class ImportScorer(ThreadScorer, Protocol):
+    """A CED import's scorer: threads are scored in the worker processes (``worker``),
+    from the store (``rescore``) only when memory does not hold what is stored."""
+
+    worker: WorkerScoring
+
+    def unscored(self, reason: str) -> None:
+        """A worker could not load the model: the threads got no score, for ``reason``."""
+        ...
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -188,10 +204,21 @@ def default_workers() -> int:
 def _prepare_events(
     group: list[EventFiles],
     bounds: DateBounds | None,
-    thread_row: ThreadRow | None,
+    scoring: WorkerScoring | None,
     gazetteer: Gazetteer | None = None,
 ) -> list[PreparedEvent]:
-    return [prepare_event(files, bounds, thread_row, gazetteer) for files in group]
+    """The group's events, ready for the store; with ``scoring`` each event's
+    ``scoring_row`` is its thread's score (one model call for the group), and
+    ``unscored`` says why there is none when the model could not be loaded."""
+    thread_row = scoring.row if scoring is not None else None
+    events = [prepare_event(files, bounds, thread_row, gazetteer) for files in group]
+    if scoring is None:
+        return events
+    scored = [i for i, e in enumerate(events) if e.source_id is not None]
+    scores, failed = scoring.score([events[i].scoring_row for i in scored])
+    for i, score in zip(scored, scores, strict=True):
+        events[i] = events[i]._replace(scoring_row=score, unscored=failed)
+    return events
 
 
 @contextlib.contextmanager
@@ -278,7 +305,7 @@ def import_ced(
     progress: Progress | None = None,
     on_root: Callable[[str], None] | None = None,
     on_progress: OnProgress | None = None,
-    scorer: ThreadScorer | None = None,
+    scorer: ImportScorer | None = None,
     bounds: DateBounds | None = None,
     workers: int | None = None,
     batch_size: int = 5000,
@@ -287,7 +314,8 @@ def import_ced(
     """Import a CED-layout directory: source posts, reposts, derived metric snapshots, and
     (with ``scorer``) the rumor score of every source post.
 
-    Threads are scored from memory, right after their batch is written: a thread whose
+    Threads are scored from memory, in the worker that prepared them; their scores are
+    stored right after their batch is written, for a thread whose
     stored copy holds exactly what was just written (every post of the batch new, and no
     other post stored under its root) gets the score scoring the stored thread would give.
     Otherwise (a re-import, or posts of the thread already stored by another import) the
@@ -302,14 +330,15 @@ def import_ced(
     work = functools.partial(
         _prepare_events,
         bounds=bounds,
-        thread_row=scorer.thread_row if scorer else None,
+        scoring=scorer.worker if scorer else None,
         gazetteer=gazetteer or None,
     )
     seen_roots: dict[str, None] = {}
     buffer: list[PreparedPost] = []
     snapshots: list[MetricSnapshot] = []
-    in_batch: list[tuple[str, Any, int]] = []  # root, model row, posts under that root
-    ready: list[tuple[str, Any]] = []  # verified in memory, waiting for the model
+    in_batch: list[tuple[str, Any, int]] = []  # root, score, posts under that root
+    ready: list[tuple[str, Any]] = []  # root, score: verified in memory, to be stored
+    unscored: str | None = None  # why the workers gave no scores (the model did not load)
     from_store = False  # memory no longer agrees with the store: score from the store
     # Nothing stored yet: every thread stored under a root is the one this import wrote
     # (each source post is imported once), so memory needs no check against the store.
@@ -318,9 +347,7 @@ def import_ced(
     def score_ready() -> None:
         if scorer is None or not ready:
             return
-        scores = scorer.score_rows([row for _, row in ready])
-        pairs = zip(ready, scores, strict=True)
-        updates = {root_id: {"rumor_score": s} for (root_id, _), s in pairs}
+        updates = {root_id: {"rumor_score": score} for root_id, score in ready}
         report.scored += store.set_post_fields(updates)
         ready.clear()
 
@@ -345,8 +372,7 @@ def import_ced(
         if snapshots:
             report.snapshots += store.add_snapshots(snapshots)
             snapshots.clear()
-        if len(ready) >= SCORE_BATCH:
-            score_ready()
+        score_ready()
         gc.collect(0)  # see _young_collections_only
 
     prepared = _in_order(groups, workers or default_workers(), work)
@@ -369,6 +395,9 @@ def import_ced(
                     buffer.extend(event.rows)  # type: ignore[arg-type]
                     snapshots.extend(event.snapshots)
                     in_batch.append((event.source_id, event.scoring_row, len(event.rows) - 1))
+                    if event.unscored is not None and unscored is None:
+                        unscored = event.unscored
+                        scorer.unscored(unscored)  # type: ignore[union-attr]
                     if len(buffer) >= batch_size:
                         flush()
             if on_progress:

@@ -135,11 +135,12 @@ def test_fetched_at_is_never_before_created_at(tmp_path: Path) -> None:
 
 
 def test_scoring_in_memory_equals_scoring_the_stored_threads(tmp_path: Path) -> None:
-    from nlp.rumor.scoring import ThreadScorer, cached_model, score_roots
+    from nlp.rumor.scoring import score_roots
+    from nlp.rumor.thread import ImportScoring
 
     for n in range(1, 9):
         write_event(tmp_path / "ced", n, reposts=default_reposts(n, count=5 + 7 * n))
-    scorer = ThreadScorer(cached_model())
+    scorer = ImportScoring()  # scored in the worker process
     fast = SQLiteStore(tmp_path / "fast.db")
     report = import_ced(fast, tmp_path / "ced", workers=1, batch_size=20, scorer=scorer)
     assert report.scored == 8

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,16 @@ def import_jsonl_files(
     return ImportOutcome(report, ScoreOutcome(scored=report.scored, skipped_reason=skipped))
 
 
+def _import_scoring(settings: Config) -> Any:
+    """Scoring in the import's worker processes with the model :func:`import_scorer`
+    loads (``nlp.rumor_model``, else the shipped one): the writer never loads it unless
+    it has to score threads from the store (a re-import)."""
+    from nlp.rumor.thread import ImportScoring
+
+    path = settings.nlp.rumor_model
+    return ImportScoring(str(path) if path else None)
+
+
 def import_ced_dir(
     settings: Config,
     store: Store,
@@ -88,7 +97,7 @@ def import_ced_dir(
     from ingest.pipeline import import_ced
 
     check_ced_dir(directory)
-    scorer = _LoadingScorer(settings) if score else None
+    scorer = _import_scoring(settings) if score else None
     report = import_ced(
         store,
         directory,
@@ -100,51 +109,3 @@ def import_ced_dir(
     )
     skipped = scorer.skipped_reason() if scorer is not None else None
     return ImportOutcome(report, ScoreOutcome(scored=report.scored, skipped_reason=skipped))
-
-
-class _LoadingScorer:
-    """The import's thread scorer (:func:`import_scorer`), loaded in a background thread.
-
-    Loading the model, scikit-learn's import included, is seconds of one core that the
-    start of an import does not need: the worker processes start and prepare the first
-    events meanwhile, and only the first scoring call waits for it. ``thread_row`` (run in
-    the workers) needs no model. A model that cannot be loaded scores nothing, as with
-    :func:`import_scorer`: the posts are imported and the reason is reported.
-    """
-
-    def __init__(self, settings: Config) -> None:
-        from nlp.rumor.thread import thread_row
-
-        self.thread_row = thread_row
-        self._result: tuple[object | None, str | None] | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._load, args=(settings,), name="rumor-model", daemon=True
-        )
-        self._thread.start()
-
-    def _load(self, settings: Config) -> None:
-        try:
-            self._result = import_scorer(settings)
-        except BaseException as exc:  # re-raised where the scorer is first used
-            self._error = exc
-
-    def _scorer(self) -> Any | None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result[0]
-
-    def skipped_reason(self) -> str | None:
-        self._scorer()
-        assert self._result is not None
-        return self._result[1]
-
-    def score_rows(self, rows: list[Any]) -> list[float | None]:
-        scorer = self._scorer()
-        return [None] * len(rows) if scorer is None else scorer.score_rows(rows)
-
-    def rescore(self, store: Store, root_ids: Iterable[str]) -> int:
-        scorer = self._scorer()
-        return 0 if scorer is None else scorer.rescore(store, root_ids)
