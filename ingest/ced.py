@@ -97,16 +97,20 @@ def _snapshots_exact(
             break
         count = bisect_right(stamps, _floor_ts(at))  # reposts at or before ``at``
         out.append(MetricSnapshot(post_id=source.id, observed_at=at, reposts=count))
-    out.append(
-        MetricSnapshot(
-            post_id=source.id,
-            observed_at=max(last, start),
-            reposts=max(source.reposts, len(stamps)),
-            comments=source.comments,
-            likes=source.likes,
-        )
-    )
+    out.append(_last_snapshot(source, last, len(stamps)))
     return out
+
+
+def _last_snapshot(source: Post, last: datetime, collected: int) -> MetricSnapshot:
+    """The closing snapshot: at the latest repost (never before the source), with the
+    counts the source reported (reposts at least the ``collected`` ones)."""
+    return MetricSnapshot(
+        post_id=source.id,
+        observed_at=max(last, source.created_at),
+        reposts=max(source.reposts, collected),
+        comments=source.comments,
+        likes=source.likes,
+    )
 
 
 def _snapshots(source: Post, repost_times: list[datetime]) -> list[MetricSnapshot]:
@@ -123,15 +127,7 @@ def _snapshots(source: Post, repost_times: list[datetime]) -> list[MetricSnapsho
         while idx < len(times) and times[idx] <= at:
             idx += 1
         out.append(MetricSnapshot(post_id=source.id, observed_at=at, reposts=idx))
-    out.append(
-        MetricSnapshot(
-            post_id=source.id,
-            observed_at=max(last, start),
-            reposts=max(source.reposts, len(times)),
-            comments=source.comments,
-            likes=source.likes,
-        )
-    )
+    out.append(_last_snapshot(source, last, len(times)))
     return out
 
 
