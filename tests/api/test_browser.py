@@ -165,8 +165,15 @@ def test_monitor_flow_live_update_incident_search_export(browser, live: LiveServ
     assert page.locator("#hot-count").inner_text() == "3"
     assert new_row.locator(".tier-cell").inner_text() == "Ⅰ级"  # its current alert's tier
 
-    # Open the incident (keyboard: focus the link, Enter).
+    # Open the incident (keyboard: focus the link, Enter). The live refresh rebuilds the
+    # table (every 0.5 s here): the focus must stay on the link across a refresh.
     page.locator('#hot-body a[href="/incidents/inc-a"]').focus()
+    before = page.locator("#updated").inner_text()
+    page.wait_for_function(
+        "(before) => document.getElementById('updated').textContent !== before", arg=before
+    )
+    focused = page.evaluate("() => document.activeElement?.getAttribute('href')")
+    assert focused == "/incidents/inc-a", f"focus lost by the live refresh: {focused!r}"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/incidents/inc-a$"))
     page.locator("#velocity-chart svg").wait_for()

@@ -255,6 +255,17 @@
     return tr;
   }
 
+  // A live refresh rebuilds a list; a keyboard user's focus on one of its links must not
+  // be lost (it would drop to <body> on every poll): refocus the same link afterwards.
+  function keepFocus(container, rebuild) {
+    const active = document.activeElement;
+    const href = active && container.contains(active) && active.tagName === "A" ? active.getAttribute("href") : null;
+    rebuild();
+    if (href === null) return;
+    const again = Array.from(container.querySelectorAll("a")).find((a) => a.getAttribute("href") === href);
+    if (again) again.focus({ preventScroll: true });
+  }
+
   async function refresh() {
     const [alertsOk, hot, sources] = await Promise.all([
       refreshAlerts(),
@@ -263,16 +274,16 @@
     ]);
     if (hot.ok) {
       const body = document.getElementById("hot-body");
-      body.replaceChildren(...hot.data.data.map(incidentRow));
+      keepFocus(body, () => body.replaceChildren(...hot.data.data.map(incidentRow)));
       document.getElementById("hot-count").textContent = hot.data.count;
       document.getElementById("hot-empty").hidden = hot.data.data.length > 0;
     }
     if (sources.ok) {
       const bad = sources.data.data.filter((s) => s.configured && s.enabled && s.healthy === false);
       const list = document.getElementById("attn-list");
-      list.replaceChildren(...bad.map((s) => el("li", {},
+      keepFocus(list, () => list.replaceChildren(...bad.map((s) => el("li", {},
         el("a", { href: "/sources#src-" + s.name, text: s.title || s.name }), "：",
-        el("span", { class: "reason", text: s.reason_zh || "" }))));
+        el("span", { class: "reason", text: s.reason_zh || "" })))));
       document.getElementById("attn-count").textContent = bad.length;
       document.getElementById("attn-empty").hidden = bad.length > 0;
     }
