@@ -12,7 +12,7 @@ computes: ``api.services.incidents.list_incidents_json`` with the answer cache o
 Printed beside it, in the same run:
 
 - ``read-time``: the way the list resolved tiers before schema 4, kept here for the
-  comparison: every alert's five fields read (``Store.list_record_fields``), each
+  comparison: every alert's five fields read (one ``json_extract`` of the alert documents), each
   incident's current alert picked in Python, the wanted ids handed to the store;
 - ``floor``: the bare SQL count and page on the ``incidents`` table with the same tier
   condition (no JSON, no models): what the indexed query itself costs.
@@ -29,6 +29,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -40,13 +42,28 @@ from store.sqlite import SQLiteStore  # noqa: E402
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+def alert_fields(
+    store: SQLiteStore, fields: tuple[str, ...], limit: int, offset: int
+) -> list[dict]:
+    """Some fields of every alert document, as the replaced code read them (one
+    json_extract a document, newest update first); kept here since the store no longer
+    needs such a read."""
+    paths = ", ".join(f"'$.{name}'" for name in fields)
+    sql = (
+        f"SELECT json_extract(doc, {paths}) FROM records WHERE kind=?"
+        " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
+    )
+    rows = store.conns.read(sql, [Alert.kind, limit, offset])
+    return [dict(zip(fields, orjson.loads(values), strict=True)) for (values,) in rows]
+
+
 def read_time_tiers(store: SQLiteStore) -> dict[str, str]:
     """The pre-schema-4 resolution (tingfeng.services.alerts.current_tiers as it was)."""
     fields = ("incident_id", "alert_kind", "status", "opened_at", "tier")
     current: dict[str, tuple[tuple[bool, datetime], str]] = {}
     offset, page = 0, 10_000
     while True:
-        rows = store.list_record_fields(Alert, fields, limit=page, offset=offset)
+        rows = alert_fields(store, fields, page, offset)
         for row in rows:
             key = row["incident_id"]
             if key is None or row["alert_kind"] != AlertKind.INCIDENT.value:

@@ -278,28 +278,6 @@ class Store(abc.ABC):
     ) -> list[R]:
         """Records of one kind, newest update first, filtered by top-level field equality."""
 
-    def list_record_fields(
-        self,
-        cls: type[R],
-        fields: Sequence[str],
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        **equals: Any,
-    ) -> list[dict[str, Any]]:
-        """Some top-level fields of the records :meth:`list_records` would give (same
-        filter and order), as their JSON values, without building whole records: for
-        reading a few scalar fields (strings, numbers) of many records cheaply. Backends
-        may answer it from the stored documents; this default builds the records."""
-        for name in fields:
-            if name not in cls.model_fields:
-                raise StoreError(f"list_record_fields: {cls.kind} has no field {name!r}")
-        wanted = set(fields)
-        return [
-            r.model_dump(mode="json", include=wanted)
-            for r in self.list_records(cls, limit=limit, offset=offset, **equals)
-        ]
-
     @abc.abstractmethod
     def count_records(self, cls: type[R]) -> int: ...
 

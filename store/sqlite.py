@@ -142,17 +142,6 @@ class SQLiteStore(Store):
     ) -> list[R]:
         return self.records.list_records(cls, limit=limit, offset=offset, **equals)
 
-    def list_record_fields(
-        self,
-        cls: type[R],
-        fields: Sequence[str],
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        **equals: Any,
-    ) -> list[dict[str, Any]]:
-        return self.records.list_record_fields(cls, fields, limit=limit, offset=offset, **equals)
-
     def list_incidents(self, query: IncidentQuery) -> IncidentPage:
         return self.records.list_incidents(query)
 

@@ -128,34 +128,6 @@ class RecordTables:
         sql, params = self._listing(cls, "doc", limit, offset, equals)
         return [cls.model_validate_json(doc) for (doc,) in self.conns.read(sql, params)]
 
-    def list_record_fields(
-        self,
-        cls: type[R],
-        fields: Sequence[str],
-        *,
-        limit: int = 100,
-        offset: int = 0,
-        **equals: Any,
-    ) -> list[dict[str, Any]]:
-        """The fields straight from the documents (one json_extract, so each document is
-        parsed once, into a JSON array of the values): no record is built."""
-        for name in fields:
-            if name not in cls.model_fields:
-                raise StoreError(f"list_record_fields: {cls.kind} has no field {name!r}")
-        if not fields:
-            return [{} for _ in self.conns.read(*self._listing(cls, "1", limit, offset, equals))]
-        paths = ", ".join(f"'$.{name}'" for name in fields)
-        column = (
-            f"json_array(json_extract(doc, {paths}))"
-            if len(fields) == 1
-            else (f"json_extract(doc, {paths})")
-        )
-        sql, params = self._listing(cls, column, limit, offset, equals)
-        return [
-            dict(zip(fields, orjson.loads(values), strict=True))
-            for (values,) in self.conns.read(sql, params)
-        ]
-
     @staticmethod
     def _listing(
         cls: type[R], columns: str, limit: int, offset: int, equals: dict[str, Any]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from models import Alert, Bulletin, Incident, MetricSnapshot, Post, Tier
-from store import ConflictError, PostFilter, SearchQuery, Store, StoreError
+from store import ConflictError, PostFilter, SearchQuery, Store
 from tests.conftest import BASE_TIME, make_post
 
 
@@ -253,24 +253,6 @@ def test_records_list_and_count(store: Store) -> None:
     assert [a.id for a in store.list_records(Alert, tier=Tier.II)] == ["a1"]
     assert store.get_record(Bulletin, "b1") is not None
     assert store.get_record(Alert, "b1") is None
-
-
-def test_record_fields_are_those_of_the_listed_records(store: Store) -> None:
-    opened = BASE_TIME + timedelta(microseconds=7)
-    store.save_record(Alert(id="a1", incident_id="inc-1", tier=Tier.II, rule="r", opened_at=opened))
-    store.save_record(Alert(id="a2", tier=Tier.I, rule="r", alert_kind="source", source_name="s"))
-    store.save_record(Alert(id="a3", incident_id="inc-3", tier=Tier.IV, rule="r"))
-    fields = ["incident_id", "tier", "opened_at", "alert_kind"]
-    for equals in [{}, {"tier": Tier.II}, {"incident_id": "none-such"}]:
-        for limit, offset in [(100, 0), (1, 1), (2, 2)]:
-            records = store.list_records(Alert, limit=limit, offset=offset, **equals)
-            rows = store.list_record_fields(Alert, fields, limit=limit, offset=offset, **equals)
-            assert rows == [r.model_dump(mode="json", include=set(fields)) for r in records]
-    (one,) = store.list_record_fields(Alert, ["opened_at"], incident_id="inc-1")
-    assert datetime.fromisoformat(one["opened_at"]) == opened
-    assert store.list_record_fields(Alert, ["tier"], incident_id="inc-3") == [{"tier": "IV"}]
-    with pytest.raises(StoreError):
-        store.list_record_fields(Alert, ["no_such_field"])
 
 
 def test_save_records_saves_several_records_together(store: Store) -> None:
