@@ -176,3 +176,44 @@ def test_alert_to_approved_rebuttal_search_and_analyst(browser, live: LiveServer
     assert after.version == before.version and after.assignee == USERS[Role.OFFICER]
     assert not errors, errors
     context.close()
+
+
+def test_logout_waits_for_the_poll_on_the_wire(browser, live: LiveServer) -> None:
+    """A poll still on the wire when the monitor logs out used to reach the server after the
+    session was gone: a 401 in the console, and its handler racing the logout's redirect. The
+    page now stops polling and sends the logout only once that request has landed. The poll
+    is held at the network layer, so the race is forced rather than hoped for."""
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    login_as(page, live, USERS[Role.MONITOR], PASSWORDS[Role.MONITOR], "/")
+
+    held: list = []
+    released = False
+    logouts: list[bool] = []  # per logout request: was a poll still held when it left?
+    page.on(
+        "request",
+        lambda r: logouts.append(not released) if urlsplit(r.url).path == "/logout" else None,
+    )
+    page.route(re.compile(r"/api/v1/"), lambda route: held.append(route))
+    for _ in range(200):  # the next poll (every 0.5 s here) is caught and kept on the wire
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "no poll request within 10 s"
+    page.locator(".who button").click()
+    for _ in range(30):  # the old page sent the logout at once; give it 1.5 s to show
+        if logouts:
+            break
+        page.wait_for_timeout(50)
+    assert not logouts, "the logout left while a poll was still on the wire"
+    released = True
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r"/api/v1/"))  # falls back any request caught since
+    page.wait_for_url(re.compile(r"/login"))
+    assert logouts == [False]
+    assert not errors, errors
+    context.close()

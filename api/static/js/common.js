@@ -16,7 +16,7 @@ window.TF = (function () {
     if (resp.status !== 204) {
       try { data = await resp.json(); } catch (e) { data = null; }
     }
-    if (resp.status === 401) { window.location.assign("/login?next=" + encodeURIComponent(location.pathname)); }
+    if (resp.status === 401 && !leaving) { window.location.assign("/login?next=" + encodeURIComponent(location.pathname)); }
     return { ok: resp.ok, status: resp.status, data };
   }
 
@@ -47,17 +47,33 @@ window.TF = (function () {
     return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
   }
 
-  /* Poll fn every ms; skips while the tab is hidden, never overlaps itself. */
+  /* Poll fn every ms; skips while the tab is hidden, never overlaps itself, and stops for
+     good once the user logs out (see below). */
+  let leaving = false;
+  const inFlight = new Set();
   function poll(fn, ms) {
     let busy = false;
     async function tick() {
-      if (busy || document.hidden) return;
+      if (busy || leaving || document.hidden) return;
       busy = true;
-      try { await fn(); } catch (e) { /* next tick retries */ } finally { busy = false; }
+      const run = (async () => { try { await fn(); } catch (e) { /* next tick retries */ } })();
+      inFlight.add(run);
+      try { await run; } finally { busy = false; inFlight.delete(run); }
     }
     setInterval(tick, ms);
     document.addEventListener("visibilitychange", tick);
   }
+
+  /* Logging out while a poll is on the wire let that request reach the server after the
+     session was gone: a 401, whose handler then raced the logout's own redirect. Stop the
+     polls, let the last one land, then send the form. */
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains("who") || leaving) return;
+    ev.preventDefault();
+    leaving = true;
+    Promise.allSettled([...inFlight]).then(() => form.submit());
+  });
 
   /* A tiny SVG sparkline (no chart library needed on the 监测台). */
   function sparkline(node) {
