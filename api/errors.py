@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.services.auth import AuthError, public
 from models import FIELD_ERROR, Record, field_error  # noqa: F401 - field_error for routes
 from store import ConflictError, StoreError
+from text.zh import describe
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,10 @@ def install(app: FastAPI) -> None:
             loc = list(err.get("loc", ()))
             if err.get("type") == FIELD_ERROR:
                 loc = [*loc[:1], (err.get("ctx") or {}).get("field", "")]
-            problems.append({"field": _loc(loc), "problem": str(err.get("msg", "invalid"))})
+            # Our own field errors are written in Chinese already; pydantic's are English
+            # ("Input should be less than or equal to 100") and the dashboard shows them.
+            text = str(err.get("msg", "")) if err.get("type") == FIELD_ERROR else describe(err)
+            problems.append({"field": _loc(loc), "problem": text})
         return error_body(422, problems)
 
     @app.exception_handler(StarletteHTTPException)

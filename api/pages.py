@@ -40,6 +40,7 @@ from api.services.posts import BAND_LABELS, PostSearchParams, search_posts_cache
 from api.services.sources import list_sources
 from models import FIELD_ERROR, SHANGHAI, Incident, Role
 from models.auth import ROLE_LABELS
+from text.zh import describe
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -117,21 +118,13 @@ def _problem_zh(err: dict[str, Any]) -> str:
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
     if kind == "extra_forbidden":
         return f"{label}：不是可用的检索条件"
-    if kind == "string_too_long":
-        return f"{label}：过长（最多 {ctx.get('max_length')} 个字符）"
-    if kind == "too_long":
-        return f"{label}：个数过多（最多 {ctx.get('max_length')} 个）"
-    if kind == "less_than_equal":
-        return f"{label}：不能大于 {ctx.get('le')}"
-    if kind == "greater_than_equal":
-        return f"{label}：不能小于 {ctx.get('ge')}"
-    if kind.startswith(("datetime", "date")):
+    if kind.startswith(("datetime", "date")):  # the form's fields are dates
         return f"{label}：不是有效的日期"
-    if kind in ("literal_error", "enum"):
-        return f"{label}：不是可选的值"
     if kind == FIELD_ERROR and ctx.get("field") == "since":
         return "起始日期：必须早于截止日期"
-    return f"{label}：取值无效"
+    if kind == FIELD_ERROR:
+        return f"{label}：{err.get('msg', '取值无效')}"
+    return f"{label}：{describe(err)}"
 
 
 def _safe_next(value: str | None) -> str:

@@ -460,12 +460,29 @@ def test_search_page_names_bad_fields_in_chinese(env: Env) -> None:
     c, _ = env.login(Role.ANALYST)
     for query, expected in (
         ("since=2026-13-01", "起始日期：不是有效的日期"),
-        ("per_page=1000", "每页条数：不能大于 100"),
+        ("per_page=1000", "每页条数：应小于或等于 100"),
         ("since=2026-12-01&until=2026-11-01", "起始日期：必须早于截止日期"),
-        ("rumor=maybe", "谣言可能：不是可选的值"),
+        ("rumor=maybe", "谣言可能：应为 "),
     ):
         r = c.get(f"/search?{query}")
         assert r.status_code == 422 and expected in r.text, (query, r.text[-600:])
+
+
+def test_json_api_words_pydantic_problems_in_chinese(env: Env) -> None:
+    """The dashboard shows an API answer's problem as it is: pydantic's English ("Input
+    should be less than or equal to 100") went straight to the screen."""
+    c, _ = env.login(Role.ANALYST)
+    for path, query, field, expected in (
+        ("/api/v1/incidents", "per_page=1000", "query.per_page", "应小于或等于 100"),
+        ("/api/v1/posts", "per_page=abc", "query.per_page", "应为整数"),
+        ("/api/v1/incidents", "sort=nonsense", "query.sort", "应为 "),
+    ):
+        r = c.get(f"{path}?{query}")
+        assert r.status_code == 422, (path, query, r.text)
+        detail = r.json()["detail"]
+        assert [d["field"] for d in detail] == [field], detail
+        assert detail[0]["problem"].startswith(expected), detail
+        assert "Input should" not in r.text
 
 
 def test_api_docs_page_lists_every_operation(env: Env) -> None:
