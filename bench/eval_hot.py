@@ -186,9 +186,7 @@ def trace_fold(fold: dict, model: ViralityModel) -> dict:
             stats = ev.cluster.stats
             if fig["authors"] >= MIN_AUTHORS and fig["current"] >= config.burst.min_posts:
                 window = count_between(stats.root_times, now - window_s, now)
-                burst[inc].append(
-                    (now, fig["p_value"], ev.virality, len(stats.root_times), window)
-                )
+                burst[inc].append((now, fig["p_value"], ev.virality, len(stats.root_times), window))
             if ev.virality is not None and (not vir[inc] or vir[inc][-1][1] != ev.virality):
                 vir[inc].append((now, ev.virality))
             for k in size_marks:
@@ -336,9 +334,7 @@ def alert_figures(fold: dict, trace: dict, cutoff: float, rules: list[Rule]) -> 
             large = [s for s in told if len(fold["reposts"][s]) >= cutoff]
             true_alerts += bool(large)
             tp_events += len(large)
-            joined += sum(
-                1 for s in sids if start[s] > at and len(fold["reposts"][s]) >= cutoff
-            )
+            joined += sum(1 for s in sids if start[s] > at and len(fold["reposts"][s]) >= cutoff)
             for s in large:
                 minutes.append((at - start[s]) / 60.0)
                 reposts = fold["reposts"][s]
@@ -383,9 +379,7 @@ def breakdown(fold: dict, trace: dict, cutoff: float, rule: Rule) -> dict:
             large
         )
         if not alone:
-            groups["... the event opened it" if opened else "... the event joined it"].append(
-                large
-            )
+            groups["... the event opened it" if opened else "... the event joined it"].append(large)
     return {
         k: {"flagged": len(v), "precision": round(sum(v) / len(v), 4) if v else None}
         for k, v in groups.items()

@@ -31,9 +31,7 @@ def _case() -> tuple[dict, dict]:
     sizes = {"a1": 600, "a2": 50, "a3": 40, "c": 700, "b1": 80}
     fold = {
         "sources": {s: _source(t) for s, t in starts.items()},
-        "reposts": {
-            s: [T0 + starts[s] + 60.0 + i for i in range(n)] for s, n in sizes.items()
-        },
+        "reposts": {s: [T0 + starts[s] + 60.0 + i for i in range(n)] for s, n in sizes.items()},
     }
     trace = {
         "burst": {"A": [(T0 + 50, 1e-20, 0.5, 1, 1)], "B": [(T0 + 30, 1e-20, 0.9, 1, 1)]},
