@@ -90,10 +90,9 @@ def install(app: FastAPI) -> None:
             loc = list(err.get("loc", ()))
             if err.get("type") == FIELD_ERROR:
                 loc = [*loc[:1], (err.get("ctx") or {}).get("field", "")]
-            # Our own field errors are written in Chinese already; pydantic's are English
-            # ("Input should be less than or equal to 100") and the dashboard shows them.
-            text = str(err.get("msg", "")) if err.get("type") == FIELD_ERROR else describe(err)
-            problems.append({"field": _loc(loc), "problem": text})
+            # pydantic's own messages are English ("Input should be less than or equal to
+            # 100") and the dashboard shows the problem as it is: worded in Chinese.
+            problems.append({"field": _loc(loc), "problem": describe(err)})
         return error_body(422, problems)
 
     @app.exception_handler(StarletteHTTPException)

@@ -122,8 +122,6 @@ def _problem_zh(err: dict[str, Any]) -> str:
         return f"{label}：不是有效的日期"
     if kind == FIELD_ERROR and ctx.get("field") == "since":
         return "起始日期：必须早于截止日期"
-    if kind == FIELD_ERROR:
-        return f"{label}：{err.get('msg', '取值无效')}"
     return f"{label}：{describe(err)}"
 
 

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from models import FIELD_ERROR
+
 #: pydantic type code -> Chinese template; ``{name}`` fields come from the error's ctx.
 TEMPLATES: dict[str, str] = {
     "missing": "缺少必填项",
@@ -70,8 +72,8 @@ TEMPLATES: dict[str, str] = {
     "ip_any_address": "不是有效的 IP 地址",
 }
 
-#: Codes whose ctx ``error`` is our own validator's message: shown as it is.
-_OWN_MESSAGE = ("value_error", "assertion_error")
+#: Codes whose ctx ``error`` (or message) is our own validator's: shown as it is.
+_OWN_MESSAGE = ("value_error", "assertion_error", FIELD_ERROR)
 
 
 def choices(expected: str) -> str:
