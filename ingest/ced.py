@@ -387,7 +387,30 @@ def _index_tokens(text: str) -> str:
     return " ".join(cut_for_index(text))
 
 
-def _repost_prepared(raw: RawRepost, root: str, fetched: datetime | str, fetched_ts: int) -> tuple:
+#: A repost as a worker sends it to the writer: RawRepost's checked fields and the index
+#: tokens, without the document. (id, native_id, created_ts, created, parent_id, text,
+#: author_id, tokens), where ``created`` is the JSON form of the time when known, else the
+#: datetime. The writer builds the document (:func:`_repost_prepared`): the worker is the
+#: import's bottleneck, the writer waits for it, and the pickled tuple is half the size.
+CompactRepost = tuple[str, str, int, "str | datetime", str, str, "str | None", str]
+
+
+def _compact(raw: RawRepost) -> CompactRepost:
+    return (
+        raw.id,
+        raw.native_id,
+        raw.created_ts,
+        raw.created_at if raw.created_json is None else raw.created_json,
+        raw.parent_id,
+        raw.text,
+        raw.author_id,
+        _index_tokens(raw.text),
+    )
+
+
+def _repost_prepared(
+    compact: CompactRepost, root: str, fetched: datetime | str, fetched_ts: int
+) -> tuple:
     """The :class:`PreparedPost` fields of ``_repost_post(raw, ...)``, built without the model.
 
     Every field was checked in :func:`_repost_items`, so the post is valid by construction;
@@ -396,38 +419,39 @@ def _repost_prepared(raw: RawRepost, root: str, fetched: datetime | str, fetched
     validations this way. ``fetched`` may be given as its JSON form (the same for every
     post of a thread, so written once).
     """
+    post_id, native_id, created_ts, created, parent_id, text, author_id, tokens = compact
     doc = {
-        "id": raw.id,
+        "id": post_id,
         "source": SOURCE,
-        "native_id": raw.native_id,
+        "native_id": native_id,
         "kind": "repost",
-        "author": {"id": raw.author_id, "verified": False}
-        if raw.author_id is not None
+        "author": {"id": author_id, "verified": False}
+        if author_id is not None
         else {"verified": False},
-        "text": raw.text,
-        "created_at": raw.created_at if raw.created_json is None else raw.created_json,
+        "text": text,
+        "created_at": created,
         "fetched_at": fetched,
         "reposts": 0,
         "comments": 0,
         "likes": 0,
-        "parent_id": raw.parent_id,
+        "parent_id": parent_id,
         "root_id": root,
         "region_tags": [],
         "extra": {},
     }
-    # A plain tuple in PreparedPost's field order: it is pickled to the writer as one.
+    # A plain tuple in PreparedPost's field order.
     return (
-        raw.id,
+        post_id,
         SOURCE,
         "repost",
-        raw.created_ts,
-        raw.author_id,
+        created_ts,
+        author_id,
         root,
         None,
         None,
         (),
         orjson.dumps(doc, option=_DUMP),
-        _index_tokens(raw.text),
+        tokens,
         fetched_ts,
     )
 
@@ -519,13 +543,30 @@ class PreparedEvent(NamedTuple):
 
     report: ImportReport
     source_id: str | None
-    rows: list[tuple]  # PreparedPost tuples, source first
+    source_row: tuple | None  # the source post's PreparedPost tuple
     snapshots: list[MetricSnapshot]
     #: Whatever the thread scorer made of the event in memory (None without a scorer):
     #: ``prepare_event`` gives the model row, an import's worker replaces it by the score.
     scoring_row: object = None
     #: Why the worker could not score the thread (its model did not load), else None.
     unscored: str | None = None
+    reposts: list[CompactRepost] = []  # noqa: RUF012 (never mutated)
+    fetched_json: str = ""  # the thread's fetched_at, as its documents write it
+    fetched_ts: int = 0
+
+    @property
+    def post_count(self) -> int:
+        return (self.source_row is not None) + len(self.reposts)
+
+    def rows(self) -> list[tuple]:
+        """Every post of the event as PreparedPost tuples, source first."""
+        if self.source_row is None:
+            return []
+        root, fetched, fetched_ts = self.source_id, self.fetched_json, self.fetched_ts
+        return [
+            self.source_row,
+            *[_repost_prepared(r, root, fetched, fetched_ts) for r in self.reposts],  # type: ignore[arg-type]
+        ]
 
 
 def prepare_event(
@@ -540,16 +581,16 @@ def prepare_event(
     report = ImportReport()
     loaded = _load_raw(files, report, bounds)
     if loaded is None:
-        return PreparedEvent(report, None, [], [])
+        return PreparedEvent(report, None, None, [])
     source, raw = loaded
     tagger = tagger_for(gazetteer)
     if tagger is not None and not source.region_tags:
         source.region_tags = tagger.tag(source.title, source.text)
     root, fetched = source.id, source.fetched_at
     fetched_ts = int(fetched.timestamp())
-    rows = [tuple(PreparedPost.of(source))]
+    source_row = tuple(PreparedPost.of(source))
     fetched_json = orjson.dumps(fetched, option=_DUMP)[1:-1].decode()  # a JSON string
-    rows.extend([_repost_prepared(r, root, fetched_json, fetched_ts) for r in raw])
+    reposts = [_compact(r) for r in raw]
     # The order a store returns the thread in (time, then insertion), so that scoring in
     # memory sees exactly what scoring the stored thread would.
     # (sorted() is stable: equal times keep their insertion order.)
@@ -568,7 +609,9 @@ def prepare_event(
             origin = (source.created_at - _EPOCH_UTC) // _MICROSECOND
             offsets = [(t * 1_000_000 - origin) / 1_000_000 for t in stamps]
         scoring_row = thread_row(source, ordered, offsets=offsets)
-    return PreparedEvent(report, root, rows, snapshots, scoring_row)
+    return PreparedEvent(
+        report, root, source_row, snapshots, scoring_row, None, reposts, fetched_json, fetched_ts
+    )
 
 
 def iter_events(

@@ -391,10 +391,10 @@ def import_ced(
                     seen_roots[event.source_id] = None
                     if on_root:
                         on_root(event.source_id)
-                    # Plain tuples in PreparedPost's field order, as the workers made them.
-                    buffer.extend(event.rows)  # type: ignore[arg-type]
+                    # Plain tuples in PreparedPost's field order.
+                    buffer.extend(event.rows())  # type: ignore[arg-type]
                     snapshots.extend(event.snapshots)
-                    in_batch.append((event.source_id, event.scoring_row, len(event.rows) - 1))
+                    in_batch.append((event.source_id, event.scoring_row, len(event.reposts)))
                     if event.unscored is not None and unscored is None:
                         unscored = event.unscored
                         scorer.unscored(unscored)  # type: ignore[union-attr]

@@ -94,7 +94,14 @@ def test_real_ced_sample(ced_dir: Path) -> None:
 
 def test_fast_repost_rows_equal_the_model_path(tmp_path: Path) -> None:
     """Reposts prepared without a Post each are byte for byte what the model writes."""
-    from ingest.ced import _load_raw, _repost_post, _repost_prepared, event_files, prepare_event
+    from ingest.ced import (
+        _compact,
+        _load_raw,
+        _repost_post,
+        _repost_prepared,
+        event_files,
+        prepare_event,
+    )
     from store.base import PreparedPost
 
     reposts = default_reposts(9, count=30)
@@ -115,9 +122,12 @@ def test_fast_repost_rows_equal_the_model_path(tmp_path: Path) -> None:
     ts = int(source.fetched_at.timestamp())
     models = [PreparedPost.of(_repost_post(r, source.id, source.fetched_at)) for r in raw]
     for r, model in zip(raw, models, strict=True):
-        assert _repost_prepared(r, source.id, source.fetched_at, ts) == model
-    # As the import's workers make them (times written without asking the time zone).
-    assert prepare_event(files).rows[1:] == models
+        assert _repost_prepared(_compact(r), source.id, source.fetched_at, ts) == model
+    # As the import's workers and writer make them (times written without asking the
+    # time zone).
+    event = prepare_event(files)
+    assert event.post_count == 36
+    assert event.rows()[1:] == models
 
 
 def test_fetched_at_is_never_before_created_at(tmp_path: Path) -> None:
