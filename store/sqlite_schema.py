@@ -264,6 +264,9 @@ _HITS_TABLE = (
 #: Page cache of the writer connection (negative: KiB), and during a bulk load.
 WRITER_CACHE_KIB = -65536
 BULK_CACHE_KIB = -32768
+#: While a bulk load's deferred indexes are built: SQLite's default cache, helper threads.
+INDEX_BUILD_CACHE_KIB = -2000
+INDEX_BUILD_THREADS = 2
 
 
 def missing_store_message(path: Path) -> str:
@@ -459,8 +462,17 @@ class Connections:
         finally:
             self.bulk_loading = False
             if empty:
-                self._writer.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")  # type: ignore[union-attr]
-                self.ensure_indexes(on_index)
+                writer = self._writer
+                # The indexes' sorts in helper threads, over SQLite's default small cache
+                # (measured on the CED store: 2.4 s against 2.8-2.9 s single-threaded; with
+                # a large cache the helper threads gain nothing).
+                writer.execute(f"PRAGMA cache_size={INDEX_BUILD_CACHE_KIB}")  # type: ignore[union-attr]
+                writer.execute(f"PRAGMA threads={INDEX_BUILD_THREADS}")  # type: ignore[union-attr]
+                try:
+                    self.ensure_indexes(on_index)
+                finally:
+                    writer.execute("PRAGMA threads=0")  # type: ignore[union-attr]
+                    writer.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")  # type: ignore[union-attr]
 
     def ensure_indexes(self, on_index: Callable[[int, int], None] | None = None) -> None:
         """Build whichever of :data:`POST_INDEXES` is missing (nothing to do normally),
