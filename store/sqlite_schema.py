@@ -264,6 +264,11 @@ _HITS_TABLE = (
 #: Page cache of the writer connection (negative: KiB), and during a bulk load.
 WRITER_CACHE_KIB = -65536
 BULK_CACHE_KIB = -32768
+#: WAL pages between automatic checkpoints: SQLite's default, and during a bulk load (64 MB
+#: of WAL: a tenth of the checkpoints and their fsyncs; the CED import 33.5 s against 36.9 s
+#: in five runs each, the same store written). Larger gains nothing measurable.
+WAL_AUTOCHECKPOINT = 1000
+BULK_WAL_AUTOCHECKPOINT = 16384
 #: While a bulk load's deferred indexes are built: SQLite's default cache, helper threads.
 INDEX_BUILD_CACHE_KIB = -2000
 INDEX_BUILD_THREADS = 2
@@ -457,6 +462,7 @@ class Connections:
             # Appends need few cached pages (the id index is all they revisit): memory for
             # the import's other work instead.
             self._writer.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")  # type: ignore[union-attr]
+            self._writer.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_AUTOCHECKPOINT}")  # type: ignore[union-attr]
         try:
             yield empty
         finally:
@@ -473,6 +479,7 @@ class Connections:
                 finally:
                     writer.execute("PRAGMA threads=0")  # type: ignore[union-attr]
                     writer.execute(f"PRAGMA cache_size={WRITER_CACHE_KIB}")  # type: ignore[union-attr]
+                    writer.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")  # type: ignore[union-attr]
 
     def ensure_indexes(self, on_index: Callable[[int, int], None] | None = None) -> None:
         """Build whichever of :data:`POST_INDEXES` is missing (nothing to do normally),

@@ -277,6 +277,41 @@ def test_bulk_load_defers_indexes_on_an_empty_store_only(tmp_path: Path) -> None
     store.close()
 
 
+def test_bulk_load_tunes_the_writer_and_restores_it(tmp_path: Path) -> None:
+    """Bulk settings (small cache, rare WAL checkpoints) hold during the load only: the
+    writer's everyday settings are back afterwards, an error inside the load included."""
+    from store.sqlite_schema import (
+        BULK_CACHE_KIB,
+        BULK_WAL_AUTOCHECKPOINT,
+        WAL_AUTOCHECKPOINT,
+        WRITER_CACHE_KIB,
+    )
+
+    store = SQLiteStore(tmp_path / "s.db")
+
+    def settings() -> tuple[int, int, int]:
+        with store.conns.write() as db:
+            return tuple(  # type: ignore[return-value]
+                db.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("cache_size", "wal_autocheckpoint", "threads")
+            )
+
+    everyday = (WRITER_CACHE_KIB, WAL_AUTOCHECKPOINT, 0)
+    assert settings() == everyday
+    with store.bulk_load():
+        assert settings() == (BULK_CACHE_KIB, BULK_WAL_AUTOCHECKPOINT, 0)
+        store.upsert_posts([make_post(str(i), f"城管 第{i}条") for i in range(10)])
+    assert settings() == everyday
+    store.close()
+    store = SQLiteStore(tmp_path / "t.db")
+    with pytest.raises(RuntimeError), store.bulk_load():
+        store.upsert_posts([make_post("1", "城管")])
+        raise RuntimeError("the import failed")
+    assert settings() == everyday
+    assert store.count_posts() == 1
+    store.close()
+
+
 def test_a_bulk_load_killed_midway_gets_its_indexes_back(tmp_path: Path) -> None:
     """The importer dies inside the load (no clean-up runs): the next writer builds the
     missing indexes, and the posts stored so far are all there once."""
