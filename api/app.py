@@ -7,6 +7,7 @@ Routers slot in by resource (``api/routers/<resource>.py``) and pages by page
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from api.middleware import HeadersAndTiming, LimitsMiddleware
 from api.security import Clock, LoginLimiter
 from api.services.cache import AnswerCache
 from api.services.incidents import IncidentCache
+from models.common import clock_rate as common_clock_rate
 from models.common import now_utc
 from store import Store
 from tingfeng.config import Config
@@ -35,9 +37,11 @@ def create_app(
     *,
     warm_up: bool = False,
     scheduler: Any = None,
+    clock_rate: Callable[[], float] | None = None,
 ) -> FastAPI:
     """Build the app. Refuses (:class:`api.settings.SettingsError`) a missing or placeholder
-    ``api.secret_key`` outside development. ``store`` and ``clock`` are injectable for tests;
+    ``api.secret_key`` outside development. ``store`` and ``clock`` are injectable for tests
+    (``clock_rate``: how fast ``clock`` runs, :func:`models.common.clock_rate` by default);
     by default the configured store is opened and closed with the app. ``warm_up`` loads
     the rumor model in the background at start-up, so the first incident page is fast.
     ``scheduler`` (a :class:`tingfeng.services.worker.EmbeddedScheduler`) is started at
@@ -87,6 +91,7 @@ def create_app(
     app.state.store = store
     app.state.secret = secret
     app.state.clock = clock
+    app.state.clock_rate = clock_rate or common_clock_rate
     app.state.scheduler = scheduler
     app.state.limiter = LoginLimiter(
         settings.login_max_failures,

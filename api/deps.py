@@ -61,6 +61,10 @@ async def get_now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
+async def get_clock_rate(request: Request) -> float:
+    return float(request.app.state.clock_rate())
+
+
 async def get_secret(request: Request) -> str:
     return request.app.state.secret
 
@@ -75,6 +79,8 @@ StoreDep = Annotated[Store, Depends(get_store)]
 ConfigDep = Annotated[Config, Depends(get_config)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
+#: Seconds of that clock per real second (a demo's story clock runs faster).
+ClockRateDep = Annotated[float, Depends(get_clock_rate)]
 ClientIp = Annotated[str, Depends(client_ip)]
 SecretDep = Annotated[str, Depends(get_secret)]
 

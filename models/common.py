@@ -15,6 +15,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: The process's reference clock (``None``: the machine's clock). Set only by a process that
 #: runs the whole platform on another clock: ``tingfeng demo`` runs it on the story clock.
 _reference: Callable[[], datetime] | None = None
+_reference_rate: Callable[[], float] | None = None
 
 
 def now_utc() -> datetime:
@@ -24,11 +25,22 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def set_reference_clock(clock: Callable[[], datetime] | None) -> None:
+def set_reference_clock(
+    clock: Callable[[], datetime] | None, rate: Callable[[], float] | None = None
+) -> None:
     """Run this process on ``clock`` (an aware ``now()``), or back on the machine's clock.
+    ``rate`` says how fast it runs (:func:`clock_rate`; default: as fast as real time).
     Subprocesses are told separately (the worker passes crawls ``TINGFENG_NOW``)."""
-    global _reference
+    global _reference, _reference_rate
     _reference = clock
+    _reference_rate = rate if clock is not None else None
+
+
+def clock_rate() -> float:
+    """Seconds of :func:`now_utc` per real second: 1 on the machine's clock; a demo's
+    story clock runs faster, or stands still between manual steps (0). A screen that counts
+    down between two answers of the server counts at this rate."""
+    return float(_reference_rate()) if _reference_rate is not None else 1.0
 
 
 def reference_clock_set() -> bool:

@@ -13,7 +13,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from alerting.policy import TierPolicy
-from api.deps import ClientIp, ConfigDep, CurrentUser, NowDep, Principal, StoreDep, require
+from api.deps import (
+    ClientIp,
+    ClockRateDep,
+    ConfigDep,
+    CurrentUser,
+    NowDep,
+    Principal,
+    StoreDep,
+    require,
+)
 from api.services import alerts as web
 from api.services import alerts_policy
 from api.services.alerts import (
@@ -48,11 +57,13 @@ def list_(
     store: StoreDep,
     policy: Policy,
     now: NowDep,
+    rate: ClockRateDep,
 ) -> AlertsPublic:
     """The alert feed: most urgent tier first, then oldest; ``state`` (open by default,
     closed, all, or one status), ``tier`` (repeatable), ``incident``, ``kind``, paginated.
-    ``server_time`` is the clock the deadlines count against."""
-    return web.list_feed(store, filters, policy[0], now)
+    ``server_time`` is the clock the deadlines count against, ``clock_rate`` how fast it
+    runs."""
+    return web.list_feed(store, filters, policy[0], now, rate)
 
 
 @router.get("/api/v1/alerts/assignees", response_model=AssigneesPublic)

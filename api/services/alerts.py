@@ -108,6 +108,11 @@ class AlertsPublic(BaseModel):
     open_by_tier: dict[str, int]
     #: The server's clock: countdowns are ``due - server_time`` at the moment of the answer.
     server_time: datetime
+    clock_rate: float = Field(
+        1.0,
+        description="seconds of server_time per real second (1; a demo's story clock runs"
+        " faster): a countdown runs at this rate until the next answer",
+    )
 
 
 class AssigneePublic(BaseModel):
@@ -288,7 +293,9 @@ def _status_of(state: str) -> AlertStatus | None:
     return AlertStatus(state) if state not in ("open", "closed", "all") else None
 
 
-def list_feed(store: Store, filters: AlertFilters, policy: TierPolicy, now: datetime):
+def list_feed(
+    store: Store, filters: AlertFilters, policy: TierPolicy, now: datetime, rate: float = 1.0
+) -> AlertsPublic:
     """The feed: most urgent tier first, then oldest. Store reads: one per open state
     (or one for a given state), one for the display names, whatever the number of rows."""
     status = AlertStatus.CLOSED if filters.state == "closed" else _status_of(filters.state)
@@ -318,6 +325,7 @@ def list_feed(store: Store, filters: AlertFilters, policy: TierPolicy, now: date
         per_page=filters.per_page,
         open_by_tier=by_tier,
         server_time=now,
+        clock_rate=rate,
     )
 
 

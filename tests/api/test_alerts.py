@@ -106,6 +106,7 @@ def test_feed_for_every_role_most_urgent_first_with_deadlines_and_masked(
     ids = [a["id"] for a in feed["data"]]
     assert ids[:3] == ["alert-inc-a", "alert-inc-q2", "alert-inc-q1"]
     assert feed["server_time"].startswith(aenv.clock().isoformat()[:16])
+    assert feed["clock_rate"] == 1.0  # the machine's clock (a demo's story clock: faster)
     a, q2, q1 = feed["data"][:3]
     assert (a["tier"], a["tier_name"], a["tier_label"], a["colour"]) == (
         "I",

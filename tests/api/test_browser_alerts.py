@@ -9,17 +9,20 @@ Screenshots at 1366×768 and 360 px land in tests/artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from models import Alert, Incident, Role
 from models.common import now_utc
 from store.sqlite import SQLiteStore
-from tests.api.factory import USERS, seed_city
-from tests.api.live import LiveServer, serve
+from tests.api.factory import USERS, seed_city, seed_users
+from tests.api.live import SECRET, LiveServer, free_port, serve, write_config
 from tests.api.test_browser import CHROMIUM, browser, login, no_horizontal_scroll, shot
 from tingfeng.config import load_config
 from tingfeng.services import alerts as svc
@@ -232,3 +235,67 @@ def test_admin_page_silences_and_policy(browser, live: LiveServer) -> None:
     no_horizontal_scroll(page)
     shot(page, "admin-alerts-360")
     context.close()
+
+
+@contextmanager
+def in_process_server(tmp: Path, db: Path, clock, rate: float) -> Iterator[LiveServer]:
+    """The API app on 127.0.0.1 in this process (uvicorn in a thread), on an injected
+    clock that runs at ``rate``: a demo's story clock, without the demo."""
+    import threading
+
+    import uvicorn
+
+    from api.app import create_app
+
+    port = free_port()
+    config_path = write_config(tmp, db, port, poll_seconds=600)  # no poll while we watch
+    os.environ["TINGFENG_API__SECRET_KEY"] = SECRET
+    try:
+        config = load_config(config_path)
+    finally:
+        del os.environ["TINGFENG_API__SECRET_KEY"]
+    store = SQLiteStore(db)
+    app = create_app(config, store, clock=clock, clock_rate=lambda: rate)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):  # until it listens (a bounded wait for the thread, not a clock)
+            if server.started:
+                break
+            thread.join(0.05)
+        assert server.started, "the in-process API did not start"
+        yield LiveServer(f"http://127.0.0.1:{port}", db, config_path, None)  # type: ignore[arg-type]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+def test_countdown_runs_at_the_server_clocks_rate(browser, tmp_path: Path) -> None:
+    """On a demo's story clock (36 story seconds a second) a deadline counts down at that
+    rate between two answers of the server, not at the browser's (it used to stand almost
+    still, then jump at each poll)."""
+    from tingfeng.demo.clock import ManualClock
+
+    story = ManualClock(now_utc().replace(microsecond=0))
+    db = tmp_path / "fast.db"
+    with SQLiteStore(db) as store:
+        seed_users(store)
+        store.save_record(incident("inc-fast", "河西镇化工园区夜间排放刺鼻气体", story.now()))
+    with in_process_server(tmp_path, db, story.now, rate=36.0) as server:
+        alerting_pass(server, at=story.now())
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.clock.install()
+        login(page, server, Role.MONITOR)
+        page.locator('li[data-id="alert-inc-fast"] .countdown[data-left]').wait_for()
+        page.clock.pause_at((page.evaluate("Date.now()") + 1000) / 1000)  # seconds
+        before = left(page, "alert-inc-fast")
+        page.clock.run_for(10_000)  # ten seconds of the browser's clock, no poll in them
+        after = left(page, "alert-inc-fast")
+        assert 360 - 8 <= before - after <= 360 + 8, (before, after)
+        assert not errors, errors
+        context.close()

@@ -156,8 +156,35 @@ def test_accelerated_clock_without_sleeping() -> None:
     assert clock.now() == STORY.at("23:59")
     manual = ManualClock(STORY.at("19:00"))
     assert manual.advance(minutes=30) == STORY.at("19:30")
+    assert manual.rate() == 0.0  # it moves only when stepped
     with pytest.raises(ValueError, match="backwards"):
         manual.advance(timedelta(minutes=-1))
+
+
+def test_clock_rates_for_countdowns() -> None:
+    """How fast each story clock runs (the dashboard counts deadlines down at this rate),
+    and the process's reference clock rate, 1 on the machine's clock."""
+    from models.common import clock_rate, now_utc, set_reference_clock
+
+    real = [0.0]
+    clock = AcceleratedClock(
+        STORY.at("19:00"), 36, end=STORY.at("22:00"), then=1.0, real=lambda: real[0]
+    )
+    assert clock.rate() == 36
+    real[0] += 300  # 22:00: the story's end, then real time
+    assert clock.rate() == 1.0
+    stopped = AcceleratedClock(STORY.at("19:00"), 36, end=STORY.at("19:00"), real=lambda: 0.0)
+    assert stopped.rate() == 0.0
+    assert AcceleratedClock(STORY.at("19:00"), 12).rate() == 12
+    assert clock_rate() == 1.0
+    try:
+        set_reference_clock(clock.now, clock.rate)
+        assert (now_utc(), clock_rate()) == (STORY.at("22:00"), 1.0)
+        set_reference_clock(clock.now)  # a clock that says nothing of its rate: real time
+        assert clock_rate() == 1.0
+    finally:
+        set_reference_clock(None)
+    assert clock_rate() == 1.0
 
 
 def test_the_command_prints_the_urls() -> None:

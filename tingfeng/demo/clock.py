@@ -18,6 +18,10 @@ from typing import Protocol
 class StoryClock(Protocol):
     def now(self) -> datetime: ...
 
+    def rate(self) -> float:
+        """Story seconds per real second, now."""
+        ...
+
 
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
@@ -35,6 +39,9 @@ class ManualClock:
     def now(self) -> datetime:
         with self._lock:
             return self._now
+
+    def rate(self) -> float:
+        return 0.0  # it stands still between steps
 
     def set(self, at: datetime) -> None:
         with self._lock:
@@ -90,6 +97,12 @@ class AcceleratedClock:
             return self.start + timedelta(seconds=elapsed * self.then)
         after = elapsed - (self.end - self.start).total_seconds() / self.speed
         return self.end + timedelta(seconds=after * self.then)
+
+    def rate(self) -> float:
+        """``speed`` until ``end``, then ``then``."""
+        if self.end is None or self.now() < self.end:
+            return self.speed
+        return self.then
 
     def real_seconds_until(self, at: datetime) -> float:
         """Real seconds from now until the story clock shows ``at`` (0 if past)."""

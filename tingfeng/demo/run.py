@@ -122,6 +122,9 @@ class SwitchClock:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def rate(self) -> float:
+        return self.clock.rate()
+
 
 # -- preparing the folder -------------------------------------------------------------------
 def check_options(opts: DemoOptions) -> None:
@@ -394,7 +397,7 @@ class Demo:
             self.clock.clock = ManualClock(begin)
         else:
             self.clock.clock = AcceleratedClock(begin, self.opts.speed, end=self.end_at, then=1.0)
-        set_reference_clock(self.clock.now)
+        set_reference_clock(self.clock.now, self.clock.rate)
         self.resources.append(lambda: set_reference_clock(None))
 
         self.robot = RobotReceiver(

@@ -9,7 +9,12 @@
   // -- alert feed --------------------------------------------------------------------------
   // asked/applied: the feed requests in flight; an answer older than one already shown is
   // dropped (the poll and a click's refresh can cross).
-  const state = { offset: 0, canChange: false, assignees: [], rows: new Map(), asked: 0, applied: 0 };
+  // server/local/rate: the server's clock at the last answer, the browser's clock then, and
+  // how fast the server's clock runs (a demo's story clock: 36 story seconds a second).
+  const state = {
+    server: Date.now(), local: Date.now(), rate: 1,
+    canChange: false, assignees: [], rows: new Map(), asked: 0, applied: 0,
+  };
 
   function say(text, bad) {
     const s = document.getElementById("alert-status");
@@ -17,8 +22,9 @@
     s.className = "status" + (bad ? " error" : "");
   }
 
-  /* The server's clock now: deadlines count against it, not the browser's. */
-  function serverNow() { return Date.now() + state.offset; }
+  /* The server's clock now: deadlines count against it, not the browser's, at its rate
+     (without it a demo's countdowns would stand almost still, then jump at each poll). */
+  function serverNow() { return state.server + (Date.now() - state.local) * state.rate; }
 
   function span(ms) {
     const total = Math.floor(Math.abs(ms) / 1000);
@@ -38,6 +44,13 @@
       node.classList.toggle("soon", !overdue && left < 15 * 60 * 1000);
       node.dataset.left = String(Math.round(left / 1000));
     });
+  }
+
+  /* Once a second on a real clock; on a fast story clock often enough that no countdown
+     jumps by more than a few story seconds (at 36x: every 100 ms, 3.6 s a step). */
+  function ticking() {
+    tick();
+    setTimeout(ticking, Math.max(100, Math.min(1000, 1000 / Math.max(state.rate, 1))));
   }
 
   function link(a) {
@@ -169,7 +182,9 @@
   /* Keyed update: an unchanged alert keeps its element (and the focus, the chosen officer,
      a half-typed reason); a changed one is rebuilt and the focus follows it. */
   function renderFeed(feed) {
-    state.offset = Date.parse(feed.server_time) - Date.now();
+    state.server = Date.parse(feed.server_time);
+    state.local = Date.now();
+    state.rate = typeof feed.clock_rate === "number" && feed.clock_rate >= 0 ? feed.clock_rate : 1;
     const list = document.getElementById("alert-list");
     const active = document.activeElement;
     const focusLi = active && active.closest ? active.closest("li.alert") : null;
@@ -297,7 +312,7 @@
     state.canChange = Boolean(data.can_change);
     state.assignees = data.assignees || [];
     refreshAlerts();
-    setInterval(tick, 1000);
+    ticking();
   });
   poll(refresh, pollMs);
 })();
