@@ -50,6 +50,9 @@ from store import ConflictError, PostFilter, Store
 log = logging.getLogger(__name__)
 
 STATE_KEY = "hot.detector"
+#: The two cursors of that state alone (small: a pass reads it to size its backlog before
+#: it loads the whole state).
+CURSOR_KEY = "hot.detector.cursors"
 #: Key prefix of the states of incidents that left the live detector (see StoreArchive).
 ARCHIVE_KEY = "hot.archive."
 #: A thread is rescored for rumor once it has grown by this factor since its last score:
@@ -265,6 +268,9 @@ class HotTopics:
         self.fetched_cursor: float | None = None
         #: per source post: [posts of its thread seen, thread size at its last rumor score]
         self.rumor_sizes: dict[str, list[int]] = {}
+        #: posts per thread assigned by a backlog chunk (:func:`run_detect`) whose rumor
+        #: rescoring is still to be decided: :meth:`rumor_due` counts them in
+        self.rumor_pending: Counter[str] = Counter()
 
     @property
     def virality_threshold(self) -> float:
@@ -443,10 +449,14 @@ class HotTopics:
             k: v for k, v in self.rumor_sizes.items() if self.engine.post_incident.get(k) in live
         }
 
-    def rumor_due(self, grown: Counter[str]) -> list[str]:
+    def rumor_due(self, grown: Counter[str], pending: bool = True) -> list[str]:
         """Source posts whose threads grew enough to be rescored, given the new posts per
-        thread (keyed by source post id, see :func:`thread_of`)."""
+        thread (keyed by source post id, see :func:`thread_of`); with ``pending``, the
+        growth backlog chunks left to decide is counted in (and so decided)."""
         due = []
+        if pending and self.rumor_pending:
+            grown = grown + self.rumor_pending
+            self.rumor_pending = Counter()
         for root, n in grown.items():
             sizes = self.rumor_sizes.setdefault(root, [0, 0])
             sizes[0] += n
@@ -462,6 +472,7 @@ class HotTopics:
             "cursor": self.cursor,
             "fetched_cursor": self.fetched_cursor,
             "rumor_sizes": self.rumor_sizes,
+            "rumor_pending": dict(self.rumor_pending),
             "engine": self.engine.to_state(),
             "spike": self.spike.to_state(),
             "hot": {
@@ -487,6 +498,7 @@ class HotTopics:
         det.cursor = state.get("cursor")
         det.fetched_cursor = state.get("fetched_cursor")
         det.rumor_sizes = {k: list(v) for k, v in state.get("rumor_sizes", {}).items()}
+        det.rumor_pending = Counter(state.get("rumor_pending", {}))
         det.engine = IncidentEngine.from_state(
             state.get("engine"), det.config.cluster, det.engine.lexicon, det.engine.archive
         )
@@ -556,6 +568,13 @@ def load_detector(
     return HotTopics.from_state(
         store.get_state(STATE_KEY), config, archive=StoreArchive(store), rumor_model=rumor_model
     )
+
+
+def put_state(store: Store, state: dict) -> None:
+    """Store the detector's state, and its cursors under :data:`CURSOR_KEY`."""
+    store.set_state(STATE_KEY, state)
+    cursors = {"cursor": state.get("cursor"), "fetched_cursor": state.get("fetched_cursor")}
+    store.set_state(CURSOR_KEY, cursors)
 
 
 def save_evaluations(store: Store, evaluations: list[Evaluation]) -> int:
@@ -652,7 +671,7 @@ def assign_stored(
         assignments = det.ingest(fresh)
         if assignments:
             store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
-        store.set_state(STATE_KEY, det.to_state())
+        put_state(store, det.to_state())
     return len(assignments)
 
 
@@ -685,9 +704,137 @@ def run_detect(
 
     The pass is one store transaction (:meth:`store.Store.transaction`): a pass killed
     mid-way leaves no post assigned that the saved detector state does not count, no
-    record without its history; the next pass does the work again."""
+    record without its history; the next pass does the work again. A backlog of more than
+    :data:`BACKLOG_CHUNK` unassigned posts (the first pass after a bulk import) is first
+    assigned in chunks, each its own transaction with the detector state that counts it,
+    and their threads' rumor scores in chunks of :data:`RESCORE_CHUNK` after them; so
+    on SQLite other writers (crawls, officers' actions) wait for one chunk at most, not
+    for the whole backlog. The incidents come out the same."""
+    at = now or now_utc()
+    backlog = None
+    if detector is None and save_state:
+        backlog = _assign_backlog(store, config, at, rescan, rumor_model, office)
     with store.transaction():
-        return _run_detect(store, config, now, detector, save_state, rescan, rumor_model, office)
+        report = _run_detect(store, config, at, detector, save_state, rescan, rumor_model, office)
+    if backlog is not None:  # the chunks' work is this pass's too
+        for name in ("read", "late", "assigned", "new_incidents", "rumor_scored"):
+            setattr(report, name, getattr(report, name) + getattr(backlog, name))
+        report.seconds["backlog"] = backlog.seconds["backlog"]
+    return report
+
+
+#: Unassigned posts above which a pass assigns them in chunks first, and the chunk size;
+#: threads rescored for rumor per transaction after a chunked backlog.
+BACKLOG_CHUNK = 20_000
+RESCORE_CHUNK = 500
+
+
+def _windows(
+    cfg: HotConfigSection,
+    cursor: float | None,
+    fetched_cursor: float | None,
+    at: datetime,
+    rescan: timedelta | None,
+) -> tuple[PostFilter, PostFilter | None]:
+    """What a pass at ``at`` reads: posts written in its window (from the detector's
+    cursor minus the late margin, or the retention when cold), and posts collected since
+    the last pass (minus the margin) written within the retention (None on a first pass)."""
+    margin = cfg.late_margin if rescan is None else rescan
+    until = at + timedelta(seconds=1)  # the store compares whole seconds; visible() is exact
+    if cursor is None:
+        since = at - cfg.retention
+    else:
+        since = min(datetime.fromtimestamp(cursor, UTC), at) - margin
+    window = PostFilter(since=since, until=until)
+    if fetched_cursor is None:
+        return window, None
+    arrived = datetime.fromtimestamp(fetched_cursor, UTC) - margin
+    return window, PostFilter(fetched_since=arrived, since=at - cfg.retention, until=until)
+
+
+def _unassigned(
+    store: Store, det: HotTopics, at: datetime, rescan: timedelta | None, report: DetectReport
+) -> list[Post]:
+    """The posts a pass at ``at`` assigns: written by then within its window, or collected
+    since the last pass (late), and in no incident yet; in post-time order."""
+    window, late = _windows(det.config, det.cursor, det.fetched_cursor, at, rescan)
+    fresh: list[Post] = []
+    seen: set[str] = set()
+    for post in store.iter_posts(window):
+        if not visible(post, at):
+            continue
+        report.read += 1
+        seen.add(post.id)
+        if post.incident_id is None and post.id not in det.engine.post_incident:
+            fresh.append(post)
+    if late is not None:
+        # Posts that arrived since the last pass but were written before its window (a
+        # crawl that caught up hours later): placed at the time they were written.
+        for post in store.iter_posts(late):
+            if post.id in seen or not visible(post, at):
+                continue
+            report.read += 1
+            if post.incident_id is None and post.id not in det.engine.post_incident:
+                fresh.append(post)
+                report.late += 1
+        fresh.sort(key=lambda p: p.created_at)
+    return fresh
+
+
+def _assign_backlog(
+    store: Store,
+    config: HotConfigSection | None,
+    at: datetime,
+    rescan: timedelta | None,
+    rumor_model: str | None,
+    office: object | None,
+) -> DetectReport | None:
+    """Assign a large backlog in chunks before the pass (see :func:`run_detect`); None when
+    there is none (the pass does it all in its own transaction). Read
+    without the write lock; each chunk reloads the detector in its transaction (an import
+    hook may have assigned some of its posts meanwhile) and stores it with the chunk's
+    assignments. The chunks' threads are rescored for rumor after the last chunk, as one
+    pass over the whole backlog would rescore them, :data:`RESCORE_CHUNK` at a time."""
+    t0 = time.perf_counter()
+    # How many posts the pass could read, by counting (cheap; no detector built): a
+    # steady pass reads a few thousand and goes straight to its one transaction.
+    # (an older store has no cursor record: the whole state, once)
+    state = store.get_state(CURSOR_KEY) or store.get_state(STATE_KEY) or {}
+    cfg = config or HotConfigSection()
+    reads = _windows(cfg, state.get("cursor"), state.get("fetched_cursor"), at, rescan)
+    if sum(store.count_posts(flt) for flt in reads if flt is not None) <= BACKLOG_CHUNK:
+        return None
+    det = load_detector(store, config, rumor_model)
+    report = DetectReport(at=at)
+    backlog = _unassigned(store, det, at, rescan, report)
+    if len(backlog) <= BACKLOG_CHUNK:
+        return None
+    for start in range(0, len(backlog), BACKLOG_CHUNK):
+        with store.transaction():
+            det = load_detector(store, config, rumor_model)
+            todo = [
+                p for p in backlog[start : start + BACKLOG_CHUNK]
+                if p.id not in det.engine.post_incident
+            ]  # fmt: skip
+            assignments = det.ingest(todo)
+            report.assigned += len(assignments)
+            report.new_incidents += sum(a.new_incident for a in assignments)
+            if assignments:
+                fields = {a.post_id: {"incident_id": a.incident_id} for a in assignments}
+                store.set_post_fields(fields)
+            det.rumor_pending.update(Counter(thread_of(p) for p in todo))
+            put_state(store, det.to_state())
+    while True:
+        with store.transaction():
+            det = load_detector(store, config, rumor_model)
+            if not det.rumor_pending:
+                report.seconds["backlog"] = round(time.perf_counter() - t0, 3)
+                return report
+            roots = list(det.rumor_pending)[:RESCORE_CHUNK]
+            grown = Counter({r: det.rumor_pending.pop(r) for r in roots})
+            due = det.rumor_due(grown, pending=False)
+            report.rumor_scored += rescore_rumors(store, due, det.config, det.rumor_model, office)
+            put_state(store, det.to_state())
 
 
 def _run_detect(
@@ -706,34 +853,7 @@ def _run_detect(
     report = DetectReport(at=at)
     cfg = det.config
     t1 = time.perf_counter()
-    margin = cfg.late_margin if rescan is None else rescan
-    if det.cursor is None:
-        since = at - cfg.retention
-    else:
-        since = min(datetime.fromtimestamp(det.cursor, UTC), at) - margin
-    until = at + timedelta(seconds=1)  # the store compares whole seconds; visible() is exact
-    fresh: list[Post] = []
-    seen: set[str] = set()
-    for post in store.iter_posts(PostFilter(since=since, until=until)):
-        if not visible(post, at):
-            continue
-        report.read += 1
-        seen.add(post.id)
-        if post.incident_id is None and post.id not in det.engine.post_incident:
-            fresh.append(post)
-    if det.fetched_cursor is not None:
-        # Posts that arrived since the last pass but were written before its window (a
-        # crawl that caught up hours later): placed at the time they were written.
-        arrived = datetime.fromtimestamp(det.fetched_cursor, UTC) - margin
-        late = PostFilter(fetched_since=arrived, since=at - cfg.retention, until=until)
-        for post in store.iter_posts(late):
-            if post.id in seen or not visible(post, at):
-                continue
-            report.read += 1
-            if post.incident_id is None and post.id not in det.engine.post_incident:
-                fresh.append(post)
-                report.late += 1
-        fresh.sort(key=lambda p: p.created_at)
+    fresh = _unassigned(store, det, at, rescan, report)
     assignments = det.ingest(fresh)
     report.assigned = len(assignments)
     report.new_incidents = sum(a.new_incident for a in assignments)
@@ -769,7 +889,7 @@ def _run_detect(
     # The next pass reads what was collected since this one's clock (minus the margin).
     det.fetched_cursor = ts
     if save_state:
-        store.set_state(STATE_KEY, det.to_state())
+        put_state(store, det.to_state())
     t4 = time.perf_counter()
     report.seconds = {
         "load_state": round(t1 - t0, 3),

@@ -219,6 +219,9 @@ class IncidentCluster:
             "stats": self.stats.to_state(),
             "category": self.category,
             "category_hits": dict(self.category_hits),
+            # posts joined since the incident was last saved (a detection pass saves and
+            # clears it; a backlog chunk or an import hook stores the detector before that)
+            **({"dirty": True} if self.dirty else {}),
         }
 
     @classmethod
@@ -238,7 +241,7 @@ class IncidentCluster:
             district=Counter(data.get("regions", {})).most_common(1)[0][0]
             if data.get("regions")
             else None,
-            dirty=False,
+            dirty=bool(data.get("dirty", False)),
         )
 
 

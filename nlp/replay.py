@@ -29,6 +29,7 @@ from nlp.detect import (
     Evaluation,
     HotTopics,
     attach_rumor_scores,
+    put_state,
     rescore_rumors,
     save_evaluations,
     thread_of,
@@ -231,7 +232,7 @@ def replay(
             "last_hot": last_hot,
             "report": {name: getattr(report, name) for name in _COUNTERS},
         }
-        store.set_state(STATE_KEY, state)
+        put_state(store, state)
         tx, done_tx = None, tx
         done_tx.__exit__(None, None, None)
 
