@@ -717,9 +717,12 @@ def run_detect(
     with store.transaction():
         report = _run_detect(store, config, at, detector, save_state, rescan, rumor_model, office)
     if backlog is not None:  # the chunks' work is this pass's too
-        for name in ("read", "late", "assigned", "new_incidents", "rumor_scored"):
+        for name in ("assigned", "new_incidents", "rumor_scored"):
             setattr(report, name, getattr(report, name) + getattr(backlog, name))
+        # the pass proper re-reads the end of the backlog's window: posts read, once each
+        report.read, report.late = max(report.read, backlog.read), max(report.late, backlog.late)
         report.seconds["backlog"] = backlog.seconds["backlog"]
+        report.seconds["total"] = round(report.seconds["total"] + backlog.seconds["backlog"], 3)
     return report
 
 
