@@ -48,9 +48,11 @@
 
   /* Once a second on a real clock; on a fast story clock often enough that no countdown
      jumps by more than a few story seconds (at 36x: every 100 ms, 3.6 s a step). */
+  let ticker = null;
   function ticking() {
+    clearTimeout(ticker);
     tick();
-    setTimeout(ticking, Math.max(100, Math.min(1000, 1000 / Math.max(state.rate, 1))));
+    ticker = setTimeout(ticking, Math.max(100, Math.min(1000, 1000 / Math.max(state.rate, 1))));
   }
 
   function link(a) {
@@ -184,7 +186,10 @@
   function renderFeed(feed) {
     state.server = Date.parse(feed.server_time);
     state.local = Date.now();
-    state.rate = typeof feed.clock_rate === "number" && feed.clock_rate >= 0 ? feed.clock_rate : 1;
+    const rate = typeof feed.clock_rate === "number" && feed.clock_rate >= 0 ? feed.clock_rate : 1;
+    const faster = rate > state.rate;
+    state.rate = rate;
+    if (faster && ticker !== null) ticking();  // not a second at the old pace first
     const list = document.getElementById("alert-list");
     const active = document.activeElement;
     const focusLi = active && active.closest ? active.closest("li.alert") : null;
