@@ -59,7 +59,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_hot import fold_of  # noqa: E402
-from eval_hot_content import AGES, THRESHOLDS, choose, figures, learned_flags, pooled  # noqa: E402
+from eval_hot_content import (  # noqa: E402
+    AGES,
+    Nested,
+    choose,
+    outer_folds,
+)
 
 from nlp.virality import HGB_PARAMS  # noqa: E402
 
@@ -260,44 +265,20 @@ def decision_proba(d, train, test, variant, cutoff, seed, crossfit):
 
 
 def nested(d: Data, seed: int, crossfit: str) -> dict:
-    everything = list(range(len(d.E)))
-    outer_rows: dict[str, list[dict]] = {v: [] for v in VARIANTS}
-    curves: dict[str, dict[float, list[dict]]] = {v: {t: [] for t in THRESHOLDS} for v in VARIANTS}
-    per_fold = []
-    for k in (1, 2, 3, 4):
-        train = [i for i in everything if d.F[i] != k]
-        test = [i for i in everything if d.F[i] == k]
-        cutoff = float(np.percentile(d.N[train], 75))
+    out = Nested(VARIANTS)
+    for k, train, test, cutoff in outer_folds(d):
         for variant in VARIANTS:
-            inner: dict[float, list[dict]] = {t: [] for t in THRESHOLDS}
-            for j in sorted(set(d.F[train])):
-                a = [i for i in train if d.F[i] != j]
-                b = [i for i in train if d.F[i] == j]
-                proba = decision_proba(d, a, b, variant, cutoff, seed, crossfit)
-                for t in THRESHOLDS:
-                    inner[t].append(figures(d, b, learned_flags(proba, t), cutoff))
-            threshold, inner_fig = choose({t: pooled(v) for t, v in inner.items()})
-            proba = decision_proba(d, train, test, variant, cutoff, seed, crossfit)
-            for t in THRESHOLDS:
-                curves[variant][t].append(figures(d, test, learned_flags(proba, t), cutoff))
-            row = figures(d, test, learned_flags(proba, threshold), cutoff)
-            outer_rows[variant].append(row)
-            per_fold.append(
-                {
-                    "seed": seed,
-                    "fold": k,
-                    "variant": variant,
-                    "threshold": threshold,
-                    "inner": inner_fig,
-                    "outer": pooled([row]),
-                }
+            out.step(
+                d,
+                train,
+                test,
+                cutoff,
+                variant,
+                lambda a, b, v=variant, c=cutoff: decision_proba(d, a, b, v, c, seed, crossfit),
+                seed=seed,
+                fold=k,
             )
-            print(json.dumps(per_fold[-1]), file=sys.stderr, flush=True)
-    return {
-        "nested_pooled": {v: pooled(rows) for v, rows in outer_rows.items()},
-        "curves_pooled": {v: {str(t): pooled(r) for t, r in c.items()} for v, c in curves.items()},
-        "per_fold": per_fold,
-    }
+    return out.summary()
 
 
 def aucs(d: Data, crossfit: str, seeds: list[int]) -> dict:

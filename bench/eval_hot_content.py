@@ -257,48 +257,86 @@ def rule_flags(d: Data, train: list[int], test: list[int], cutoff: float) -> lis
     return out
 
 
-def nested(d: Data) -> dict:
+def outer_folds(d) -> list[tuple[int, list[int], list[int], float]]:
+    """The nested CV's outer folds: (fold, training events, test events, the training
+    events' top-quartile cutoff of final reposts)."""
     everything = list(range(len(d.E)))
-    outer_rows: dict[str, list[dict]] = {v: [] for v in (*VARIANTS, "rule")}
-    curves: dict[str, dict[float, list[dict]]] = {v: {t: [] for t in THRESHOLDS} for v in VARIANTS}
-    per_fold = []
+    out = []
     for k in (1, 2, 3, 4):
         train = [i for i in everything if d.F[i] != k]
         test = [i for i in everything if d.F[i] == k]
-        cutoff = float(np.percentile(d.N[train], 75))
-        for variant in VARIANTS:
-            inner: dict[float, list[dict]] = {t: [] for t in THRESHOLDS}
-            for j in sorted(set(d.F[train])):
-                a = [i for i in train if d.F[i] != j]
-                b = [i for i in train if d.F[i] == j]
-                proba = decision_proba(d, a, b, variant, cutoff)
-                for t in THRESHOLDS:
-                    inner[t].append(figures(d, b, learned_flags(proba, t), cutoff))
-            threshold, inner_fig = choose({t: pooled(v) for t, v in inner.items()})
-            proba = decision_proba(d, train, test, variant, cutoff)
+        out.append((k, train, test, float(np.percentile(d.N[train], 75))))
+    return out
+
+
+class Nested:
+    """What the nested CV gathers: each variant's outer figures (at its chosen threshold
+    and at every threshold) and one log line per outer fold, printed as it comes."""
+
+    def __init__(self, variants: tuple[str, ...], others: tuple[str, ...] = ()) -> None:
+        self.outer_rows: dict[str, list[dict]] = {v: [] for v in (*variants, *others)}
+        self.curves: dict[str, dict[float, list[dict]]] = {
+            v: {t: [] for t in THRESHOLDS} for v in variants
+        }
+        self.per_fold: list[dict] = []
+
+    def log(self, entry: dict) -> None:
+        self.per_fold.append(entry)
+        print(json.dumps(entry), file=sys.stderr, flush=True)
+
+    def step(
+        self, d, train: list[int], test: list[int], cutoff: float, variant: str, proba, **tags
+    ) -> None:
+        """One variant on one outer fold: the threshold is the most precise with enough
+        flagged early on the inner folds of ``train`` (each scored by ``proba(fit_on,
+        score)`` fitted on the others), then ``test`` is scored by a decision fitted on
+        all of ``train``."""
+        inner: dict[float, list[dict]] = {t: [] for t in THRESHOLDS}
+        for j in sorted(set(d.F[train])):
+            a = [i for i in train if d.F[i] != j]
+            b = [i for i in train if d.F[i] == j]
+            p = proba(a, b)
             for t in THRESHOLDS:
-                curves[variant][t].append(figures(d, test, learned_flags(proba, t), cutoff))
-            row = figures(d, test, learned_flags(proba, threshold), cutoff)
-            outer_rows[variant].append(row)
-            per_fold.append(
-                {
-                    "fold": k,
-                    "variant": variant,
-                    "threshold": threshold,
-                    "inner": inner_fig,
-                    "outer": pooled([row]),
-                }
+                inner[t].append(figures(d, b, learned_flags(p, t), cutoff))
+        threshold, inner_fig = choose({t: pooled(v) for t, v in inner.items()})
+        p = proba(train, test)
+        for t in THRESHOLDS:
+            self.curves[variant][t].append(figures(d, test, learned_flags(p, t), cutoff))
+        row = figures(d, test, learned_flags(p, threshold), cutoff)
+        self.outer_rows[variant].append(row)
+        self.log(
+            tags
+            | {"variant": variant, "threshold": threshold, "inner": inner_fig}
+            | {"outer": pooled([row])}
+        )
+
+    def summary(self) -> dict:
+        return {
+            "nested_pooled": {v: pooled(rows) for v, rows in self.outer_rows.items()},
+            "curves_pooled": {
+                v: {str(t): pooled(r) for t, r in c.items()} for v, c in self.curves.items()
+            },
+            "per_fold": self.per_fold,
+        }
+
+
+def nested(d: Data) -> dict:
+    out = Nested(VARIANTS, others=("rule",))
+    for k, train, test, cutoff in outer_folds(d):
+        for variant in VARIANTS:
+            out.step(
+                d,
+                train,
+                test,
+                cutoff,
+                variant,
+                lambda a, b, v=variant, c=cutoff: decision_proba(d, a, b, v, c),
+                fold=k,
             )
-            print(json.dumps(per_fold[-1]), file=sys.stderr, flush=True)
         row = figures(d, test, rule_flags(d, train, test, cutoff), cutoff)
-        outer_rows["rule"].append(row)
-        per_fold.append({"fold": k, "variant": "rule", "outer": pooled([row])})
-        print(json.dumps(per_fold[-1]), file=sys.stderr, flush=True)
-    return {
-        "nested_pooled": {v: pooled(rows) for v, rows in outer_rows.items()},
-        "curves_pooled": {v: {str(t): pooled(r) for t, r in c.items()} for v, c in curves.items()},
-        "per_fold": per_fold,
-    }
+        out.outer_rows["rule"].append(row)
+        out.log({"fold": k, "variant": "rule", "outer": pooled([row])})
+    return out.summary()
 
 
 def aucs(d: Data) -> dict:
