@@ -77,14 +77,18 @@ def split_api_token(token: str) -> tuple[str, str] | None:
 
 class LoginLimiter:
     """Failed logins per key (``user:NAME``, ``ip:ADDR``) in a sliding window, counted in
-    the store (state ``login-failures:KEY``: the failure times, epoch seconds), so every
-    API process that serves one store shares one count: with ``--workers N`` the limit is
-    still ``max_failures``. Each failure is one atomic read-modify-write
-    (:meth:`store.Store.update_state`), so failures arriving at two processes at once are
-    both counted; a successful login clears its user's count (not its address's).
+    the store (one state record, ``login-failures``: each key's failure times in the
+    window, epoch seconds), so every API process that serves one store shares one count:
+    with ``--workers N`` the limit is still ``max_failures``. Each change is one atomic
+    read-modify-write (:meth:`store.Store.update_state`), so failures arriving at two
+    processes at once are both counted, and it drops every key whose failures have all
+    left the window: the record holds one window's keys at most, however many addresses
+    ever failed. A successful login clears its user's count (not its address's).
+    (Versions before 2026-12-03 kept a ``login-failures:KEY`` record per key and never
+    deleted one; they are no longer read.)
     """
 
-    PREFIX = "login-failures:"
+    STATE = "login-failures"
 
     def __init__(self, max_failures: int, window: timedelta, clock: Clock, store: Store) -> None:
         self.max_failures = max_failures
@@ -96,12 +100,20 @@ class LoginLimiter:
         horizon = now - self.window.total_seconds()
         return [t for t in times or [] if t > horizon]
 
+    def _in_window(self, failures: object, now: float) -> dict[str, list[float]]:
+        """The stored record without the keys that have no failure in the window left."""
+        if not isinstance(failures, dict):
+            return {}
+        kept = {key: self._recent(times, now) for key, times in failures.items()}
+        return {key: times for key, times in kept.items() if times}
+
     def retry_after(self, *keys: str) -> int | None:
         """Seconds until one more attempt is allowed for all ``keys``, or None if allowed."""
         now = self.clock().timestamp()
+        failures = self._in_window(self.store.get_state(self.STATE), now)
         wait = 0.0
         for key in keys:
-            times = self._recent(self.store.get_state(self.PREFIX + key), now)
+            times = failures.get(key, [])
             if len(times) >= self.max_failures:
                 # The attempt that frees a place: the oldest of the last max_failures.
                 oldest = sorted(times)[-self.max_failures]
@@ -112,14 +124,24 @@ class LoginLimiter:
         now = self.clock().timestamp()
         keep = self.max_failures  # older failures cannot matter once max_failures are newer
 
-        def add(times: list[float] | None) -> list[float]:
-            return sorted([*self._recent(times, now), now])[-keep:]
+        def add(stored: object) -> dict[str, list[float]]:
+            failures = self._in_window(stored, now)
+            for key in keys:
+                failures[key] = sorted([*failures.get(key, []), now])[-keep:]
+            return failures
 
-        for key in keys:
-            self.store.update_state(self.PREFIX + key, add)
+        self.store.update_state(self.STATE, add)
 
     def succeeded(self, key: str) -> None:
-        self.store.update_state(self.PREFIX + key, lambda _: None)
+        now = self.clock().timestamp()
+
+        def clear(stored: object) -> dict[str, list[float]] | None:
+            failures = self._in_window(stored, now)
+            failures.pop(key, None)
+            return failures or None
+
+        if self.store.get_state(self.STATE) is not None:  # nothing to clear: no write
+            self.store.update_state(self.STATE, clear)
 
 
 # Mainland mobile numbers (optionally +86 / 86 prefixed, with spaces or dashes) and

@@ -282,3 +282,35 @@ def test_login_limit_is_shared_by_the_processes_of_one_store(env: Env) -> None:
         assert attempt(second, PASSWORDS[Role.ANALYST]) == 200
     finally:
         other_store.close()
+
+
+def test_failed_logins_of_many_addresses_leave_one_windows_keys_behind(tmp_path) -> None:
+    """A brute force from many addresses: the limiter's one record holds the keys that
+    failed within the window only, whatever number of addresses ever failed; a success
+    clears its user's count without touching the addresses'."""
+    from datetime import timedelta
+
+    from api.security import LoginLimiter
+    from store.sqlite import SQLiteStore
+    from tests.api.conftest import FakeClock
+
+    clock = FakeClock()
+    with SQLiteStore(tmp_path / "s.db") as store:
+        limiter = LoginLimiter(3, timedelta(minutes=15), clock, store)
+        limiter.succeeded("user:nobody")  # nothing stored yet: nothing written
+        assert store.get_state(LoginLimiter.STATE) is None
+        for i in range(200):
+            limiter.failed(f"user:guess{i % 7}", f"ip:10.0.{i // 250}.{i % 250}")
+            clock.advance(seconds=1)
+        assert len(store.get_state(LoginLimiter.STATE)) == 207
+        assert limiter.retry_after("user:guess3") is not None  # 28 failures: limited
+        assert limiter.retry_after("ip:10.0.0.5") is None  # one failure
+        clock.advance(minutes=16)  # the whole attack has left the window
+        assert limiter.retry_after("user:guess3", "ip:10.0.0.5") is None
+        limiter.failed("user:admin", "ip:192.0.2.9")
+        assert set(store.get_state(LoginLimiter.STATE)) == {"user:admin", "ip:192.0.2.9"}
+        limiter.succeeded("user:admin")
+        assert set(store.get_state(LoginLimiter.STATE)) == {"ip:192.0.2.9"}
+        clock.advance(minutes=16)
+        limiter.succeeded("user:admin")  # the last key left the window: the record goes
+        assert store.get_state(LoginLimiter.STATE) is None
