@@ -554,10 +554,6 @@ class PreparedEvent(NamedTuple):
     fetched_json: str = ""  # the thread's fetched_at, as its documents write it
     fetched_ts: int = 0
 
-    @property
-    def post_count(self) -> int:
-        return (self.source_row is not None) + len(self.reposts)
-
     def rows(self) -> list[tuple]:
         """Every post of the event as PreparedPost tuples, source first."""
         if self.source_row is None:

@@ -269,7 +269,7 @@ class HotTopics:
         #: per source post: [posts of its thread seen, thread size at its last rumor score]
         self.rumor_sizes: dict[str, list[int]] = {}
         #: posts per thread assigned by a backlog chunk (:func:`run_detect`) whose rumor
-        #: rescoring is still to be decided: :meth:`rumor_due` counts them in
+        #: rescoring is still to be decided (:meth:`take_pending`)
         self.rumor_pending: Counter[str] = Counter()
 
     @property
@@ -449,14 +449,16 @@ class HotTopics:
             k: v for k, v in self.rumor_sizes.items() if self.engine.post_incident.get(k) in live
         }
 
-    def rumor_due(self, grown: Counter[str], pending: bool = True) -> list[str]:
+    def take_pending(self, limit: int | None = None) -> Counter[str]:
+        """Take (up to ``limit`` threads of) the growth backlog chunks left for
+        :meth:`rumor_due` to decide."""
+        roots = list(self.rumor_pending)[:limit]
+        return Counter({root: self.rumor_pending.pop(root) for root in roots})
+
+    def rumor_due(self, grown: Counter[str]) -> list[str]:
         """Source posts whose threads grew enough to be rescored, given the new posts per
-        thread (keyed by source post id, see :func:`thread_of`); with ``pending``, the
-        growth backlog chunks left to decide is counted in (and so decided)."""
+        thread (keyed by source post id, see :func:`thread_of`)."""
         due = []
-        if pending and self.rumor_pending:
-            grown = grown + self.rumor_pending
-            self.rumor_pending = Counter()
         for root, n in grown.items():
             sizes = self.rumor_sizes.setdefault(root, [0, 0])
             sizes[0] += n
@@ -833,9 +835,7 @@ def _assign_backlog(
             if not det.rumor_pending:
                 report.seconds["backlog"] = round(time.perf_counter() - t0, 3)
                 return report
-            roots = list(det.rumor_pending)[:RESCORE_CHUNK]
-            grown = Counter({r: det.rumor_pending.pop(r) for r in roots})
-            due = det.rumor_due(grown, pending=False)
+            due = det.rumor_due(det.take_pending(RESCORE_CHUNK))
             report.rumor_scored += rescore_rumors(store, due, det.config, det.rumor_model, office)
             put_state(store, det.to_state())
 
@@ -863,7 +863,9 @@ def _run_detect(
     if assignments:
         store.set_post_fields({a.post_id: {"incident_id": a.incident_id} for a in assignments})
     grown = Counter(thread_of(p) for p in fresh)
-    report.rumor_scored = rescore_rumors(store, det.rumor_due(grown), cfg, det.rumor_model, office)
+    # (threads a killed backlog pass left to decide are decided with this pass's growth)
+    due = det.rumor_due(grown + det.take_pending())
+    report.rumor_scored = rescore_rumors(store, due, cfg, det.rumor_model, office)
     t2 = time.perf_counter()
     ts = at.timestamp()
     ids = det.active_ids(ts)
