@@ -162,3 +162,51 @@ def test_weekly_report_job_reaches_the_route(city_store, city_config, tmp_path, 
     assert "北塘区东门菜市场城管打死卖菜老人" in weekly
     assert "I级响应" in weekly
     assert "舆情月报" in monthly and "本月网民反映问题 3 件，已办结 2 件" in monthly
+
+
+def test_a_dead_scheduler_thread_ends_the_worker_with_one_chinese_line(tmp_path, webhook):
+    """The job store's folder disappears under a running worker: APScheduler's thread dies
+    at its next write. The worker must not sleep on as if it ran jobs (a supervisor would
+    never restart it): it says why in one line and exits non-zero."""
+    import shutil
+
+    path = config(tmp_path, webhook.url)
+    cfg = yaml.safe_load(path.read_text("utf-8"))
+    cfg["alerting"]["schedule"]["jobstore"] = str(tmp_path / "jobs" / "jobs.db")
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), "utf-8")
+    proc = worker(path)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "jobs" / "jobs.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)  # waiting on a separate process's start, not a clock
+        time.sleep(1.5)
+        shutil.rmtree(tmp_path / "jobs")
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2, err[-2000:]  # the CLI's exit code of a user-facing error
+    assert "Traceback" not in err, err[-3000:]
+    assert "调度线程异常退出，计划任务不再运行" in err
+    assert "请检查存储与任务库所在的磁盘后重新启动" in err
+
+
+def test_a_dead_scheduler_thread_is_not_reported_running():
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from tingfeng.services.worker import scheduler_alive
+
+    scheduler = BackgroundScheduler()
+    assert not scheduler_alive(scheduler) and not scheduler_alive(None)
+    scheduler.start()
+    try:
+        assert scheduler_alive(scheduler)
+        scheduler._thread = threading.Thread(target=lambda: None)  # a thread that ended
+        scheduler._thread.start()
+        scheduler._thread.join()
+        assert scheduler.running and not scheduler_alive(scheduler)
+    finally:
+        scheduler.shutdown(wait=False)

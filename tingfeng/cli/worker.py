@@ -21,7 +21,13 @@ def worker(
     """运行调度：抓取、检测、预警评估、发送、每日摘要与每周汇总 / run the scheduler."""
     from alerting.channels import ChannelError
     from alerting.yamlpos import PolicyError
-    from tingfeng.services.worker import WorkerError, next_runs, start_worker, stop_worker
+    from tingfeng.services.worker import (
+        WorkerError,
+        next_runs,
+        scheduler_alive,
+        start_worker,
+        stop_worker,
+    )
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = state.config
@@ -40,6 +46,12 @@ def worker(
             signal.signal(sig, lambda *_: stop.set())
         console.print("调度已启动（Ctrl-C 或 SIGTERM 停止）")
         while not stop.wait(1.0):
-            pass
+            if not scheduler_alive(scheduler):
+                break  # the scheduler thread died: exit non-zero, so a supervisor restarts
+    crashed = not once and not stop.is_set()
     stop_worker(scheduler, guard)
+    if crashed:
+        raise UserError(
+            "调度线程异常退出（原因见上一行日志）；请检查存储与任务库所在的磁盘后重新启动"
+        )
     console.print("调度已停止")

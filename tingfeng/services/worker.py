@@ -279,6 +279,35 @@ class SingleWorker(PidLock):
             ) from None
 
 
+#: The name APScheduler gives its background scheduler's thread.
+SCHEDULER_THREAD = "APScheduler"
+
+
+def _report_scheduler_crash(args: threading.ExceptHookArgs) -> None:
+    """A scheduler thread that dies (its job store cannot be written: disk full, the file
+    deleted) is told in one line; the process then sees :func:`scheduler_alive` false."""
+    if args.thread is not None and args.thread.name == SCHEDULER_THREAD:
+        log.error(
+            "调度线程异常退出，计划任务不再运行：%s: %s",
+            args.exc_type.__name__,
+            str(args.exc_value).splitlines()[0] if str(args.exc_value) else "",
+        )
+        return
+    _default_excepthook(args)
+
+
+_default_excepthook = threading.excepthook
+
+
+def scheduler_alive(scheduler: Any) -> bool:
+    """True while ``scheduler`` runs and its thread is alive (APScheduler keeps saying
+    ``running`` after its thread died of an exception)."""
+    if scheduler is None or not scheduler.running:
+        return False
+    thread = getattr(scheduler, "_thread", None)
+    return thread is None or thread.is_alive()
+
+
 def build_scheduler(config: Any) -> Any:
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -288,6 +317,7 @@ def build_scheduler(config: Any) -> Any:
     sched = config.alerting.schedule
     path = jobstore_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
+    threading.excepthook = _report_scheduler_crash
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{path}")},
         executors={"default": ThreadPoolExecutor(4)},
@@ -487,4 +517,4 @@ class EmbeddedScheduler:
     @property
     def state(self) -> str:
         """``running`` or ``stopped`` (never started, shut down, or crashed)."""
-        return "running" if self.scheduler is not None and self.scheduler.running else "stopped"
+        return "running" if scheduler_alive(self.scheduler) else "stopped"
