@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -214,4 +215,29 @@ def test_live_demo_serves_and_stops_cleanly(tmp_path_factory, sig) -> None:
         assert "继续上次的演示" in out
     time.sleep(0.5)
     assert not processes_of(folder)
+    assert port_free(port)
+
+
+def test_a_live_demo_whose_folder_is_deleted_stops_with_one_chinese_line(tmp_path) -> None:
+    folder = tmp_path / "demo-gone"
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        demo_cmd(folder, port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        encoding="utf-8", env=env,
+    )  # fmt: skip
+    try:
+        wait_healthy(proc, f"http://127.0.0.1:{port}")
+        wait_for_crawl(folder)
+        shutil.rmtree(folder)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, err[-2000:]
+    assert "Traceback" not in err and "Traceback" not in out, (out + err)[-3000:]
+    assert "已不存在" in out and "tingfeng demo --reset" in out, out[-2000:]
+    assert "已停止" in out
+    time.sleep(0.5)
     assert port_free(port)

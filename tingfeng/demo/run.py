@@ -366,6 +366,8 @@ class Demo:
         self.config: Any = None
         self.config_path: Path | None = None
         self.clock = SwitchClock(ManualClock(self.start_at))
+        self.shutdown: Callable[[], None] = self.stop.set
+        self.exit_code = 0
 
     def seconds(self) -> float:
         return round(time.monotonic() - self.t0, 1)
@@ -433,6 +435,9 @@ class Demo:
         # "skipped: maximum number of running instances" is the scheduler coalescing a
         # crawl that is still running on a busy machine: expected here, not news
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        # a failed job is told in one line by the worker's listener (tingfeng.worker);
+        # the executor's own record of it is the whole traceback
+        logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
         from store import open_store
 
         self.store = open_store(self.config.store)
@@ -513,6 +518,8 @@ class Demo:
         kicked = False
         try:
             while not self.stop.wait(1.0):
+                if self.folder_gone():
+                    return
                 if not kicked:
                     kicked = self.crawl_now()
                 now = self.clock.now()
@@ -557,6 +564,24 @@ class Demo:
         finally:
             store.close()
 
+    def folder_gone(self) -> bool:
+        """True (and the demo stopping, exit 1) once the demo folder or its store file is
+        gone: every job would fail on it from then on, each with a traceback."""
+        store_path = getattr(self.config.store, "path", None)
+        missing = next(
+            (p for p in (self.folder, store_path and Path(store_path)) if p and not p.exists()),
+            None,
+        )
+        if missing is None:
+            return False
+        self.say(
+            f"[{self.seconds():>5.0f} 秒] 演示目录中的 {missing} 已不存在（被删除或移走）："
+            "演示停止。重新开始：tingfeng demo --reset"
+        )
+        self.exit_code = 1
+        self.shutdown()
+        return True
+
     def crawl_now(self) -> bool:
         """Once the scheduler runs: every source's first crawl now (Weibo first), not one
         interval after start, so no source shows 从未采集 for the first minute."""
@@ -598,6 +623,7 @@ class Demo:
             self.stop.set()
             server.should_exit = True
 
+        self.shutdown = stop
         previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             server.run(sockets=[sock])
@@ -627,7 +653,7 @@ class Demo:
         self.serve(sock, scheduler)
         watcher.join(timeout=5)
         self.say("已停止：调度、抓取、看板、城市站点与演示机器人均已关闭。")
-        return 0
+        return self.exit_code
 
     # -- --fast ------------------------------------------------------------------------
     def run_fast(self) -> int:
