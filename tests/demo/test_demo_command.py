@@ -176,6 +176,15 @@ def wait_healthy(proc: subprocess.Popen, url: str, timeout: float = 120) -> dict
     raise AssertionError("the demo did not become healthy")
 
 
+def start_demo(folder: Path, port: int) -> subprocess.Popen:
+    """A live ``tingfeng demo`` subprocess, unbuffered, its output captured as text."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        demo_cmd(folder, port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        encoding="utf-8", env=env,
+    )  # fmt: skip
+
+
 def wait_for_crawl(folder: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -189,11 +198,7 @@ def test_live_demo_serves_and_stops_cleanly(tmp_path_factory, sig) -> None:
     # both runs share one folder: the second resumes the first's story
     folder = tmp_path_factory.getbasetemp() / "demo-live"
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        demo_cmd(folder, port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        encoding="utf-8", env=env,
-    )  # fmt: skip
+    proc = start_demo(folder, port)
     try:
         url = f"http://127.0.0.1:{port}"
         health = wait_healthy(proc, url)
@@ -221,11 +226,7 @@ def test_live_demo_serves_and_stops_cleanly(tmp_path_factory, sig) -> None:
 def test_a_live_demo_whose_folder_is_deleted_stops_with_one_chinese_line(tmp_path) -> None:
     folder = tmp_path / "demo-gone"
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        demo_cmd(folder, port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        encoding="utf-8", env=env,
-    )  # fmt: skip
+    proc = start_demo(folder, port)
     try:
         wait_healthy(proc, f"http://127.0.0.1:{port}")
         wait_for_crawl(folder)
