@@ -75,18 +75,19 @@ def _grid(section: Any) -> None:
     if grid is None:
         grid = OxmlElement("w:docGrid")
         sect_pr.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
-    # 28 characters of 16 pt (158 mm) do not fit the 156 mm block: Word templates squeeze
-    # the pitch (charSpace -849), but LibreOffice then gives each over-wide character two
-    # grid cells (14 characters a line). A pitch equal to the font size renders the same in
-    # both, at 27 full characters a line; the 22 lines a page are kept exactly.
+    # 28 characters of 16 pt (448 pt) do not fit the 156 mm (442 pt) block. Word templates
+    # squeeze a character grid (charSpace -849), but LibreOffice then gives each over-wide
+    # character two grid cells (14 a line). A line grid only, with the characters condensed
+    # by 0.25 pt (``_defaults``: 28 x 15.75 = 441 pt), renders 28 a line in both; the 22 lines
+    # a page come from the line pitch.
     grid.set(qn("w:charSpace"), "0")
 
 
 def _defaults(doc: Any, font: str) -> None:
-    """Document defaults at 三号 in the body font: the character grid's pitch is reckoned
-    from the default size, so it must be the body's 16 pt."""
+    """Document defaults: 三号 (16 pt) in the body font, condensed by 0.25 pt so 28 characters
+    fill the 156 mm line (see ``_grid``)."""
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     if defaults is None:
@@ -107,6 +108,9 @@ def _defaults(doc: Any, font: str) -> None:
     for slot in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         rfonts.set(qn(slot), font)
     rpr.insert(0, rfonts)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), "-5")
+    rpr.append(spacing)
     for tag in ("w:sz", "w:szCs"):
         size = OxmlElement(tag)
         size.set(qn("w:val"), str(BODY_PT * 2))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -43,11 +45,12 @@ def test_margins_page_and_grid(docx_path):
     for side, mm in (("top", 37), ("bottom", 35), ("left", 28), ("right", 26)):
         assert abs(getattr(s, f"{side}_margin") - Mm(mm)) < Mm(0.1), side
     grid = s._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars"
+    assert grid.get(qn("w:type")) == "lines"  # a character grid renders 14 a line in LibreOffice
     assert grid.get(qn("w:linePitch")) == "578"  # 28.9 pt
-    assert grid.get(qn("w:charSpace")) == "0"  # pitch = 16 pt: Word and LibreOffice agree
     defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
-    assert defaults.find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == "32"
+    rpr = defaults.find(qn("w:rPr"))
+    assert rpr.find(qn("w:sz")).get(qn("w:val")) == "32"
+    assert rpr.find(qn("w:spacing")).get(qn("w:val")) == "-5"  # 15.75 pt x 28 fits 156 mm
 
 
 def test_title_body_fonts_with_east_asian_slot(docx_path):
@@ -98,18 +101,63 @@ def test_issuer_date_and_page_numbers(docx_path):
         assert all(r.font.size == Pt(14) and _east_asia(r) == "宋体" for r in p.runs)
 
 
-@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) not installed")
-def test_renders_to_pdf(docx_path, tmp_path):
-    _, path = docx_path
-    out = tmp_path / "pdf"
+def _render(docx: Path, out: Path) -> list[str]:
+    """The PDF LibreOffice makes of ``docx``, as the text of each page (poppler's layout)."""
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(out), str(path)],
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx)],
         check=True,
         capture_output=True,
-        timeout=120,
+        timeout=180,
     )
-    pdf = out / "bulletin.pdf"
-    assert pdf.read_bytes().startswith(b"%PDF")
+    pdf = out / (docx.stem + ".pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info.stdout), info.stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
+_RENDER = pytest.mark.skipif(
+    not (shutil.which("soffice") and shutil.which("pdftotext")),
+    reason="LibreOffice (soffice) or poppler (pdftotext) not installed; .ci/run installs both",
+)
+
+
+def _cjk(line: str) -> int:
+    return sum(1 for ch in line if "\u4e00" <= ch <= "\u9fff" or ch in "，。、；：“”（）《》")
+
+
+@_RENDER
+def test_renders_as_a_gbt9704_page(docx_path, city_config, tmp_path):
+    """Rendered by LibreOffice, a long bulletin keeps the layout GB/T 9704 asks for: A4,
+    at most 28 characters a line and 22 lines a page of body text, the page number
+    "— N —" at the foot of every page, the draft mark at the head."""
+    b, _ = docx_path
+    paragraph = (
+        "经向北塘区公安分局和区城市管理综合执法局核实，东门菜市场当晚发生的是摊主与执法队员"
+        "之间的推搡，摔倒的摊主已送医救治，生命体征平稳，不存在网传的殴打致死情况。"
+    )
+    # one paragraph longer than a page (widow and orphan control keep whole short paragraphs
+    # together, so a page of three-line paragraphs holds 21 lines), then a short one
+    body = "\n\n".join([b.body, paragraph * 20, paragraph])
+    long = b.model_copy(update={"body": body})
+    path = tmp_path / "long.docx"
+    svc.export_docx(long, city_config, path)
+    pages = _render(path, tmp_path / "pdf")
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert lines[0] == "草稿·未经审核，不得对外发布", lines[:2]
+        assert re.fullmatch(rf"—\s*{number}\s*—", lines[-1]), lines[-1]
+        text_lines = lines[1:-1]
+        assert all(_cjk(line) <= 28 for line in text_lines), max(text_lines, key=_cjk)
+        assert len(text_lines) <= 22, len(text_lines)
+    # a full page of body text is exactly 22 lines of 28 characters
+    middle = [line.strip() for line in pages[1].splitlines() if line.strip()][1:-1]
+    assert len(middle) == 22
+    assert sum(_cjk(line) == 28 for line in middle) >= 18
+    assert lines[1:-1], "the last page has text"
 
 
 def test_draft_is_marked_on_every_page_and_approved_is_not(
