@@ -98,6 +98,7 @@ def create_app(
         timedelta(minutes=settings.login_window_minutes),
         clock,
         store,
+        per_address=settings.login_max_failures_per_address,
     )
     app.state.metrics = Metrics(store, config)
     app.state.incident_cache = IncidentCache(settings.cache_seconds)

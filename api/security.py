@@ -90,11 +90,22 @@ class LoginLimiter:
 
     STATE = "login-failures"
 
-    def __init__(self, max_failures: int, window: timedelta, clock: Clock, store: Store) -> None:
+    def __init__(
+        self,
+        max_failures: int,
+        window: timedelta,
+        clock: Clock,
+        store: Store,
+        per_address: int | None = None,
+    ) -> None:
         self.max_failures = max_failures
+        self.per_address = per_address or max_failures
         self.window = window
         self.clock = clock
         self.store = store
+
+    def limit(self, key: str) -> int:
+        return self.per_address if key.startswith("ip:") else self.max_failures
 
     def _recent(self, times: list[float] | None, now: float) -> list[float]:
         horizon = now - self.window.total_seconds()
@@ -114,20 +125,26 @@ class LoginLimiter:
         wait = 0.0
         for key in keys:
             times = failures.get(key, [])
-            if len(times) >= self.max_failures:
-                # The attempt that frees a place: the oldest of the last max_failures.
-                oldest = sorted(times)[-self.max_failures]
+            limit = self.limit(key)
+            if len(times) >= limit:
+                # The attempt that frees a place: the oldest of the last ``limit``.
+                oldest = sorted(times)[-limit]
                 wait = max(wait, oldest + self.window.total_seconds() - now)
         return max(1, int(wait + 0.999)) if wait > 0 else None
 
+    def remaining(self, key: str) -> int:
+        """Failures ``key`` may still have in the window before it is refused."""
+        now = self.clock().timestamp()
+        failures = self._in_window(self.store.get_state(self.STATE), now)
+        return max(0, self.limit(key) - len(failures.get(key, [])))
+
     def failed(self, *keys: str) -> None:
         now = self.clock().timestamp()
-        keep = self.max_failures  # older failures cannot matter once max_failures are newer
-
         def add(stored: object) -> dict[str, list[float]]:
             failures = self._in_window(stored, now)
             for key in keys:
-                failures[key] = sorted([*failures.get(key, []), now])[-keep:]
+                # older failures cannot matter once ``limit`` are newer
+                failures[key] = sorted([*failures.get(key, []), now])[-self.limit(key) :]
             return failures
 
         self.store.update_state(self.STATE, add)

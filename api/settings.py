@@ -34,6 +34,7 @@ class ApiSettings(BaseModel):
     base_url: str = "http://127.0.0.1:8000"
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
     poll_seconds: float = Field(default=15.0, ge=0.2, le=3600)
     max_body_bytes: int = Field(default=65536, ge=1024)

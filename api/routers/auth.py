@@ -9,11 +9,18 @@ from pydantic import BaseModel, Field
 
 from api.deps import SESSION_COOKIE, ClientIp, CurrentUser, NowDep, SettingsDep, StoreDep
 from api.errors import ApiError
-from api.services.auth import NewSession, authenticate, end_session, start_session
+from api.services.auth import NewSession, audit, authenticate, end_session, start_session
 from models import Role
 from models.auth import ROLE_LABELS
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+def wait_zh(seconds: float) -> str:
+    """A wait as people say it: 「 45 秒」 under a minute, else 「约 15 分钟」 (rounded up)."""
+    if seconds < 60:
+        return f" {max(1, int(seconds + 0.999))} 秒"
+    return f"约 {int(-(-seconds // 60))} 分钟"
 
 
 class LoginRequest(BaseModel):
@@ -40,13 +47,28 @@ def login(
         raise ApiError(
             429,
             "username",
-            f"登录失败次数过多，请 {wait} 秒后再试 (too many failed logins)",
+            f"登录失败次数过多，请{wait_zh(wait)}后再试 (too many failed logins)",
             headers={"Retry-After": str(wait)},
         )
     user = authenticate(store, username, password)
     if user is None:
         limiter.failed(*keys)
-        raise ApiError(401, "password", "用户名或密码错误 (wrong user name or password)")
+        left = limiter.remaining(keys[0])
+        locked = left == 0 or limiter.remaining(keys[1]) == 0
+        audit(
+            store,
+            username[:64] or "-",
+            "session.login_locked" if locked else "session.login_failed",
+            ip=ip,
+            at=now,
+        )
+        problem = "用户名或密码错误"
+        pause = wait_zh(limiter.window.total_seconds())
+        if locked:
+            problem += f"；失败次数过多，暂停登录{pause}"
+        elif left <= 2:
+            problem += f"；再错 {left} 次将暂停登录{pause}"
+        raise ApiError(401, "password", f"{problem} (wrong user name or password)")
     limiter.succeeded(keys[0])
     return start_session(
         store,

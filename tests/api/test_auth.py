@@ -107,12 +107,42 @@ def test_login_rate_limited_per_user_then_released_by_clock(env: Env) -> None:
 
 def test_login_rate_limited_per_ip_across_user_names(env: Env) -> None:
     c = env.client()
-    for i in range(env.config.api.login_max_failures):
+    for i in range(env.config.api.login_max_failures_per_address):
         c.post("/api/v1/login", json={"username": f"guess{i}", "password": "bad-bad"})
     r = c.post(
         "/api/v1/login", json={"username": USERS[Role.ADMIN], "password": PASSWORDS[Role.ADMIN]}
     )
     assert r.status_code == 429
+    assert "分钟后再试" in r.json()["detail"][0]["problem"]
+
+
+def test_one_users_typos_do_not_lock_out_the_office(env: Env) -> None:
+    """Behind one office address, a user who mistypes until locked is warned first, is
+    locked alone, and the others log in from the same address; each failure is audited."""
+    from models.auth import AuditEntry
+
+    c = env.client()
+    name = USERS[Role.MONITOR]
+    problems = []
+    for _ in range(env.config.api.login_max_failures):
+        r = c.post("/api/v1/login", json={"username": name, "password": "bad"})
+        assert r.status_code == 401
+        problems.append(r.json()["detail"][0]["problem"])
+    assert "再错" not in problems[0]
+    assert "再错 2 次将暂停登录约 15 分钟" in problems[-3]
+    assert "再错 1 次" in problems[-2]
+    assert "失败次数过多，暂停登录约 15 分钟" in problems[-1]
+    r = c.post("/api/v1/login", json={"username": name, "password": PASSWORDS[Role.MONITOR]})
+    assert r.status_code == 429
+    assert "请约 15 分钟后再试" in r.json()["detail"][0]["problem"]
+    for role in (Role.ANALYST, Role.ADMIN):
+        r = env.client().post(
+            "/api/v1/login", json={"username": USERS[role], "password": PASSWORDS[role]}
+        )
+        assert r.status_code == 200, role
+    actions = [e.action for e in env.store.list_records(AuditEntry) if e.actor == name]
+    assert actions.count("session.login_failed") == env.config.api.login_max_failures - 1
+    assert actions.count("session.login_locked") == 1
 
 
 def test_cookie_session_needs_csrf_token_for_changes(env: Env) -> None:
