@@ -140,6 +140,7 @@ class LoginLimiter:
 
     def failed(self, *keys: str) -> None:
         now = self.clock().timestamp()
+
         def add(stored: object) -> dict[str, list[float]]:
             failures = self._in_window(stored, now)
             for key in keys:
