@@ -10,7 +10,11 @@ post scored high, and an official announcement (which often reads like CED's rum
   matched against the author's id or name), of configured official sources
   (``office.sources``, matched against ``Post.source``) and of verified government and
   media accounts (``office.verified_types``, Weibo's ``verified_type``; 1 and 3 by
-  default). They are listed as such, never scored as rumors, and they lower the score;
+  default). They are listed as such and never scored as rumors. An official response
+  that *denies* the claim (不实, 谣言, 与事实不符…: :data:`_DENIES`) confirms it is a
+  rumor: it takes no weight, and an incident with a claim post and such a denial scores
+  at least :data:`DENIED_FLOOR`, so a rebutted rumor stays a rumor in lists, filters and
+  reports. Any other official post (an announcement, a notice) lowers the score;
 * the **claim posts** are the other source posts whose rumor score is at least
   :data:`CLAIM_THRESHOLD`;
 * the score is the mean of the non-official posts' scores weighted by those same scores,
@@ -22,8 +26,8 @@ post scored high, and an official announcement (which often reads like CED's rum
   The posts that make the claim dominate (a post at 0.9 weighs nine times one at 0.1), a
   single stray post among many ordinary ones does not carry the incident (one post at
   0.6 among 39 at 0.1 gives 0.17, where the maximum gave 0.6), and an answered claim
-  drops: twenty copies at 0.9 with two official rebuttals give 0.81, one claim at 0.9
-  with one rebuttal 0.43.
+  drops when an official post speaks of the same thing without denying it: twenty copies
+  at 0.9 with two official announcements give 0.81, one claim at 0.9 with one 0.43.
 
 This module is pure: the office's configuration comes in as a parameter (any object with
 ``accounts``, ``sources`` and ``verified_types``, e.g. ``tingfeng.config.OfficeConfig``).
@@ -31,6 +35,7 @@ This module is pure: the office's configuration comes in as a parameter (any obj
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +50,12 @@ if TYPE_CHECKING:
 CLAIM_THRESHOLD = 0.5
 #: Weight of one official response in the incident's score (that of a certain claim post).
 OFFICIAL_WEIGHT = 1.0
+#: An incident whose claim an official response denies scores at least this.
+DENIED_FLOOR = 0.9
+#: Words by which an official post says the claim is false (a rebuttal, 辟谣).
+_DENIES = re.compile(
+    r"辟谣|不实|不属实|与事实不符|谣言|造谣|谣传|假消息|虚假信息|没有这回事|并非如此|系编造"
+)
 #: Weibo ``verified_type`` values of government (1) and media (3) accounts.
 DEFAULT_VERIFIED_TYPES = (1, 3)
 
@@ -98,6 +109,8 @@ class IncidentRumor:
     official_post_ids: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     scored: int = 0
+    #: official responses that deny the claim (a subset of ``official_post_ids``)
+    denial_post_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +119,7 @@ class IncidentRumor:
             "official_post_ids": list(self.official_post_ids),
             "reasons": list(self.reasons),
             "scored": self.scored,
+            "denial_post_ids": list(self.denial_post_ids),
         }
 
 
@@ -132,6 +146,7 @@ def score_incident(
             children[p.root_id].append(p)  # type: ignore[index]
     official = [p for p in sources if accounts.is_official(p)]
     official_ids = {p.id for p in official}
+    denials = [p for p in official if _DENIES.search(p.text or "")]
     rest = [p for p in sources if p.id not in official_ids]
     scores = _scores(rest, children, model)
     unscored = len(rest) - len(scores)
@@ -147,23 +162,34 @@ def score_incident(
         )
     elif scores:
         reasons.append(f"已评分的 {len(scores)} 条帖子谣言分均低于 {CLAIM_THRESHOLD}")
-    if official:
-        reasons.append(f"已有 {len(official)} 条官方回应，不计为谣言，并降低事件谣言分")
+    others = len(official) - len(denials)
+    if denials and claims:
+        reasons.append(
+            f"官方已辟谣（{len(denials)} 条官方回应否认该说法）：按谣言计，"
+            f"谣言分不低于 {DENIED_FLOOR}"
+        )
+    elif denials:
+        reasons.append(f"已有 {len(denials)} 条官方辟谣，不计为谣言")
+    if others:
+        reasons.append(f"已有 {others} 条官方发布，不计为谣言，并降低事件谣言分")
     if unscored:
         reasons.append(f"{unscored} 条帖子文本过短或未评分，不计入")
 
     total = sum(scores.values())
-    weight = total + OFFICIAL_WEIGHT * len(official)
+    weight = total + OFFICIAL_WEIGHT * others
     if weight > 0:
         score: float | None = round(sum(s * s for s in scores.values()) / weight, 4)
     else:
         score = 0.0 if official else None
+    if denials and claims and score is not None:
+        score = max(score, DENIED_FLOOR)
     return IncidentRumor(
         score=score,
         claim_post_ids=claims,
         official_post_ids=[p.id for p in official],
         reasons=reasons,
         scored=len(scores),
+        denial_post_ids=[p.id for p in denials],
     )
 
 
@@ -190,6 +216,7 @@ def _median(values: Sequence[float]) -> float:
 
 __all__ = [
     "CLAIM_THRESHOLD",
+    "DENIED_FLOOR",
     "OFFICIAL_WEIGHT",
     "IncidentRumor",
     "OfficeAccounts",

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from models import Author, Post
 from nlp.rumor.explain import explain
 from nlp.rumor.features import NUMERIC_INDEX, RumorInput, post_text, prepare, too_short
-from nlp.rumor.incident import OfficeAccounts, score_incident
+from nlp.rumor.incident import DENIED_FLOOR, OfficeAccounts, score_incident
 from nlp.rumor.local import LocalSetError, evaluate_local, load_local
 from nlp.rumor.model import RumorModel, load_model
 from tests.conftest import BASE_TIME
@@ -153,21 +153,46 @@ OFFICE = OfficeAccounts(accounts=frozenset({"ofc-1"}), sources=frozenset({"gov-p
 
 
 def test_official_posts_are_never_rumors_and_lower_the_incident() -> None:
-    claims = [_post(i, "网传化工厂爆炸死了十几个人", score=0.92) for i in range(4)]
-    bulletin = _post(9, "【情况通报】网传化工厂爆炸不实", score=0.99,
+    """Official posts that speak of the matter without denying a claim (announcements,
+    notices) are never rumors and pull the incident down."""
+    claims = [_post(i, "网传化工厂要搬迁到居民区旁边", score=0.62) for i in range(4)]
+    bulletin = _post(9, "【通知】化工园区规划公示，欢迎市民提出意见", score=0.99,
                      author=Author(id="ofc-1", name="临江发布"))  # fmt: skip
     portal = _post(10, "关于化工园区应急演练的说明", source="gov-portal", score=0.97)
     gov = Author(id="g", verified=True, verified_type=1, followers=10**5)
-    verified = _post(11, "【辟谣】系应急演练", score=0.95, author=gov)
+    verified = _post(11, "化工园区搬迁听证会明天举行", score=0.95, author=gov)
     alone = score_incident(claims, OFFICE)
     answered = score_incident([*claims, bulletin, portal, verified], OFFICE)
-    assert alone.score == pytest.approx(0.92)
+    assert alone.score == pytest.approx(0.62)
     assert answered.official_post_ids == [bulletin.id, portal.id, verified.id]
+    assert answered.denial_post_ids == []
     assert not set(answered.official_post_ids) & set(answered.claim_post_ids)
-    assert answered.score is not None and answered.score < alone.score
-    assert any("官方回应" in r for r in answered.reasons)
+    assert answered.score is not None and answered.score < 0.5 < alone.score
+    assert any("官方发布" in r and "降低" in r for r in answered.reasons)
     # An incident made only of official posts is no rumor at all, whatever they read like.
     assert score_incident([bulletin, portal], OFFICE).score == 0.0
+
+
+def test_an_official_denial_keeps_a_rebutted_rumor_a_rumor() -> None:
+    """The office's 情况通报 saying the claim is false confirms the rumor: it never lowers
+    the score (a list filtered on 谣言可能 高, or the report's 辟谣情况, would lose the
+    year's main rumor), while corrections by residents still weigh as posts do."""
+    claims = [_post(i, "网传化工厂爆炸死了十几个人", score=0.92) for i in range(4)]
+    doubts = [_post(20 + i, "真的假的？有人知道吗", score=0.3) for i in range(6)]
+    bulletin = _post(9, "【情况通报】网传化工厂爆炸不实，系应急演练", score=0.99,
+                     author=Author(id="ofc-1", name="临江发布"))  # fmt: skip
+    gov = Author(id="g", verified=True, verified_type=1, followers=10**5)
+    verified = _post(11, "【辟谣】系应急演练", score=0.95, author=gov)
+    before = score_incident([*claims, *doubts], OFFICE)
+    after = score_incident([*claims, *doubts, bulletin, verified], OFFICE)
+    assert after.official_post_ids == after.denial_post_ids == [bulletin.id, verified.id]
+    assert after.score is not None and before.score is not None
+    assert after.score >= max(before.score, DENIED_FLOOR)
+    assert any("官方已辟谣" in r for r in after.reasons)
+    # A denial with no claim post in the incident makes nothing a rumor.
+    assert score_incident([bulletin], OFFICE).score == 0.0
+    weak = [_post(30, "化工厂那边今天有演练", score=0.2)]
+    assert score_incident([*weak, bulletin], OFFICE).score < 0.5
 
 
 def test_the_incident_score_follows_its_claim_not_a_stray_post() -> None:
