@@ -474,25 +474,26 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
     def tracked_responses(self, alert: Alert, now: datetime) -> None:
         """Official posts the response tracker linked to the incident meet the alert's
         clocks (first response, then the earliest running one), at the time they were
-        posted; each is applied once. Posts within :data:`SAME_ANSWER` of the last one that
-        met a clock are recorded as responses but meet no clock (reposts of one answer)."""
+        posted; each is applied once. Posts within :data:`SAME_ANSWER` of any one that met a
+        clock are recorded as responses but meet no clock (reposts of one answer)."""
         from alerting import lifecycle
         from models import OfficialResponse
 
         if not alert.incident_id or all(d.met_at for d in alert.deadlines):
             return
         applied = {h.detail.get("response_id") for h in alert.history if h.action == "responded"}
+        # Every answer that met a clock, in any pass: a repost of the 21:30 通报 at 21:32 is
+        # still that answer when a 23:38 rebuttal met the next clock in between.
         met = [d.met_at for d in alert.deadlines if d.met_at is not None]
-        last = max(met) if met else None
         found = self.store.list_records(OfficialResponse, limit=1000, incident_id=alert.incident_id)
         for resp in sorted(found, key=lambda r: r.posted_at):
             if resp.id in applied or resp.posted_at > now or not alert.is_open:
                 continue
             if all(d.met_at for d in alert.deadlines):
                 break
-            if last is not None and abs(resp.posted_at - last) < SAME_ANSWER:
+            if any(abs(resp.posted_at - m) < SAME_ANSWER for m in met):
                 continue
-            last = resp.posted_at
+            met.append(resp.posted_at)
             lifecycle.respond(
                 alert, resp.url or resp.post_id, "回应追踪", resp.posted_at, response_id=resp.id
             )

@@ -318,31 +318,52 @@ class TierPolicy(_Strict):
         return not incident.hot and not incident.burst and pph <= self.recovery.max_posts_per_hour
 
     def deadline_specs(self, tier: Tier, rule: Rule) -> list[DeadlineSpec]:
+        return [spec for spec, _ in self._specs(tier, rule)]
+
+    def _specs(self, tier: Tier, rule: Rule) -> list[tuple[DeadlineSpec, set[str]]]:
+        """The tier's clocks and the rule's tracks, each with the names it stands for. A
+        track that is one of the tier's clocks under another name (the same hours, its
+        label part of the tier clock's: 通稿 in 新闻发布会/通稿) is that clock, not a second
+        one with its own reminders."""
         spec = self.tiers[tier]
-        out: list[DeadlineSpec] = []
+        out: list[tuple[DeadlineSpec, set[str]]] = []
         if spec.first_response_hours:
-            out.append(
-                DeadlineSpec(
-                    name="first_response", label="首次回应", hours=spec.first_response_hours
-                )
+            first = DeadlineSpec(
+                name="first_response", label="首次回应", hours=spec.first_response_hours
             )
-        out.extend(spec.follow_up)
-        names = {s.name for s in out}
-        out.extend(t for t in rule.tracks if t.name not in names)
+            out.append((first, {first.name}))
+        out.extend((s, {s.name}) for s in spec.follow_up)
+        for track in rule.tracks:
+            same = next(
+                (
+                    names
+                    for s, names in out
+                    if s.name == track.name or (s.hours == track.hours and track.label in s.label)
+                ),
+                None,
+            )
+            if same is not None:
+                same.add(track.name)
+            else:
+                out.append((track, {track.name}))
         return out
 
     def deadlines(
         self, tier: Tier, rule: Rule, start: datetime, existing: list[Deadline] | None = None
     ) -> list[Deadline]:
         """Deadlines for ``tier`` counted from ``start``. On an escalation an existing clock
-        keeps its earlier due time (a deadline never moves later) and what it already sent."""
+        keeps its earlier due time (a deadline never moves later) and what it already sent;
+        a clock the new tier's clock stands for (a rule's 通稿 in tier I's 新闻发布会/通稿) is
+        replaced by it, keeping the earlier due time or its met time."""
         old = {d.name: d for d in existing or []}
         out: list[Deadline] = []
-        for spec in self.deadline_specs(tier, rule):
+        for spec, names in self._specs(tier, rule):
             due = start + timedelta(hours=spec.hours)
-            prev = old.pop(spec.name, None)
-            if prev is not None and (prev.met_at or prev.due <= due):
-                out.append(prev)
+            prevs = [old.pop(n) for n in [spec.name, *sorted(names - {spec.name})] if n in old]
+            met = [p for p in prevs if p.met_at]
+            keep = met[0] if met else min(prevs, key=lambda d: d.due, default=None)
+            if keep is not None and (keep.met_at or keep.due <= due):
+                out.append(keep)
                 continue
             out.append(Deadline(name=spec.name, label=spec.label, hours=spec.hours, due=due))
         # A clock of the lower tier that the new tier has no counterpart for still runs.

@@ -83,12 +83,13 @@ def test_category_track_and_direct_appeal(store, policy, clock):
     eng.run(clock())
     stab = store.get_record(Alert, "alert-inc-s")
     assert stab.tier == Tier.I and stab.rule == "社会稳定"
+    # The rule's 24-hour 通稿 is tier I's 新闻发布会/通稿: one clock, one set of reminders.
     assert {d.name for d in stab.deadlines} == {
         "first_response",
         "authoritative_release",
         "press_conference",
-        "tonggao",
     }
+    assert stab.deadline("press_conference").label == "新闻发布会/通稿"
     law = store.get_record(Alert, "alert-inc-l")
     assert law.tier == Tier.II and law.deadline("tonggao").due == T0 + timedelta(hours=24)
     assert law.department == "临江区城市管理局"
@@ -114,7 +115,7 @@ def test_a_small_incident_with_deaths_is_tier_one_and_says_why(store, policy, cl
     alert = store.get_record(Alert, "alert-inc-d")
     assert alert.tier == Tier.I and alert.rule == "伤亡或群体性事件"
     assert alert.figures["matched_words"] == ["死亡"] and alert.figures["authors"] == 3
-    assert "tonggao" in {d.name for d in alert.deadlines}
+    assert [d.label for d in alert.deadlines].count("新闻发布会/通稿") == 1
     assert store.get_record(Alert, "alert-inc-n") is None
 
 
@@ -589,6 +590,72 @@ def test_reposts_of_one_answer_meet_one_clock(store, policy, clock):
     alert = store.get_record(Alert, "alert-inc-1")
     met = sorted(d.met_at for d in alert.deadlines if d.met_at)
     assert met[:2] == [answered, answered + timedelta(minutes=180)]
+
+
+def test_reposts_stay_one_answer_after_a_later_answer_met_the_next_clock(store, policy, clock):
+    """The demo's evening: the 21:30 通报 meets the first response, the matrix reposts it at
+    21:32 and 21:33, the office's own rebuttal at 23:38 meets the next clock. In the passes
+    after that, the two reposts (far from 23:38, within the hour of 21:30) meet nothing:
+    the 24-hour clock keeps running."""
+    from models import OfficialResponse
+
+    put(store, incident("inc-s", heat=20, category="社会稳定/群体性事件", posts=8), False)
+    eng = engine(store, policy)
+    eng.run(clock())
+
+    def answer(i: int, minutes: float) -> None:
+        store.save_record(
+            OfficialResponse(
+                id=f"resp-{i}",
+                incident_id="inc-s",
+                post_id=f"wb:gov-{i}",
+                url=f"https://weibo.example/qc/{i}",
+                author="qc_gov",
+                source="wb",
+                posted_at=T0 + timedelta(minutes=minutes),
+            )
+        )
+
+    answer(0, 94)
+    clock.advance(minutes=95)
+    eng.run(clock())
+    answer(1, 96)
+    answer(2, 97)
+    answer(3, 222)  # the rebuttal, linked before the reposts are looked at again
+    clock.advance(hours=3)
+    for _ in range(3):
+        eng.run(clock())
+        clock.advance(minutes=15)
+    alert = store.get_record(Alert, "alert-inc-s")
+    met = {d.name: d.met_at for d in alert.deadlines}
+    assert met["first_response"] == T0 + timedelta(minutes=94)
+    assert met["authoritative_release"] == T0 + timedelta(minutes=222)
+    assert met["press_conference"] is None  # still owed: reminders keep coming
+    used = [h.detail.get("response_id") for h in alert.history if h.action == "responded"]
+    assert used == ["resp-0", "resp-3"]
+
+
+def test_an_escalation_merges_the_rule_track_into_the_tier_clock(store, policy, clock):
+    """A tier II 执法冲突 alert has its own 24-hour 通稿; escalated to tier I, that clock
+    becomes tier I's 新闻发布会/通稿 with the earlier due time, not a second reminder."""
+    put(store, incident("inc-l", heat=20, category="执法冲突", posts=8), False)
+    eng = engine(store, policy)
+    eng.run(clock())
+    law = store.get_record(Alert, "alert-inc-l")
+    first_due = law.deadline("tonggao").due
+    clock.advance(hours=2)
+    put(
+        store,
+        incident("inc-l", heat=20, category="社会稳定/群体性事件", posts=8, at=clock()),
+        False,
+    )
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert alert.tier == Tier.I
+    labels = [d.label for d in alert.deadlines]
+    assert labels.count("通稿") + labels.count("新闻发布会/通稿") == 1, labels
+    merged = alert.deadline("tonggao") or alert.deadline("press_conference")
+    assert merged.due == first_due
 
 
 def test_a_silence_value_of_only_control_spaces_is_refused_not_a_crash(tmp_path) -> None:
