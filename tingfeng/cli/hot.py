@@ -193,6 +193,7 @@ def detect(
         ("热点事件", result.hot),
         ("写入记录", result.saved),
         ("谣言重新评分", result.rumor_scored),
+        ("关联官方回应", len(result.responses)),
         ("耗时（秒）", result.seconds.get("total", 0)),
     ]
     out.print(_summary(rows, "检测结果"))

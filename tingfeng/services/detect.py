@@ -39,6 +39,8 @@ class DetectResult(BaseModel):
     evaluated: int = 0
     saved: int = 0
     hot: int = 0
+    #: official posts newly linked as responses to the incidents they answer
+    responses: list[str] = Field(default_factory=list)
     #: incidents that became hot in this pass (to notify)
     notify: list[str] = Field(default_factory=list)
     #: the hot incidents after the pass, hottest first
@@ -113,9 +115,14 @@ def detect(
     at: datetime | str | None = None,
     rescan_hours: float | None = None,
 ) -> DetectResult:
-    """One detection pass at ``at`` (default now); see :func:`nlp.detect.run_detect`."""
+    """One detection pass at ``at`` (default now), then the response tracker at the same
+    time (:func:`alerting.responses.link_responses`), as the worker's detection job runs
+    them: passes stepped with ``--at`` link the office's 情况通报 when the live system would
+    have, so the alerting pass after them sees the answer. See
+    :func:`nlp.detect.run_detect`."""
     from datetime import timedelta
 
+    from alerting.responses import link_responses
     from nlp.detect import run_detect
 
     when = check_detect_options(at, rescan_hours)
@@ -129,8 +136,10 @@ def detect(
         rumor_model=_rumor_model(config),
         office=config.office,
     )
+    linked = link_responses(store, config.office, now=report.at)
     hot = list_incidents(store, hot_only=True, limit=10_000).data
     return DetectResult(
+        responses=[r.id for r in linked],
         at=report.at,
         read=report.read,
         late=report.late,

@@ -194,16 +194,14 @@ def job_detect(config_path: str | None) -> dict[str, Any]:
     """Detection, the response tracker, then at once the alerting pass, drafts and sending:
     a post stored just before a detection run reaches the receiver within that run, not one
     interval per stage later."""
-    from tingfeng.services.bulletins import track_responses
     from tingfeng.services.detect import detect
 
     cfg = _config(config_path)
     store = _store(config_path)
-    result = detect(cfg, store, at=now_utc())
-    linked = track_responses(store, cfg, now=now_utc())
+    result = detect(cfg, store, at=now_utc())  # the response tracker included
     out: dict[str, Any] = {
-        "detect": result.model_dump(mode="json", exclude={"hot_incidents"}),
-        "responses": [r.id for r in linked],
+        "detect": result.model_dump(mode="json", exclude={"hot_incidents", "responses"}),
+        "responses": result.responses,
     }
     out.update(job_alerts(config_path))
     return out
