@@ -105,6 +105,19 @@ class IncidentChange(BaseModel):
     reason: str = ""
     figures: dict[str, Any] = Field(default_factory=dict)
 
+    def shift_zh(self) -> str:
+        """``old → new`` as users read it: 「否 → 是」 for the hot state, 「新事件」 for an
+        opening (no 「None → …」), post counts and band names as they are."""
+
+        def word(value: Any) -> str:
+            if isinstance(value, bool):
+                return "是" if value else "否"
+            return "—" if value is None else str(value)
+
+        if self.change == "opened" or self.old is None:
+            return word(self.new)
+        return f"{word(self.old)} → {word(self.new)}"
+
 
 class IncidentHistory(Record):
     """Every recorded change of one incident, oldest first (``id`` = the incident's id).

@@ -81,6 +81,20 @@ BUCKET_SECONDS = 60
 TOD_PRIOR_HOURS = 2.0
 
 
+def chance(p: float) -> str:
+    """A tail probability as an officer reads it: 「约千分之三」 is clearer than P=3e-03; the
+    exact figure stays in ``burst_figures``."""
+    if p < 1e-6:
+        return "不到百万分之一"
+    if p >= 0.01:
+        return f"约 {p * 100:.0f}%"
+    scales = ((1e-3, "千分之"), (1e-4, "万分之"), (1e-5, "十万分之"), (1e-6, "百万分之"))
+    for scale, word in scales:
+        if p >= scale:
+            return f"约{word}{max(1, round(p / scale))}"
+    return f"约 {p:.2g}"  # pragma: no cover - every p ≥ 1e-6 matched above
+
+
 def poisson_tail(count: int, expected: float) -> float:
     """``P(X ≥ count)`` for ``X ~ Poisson(expected)``."""
     if count <= 0:
@@ -311,7 +325,11 @@ class SpikeDetector:
         if current < cfg.min_posts:
             hot, reason = False, f"{current} 帖 < 最少 {cfg.min_posts} 帖"
         elif p > limit:
-            hot, reason = False, f"{current} 帖 / 预期 {lam:.1f}: P={p:.2g} > {limit:g}"
+            hot, reason = (
+                False,
+                f"{current} 帖，本地同期预期约 {lam:.1f} 帖，"
+                f"未达突发标准（偶然达到的概率{chance(p)}）",
+            )
         else:
             authors = self.authors_since(key, cur_start, ts + BUCKET_SECONDS)
             if authors < cfg.min_authors:
@@ -320,8 +338,8 @@ class SpikeDetector:
             else:
                 hot = True
                 reason = (
-                    f"{cfg.current_minutes} 分钟 {current} 帖、{authors} 位作者，"
-                    f"本地预期 {lam:.1f} 帖: P={p:.2g} ≤ {limit:g}"
+                    f"{cfg.current_minutes} 分钟内 {current} 帖、{authors} 位作者，"
+                    f"本地同期预期约 {lam:.1f} 帖（偶然达到的概率{chance(p)}）"
                 )
         notify = False
         now_i = int(ts)

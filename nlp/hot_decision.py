@@ -86,10 +86,10 @@ def hot_reasons(
         else:
             floor = config.burst_virality_threshold
             why = f"单一源帖，传播预测 {signals.virality:.2f} ≥ {floor:.2f}"
-        reasons.append(f"burst: {signals.burst_reason}（{why}）")
+        reasons.append(f"突发：{signals.burst_reason}（{why}）")
     if signals.virality is not None and signals.virality >= virality_threshold:
-        reasons.append(f"virality {signals.virality:.2f} ≥ {virality_threshold:.2f}")
+        reasons.append(f"传播预测：{signals.virality:.2f} ≥ {virality_threshold:.2f}")
     size = config.size_posts
     if size is not None and signals.posts >= size:
-        reasons.append(f"size: {signals.posts} 帖 ≥ {size} 帖")
+        reasons.append(f"规模：{signals.posts} 帖 ≥ {size} 帖")
     return reasons

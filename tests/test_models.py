@@ -77,3 +77,28 @@ def test_snapshot_and_incident_defaults() -> None:
     snap = MetricSnapshot(post_id="s:1", observed_at="2024-01-01T00:00:00", reposts=3)
     assert snap.observed_at.tzinfo == SHANGHAI
     assert Incident(id="i").version == 0
+
+
+def test_an_incident_change_reads_in_chinese() -> None:
+    """Users never see Python values: the hot state is 否/是, an opening has no 「None →」."""
+    from datetime import datetime
+
+    from models import SHANGHAI
+    from models.records import IncidentChange
+
+    at = datetime(2026, 12, 2, 20, 30, tzinfo=SHANGHAI)
+    assert IncidentChange(at=at, change="hot", old=False, new=True).shift_zh() == "否 → 是"
+    opened = IncidentChange(at=at, change="opened", old=None, new="化工园异味")
+    assert opened.shift_zh() == "化工园异味"
+    band = IncidentChange(at=at, change="rumor_band", old="中", new="高")
+    assert band.shift_zh() == "中 → 高"
+
+
+def test_a_burst_reason_says_the_chance_in_words() -> None:
+    from nlp.heat import chance
+
+    assert chance(5.6e-35) == "不到百万分之一"
+    assert chance(2.2e-6) == "约百万分之2"
+    assert chance(5.8e-5) == "约十万分之6"
+    assert chance(0.0031) == "约千分之3"
+    assert chance(0.3) == "约 30%"

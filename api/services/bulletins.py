@@ -595,7 +595,7 @@ def _tier_history(store: Store, incident_id: str) -> tuple[str | None, list[Tier
         if change.change == "membership":
             continue
         label = CHANGE_LABELS.get(change.change, change.change)
-        text = f"{label}：{change.old} → {change.new}" if change.old is not None else label
+        text = f"{label}：{change.shift_zh()}" if change.old is not None else label
         if change.reason:
             text += f"（{change.reason}）"
         steps.append(TierStep(at=change.at, tier=None, text=text, source="incident"))

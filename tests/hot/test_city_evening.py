@@ -200,7 +200,7 @@ def test_the_evening_rumor_goes_hot_within_15_minutes_and_ordinary_days_do_not(
     assert history is not None
     onset = history.first("hot")
     assert onset is not None and onset.at <= cross + timedelta(minutes=15)
-    assert "burst" in onset.reason and onset.figures["burst_authors"] >= 5
+    assert "突发" in onset.reason and onset.figures["burst_authors"] >= 5
 
 
 def test_bad_option_values_are_refused_naming_the_option(tmp_path: Path) -> None:

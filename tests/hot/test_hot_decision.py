@@ -20,7 +20,7 @@ def _signals(**kw) -> HotSignals:
 
 def test_a_burst_told_by_several_source_posts_counts_on_its_own() -> None:
     reasons = hot_reasons(_signals(roots=CFG.burst_min_roots, virality=0.05), CFG, 0.8)
-    assert len(reasons) == 1 and reasons[0].startswith("burst: ")
+    assert len(reasons) == 1 and reasons[0].startswith("突发：")
     assert f"{CFG.burst_min_roots} 条源帖" in reasons[0]
 
 
@@ -45,10 +45,10 @@ def test_no_burst_no_reason_from_it_whatever_the_roots() -> None:
 
 def test_virality_alone_and_size() -> None:
     reasons = hot_reasons(_signals(burst=False, virality=0.85), CFG, 0.8)
-    assert reasons == ["virality 0.85 ≥ 0.80"]
+    assert reasons == ["传播预测：0.85 ≥ 0.80"]
     sized = CFG.model_copy(update={"size_posts": 500})
     assert hot_reasons(_signals(burst=False, posts=499), sized, 0.8) == []
-    assert hot_reasons(_signals(burst=False, posts=500), sized, 0.8) == ["size: 500 帖 ≥ 500 帖"]
+    assert hot_reasons(_signals(burst=False, posts=500), sized, 0.8) == ["规模：500 帖 ≥ 500 帖"]
 
 
 def test_a_single_source_burst_can_be_held_to_a_stricter_tail_probability() -> None:
@@ -105,4 +105,4 @@ def test_an_old_source_post_is_not_a_second_voice_of_todays_burst() -> None:
     assert any("2 条源帖" in r for r in within)
     hours_before = _late_copy_evening(timedelta(hours=12))
     assert not any("条源帖" in r for r in hours_before)
-    assert all("单一源帖" in r for r in hours_before if r.startswith("burst: "))
+    assert all("单一源帖" in r for r in hours_before if r.startswith("突发："))

@@ -152,4 +152,4 @@ def test_the_same_evening_with_every_burst_counting_flags_the_notice(tmp_path: P
         hot = [r for r in store.list_records(Incident, limit=10_000) if r.extra.get("first_hot_at")]
         dog_incident = store.get_post(dog.id).incident_id
     assert [r.id for r in hot] == [dog_incident]
-    assert "burst" in hot[0].extra["first_hot_reasons"][0]
+    assert "突发" in hot[0].extra["first_hot_reasons"][0]

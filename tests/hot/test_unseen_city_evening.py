@@ -58,5 +58,5 @@ def test_the_rumor_goes_hot_in_its_evening_and_nothing_else(
         record = store.get_record(Incident, rumor_incident)
     assert list(first_hot) == [rumor_incident]
     assert RUMOR_START < first_hot[rumor_incident] <= RUMOR_START + timedelta(hours=2)
-    assert record is not None and record.extra["first_hot_reasons"][0].startswith("burst: ")
+    assert record is not None and record.extra["first_hot_reasons"][0].startswith("突发：")
     assert "条源帖" in record.extra["first_hot_reasons"][0]

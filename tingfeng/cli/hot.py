@@ -210,9 +210,7 @@ def history_table(history: IncidentHistory) -> Table:
     table.add_column("由 → 至", no_wrap=True)
     table.add_column("原因", ratio=1, overflow="fold")
     for c in history.changes:
-        table.add_row(
-            _time(c.at), CHANGE_NAMES.get(c.change, c.change), f"{c.old} → {c.new}", c.reason
-        )
+        table.add_row(_time(c.at), CHANGE_NAMES.get(c.change, c.change), c.shift_zh(), c.reason)
     return table
 
 
