@@ -116,6 +116,9 @@ def edit_bulletin(
 ) -> Bulletin:
     """Change the text; an approved or submitted text goes back to draft. ``version`` is
     the version the editor read (a stale one raises the store's conflict error)."""
+    for text, what in ((title, "标题"), (body, "正文")):
+        if text is not None and not text.strip():
+            raise WorkflowError(f"{what}不能为空（只有空格或换行），未保存")
     bulletin = _get(store, bulletin_id, version)
     if bulletin.status == BulletinStatus.PUBLISHED:
         raise WorkflowError(f"通报 {bulletin_id} 已发布，不能修改；请起草进展通报")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import Principal
 from api.errors import ApiError
@@ -26,8 +26,10 @@ from models import (
     BulletinStatus,
     Incident,
     Role,
+    field_error,
     find_placeholders,
 )
+from models.auth import ROLE_LABELS
 from models.records import IncidentHistory
 from store import ConflictError, Store
 from tingfeng.services import bulletins as svc
@@ -72,6 +74,16 @@ class EditRequest(BaseModel):
     version: int = Field(ge=1, le=1_000_000, description="the version you read; stale → 409")
     title: str | None = Field(default=None, min_length=1, max_length=200)
     body: str | None = Field(default=None, min_length=1, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _not_blank(self) -> EditRequest:
+        """A title or body of spaces and new lines only is no text: refused, not saved as
+        a new version with nothing to publish."""
+        for name, what in (("title", "标题"), ("body", "正文")):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                raise field_error(name, f"{what}不能为空（只有空格或换行）")
+        return self
 
 
 class StepRequest(BaseModel):
@@ -193,7 +205,7 @@ def permissions(user: Principal, b: Bulletin) -> tuple[list[str], dict[str, str]
     allowed: list[str] = []
     withheld: dict[str, str] = {}
     writer = user.role in WRITERS
-    readonly = f"{user.role.value} 角色只能查看通报"
+    readonly = f"{ROLE_LABELS[user.role]}只能查看通报，不能修改或审核"
     checks = {
         "edit": None if b.status != BulletinStatus.PUBLISHED else "已发布的通报不能修改",
         "submit": None if b.status == BulletinStatus.DRAFT else "只有草稿可以提交审核",
@@ -309,7 +321,7 @@ def _writer(user: Principal) -> None:
         raise ApiError(
             403,
             "role",
-            f"角色 {user.role.value} 无权修改通报（需要 officer 或 admin） (forbidden)",
+            f"{ROLE_LABELS[user.role]}无权修改通报（需要宣传/发言人或管理员） (forbidden)",
         )
 
 

@@ -302,3 +302,14 @@ def test_pages_render_for_each_role(env: Env) -> None:
     assert bad.status_code == 422 and "报告周期或日期无效" in bad.text
     assert "<script>" not in editor.text  # CSP: no inline script, data in JSON blocks
     assert env.client().get("/bulletins", follow_redirects=False).status_code == 303
+
+
+def test_a_blank_title_or_body_is_refused_and_nothing_is_saved(env: Env) -> None:
+    c, h, b = draft(env)
+    for change, field in (({"title": "   "}, "title"), ({"body": " \n\n\t "}, "body")):
+        r = c.patch(f"/api/v1/bulletins/{b['id']}", json={"version": 1, **change}, headers=h)
+        assert r.status_code == 422, r.text
+        (problem,) = r.json()["detail"]
+        assert problem["field"] == f"body.{field}" and "不能为空" in problem["problem"]
+    stored = env.store.get_record(Bulletin, b["id"])
+    assert stored.version == 1 and stored.title == b["title"]
