@@ -415,7 +415,9 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         before = alert.model_dump(exclude={"history", "figures", "updated_at"})
         old_figures = dict(alert.figures)
         events: list[Event] = []
-        alert.title = inc.title or alert.title
+        # The title the office was first alerted with stays: reminders and escalations must
+        # match the alert staff saw (the incident's own title follows its best post).
+        alert.title = alert.title or inc.title
         alert.district, alert.category = inc.district, inc.category
         if decision is not None:
             alert.figures = decision.figures

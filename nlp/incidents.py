@@ -252,13 +252,38 @@ def _place_terms(vector: dict[str, float], regions: list[str]) -> set[str]:
     return {t for t in vector if any(t in r or r in t for r in regions)}
 
 
+#: Openers that say "spread this" or "urgent", not what happened: never a title alone.
+_URGENCY = re.compile(
+    r"^(?:紧急|扩散|紧急扩散|求扩散|转发|求转|急|急急急|重磅|突发|注意|提醒|速看|刚刚|快看|"
+    r"大家注意|紧急通知|重要通知|震惊|出大事了|出事了)+[!！。，,\s]*$"
+)
+TITLE_CHARS = 40
+
+
+def _clip(text: str, limit: int = TITLE_CHARS) -> str:
+    """``text`` within ``limit`` characters, cut after the last clause that fits (，；：、)
+    with an ellipsis, never in the middle of a phrase when a clause boundary exists
+    (「…被打后送医、已无生命」 read as a death; 「…被打后送医…」 does not)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = max(head.rfind(mark) for mark in "，,；;：:、 ")
+    if cut >= limit // 2:
+        head = head[:cut]
+    return head.rstrip("，,；;：:、 ") + "…"
+
+
 def _title_of(post: Post) -> str:
     if post.title and post.title.strip():
-        return post.title.strip()[:40]
+        return _clip(post.title)
     # A short leading 【...】 is the account's tag (【青川消防】), not a headline.
     text = re.sub(r"^\s*【[^】]{1,12}】", "", clean_text(post.text)).strip()
-    first = re.split(r"[。！？!?\n]", text, maxsplit=1)[0].strip()
-    return (first or text)[:40]
+    sentences = [s.strip() for s in re.split(r"[。！？!?\n]", text) if s.strip()]
+    # 「紧急扩散！北塘化工园刚刚爆炸泄漏了」 is titled by what happened, not by the opener.
+    told = [s for s in sentences if not _URGENCY.match(s) and len(s) >= 4]
+    first = (told or sentences or [text])[0]
+    return _clip(re.sub(r"\s+", " ", first))
 
 
 @dataclass

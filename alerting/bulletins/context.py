@@ -251,13 +251,20 @@ def topic_of(text: str) -> str:
     """What a title names the claim by, in the posts' own words: the longest clause of its
     first sentence that fits (hearsay openers such as 网传/刚刚 dropped), e.g.
     ``四个城管把一个卖菜的老人活活打死了``."""
-    first = _SENTENCE.split(strip_noise(text).strip(), maxsplit=1)[0]
-    clauses = [_HEARSAY.sub("", c).strip() for c in _CLAUSE.split(first)]
-    # A clause carrying a long number (联系电话138…, an ID card) names nobody's claim.
-    fitting = [c for c in clauses if 4 <= len(c) <= TOPIC_CHARS and not re.search(r"\d{7,}", c)]
-    if fitting:
-        return max(fitting, key=len)
-    longest = max(clauses, key=len, default="")
+    sentences = [s for s in _SENTENCE.split(strip_noise(text).strip()) if s.strip()] or [""]
+    longest = ""
+    # The first sentence that says something: 「紧急扩散！北塘化工园刚刚爆炸泄漏了」 is named by
+    # its second sentence (an empty 网传“” in the title otherwise).
+    for sentence in sentences:
+        clauses = [_HEARSAY.sub("", c).strip() for c in _CLAUSE.split(sentence)]
+        # A clause carrying a long number (联系电话138…, an ID card) names nobody's claim.
+        fitting = [c for c in clauses if 4 <= len(c) <= TOPIC_CHARS and not re.search(r"\d{7,}", c)]
+        if fitting:
+            return max(fitting, key=len)
+        if not longest:
+            longest = max(clauses, key=len, default="")
+            if len(longest) < 4:
+                longest = ""
     return longest[:TOPIC_CHARS]
 
 
@@ -525,7 +532,9 @@ def build_context(
         now_text=time_text(now),
         issued_on_text=date_text(now),
         sources_text="、".join(sources) if sources else "网络",
-        topic=topic_of(topic_source) if topic_source else "相关信息",
+        topic=(topic_of(topic_source) if topic_source else "")
+        or topic_of(incident.title or "")
+        or "相关信息",
         claims=claims[:max_claims],
         spread=spread,
         earlier=answers,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -300,3 +300,32 @@ def test_response_draft_lists_the_official_replies_already_given(city_store, cit
     assert "云溪区住房和城乡建设局：您好！经查，该工地未办理夜间施工许可" in b.facts["notes"]
     # the replies are the office's words, not residents' claims
     assert all("您好" not in c["quote"] for c in b.facts["context"]["claims"])
+
+
+def test_a_claim_opened_by_an_urgency_cry_is_named_by_what_it_says() -> None:
+    """「紧急扩散！北塘化工园刚刚爆炸泄漏了」 gave the title 关于网传“”的情况说明."""
+    from alerting.bulletins.context import topic_of
+
+    assert topic_of("紧急扩散！北塘化工园刚刚爆炸泄漏了，有人晕倒") == "北塘化工园刚刚爆炸泄漏了"
+    assert topic_of("急急急！！！") == ""  # nothing said: the caller falls back
+
+
+def test_an_incident_title_skips_the_opener_and_is_cut_at_a_clause() -> None:
+    from datetime import datetime
+
+    from models import Post
+    from nlp.incidents import _title_of
+
+    def title(text: str) -> str:
+        return _title_of(Post(source="x", native_id="1", text=text, created_at=datetime.now(UTC)))
+
+    assert (
+        title("紧急扩散！北塘化工园刚刚爆炸泄漏了，有人晕倒")
+        == "北塘化工园刚刚爆炸泄漏了，有人晕倒"
+    )
+    long = (
+        "今晚临江区滨江夜市疑似发生城管执法冲突，有网友称一名烧烤摊主被打后送医、"
+        "已无生命体征，待官方核实"
+    )
+    cut = title(long)
+    assert cut.endswith("…") and len(cut) <= 40 and "已无生命" not in cut
