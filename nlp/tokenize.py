@@ -46,6 +46,81 @@ def _jieba() -> rjieba.Jieba:
     return instance
 
 
+#: Endings of place and landmark names, longest first: a name that ends in one also adds
+#: the part before it (望湖 of 望湖街道) and the ending itself, so search mode indexes both and
+#: a search for 望湖 finds 望湖街道 (jieba's search mode only emits the parts of a long word
+#: that are words of its dictionary).
+PLACE_ENDINGS = tuple(
+    sorted(
+        [
+            "街道",
+            "社区",
+            "小区",
+            "大道",
+            "大街",
+            "路口",
+            "路",
+            "街",
+            "巷",
+            "镇",
+            "乡",
+            "村",
+            "新区",
+            "开发区",
+            "区",
+            "县",
+            "市",
+            "工业园",
+            "化工园",
+            "产业园",
+            "科技园",
+            "园区",
+            "公园",
+            "园",
+            "广场",
+            "菜市场",
+            "农贸市场",
+            "市场",
+            "夜市",
+            "商场",
+            "医院",
+            "卫生院",
+            "学校",
+            "小学",
+            "中学",
+            "大学",
+            "幼儿园",
+            "车站",
+            "汽车站",
+            "火车站",
+            "站",
+            "码头",
+            "大桥",
+            "桥",
+            "水库",
+            "湖",
+            "河",
+            "山",
+            "景区",
+            "小镇",
+        ],
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def name_parts(word: str) -> list[str]:
+    """The parts of a place or landmark name worth indexing on their own: ``北塘化工园`` →
+    ``北塘``, ``化工园``; ``望湖街道`` → ``望湖``, ``街道``. Nothing for a name without a known
+    ending or whose remaining part would be a single character."""
+    for ending in PLACE_ENDINGS:
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) >= 2:
+            return [stem, *([ending] if len(ending) >= 2 else [])]
+    return []
+
+
 def _add_dict_lines(instance: rjieba.Jieba, text: str) -> int:
     added = 0
     for line in text.splitlines():
@@ -56,6 +131,8 @@ def _add_dict_lines(instance: rjieba.Jieba, text: str) -> int:
         freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
         tag = parts[2] if len(parts) > 2 else None
         instance.add_word(parts[0], freq, tag)
+        for part in name_parts(parts[0]):
+            instance.add_word(part, None, None)
         added += 1
     return added
 
@@ -122,8 +199,9 @@ def add_words(words: Iterable[str]) -> None:
         for word in words:
             if word:
                 word = normalise(word)
-                instance.add_word(word, None, None)
-                _added_words[word] = None
+                for one in (word, *name_parts(word)):
+                    instance.add_word(one, None, None)
+                    _added_words[one] = None
 
 
 TokenizerState = tuple[tuple[str, ...], tuple[str, ...]]

@@ -169,6 +169,34 @@ def test_configured_user_dictionary_reaches_every_tokeniser(tmp_path: Path) -> N
     assert "gone.txt: 文件不存在" in proc.stderr
 
 
+def test_a_part_of_a_configured_place_name_finds_the_posts_that_name_it(tmp_path: Path) -> None:
+    """A gazetteer (or user dictionary) name stays whole for clustering, and search still
+    finds its parts: 望湖 finds 望湖街道, 化工园 finds 北塘化工园 (jieba's search mode emits
+    only the parts that are dictionary words; a 岑江 office found 4 of 10 posts)."""
+    words = tmp_path / "places.txt"
+    words.write_text("北塘化工园 10 ns\n", "utf-8")
+    cfg = tmp_path / "local.yaml"
+    cfg.write_text(
+        f"nlp:\n  user_dict: [{words}]\ngazetteer:\n  北塘区: [望湖街道, 北塘实验小学]\n", "utf-8"
+    )
+    ced = tmp_path / "ced"
+    write_event(ced, 1, text="望湖街道一股刺鼻味道，听说北塘化工园泄漏了")
+    write_event(ced, 2, label="non-rumor", text="北塘实验小学门口接送车辆乱停")
+    run(tmp_path, "--config", str(cfg), "import", "ced", str(ced), "--json")
+    tokens = json.loads(
+        run(tmp_path, "--config", str(cfg), "tokenize", "望湖街道的味道", "--json").stdout
+    )
+    assert tokens[0] == "望湖街道"  # whole for clustering and claims
+
+    def total(query: str) -> int:
+        out = run(tmp_path, "--config", str(cfg), "search", query, "--json").stdout
+        return json.loads(out)["total"]
+
+    assert total("望湖") == 1 and total("望湖街道") == 1
+    assert total("化工园") == 1 and total("北塘化工园") == 1
+    assert total("实验小学") == 1
+
+
 def test_search_and_export_refuse_a_window_that_ends_before_it_starts(
     tmp_path: Path, ced: Path
 ) -> None:
