@@ -30,6 +30,7 @@ from models import (
     Bulletin,
     BulletinStatus,
     Deadline,
+    OfficialResponse,
     Role,
     Tier,
 )
@@ -298,6 +299,42 @@ def test_recent_incidents_and_draft_link_follow_the_polling(browser, live: LiveS
     expect(link).to_have_count(0)
     assert page.evaluate("window.__sameDocument") is True
     shot(page, "ux-monitor-recent-1366")
+    context.close()
+
+
+def test_incident_page_labels_deadlines_and_tiers(browser, live: LiveServer) -> None:
+    now = now_utc()
+    with SQLiteStore(live.db) as store:
+        store.save_records(
+            [
+                incident("inc-ux-resp", "河西镇化工园区夜间排放刺鼻气体", now),
+                Alert(
+                    id="al-ux-resp",
+                    incident_id="inc-ux-resp",
+                    title="河西镇化工园区夜间排放刺鼻气体",
+                    tier=Tier.I,
+                    rule="伤亡或群体性事件",
+                    history=[AlertEvent(at=now, action="created", text="Ⅰ级")],
+                ),
+                OfficialResponse(
+                    id="inc-ux-resp:lj-weibo:9001",
+                    incident_id="inc-ux-resp",
+                    post_id="lj-weibo:9001",
+                    author="临江发布",
+                    source="lj-weibo",
+                    posted_at=now,
+                    deadlines={"tonggao": now + timedelta(hours=1), "first_response": now},
+                    on_time={"tonggao": True, "first_response": False},
+                ),
+            ]
+        )
+    context, page = context_of(browser)
+    login(page, live, Role.ANALYST, "/incidents/inc-ux-resp")
+    responses = page.locator("#responses")
+    expect(responses).to_contain_text("通稿按时")
+    assert "首次回应超时" in responses.inner_text()
+    assert "tonggao" not in page.locator("main").inner_text()
+    expect(page.locator("#tier-now")).to_have_text("Ⅰ级")
     context.close()
 
 
