@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.services.auth import AuthError, public
@@ -66,6 +66,34 @@ def problem(status: int, field: str, text: str, **extra: Any) -> JSONResponse:
     return error_body(status, [{"field": field, "problem": text}], **extra)
 
 
+#: Dashboard errors a browser gets as the Chinese error page (title, message).
+PAGE_ERRORS = {
+    404: ("页面不存在", "没有这个页面。请检查地址，或从导航进入。"),
+    405: ("无法打开", "这个地址不能这样打开。请从导航进入。"),
+}
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a dashboard page: HTML accepted and not an API, static or
+    health path (those keep their JSON or plain answers)."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or path in ("/healthz", "/metrics"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, status: int) -> Response:
+    from api.deps import principal_of
+    from api.pages import render
+
+    try:
+        user = principal_of(request)
+    except Exception:  # a broken session or store must not turn a 404 into a 500
+        user = None
+    title, message = PAGE_ERRORS[status]
+    return render(request, "error.html", user, status=status, title=title, message=message)
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     return ".".join(parts) if parts else "(request)"
@@ -96,7 +124,9 @@ def install(app: FastAPI) -> None:
         return error_body(422, problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in PAGE_ERRORS and wants_page(request):
+            return _error_page(request, exc.status_code)
         field = {404: "path", 405: "method"}.get(exc.status_code, "request")
         return problem(exc.status_code, field, str(exc.detail), headers=None)
 

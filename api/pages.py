@@ -9,6 +9,7 @@ the JSON API for live updates. Data for scripts travels in ``<script type=
 from __future__ import annotations
 
 import hmac
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -38,13 +39,16 @@ from api.services.auth import end_session
 from api.services.incidents import IncidentFilters, incident_detail, list_incidents
 from api.services.posts import BAND_LABELS, PostSearchParams, search_posts_cached
 from api.services.sources import list_sources
-from models import FIELD_ERROR, SHANGHAI, Incident, Role
+from models import FIELD_ERROR, SHANGHAI, Alert, Incident, Role
 from models.auth import ROLE_LABELS
 from text.zh import describe
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["localtime"] = lambda t: t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+#: Ⅰ级…Ⅳ级: the tier as every page writes it (never "I", "III 级").
+TIER_NAMES = {"I": "Ⅰ级", "II": "Ⅱ级", "III": "Ⅲ级", "IV": "Ⅳ级"}
+templates.env.filters["tier_name"] = lambda t: TIER_NAMES.get(str(getattr(t, "value", t)), t)
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "tf_login_csrf"
 
@@ -123,6 +127,28 @@ def _problem_zh(err: dict[str, Any]) -> str:
     if kind == FIELD_ERROR and ctx.get("field") == "since":
         return "起始日期：必须早于截止日期"
     return f"{label}：{describe(err)}"
+
+
+_OR_TOKEN = re.compile(r'"[^"]*"|(\S+)')
+_QUOTES = str.maketrans({"“": '"', "”": '"', "＂": '"', "「": '"', "」": '"'})
+
+
+def or_alternatives(q: str) -> list[str] | None:
+    """The alternatives of a query written with ``OR`` (or ``|``), which search does not
+    support (every word is required): the searches to run one by one instead, as the
+    CLI's hint says; None for a query without OR."""
+    text = q.translate(_QUOTES)
+    parts: list[list[str]] = [[]]
+    found = False
+    for m in _OR_TOKEN.finditer(text):
+        if m.group(1) in ("OR", "|"):
+            found = True
+            parts.append([])
+        else:
+            parts[-1].append(m.group(0))
+    if not found:
+        return None
+    return [" ".join(p) for p in parts if p]
 
 
 def _safe_next(value: str | None) -> str:
@@ -272,12 +298,37 @@ def incident_page(
         title=detail.incident.title or inc.id,
         d=detail,
         can_draft=user.role in WRITERS,
-        page_data={"series": [s.model_dump() for s in detail.series]},
+        page_data={
+            "series": [s.model_dump() for s in detail.series],
+            "deadline_labels": deadline_labels(request, store, inc.id),
+        },
     )
 
 
+def deadline_labels(request: Request, store: Any, incident_id: str) -> dict[str, str]:
+    """Each deadline's Chinese label by its name (``tonggao`` → 通稿): the tier policy's
+    clocks and tracks, then the clocks this incident's alerts actually carry (an older
+    policy's names stay readable)."""
+    from api.services.alerts_policy import app_policy
+    from api.services.bulletins import DEADLINE_LABELS
+
+    labels = dict(DEADLINE_LABELS)
+    try:
+        policy, _ = app_policy(request)
+    except ApiError:  # a policy that does not load: the alerts' own labels still count
+        policy = None
+    if policy is not None:
+        for spec in policy.tiers.values():
+            labels.update({d.name: d.label for d in spec.follow_up})
+        for rule in policy.rules:
+            labels.update({t.name: t.label for t in rule.tracks})
+    for alert in store.list_records(Alert, limit=200, incident_id=incident_id):
+        labels.update({d.name: d.label for d in alert.deadlines})
+    return labels
+
+
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, user: PageUser, store: StoreDep):
+def search_page(request: Request, user: PageUser, store: StoreDep, config: ConfigDep):
     raw = {k: v for k, v in request.query_params.multi_items() if v != ""}
     lists = ("source", "region", "kind")
     data: dict[str, Any] = {k: v for k, v in raw.items() if k not in lists}
@@ -292,8 +343,13 @@ def search_page(request: Request, user: PageUser, store: StoreDep):
     except ValidationError as exc:
         error = "；".join(_problem_zh(e) for e in exc.errors())
         params = PostSearchParams(facets=["day", "source", "region"])
+    alternatives = or_alternatives(params.q) if error is None else None
     cache = request.app.state.search_cache
-    result = search_posts_cached(store, params, cache) if error is None else None
+    result = (
+        search_posts_cached(store, params, cache)
+        if error is None and alternatives is None
+        else None
+    )
     export_query = [
         (k, v)
         for k, v in request.query_params.multi_items()
@@ -320,6 +376,8 @@ def search_page(request: Request, user: PageUser, store: StoreDep):
         result=result,
         error=error,
         facet_labels=FACET_LABELS,
+        source_names={s.name: s.title or s.name for s in config.sources},
+        alternatives=alternatives,
         export_qs=urlencode(export_query),
         with_params=with_params,
         pages=pages,

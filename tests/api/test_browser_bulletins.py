@@ -157,7 +157,7 @@ def test_draft_edit_submit_approve_export_and_reports(browser, live: LiveServer)
     page.locator("#tier-history li").first.wait_for()
     expect(page.locator("#rebuttals")).not_to_contain_text("加载中")
     assert "未找到以往的类似辟谣" in page.locator("#rebuttals").inner_text()
-    assert page.locator("#tier-now").inner_text() == "II"
+    assert page.locator("#tier-now").inner_text() == "Ⅱ级"
     assert "升级：III → II" in page.locator("#tier-history").inner_text()
     responses = page.locator("#responses").inner_text()
     assert "临江发布" in responses and "首次回应按时" in responses

@@ -147,7 +147,7 @@
       el("td", { text: t.deadlines.map((d) => d.label + " " + hours(d.hours)).join("；") || "无需回应" }),
       el("td", { text: t.channels.join("、") || "不通知" }))));
     document.querySelector("#policy-rules tbody").replaceChildren(...p.rules.map((x) => el("tr", {},
-      el("td", { text: x.name, title: x.description }), el("td", { text: x.tier }),
+      el("td", { text: x.name, title: x.description }), el("td", { "data-tier": x.tier, text: window.TF.tierName(x.tier) }),
       el("td", { text: condition(x.when) }),
       el("td", { text: x.tracks.map((d) => d.label + " " + hours(d.hours)).join("；") || "—" }))));
   }

@@ -109,31 +109,52 @@ document.addEventListener("DOMContentLoaded", () => {
       return false;
     }
     if (resp.status === 409 && resp.data && resp.data.current) render(resp.data.current);
-    say(TF.problems(resp.data).replace(/ \([^)]*\)$/, ""), true);
+    say(TF.problems(resp.data), true);
     return false;
   }
 
-  $("edit-form").addEventListener("submit", async (ev) => {
+  /* One step at a time: while a save or step is on the wire every step button is
+     disabled, so a double click sends one request (the second used to meet a 409 and
+     show a version conflict for the user's own change). */
+  let sending = false;
+  async function step(fn) {
+    if (sending) return;
+    sending = true;
+    const buttons = [$("save"), $("act-submit"), $("act-approve"), $("act-publish")];
+    try {
+      await TF.busy(buttons, fn);
+    } finally {
+      sending = false;
+    }
+  }
+
+  $("edit-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const resp = await TF.api("PATCH", url, { version: current.version, title: title.value, body: body.value });
-    await handle(resp, `已保存（第 ${resp.data && resp.data.version} 版）`);
+    step(async () => {
+      const resp = await TF.api("PATCH", url, { version: current.version, title: title.value, body: body.value });
+      await handle(resp, `已保存（第 ${resp.data && resp.data.version} 版）`);
+    });
   });
   for (const btn of [$("act-submit"), $("act-approve")]) {
-    btn.addEventListener("click", async () => {
+    btn.addEventListener("click", () => {
       const action = btn.dataset.action;
       if (current && (title.value !== current.title || body.value !== current.body)) {
         say("请先保存修改，再" + STEP_LABELS[action], true);
         return;
       }
-      const resp = await TF.api("POST", `${url}/${action}`, { version: current.version });
-      await handle(resp, action === "submit" ? "已提交审核，请另一位同事审核" : "已审核通过");
+      step(async () => {
+        const resp = await TF.api("POST", `${url}/${action}`, { version: current.version });
+        await handle(resp, action === "submit" ? "已提交审核，请另一位同事审核" : "已审核通过");
+      });
     });
   }
-  $("publish-form").addEventListener("submit", async (ev) => {
+  $("publish-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const link = $("f-url").value.trim();
-    const resp = await TF.api("POST", `${url}/publish`, { version: current.version, url: link || null });
-    await handle(resp, "已标记为发布");
+    step(async () => {
+      const link = $("f-url").value.trim();
+      const resp = await TF.api("POST", `${url}/publish`, { version: current.version, url: link || null });
+      await handle(resp, "已标记为发布");
+    });
   });
   $("conflict-load").addEventListener("click", () => {
     if (!conflictRecord) return;

@@ -29,11 +29,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const id = root.dataset.id;
   const $ = (x) => document.getElementById(x);
   const LINKED = { incident: "事件内官方帖", claim: "回应了流传说法", bulletin: "通报发布" };
-  const DEADLINES = {
-    first_response: "首次回应", authoritative_release: "权威信息发布",
-    press_conference: "新闻发布会/通稿", progress_update: "进展通报", answer: "答复办结",
-  };
-  const tier = (t) => TF.el("span", { class: "tier tier-" + t, text: t });
+  // Each deadline's label from the policy in force and this incident's alerts (the page
+  // data); a name neither knows is shown as 回应时限, never as the policy's internal name.
+  const DEADLINES = TF.pageData().deadline_labels || {};
+  const deadline = (name) => DEADLINES[name] || "回应时限";
+  const tier = (t) => TF.el("span", { class: "tier tier-" + t, "data-tier": t, text: TF.tierName(t) });
   function fill(node, items, empty, row) {
     node.textContent = "";
     if (!items.length) { node.append(TF.el("li", { class: "muted", text: empty })); return; }
@@ -95,7 +95,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (r.similarity !== null) text += `（相似度 ${r.similarity.toFixed(2)}）`;
       const li = TF.el("li", {}, text + " ");
       for (const [name, ok] of Object.entries(r.on_time || {})) {
-        li.append(TF.el("span", { class: "tag " + (ok ? "ok" : "bad"), text: (DEADLINES[name] || name) + (ok ? "按时" : "超时") }), " ");
+        li.append(TF.el("span", { class: "tag " + (ok ? "ok" : "bad"), text: deadline(name) + (ok ? "按时" : "超时") }), " ");
       }
       if (r.url) li.append(TF.el("a", { href: r.url, rel: "noopener noreferrer", text: "原帖" }), " ");
       if (r.bulletin_id) li.append(TF.el("a", { href: "/bulletins/" + encodeURIComponent(r.bulletin_id), text: "通报" }));

@@ -2,7 +2,7 @@
    click each), hot incidents and sources needing attention, refreshed without reloading. */
 "use strict";
 (function () {
-  const { api, el, localTime, poll, pollMs, sparkline, pageData, problems } = window.TF;
+  const { api, el, localTime, poll, pollMs, sparkline, pageData, problems, busy, duration, tierName, track } = window.TF;
   const bandLabel = { low: "低", medium: "中", high: "高", unscored: "未评分" };
   const UNACKED = new Set(["new", "notified"]);
 
@@ -14,6 +14,8 @@
   const state = {
     server: Date.now(), local: Date.now(), rate: 1,
     canChange: false, assignees: [], rows: new Map(), asked: 0, applied: 0,
+    pending: new Set(), // alert ids with a change on the wire (a double click sends one)
+    drafts: new Map(), // bulletin id -> status, for the "draft ready" links
   };
 
   function say(text, bad) {
@@ -26,19 +28,12 @@
      (without it a demo's countdowns would stand almost still, then jump at each poll). */
   function serverNow() { return state.server + (Date.now() - state.local) * state.rate; }
 
-  function span(ms) {
-    const total = Math.floor(Math.abs(ms) / 1000);
-    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    const mm = String(m).padStart(2, "0"), ss = String(s).padStart(2, "0");
-    return (h ? h + ":" : "") + mm + ":" + ss;
-  }
-
   function tick() {
     const now = serverNow();
     document.querySelectorAll(".countdown[data-due]").forEach((node) => {
       const left = Date.parse(node.dataset.due) - now;
       const overdue = left < 0;
-      const text = (overdue ? "已超时 " : "剩余 ") + span(left);
+      const text = (overdue ? "已超时 " : "剩余 ") + duration(left);
       if (node.textContent !== text) node.textContent = text;
       node.classList.toggle("overdue", overdue);
       node.classList.toggle("soon", !overdue && left < 15 * 60 * 1000);
@@ -85,10 +80,29 @@
     }
     for (const d of a.deadlines) {
       if (next && d.name === next.name) continue;
-      const done = d.met_at ? "已完成" : localTime(d.due);
-      box.append(el("span", { class: "other", text: d.label + " " + done }));
+      box.append(doneClock(d));
     }
     return box;
+  }
+
+  /* A clock that is not the next one: its due time, 已完成, or — met after it ran out —
+     已完成（超时 34 分钟）in red, as the incident page tags that answer 超时. */
+  function doneClock(d) {
+    if (!d.met_at) return el("span", { class: "other", text: d.label + " " + localTime(d.due) });
+    const late = Date.parse(d.met_at) - Date.parse(d.due);
+    if (!(late > 0)) return el("span", { class: "other met", text: d.label + " 已完成" });
+    return el("span", {
+      class: "other met late", "data-late-minutes": String(Math.round(late / 60000)),
+      text: d.label + " 已完成（超时 " + lateText(late) + "）",
+    });
+  }
+
+  function lateText(ms) {
+    const minutes = Math.max(1, Math.round(ms / 60000));
+    if (minutes < 60) return minutes + " 分钟";
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    if (h < 24) return h + " 小时" + (m ? " " + m + " 分钟" : "");
+    return Math.floor(h / 24) + " 天" + (h % 24 ? " " + (h % 24) + " 小时" : "");
   }
 
   function officerSelect(a) {
@@ -159,8 +173,8 @@
       where ? el("span", { text: " · " + where }) : "",
       figures(a) ? el("span", { text: " · " + figures(a) }) : "",
       el("span", { text: " · 开始于 " + localTime(a.opened_at) }));
-    if (a.draft_id) {
-      meta.append(el("div", { class: "draft-ready" },
+    if (a.draft_id && !DRAFT_DONE.has(state.drafts.get(a.draft_id))) {
+      meta.append(el("div", { class: "draft-ready", "data-bulletin": a.draft_id },
         el("a", { href: "/bulletins/" + encodeURIComponent(a.draft_id), "data-action": "draft",
           text: "辟谣草稿已就绪，去编辑审核" })));
     }
@@ -171,14 +185,32 @@
     return li;
   }
 
+  /* Bulletin statuses past the draft: the "draft ready" link has nothing left to ask. */
+  const DRAFT_DONE = new Set(["approved", "published"]);
+
+  /* The status of each bulletin drafted for an alert in the feed (one read each; a
+     published one is final and not read again), then drop the links of those done. */
+  async function refreshDrafts() {
+    const ids = new Set();
+    for (const node of state.rows.values()) {
+      node.querySelectorAll(".draft-ready[data-bulletin]").forEach((d) => ids.add(d.dataset.bulletin));
+    }
+    const todo = [...ids].filter((id) => state.drafts.get(id) !== "published");
+    const answers = await Promise.all(todo.map((id) => api("GET", "/api/v1/bulletins/" + encodeURIComponent(id))));
+    answers.forEach((r, i) => { if (r.ok && r.data) state.drafts.set(todo[i], r.data.status); });
+    document.querySelectorAll("#alert-list .draft-ready[data-bulletin]").forEach((d) => {
+      if (DRAFT_DONE.has(state.drafts.get(d.dataset.bulletin))) d.remove();
+    });
+    return answers.every((r) => r.ok);
+  }
+
   function tierCounts(byTier, data) {
     const box = document.getElementById("alert-tiers");
     const colour = {};
     for (const a of data) colour[a.tier] = a.colour;
-    const names = { I: "Ⅰ级", II: "Ⅱ级", III: "Ⅲ级", IV: "Ⅳ级" };
     const fallback = { I: "red", II: "orange", III: "yellow", IV: "blue" };
     box.replaceChildren(...Object.entries(byTier).filter(([, n]) => n > 0).map(([t, n]) =>
-      el("span", { class: "tier-badge tier-" + (colour[t] || fallback[t]), text: names[t] + " " + n })));
+      el("span", { class: "tier-badge tier-" + (colour[t] || fallback[t]), text: tierName(t) + " " + n })));
   }
 
   /* Keyed update: an unchanged alert keeps its element (and the focus, the chosen officer,
@@ -231,7 +263,21 @@
 
   const done = { acknowledge: "已确认", assign: "已交办", respond: "已登记回应", close: "已关闭" };
 
+  /* One change per alert at a time, with its row's buttons disabled while it is on the
+     wire: a double-clicked 登记回应 is one request, not a second one meeting a 409. */
   async function change(a, action, body) {
+    if (state.pending.has(a.id)) return;
+    state.pending.add(a.id);
+    const li = state.rows.get(a.id);
+    const buttons = li ? [...li.querySelectorAll("button")] : [];
+    try {
+      await busy(buttons, () => send(a, action, body));
+    } finally {
+      state.pending.delete(a.id);
+    }
+  }
+
+  async function send(a, action, body) {
     const current = state.rows.get(a.id);
     const version = current ? Number(current.dataset.version) : a.version;
     const r = await api("POST", "/api/v1/alerts/" + encodeURIComponent(a.id) + "/" + action, { version, ...body });
@@ -286,12 +332,26 @@
     if (again) again.focus({ preventScroll: true });
   }
 
+  function recentItem(inc) {
+    return el("li", { "data-id": inc.id },
+      el("a", { href: "/incidents/" + encodeURIComponent(inc.id), text: inc.title || inc.id }), " ",
+      el("span", { class: "muted", text: (inc.district ? inc.district + " " : "") + inc.post_count + " 帖" }));
+  }
+
   async function refresh() {
-    const [alertsOk, hot, sources] = await Promise.all([
+    const [alertsOk, hot, sources, recent] = await Promise.all([
       refreshAlerts(),
       api("GET", "/api/v1/incidents?hot=true&per_page=20"),
       api("GET", "/api/v1/sources?counts=false"),
+      api("GET", "/api/v1/incidents?sort=last_seen&per_page=10"),
     ]);
+    const draftsOk = await refreshDrafts();
+    if (recent.ok) {
+      const list = document.getElementById("recent-list");
+      const items = recent.data.data.map(recentItem);
+      keepFocus(list, () => list.replaceChildren(...(items.length ? items
+        : [el("li", { class: "empty", text: "暂无事件。" })])));
+    }
     if (hot.ok) {
       const body = document.getElementById("hot-body");
       keepFocus(body, () => body.replaceChildren(...hot.data.data.map(incidentRow)));
@@ -307,7 +367,7 @@
       document.getElementById("attn-count").textContent = bad.length;
       document.getElementById("attn-empty").hidden = bad.length > 0;
     }
-    if (alertsOk && hot.ok && sources.ok) {
+    if (alertsOk && hot.ok && sources.ok && recent.ok && draftsOk) {
       document.getElementById("updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
     }
   }
@@ -316,7 +376,7 @@
     const data = pageData();
     state.canChange = Boolean(data.can_change);
     state.assignees = data.assignees || [];
-    refreshAlerts();
+    track(refreshAlerts().then(refreshDrafts));
     ticking();
   });
   poll(refresh, pollMs);

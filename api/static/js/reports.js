@@ -29,7 +29,7 @@ document.addEventListener("DOMContentLoaded", () => {
     yAxis: { type: "category", data: r.by_district.map((c) => c.name).reverse() },
     series: [{ type: "bar", name: "事件数", data: r.by_district.map((c) => c.count).reverse() }],
   }, !r.by_district.length);
-  const tiers = r.compliance.map((c) => c.tier + " 级");
+  const tiers = r.compliance.map((c) => window.TF.tierName(c.tier));
   draw("compliance-chart", {
     grid: { left: 48, right: 16, top: 28, bottom: 24 },
     legend: { top: 0 },
