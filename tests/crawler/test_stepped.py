@@ -1,0 +1,197 @@
+"""Crawls stepped through an evening with ``tingfeng crawl --at T``, through the real Scrapy
+engine against 桐湾市's small purpose-made pages served on 127.0.0.1 (no HTTP ``Date``):
+cursors only move past what was accepted, so a later crawl still collects what an earlier
+one left out as written after its clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from store.base import PostFilter
+from store.sqlite import SQLiteStore
+from tests.crawler.conftest import REPO, write_config
+
+
+def _blog(mid: int, hhmm: str, text: str) -> dict[str, Any]:
+    return {
+        "id": str(mid),
+        "mid": str(mid),
+        "created_at": f"Fri Mar 20 {hhmm}:00 +0800 2026",
+        "text": text,
+        "reposts_count": 0,
+        "comments_count": 0,
+        "attitudes_count": 1,
+        "user": {"id": 7100000 + mid % 100, "screen_name": f"桐湾网友{mid % 100}"},
+    }
+
+
+#: The 桐湾 search, newest first, three posts a page (ids grow with time, as on Weibo).
+SEARCH = [
+    [
+        _blog(4880000000000006, "21:00", "桐湾码头晚上的灯光秀开始了，人很多"),
+        _blog(4880000000000005, "20:50", "桐湾码头附近停车场已经满了"),
+        _blog(4880000000000004, "20:40", "桐湾码头灯光秀九点开始，大家早点去"),
+    ],
+    [
+        _blog(4880000000000003, "20:30", "听说桐湾码头今晚有人落水，是真的吗"),
+        _blog(4880000000000002, "20:20", "桐湾码头海事局说没有人落水，别传了"),
+        _blog(4880000000000001, "19:00", "桐湾今天傍晚的晚霞真好看"),
+    ],
+]
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>桐湾发布</title>
+<item><title>桐湾码头灯光秀交通管制通告</title><link>__BASE__/gov/a/71.html</link>
+<guid>tw-71</guid><pubDate>Fri, 20 Mar 2026 18:00:00 +0800</pubDate>
+<description>灯光秀期间码头路交通管制。</description></item>
+<item><title>关于桐湾码头“有人落水”的情况说明</title><link>__BASE__/gov/a/72.html</link>
+<guid>tw-72</guid><pubDate>Fri, 20 Mar 2026 21:30:00 +0800</pubDate>
+<description>经核实，桐湾码头今晚无人落水。</description></item>
+</channel></rss>"""
+
+ARTICLES = {
+    "/gov/a/71.html": "3月20日18时至23时，码头路实行交通管制，请市民绿色出行，按指引停车。",
+    "/gov/a/72.html": "经桐湾海事局核实，3月20日晚桐湾码头未发生人员落水，网传信息不实。",
+}
+
+
+def _article(text: str) -> bytes:
+    return (
+        '<html><head><meta charset="utf-8"><title>桐湾发布</title></head><body>'
+        f"<h1>桐湾发布</h1><article><p>{text}</p><p>{text}</p></article></body></html>"
+    ).encode()
+
+
+class _Pages(BaseHTTPRequestHandler):
+    """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more."""
+
+    protocol_version = "HTTP/1.1"
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        parts = urlsplit(self.path)
+        extra: dict[str, tuple[bytes, str]] = getattr(self.server, "pages", {})
+        if parts.path == "/robots.txt":
+            body, kind = b"User-agent: *\nAllow: /\n", "text/plain"
+        elif parts.path == "/weibo/api/container/getIndex":
+            page = int(parse_qs(parts.query).get("page", ["1"])[0])
+            if page <= len(SEARCH):
+                data: dict[str, Any] = {"ok": 1, "data": {"cards": [
+                    {"card_type": 9, "mblog": b} for b in SEARCH[page - 1]]}}  # fmt: skip
+            else:
+                data = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
+            body, kind = json.dumps(data, ensure_ascii=False).encode(), "application/json"
+        elif parts.path == "/gov/rss.xml":
+            body, kind = FEED.replace("__BASE__", base).encode(), "application/xml"
+        elif parts.path in ARTICLES:
+            body, kind = _article(ARTICLES[parts.path]), "text/html; charset=utf-8"
+        elif self.path in extra:
+            body, kind = extra[self.path]
+            body = body.replace(b"__BASE__", base.encode())
+        else:
+            body, kind = "页面不存在".encode(), "text/plain; charset=utf-8"
+            self.send_response(404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ThreadingHTTPServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    httpd.daemon_threads = True
+    httpd.pages = {}  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def base(server: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def tingfeng(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from tingfeng.cli import main; main()", "-c", str(config),
+         *args],
+        capture_output=True, text=True, timeout=90, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def stored(config: Path, source: str | None = None) -> dict[str, Any]:
+    with SQLiteStore(config.parent / "tingfeng.db") as store:
+        return {
+            p.native_id: p
+            for p in store.iter_posts(PostFilter())
+            if source is None or p.source == source
+        }
+
+
+def at(hhmm: str) -> str:
+    return f"2026-03-20T{hhmm}:00+08:00"
+
+
+def test_weibo_posts_after_the_clock_do_not_move_the_cursor(base: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [
+        {"name": "tw-weibo", "kind": "weibo", "title": "微博 · 桐湾",
+         "settings": {"api_base": f"{base}/weibo", "keywords": ["桐湾"], "max_pages": 3}},
+    ])  # fmt: skip
+    # 19:30: only the 19:00 post (page 2) is visible; 20:35: the 20:20 and 20:30 posts on
+    # page 2 (page 1 is all later); 22:00: everything.
+    for hhmm in ("19:30", "20:35", "22:00"):
+        result = tingfeng(config, "crawl", "--at", at(hhmm))
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        ids = set(stored(config))
+        if hhmm == "19:30":
+            assert ids == {"4880000000000001"}
+        if hhmm == "20:35":
+            assert ids == {"4880000000000001", "4880000000000002", "4880000000000003"}
+    assert set(stored(config)) == {str(4880000000000000 + n) for n in range(1, 7)}
+    with SQLiteStore(tmp_path / "tingfeng.db") as store:
+        cursor = store.get_state("cursor:tw-weibo")
+    assert cursor["newest"] == {"search:桐湾": 4880000000000006}
+
+
+def test_a_feed_article_after_the_clock_is_fetched_again(base: str, tmp_path: Path) -> None:
+    # The feed follows each entry's link (full text): the article is stored under its
+    # canonical URL, not under the entry's guid, which must still be forgotten.
+    config = write_config(tmp_path, [
+        {"name": "tw-gov", "kind": "feed", "title": "桐湾发布",
+         "settings": {"urls": [f"{base}/gov/rss.xml"]}},
+    ])  # fmt: skip
+    assert tingfeng(config, "crawl", "--at", at("21:00")).returncode == 0
+    assert [p.title for p in stored(config).values()] == ["桐湾码头灯光秀交通管制通告"]
+    assert tingfeng(config, "crawl", "--at", at("22:00")).returncode == 0
+    titles = sorted(p.title or "" for p in stored(config).values())
+    assert titles == ["关于桐湾码头“有人落水”的情况说明", "桐湾码头灯光秀交通管制通告"]
