@@ -11,12 +11,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
 from store.base import PostFilter
 from store.sqlite import SQLiteStore
@@ -73,6 +75,69 @@ def _article(text: str) -> bytes:
     ).encode()
 
 
+def _floor(pid: int, author: str, posted: str, text: str) -> str:
+    return (
+        f'<div id="post_{pid}"><table><tr><td class="pls"><a class="xw1" href="space-uid-{pid}'
+        f'.html">{author}</a></td><td class="plc"><div class="pi"><em id="authorposton{pid}">'
+        f'{posted}</em></div><td class="t_f">{text}</td></td></tr></table></div>'
+    )
+
+
+def _forum(*threads: tuple[int, str, int]) -> bytes:
+    rows = "".join(
+        f'<tbody id="normalthread_{tid}"><tr><th><a class="xst" href="thread-{tid}-1-1.html">'
+        f'{title}</a></th><td class="num"><a>{replies}</a><em>99</em></td></tr></tbody>'
+        for tid, title, replies in threads
+    )
+    return (
+        '<html><head><meta charset="gbk"><title>桐湾论坛 - 码头杂谈</title></head><body><table>'
+        f"{rows}</table></body></html>"
+    ).encode("gbk")
+
+
+def _thread(title: str, *floors: str) -> bytes:
+    return (
+        f'<html><head><meta charset="gbk"></head><body><h1 id="thread_subject">{title}</h1>'
+        f'<div id="postlist">{"".join(floors)}</div></body></html>'
+    ).encode("gbk")
+
+
+GBK = "text/html; charset=gbk"
+#: Discuz's mixed date forms, read at 2026-03-21 00:20 (the crawl's clock).
+FORUM = {
+    "/bbs/forum-3-1.html": (_forum((301, "桐湾码头灯光秀几点结束", 7)), GBK),
+    "/bbs/thread-301-1-1.html": (
+        _thread(
+            "桐湾码头灯光秀几点结束",
+            _floor(
+                3011,
+                "码头老吴",
+                '发表于 <span title="2026-3-20 21:40:10">昨天&nbsp;21:40</span>',
+                "灯光秀几点结束？想带孩子去看",
+            ),
+            _floor(3012, "海边阿珍", "发表于 昨天&nbsp;20:10", "去年是十点结束的"),
+            _floor(3013, "渔港小林", "发表于 前天 08:00", "前天彩排的时候我看过一次"),
+            _floor(3014, "夜猫子", "发表于 3&nbsp;小时前", "现在还在放，人少了"),
+            _floor(3015, "码头保安", "发表于 半小时前", "已经结束了，大家注意安全"),
+            _floor(3016, "晚归的人", "发表于 12 分钟前", "码头路还在管制吗"),
+            _floor(3017, "热心网友", "发表于 刚刚", "管制解除了"),
+            _floor(3018, "老桐湾", "发表于 2026-3-18 09:12", "上周就贴出通知了"),
+        ),
+        GBK,
+    ),
+    # A floor whose date the config cannot read, and one written after 20:00.
+    "/bbs/forum-4-1.html": (_forum((401, "码头路今晚管制到几点", 1)), GBK),
+    "/bbs/thread-401-1-1.html": (
+        _thread(
+            "码头路今晚管制到几点",
+            _floor(4011, "开车的老张", "", "码头路今晚管制到几点？"),
+            _floor(4012, "桐湾交警", "发表于 2026-3-20 21:00", "管制至23时，请绕行"),
+        ),
+        GBK,
+    ),
+}
+
+
 class _Pages(BaseHTTPRequestHandler):
     """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more."""
 
@@ -103,6 +168,8 @@ class _Pages(BaseHTTPRequestHandler):
             body, kind = FEED.replace("__BASE__", base).encode(), "application/xml"
         elif parts.path in ARTICLES:
             body, kind = _article(ARTICLES[parts.path]), "text/html; charset=utf-8"
+        elif parts.path in FORUM:
+            body, kind = FORUM[parts.path]
         elif self.path in extra:
             body, kind = extra[self.path]
             body = body.replace(b"__BASE__", base.encode())
@@ -195,3 +262,52 @@ def test_a_feed_article_after_the_clock_is_fetched_again(base: str, tmp_path: Pa
     assert tingfeng(config, "crawl", "--at", at("22:00")).returncode == 0
     titles = sorted(p.title or "" for p in stored(config).values())
     assert titles == ["关于桐湾码头“有人落水”的情况说明", "桐湾码头灯光秀交通管制通告"]
+
+
+DOC = REPO / "docs" / "sources.md"
+
+
+def documented_forum(start_url: str) -> dict[str, Any]:
+    """The Discuz! example of docs/sources.md, verbatim but for its start URL."""
+    for block in DOC.read_text("utf-8").split("```yaml\n")[1:]:
+        data = yaml.safe_load(block.split("```", 1)[0])
+        for source in data.get("sources") or []:
+            if source["settings"].get("thread"):
+                source["settings"]["start_urls"] = [start_url]
+                return source
+    raise AssertionError("no forum example in docs/sources.md")
+
+
+def test_the_documented_discuz_dates_read_every_form(base: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-3-1.html")])
+    result = tingfeng(config, "crawl", "--at", "2026-03-21T00:20:00+08:00")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    posts = stored(config)
+    dates = {p.native_id: p.created_at for p in posts.values()}
+    assert dates == {
+        "thread-301": datetime.fromisoformat("2026-03-20T21:40:10+08:00"),  # the title
+        "post-3012": datetime.fromisoformat("2026-03-20T20:10:00+08:00"),  # 昨天 20:10
+        "post-3013": datetime.fromisoformat("2026-03-19T08:00:00+08:00"),  # 前天 08:00
+        "post-3014": datetime.fromisoformat("2026-03-20T21:20:00+08:00"),  # 3 小时前
+        "post-3015": datetime.fromisoformat("2026-03-20T23:50:00+08:00"),  # 半小时前
+        "post-3016": datetime.fromisoformat("2026-03-21T00:08:00+08:00"),  # 12 分钟前
+        "post-3017": datetime.fromisoformat("2026-03-21T00:20:00+08:00"),  # 刚刚
+        "post-3018": datetime.fromisoformat("2026-03-18T09:12:00+08:00"),
+    }
+    assert not any(p.extra.get("created_at_estimated") for p in posts.values())
+
+
+def test_an_estimated_date_never_moves_later(base: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-4-1.html")])
+    # 20:00: the reply (21:00) is left out, so the thread is read again at 22:00; its
+    # first floor has no date and is stamped with the clock each time it is read.
+    assert tingfeng(config, "crawl", "--at", at("20:00")).returncode == 0
+    first = stored(config)["thread-401"]
+    assert first.extra.get("created_at_estimated") and first.created_at == datetime.fromisoformat(
+        at("20:00")
+    )
+    assert tingfeng(config, "crawl", "--at", at("22:00")).returncode == 0
+    posts = stored(config)
+    assert set(posts) == {"thread-401", "post-4012"}
+    assert posts["thread-401"].created_at == datetime.fromisoformat(at("20:00"))
+    assert posts["thread-401"].extra.get("created_at_estimated")
