@@ -141,6 +141,7 @@ class SourceHealthExtension:
             first_crawl_at=self.started_at,
             crawls=1,
             expect_new_within_minutes=expect,
+            checks=spider.selector_checks() if hasattr(spider, "selector_checks") else [],
         )
         if self.store_settings:
             store = shared_store(self.store_settings)

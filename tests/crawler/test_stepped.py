@@ -138,6 +138,15 @@ FORUM = {
 }
 
 
+#: 桐湾市民留言板: a JSON list under data.list.
+BOARD = [
+    {"id": "M801", "title": "码头路夜间噪音", "content": "灯光秀散场后码头路鸣笛到凌晨，希望管理",
+     "time": "2026-03-20 23:10"},
+    {"id": "M802", "title": "码头公厕太少", "content": "灯光秀人多，码头附近只有一个公厕",
+     "time": "2026-03-20 22:40"},
+]  # fmt: skip
+
+
 class _Pages(BaseHTTPRequestHandler):
     """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more."""
 
@@ -168,6 +177,11 @@ class _Pages(BaseHTTPRequestHandler):
             body, kind = FEED.replace("__BASE__", base).encode(), "application/xml"
         elif parts.path in ARTICLES:
             body, kind = _article(ARTICLES[parts.path]), "text/html; charset=utf-8"
+        elif parts.path == "/board/api":
+            page = int(parse_qs(parts.query).get("page", ["1"])[0])
+            rows = BOARD if page == 1 else []
+            data = {"code": 0, "data": {"list": rows, "total": len(BOARD)}}
+            body, kind = json.dumps(data, ensure_ascii=False).encode(), "application/json"
         elif parts.path in FORUM:
             body, kind = FORUM[parts.path]
         elif self.path in extra:
@@ -311,3 +325,72 @@ def test_an_estimated_date_never_moves_later(base: str, tmp_path: Path) -> None:
     assert set(posts) == {"thread-401", "post-4012"}
     assert posts["thread-401"].created_at == datetime.fromisoformat(at("20:00"))
     assert posts["thread-401"].extra.get("created_at_estimated")
+
+
+def health_of(config: Path, name: str) -> dict[str, Any]:
+    with SQLiteStore(config.parent / "tingfeng.db") as store:
+        return store.get_state(f"source_health:{name}")
+
+
+def test_a_list_selector_that_matches_nothing_is_unhealthy(base: str, tmp_path: Path) -> None:
+    source = documented_forum(f"{base}/bbs/forum-3-1.html")
+    source["settings"]["list"]["item"] = "tbody[id^=normalthreads]"  # a typo'd, valid selector
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl", "--at", "2026-03-21T00:20:00+08:00")
+    assert result.returncode == 1, result.stdout[-2000:]
+    health = health_of(config, "qc-bbs")
+    assert not health["healthy"] and health["code"] == "list_unmatched"
+    reason = "列表选择器 list.item（tbody[id^=normalthreads]）没有匹配到任何条目"
+    assert health["reason"] == reason
+    said = result.stdout + result.stderr
+    assert reason in said and "qc-bbs：最近新增 无" in said
+    assert tingfeng(config, "crawl", "--health").returncode == 1
+
+
+def test_a_json_items_path_that_matches_nothing_is_unhealthy(base: str, tmp_path: Path) -> None:
+    board = {"url": f"{base}/board/api?page={{page}}", "items": "data.lst",
+             "fields": {"native_id": "id", "title": "title", "text": "content",
+                        "created_at": "time"}}  # fmt: skip
+    config = write_config(tmp_path, [
+        {"name": "tw-board", "kind": "jsonapi", "title": "桐湾市民留言板", "settings": board},
+    ])  # fmt: skip
+    result = tingfeng(config, "crawl", "--at", "2026-03-21T00:20:00+08:00")
+    assert result.returncode == 1, result.stdout[-2000:]
+    health = health_of(config, "tw-board")
+    assert health["code"] == "list_unmatched"
+    assert health["reason"] == "条目路径 items（data.lst）没有匹配到任何条目"
+    assert "bad_json" not in health["problems"] and health["problems"]["items_unmatched"] == 1
+    assert health["last_new_item_at"] is None
+    assert "tw-board：最近新增 无" in result.stdout + result.stderr
+    # The right path: healthy, both messages in.
+    board["items"] = "data.list"
+    (tmp_path / "ok").mkdir()
+    config = write_config(tmp_path / "ok", [
+        {"name": "tw-board", "kind": "jsonapi", "title": "桐湾市民留言板", "settings": board},
+    ])  # fmt: skip
+    result = tingfeng(config, "crawl", "--at", "2026-03-21T00:20:00+08:00")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert set(stored(config)) == {"M801", "M802"}
+
+
+def test_a_content_selector_that_misses_most_floors_is_unhealthy(base: str, tmp_path: Path) -> None:
+    source = documented_forum(f"{base}/bbs/forum-3-1.html")
+    source["settings"]["thread"]["content"] = "td.t_ff"
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl", "--at", "2026-03-21T00:20:00+08:00")
+    assert result.returncode == 1, result.stdout[-2000:]
+    health = health_of(config, "qc-bbs")
+    assert health["code"] == "content_unmatched"
+    assert health["reason"] == "正文选择器 thread.content（td.t_ff）在 8 条中有 7 条没有匹配到正文"
+
+
+def test_an_unreachable_site_is_said_in_chinese(tmp_path: Path) -> None:
+    source = documented_forum("http://127.0.0.1:1/forum-2-1.html")
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl")
+    assert result.returncode == 1
+    health = health_of(config, "qc-bbs")
+    assert health["errors"] == {"connection_refused": 1}
+    assert health["code"] == "only_errors" and health["reason"] == "只有错误：连接被拒绝×1"
+    said = result.stdout + result.stderr
+    assert "连接被拒绝×1" in said and "downloadconnectionrefusederror" not in said
