@@ -114,6 +114,9 @@ class SourceHealth(BaseModel):
     items: int = 0
     new_items: int = 0
     updated_items: int = 0
+    #: New entries stored under another source (a feed's articles under the site source);
+    #: they count as new items for staleness.
+    discovered_items: int = 0
     dropped: dict[str, int] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
     problems: dict[str, int] = Field(default_factory=dict)

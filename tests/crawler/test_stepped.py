@@ -125,6 +125,15 @@ FORUM = {
         ),
         GBK,
     ),
+    # The government site's list of the same articles the feed links to.
+    "/gov/list.html": (
+        (
+            '<html><head><meta charset="utf-8"></head><body><ul class="list">'
+            '<li><a href="/gov/a/72.html">关于桐湾码头“有人落水”的情况说明</a></li>'
+            '<li><a href="/gov/a/71.html">桐湾码头灯光秀交通管制通告</a></li></ul></body></html>'
+        ).encode(),
+        "text/html; charset=utf-8",
+    ),
     # A floor whose date the config cannot read, and one written after 20:00.
     "/bbs/forum-4-1.html": (_forum((401, "码头路今晚管制到几点", 1)), GBK),
     "/bbs/thread-401-1-1.html": (
@@ -394,3 +403,30 @@ def test_an_unreachable_site_is_said_in_chinese(tmp_path: Path) -> None:
     assert health["code"] == "only_errors" and health["reason"] == "只有错误：连接被拒绝×1"
     said = result.stdout + result.stderr
     assert "连接被拒绝×1" in said and "downloadconnectionrefusederror" not in said
+
+
+def test_a_feed_whose_articles_the_site_stores_is_credited(base: str, tmp_path: Path) -> None:
+    # The setup docs/sources.md recommends: the site source has the article template, the
+    # feed finds the articles; every article is stored once, as the site's post.
+    site = {"start_urls": [f"{base}/gov/list.html"], "id_pattern": r"/a/(\d+)\.html$",
+            "list": {"item": "ul.list li", "link": "a::attr(href)"},
+            "detail": {"title": "a.none::text", "content": "article"}}  # fmt: skip
+    config = write_config(tmp_path, [
+        {"name": "tw-site", "kind": "site", "title": "桐湾发布网站", "settings": site},
+        {"name": "tw-feed", "kind": "feed", "title": "桐湾发布 RSS",
+         "settings": {"urls": [f"{base}/gov/rss.xml"], "expect_new_within_minutes": 30}},
+    ])  # fmt: skip
+    # The site is crawled first each time, so the feed never stores an article itself.
+    for hhmm in ("21:00", "22:00", "22:20"):
+        assert tingfeng(config, "crawl", "tw-site", "--at", at(hhmm)).returncode == 0
+        result = tingfeng(config, "crawl", "tw-feed", "--at", at(hhmm))
+        health = health_of(config, "tw-feed")
+        # 22:20: nothing new since the 21:30 notice was found at 22:00, 20 minutes ago.
+        assert result.returncode == 0, (hhmm, health["reason"])
+    assert {p.source for p in stored(config).values()} == {"tw-site"}
+    assert len(stored(config)) == 2
+    assert health["healthy"] and health["new_items"] == 0
+    assert health["last_new_item_at"] == at("22:00")
+    # Later, nothing new for longer than expected: stale as any source.
+    result = tingfeng(config, "crawl", "tw-feed", "--at", at("23:00"))
+    assert result.returncode == 1 and health_of(config, "tw-feed")["code"] == "stale"
