@@ -9,6 +9,7 @@ Scrapy's own ``DOWNLOADER_MIDDLEWARES_BASE``. Methods use the Scrapy ≥ 2.14 si
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 import re
 from collections.abc import Iterable
@@ -130,6 +131,11 @@ class BlockPageMiddleware:
         return response
 
 
+_XML_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*["'][\w.:-]+["']"""
+)
+
+
 class CharsetMiddleware:
     """Decode Chinese pages right when the charset is missing or wrong.
 
@@ -154,8 +160,12 @@ class CharsetMiddleware:
         body = response.body
         if body.isascii():
             return response
-        declared = b"charset" in response.headers.get("Content-Type", b"").lower() or (
-            b"charset" in body[:4096].lower()
+        declared = (
+            b"charset" in response.headers.get("Content-Type", b"").lower()
+            or b"charset" in body[:4096].lower()
+            # XML says it in its declaration (<?xml version="1.0" encoding="utf-8"?>).
+            or _XML_ENCODING.match(body[:512]) is not None
+            or body.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         )
         if not declared:
             self.crawler.stats.inc_value(f"{PROBLEMS}charset_missing")

@@ -285,6 +285,8 @@ def test_a_feed_article_after_the_clock_is_fetched_again(base: str, tmp_path: Pa
     assert tingfeng(config, "crawl", "--at", at("22:00")).returncode == 0
     titles = sorted(p.title or "" for p in stored(config).values())
     assert titles == ["关于桐湾码头“有人落水”的情况说明", "桐湾码头灯光秀交通管制通告"]
+    # Served as application/xml without a charset, but the XML declaration names it.
+    assert "charset_missing" not in health_of(config, "tw-gov")["problems"]
 
 
 DOC = REPO / "docs" / "sources.md"
