@@ -188,6 +188,23 @@ def compose(
     lines: list[Line] = []
     if note:
         lines.append(Line(label="说明", value=note))
+    if alert.alert_kind == AlertKind.SOURCE:
+        # About the system, not an incident: no incident tier label (较大...), and the
+        # recovery does not repeat "异常" from the alert's title.
+        name = name.removesuffix(" 异常")
+        title = f"【{label}】{name}"
+        if event == "source_recovered":
+            lines.append(Line(label="情况", value="数据源已恢复正常采集"))
+            lines.append(Line(label="此前异常", value=alert.reason or "-"))
+        else:
+            lines.append(Line(label="类别", value="数据源异常（系统告警，不是舆情事件）"))
+            lines.append(Line(label="情况", value=alert.reason or name))
+        lines.append(Line(label="通知级别", value=f"{numeral}级（{COLOUR_NAMES[colour]}）"))
+        if alert.department:
+            lines.append(Line(label="处理", value=alert.department))
+        return AlertText(
+            event=event, title=title, tier=alert.tier.value, colour=colour, lines=lines, link=None
+        )
     if alert.alert_kind != AlertKind.INCIDENT:
         lines.append(Line(label="情况", value=alert.reason or name))
         lines.append(Line(label="级别", value=tier_name))

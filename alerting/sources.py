@@ -35,7 +35,7 @@ class SystemAlerts:
                 continue
             health = read_health(self.store, source, now)
             alert = open_by_source.get(source.name)
-            if not health.healthy and health.reason != "never crawled":
+            if not health.healthy and health.code != "never_crawled":
                 if alert is not None and alert.is_open:
                     if alert.reason != health.reason:
                         alert.reason = health.reason or ""
@@ -145,4 +145,4 @@ class SystemAlerts:
 def _source_note(health: Any) -> str:
     last = health.last_new_item_at
     when = local(last) if last else "从未"
-    return f"{health.reason}；最近新内容：{when}；抓取 {health.pages_ok}/{health.pages} 页"
+    return f"最近新内容：{when}；上次采集 {health.pages_ok}/{health.pages} 个页面成功"

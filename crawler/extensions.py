@@ -28,7 +28,7 @@ from crawler.health import (
     merge_previous,
     state_key,
 )
-from crawler.pipelines.store import LAST_NEW, NEW, UPDATED
+from crawler.pipelines.store import DISCOVERED, LAST_NEW, NEW, UPDATED
 from crawler.storage import shared_store
 
 PAGES = "tingfeng/pages"
@@ -132,6 +132,7 @@ class SourceHealthExtension:
             items=stats.get(ITEMS, 0),
             new_items=stats.get(NEW, 0),
             updated_items=stats.get(UPDATED, 0),
+            discovered_items=stats.get(DISCOVERED, 0),
             dropped=_prefixed(stats, DROPPED),
             errors=_prefixed(stats, ERRORS),
             problems=_prefixed(stats, PROBLEMS),
@@ -141,6 +142,7 @@ class SourceHealthExtension:
             first_crawl_at=self.started_at,
             crawls=1,
             expect_new_within_minutes=expect,
+            checks=spider.selector_checks() if hasattr(spider, "selector_checks") else [],
         )
         if self.store_settings:
             store = shared_store(self.store_settings)

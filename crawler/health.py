@@ -9,10 +9,11 @@ when the record is read: a source goes stale by the clock, not only when it is c
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from crawler.errors import endpoint_label, error_counts_zh, error_label
 from models import Source
 from models.common import now_utc
 from models.post import AwareTime
@@ -20,11 +21,17 @@ from models.post import AwareTime
 STATE_PREFIX = "source_health:"
 CURSOR_PREFIX = "cursor:"
 
-_BLOCK_WORDS = {
-    "blocked_login": "login wall",
-    "blocked_captcha": "captcha",
-    "blocked_432": "HTTP 432 anti-crawler answer",
-}
+#: Machine codes of :attr:`SourceHealth.code` (the reason is Chinese text for people).
+CODES = (
+    "blocked",  # a login wall, captcha or HTTP 432
+    "only_errors",  # no page answered
+    "failing_endpoint",  # one kind of page keeps failing
+    "list_unmatched",  # the list selector (JSON items path) matched nothing
+    "content_unmatched",  # the content selector matched nothing in most items
+    "stale",  # no new item for longer than expected
+    "never_new",  # never a new item, for longer than expected
+    "never_crawled",
+)
 
 
 def state_key(source: str) -> str:
@@ -76,13 +83,29 @@ def failing_endpoints(endpoints: dict[str, EndpointHealth]) -> list[str]:
 FAILING_MIN = 2
 
 
+class SelectorCheck(BaseModel):
+    """A setting of a source that must match on its pages (from the spider)."""
+
+    #: ``list``: entries of a list page (``problem`` counts pages where none matched,
+    #: out of the ``endpoint``'s answers); ``content``: an item's text (``missing_text``).
+    role: Literal["list", "content"]
+    #: The setting's name (``list.item``, ``items``, ``thread.content``) and its value.
+    setting: str
+    value: str = ""
+    problem: str = "missing_text"
+    endpoint: str | None = None
+
+
 class SourceHealth(BaseModel):
     """The record of one source's last crawl, with the running facts carried over."""
 
     source: str
     kind: str = ""
     healthy: bool = True
+    #: Why the source is unhealthy, in Chinese, for people (CLI, dashboard, alerts).
     reason: str | None = None
+    #: The same as a machine code (one of :data:`CODES`).
+    code: str | None = None
     started_at: AwareTime | None = None
     finished_at: AwareTime | None = None
     finish_reason: str = ""
@@ -91,6 +114,9 @@ class SourceHealth(BaseModel):
     items: int = 0
     new_items: int = 0
     updated_items: int = 0
+    #: New entries stored under another source (a feed's articles under the site source);
+    #: they count as new items for staleness.
+    discovered_items: int = 0
     dropped: dict[str, int] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
     problems: dict[str, int] = Field(default_factory=dict)
@@ -101,51 +127,84 @@ class SourceHealth(BaseModel):
     first_crawl_at: AwareTime | None = None
     crawls: int = 0
     expect_new_within_minutes: int = 120
+    #: The source's selectors whose matching nothing makes it unhealthy.
+    checks: list[SelectorCheck] = Field(default_factory=list)
 
 
 def evaluate(health: SourceHealth, now: datetime | None = None) -> SourceHealth:
-    """Set ``healthy`` and ``reason`` from the record and the current time."""
+    """Set ``healthy``, ``code`` and ``reason`` (Chinese) from the record and the time."""
     now = now or now_utc()
-    reason = None
-    blocks = {k: n for k, n in health.errors.items() if k in _BLOCK_WORDS and n}
-    error_total = sum(health.errors.values())
-    if blocks or health.blocked:
-        kind = next(iter(blocks), "blocked_login")
-        reason = f"blocked: {_BLOCK_WORDS.get(kind, kind)}"
-        if health.blocked:
-            reason += f" ({health.blocked})"
-    elif health.pages_ok == 0 and error_total:
-        detail = ", ".join(f"{n}× {k}" for k, n in sorted(health.errors.items()))
-        reason = f"only errors: {detail}"
-    elif failing := failing_endpoints(health.endpoints):
-        parts = []
-        for name in failing:
-            e = health.endpoints[name]
-            kinds = ", ".join(f"{n}× {k}" for k, n in sorted(e.errors.items()))
-            parts.append(f"{name} {e.failed} of {e.failed + e.ok} requests failed ({kinds})")
-        reason = "failing endpoint: " + "; ".join(parts)
-    else:
-        since = health.last_new_item_at or health.first_crawl_at
-        limit = timedelta(minutes=health.expect_new_within_minutes)
-        if since is not None and now - since > limit:
-            idle = now - since
-            what = "no new items" if health.last_new_item_at else "never a new item"
-            reason = f"stale: {what} for {_human(idle)} (expected within {_human(limit)})"
-    health.healthy = reason is None
+    code, reason = _diagnose(health, now)
+    health.healthy = code is None
+    health.code = code
     health.reason = reason
     return health
 
 
+_LIST_NAMES = {"list": "列表选择器", "items": "条目路径"}
+
+
+def _diagnose(health: SourceHealth, now: datetime) -> tuple[str | None, str | None]:
+    blocks = {k: n for k, n in health.errors.items() if k.startswith("blocked_") and n}
+    error_total = sum(health.errors.values())
+    if blocks or health.blocked:
+        kind = next(iter(blocks), "blocked_login")
+        reason = f"被拦截：{error_label(kind)}"
+        if health.blocked:
+            reason += f"（{health.blocked}）"
+        return "blocked", reason
+    if health.pages_ok == 0 and error_total:
+        return "only_errors", f"只有错误：{error_counts_zh(health.errors)}"
+    if failing := failing_endpoints(health.endpoints):
+        parts = []
+        for name in failing:
+            e = health.endpoints[name]
+            parts.append(
+                f"{endpoint_label(name)}{e.failed + e.ok} 次请求中 {e.failed} 次失败"
+                f"（{error_counts_zh(e.errors)}）"
+            )
+        return "failing_endpoint", "部分页面类型采集失败：" + "；".join(parts)
+    for check in health.checks:
+        if check.role != "list":
+            continue
+        missed = health.problems.get(check.problem, 0)
+        answers = health.endpoints.get(check.endpoint or "", EndpointHealth()).ok
+        if missed and missed >= answers:
+            what = _LIST_NAMES.get(check.setting.split(".", 1)[0], "选择器")
+            if check.setting.startswith("thread."):
+                what = "楼层选择器"
+            value = f"（{check.value}）" if check.value else " "
+            pages = f"（{missed} 个页面）" if missed > 1 else ""
+            return "list_unmatched", f"{what} {check.setting}{value}没有匹配到任何条目{pages}"
+    missing = health.problems.get("missing_text", 0)
+    seen = health.items + sum(health.dropped.values())
+    content = [c for c in health.checks if c.role == "content"]
+    if content and missing >= 2 and missing * 2 > seen:
+        check = content[0]
+        value = f"（{check.value}）" if check.value else " "
+        return "content_unmatched", (
+            f"正文选择器 {check.setting}{value}在 {seen} 条中有 {missing} 条没有匹配到正文"
+        )
+    since = health.last_new_item_at or health.first_crawl_at
+    limit = timedelta(minutes=health.expect_new_within_minutes)
+    if since is not None and now - since > limit:
+        idle = _human(now - since)
+        if health.last_new_item_at:
+            return "stale", f"停滞：{idle}没有新帖（应在 {_human(limit)}内有新帖）"
+        return "never_new", f"停滞：{idle}从未有新帖（应在 {_human(limit)}内有新帖）"
+    return None, None
+
+
 def read_health(store: Any, source: Source, now: datetime | None = None) -> SourceHealth:
     """The stored health of ``source``, re-evaluated at ``now`` (a source goes stale by the
-    clock); a source never crawled is unhealthy with the reason "never crawled".
+    clock); a source never crawled is unhealthy (code ``never_crawled``, "从未采集").
 
     This is what alerting reads to turn a broken source into an alert.
     """
     saved = store.get_state(state_key(source.name))
     if saved is None:
         return SourceHealth(source=source.name, kind=source.kind, healthy=False,
-                            reason="never crawled")  # fmt: skip
+                            code="never_crawled", reason="从未采集")  # fmt: skip
     return evaluate(SourceHealth.model_validate(saved), now)
 
 
@@ -167,8 +226,8 @@ def merge_previous(current: SourceHealth, previous: dict[str, Any] | None) -> So
 def _human(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
-        return f"{minutes} min"
+        return f"{minutes} 分钟"
     hours = minutes / 60
     if hours < 48:
-        return f"{hours:.1f} h"
-    return f"{hours / 24:.1f} d"
+        return f"{hours:.1f} 小时"
+    return f"{hours / 24:.1f} 天"

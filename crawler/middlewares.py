@@ -9,6 +9,7 @@ Scrapy's own ``DOWNLOADER_MIDDLEWARES_BASE``. Methods use the Scrapy ≥ 2.14 si
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 import re
 from collections.abc import Iterable
@@ -59,7 +60,7 @@ _WALL_MAX_BYTES = 40_000
 
 def _block(crawler: Crawler, kind: str, url: str, detail: str) -> BlockedError:
     crawler.stats.inc_value(f"{ERRORS}{kind}")
-    crawler.stats.set_value("tingfeng/blocked", f"{kind} at {url}: {detail}")
+    crawler.stats.set_value("tingfeng/blocked", f"{url}：{detail}")
     logger.error("blocked (%s) at %s: %s", kind, url, detail)
     return BlockedError(kind, url, detail)
 
@@ -81,11 +82,9 @@ class LoginRedirectMiddleware:
         if response.status in (301, 302, 303, 307, 308):
             location = response.headers.get("Location", b"").decode("latin-1")
             if _CAPTCHA_URL.search(location):
-                raise _block(
-                    self.crawler, "blocked_captcha", request.url, f"redirect to {location}"
-                )
+                raise _block(self.crawler, "blocked_captcha", request.url, f"跳转到 {location}")
             if _LOGIN_URL.search(location):
-                raise _block(self.crawler, "blocked_login", request.url, f"redirect to {location}")
+                raise _block(self.crawler, "blocked_login", request.url, f"跳转到 {location}")
         return response
 
 
@@ -108,15 +107,15 @@ class BlockPageMiddleware:
             return response
         url = response.url
         if response.status == 432:
-            raise _block(self.crawler, "blocked_432", url, "HTTP 432 (anti-crawler)")
+            raise _block(self.crawler, "blocked_432", url, "HTTP 432（反爬）")
         body = response.body
         head = body[:400]
         if head.lstrip()[:1] == b"{" and _OK_MINUS_100.search(head):
-            raise _block(self.crawler, "blocked_login", url, '"ok": -100 (login required)')
+            raise _block(self.crawler, "blocked_login", url, '"ok": -100（需要登录）')
         if _CAPTCHA_URL.search(url):
-            raise _block(self.crawler, "blocked_captcha", url, "served from a captcha URL")
+            raise _block(self.crawler, "blocked_captcha", url, "来自验证码网址")
         if request.meta.get("redirect_urls") and _LOGIN_URL.search(url):
-            raise _block(self.crawler, "blocked_login", url, "redirected to a login page")
+            raise _block(self.crawler, "blocked_login", url, "跳转到登录页")
         # Markers are looked for in small HTML pages only: JSON answers carry user posts,
         # and a wall is a short page, not an article.
         if len(body) <= _WALL_MAX_BYTES and isinstance(response, HtmlResponse):
@@ -125,11 +124,16 @@ class BlockPageMiddleware:
             extra = tuple(getattr(getattr(spider, "opts", None), "login_markers", ()) or ())
             for marker in LOGIN_MARKERS + extra:
                 if marker in text:
-                    raise _block(self.crawler, "blocked_login", url, f"page says {marker!r}")
+                    raise _block(self.crawler, "blocked_login", url, f"页面提示“{marker}”")
             for marker in CAPTCHA_MARKERS:
                 if marker in text:
-                    raise _block(self.crawler, "blocked_captcha", url, f"page says {marker!r}")
+                    raise _block(self.crawler, "blocked_captcha", url, f"页面提示“{marker}”")
         return response
+
+
+_XML_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*["'][\w.:-]+["']"""
+)
 
 
 class CharsetMiddleware:
@@ -156,8 +160,12 @@ class CharsetMiddleware:
         body = response.body
         if body.isascii():
             return response
-        declared = b"charset" in response.headers.get("Content-Type", b"").lower() or (
-            b"charset" in body[:4096].lower()
+        declared = (
+            b"charset" in response.headers.get("Content-Type", b"").lower()
+            or b"charset" in body[:4096].lower()
+            # XML says it in its declaration (<?xml version="1.0" encoding="utf-8"?>).
+            or _XML_ENCODING.match(body[:512]) is not None
+            or body.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         )
         if not declared:
             self.crawler.stats.inc_value(f"{PROBLEMS}charset_missing")

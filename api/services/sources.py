@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -11,33 +10,6 @@ from pydantic import BaseModel
 from crawler.health import cursor_key, read_health
 from store import Store
 from tingfeng.config import Config
-
-_BLOCKS = {
-    "login wall": "登录墙",
-    "captcha": "验证码",
-    "HTTP 432 anti-crawler answer": "HTTP 432 反爬",
-}
-
-
-def reason_zh(reason: str | None) -> str | None:
-    """crawler.health's English reason, for the dashboard (the API keeps both)."""
-    if not reason:
-        return reason
-    if reason == "never crawled":
-        return "从未采集"
-    if m := re.fullmatch(r"blocked: (.+?)(?: \((.*)\))?", reason):
-        what = _BLOCKS.get(m.group(1), m.group(1))
-        return f"被拦截：{what}" + (f"（{m.group(2)}）" if m.group(2) else "")
-    if reason.startswith("only errors: "):
-        return "只有错误：" + reason[len("only errors: ") :]
-    if reason.startswith("failing endpoint: "):
-        return "部分页面类型采集失败：" + reason[len("failing endpoint: ") :]
-    if m := re.fullmatch(
-        r"stale: (no new items|never a new item) for (.+) \(expected within (.+)\)", reason
-    ):
-        what = "没有新帖" if m.group(1) == "no new items" else "从未有新帖"
-        return f"停滞：{m.group(2)} {what}（应在 {m.group(3)} 内有新帖）"
-    return reason
 
 
 class SourcePublic(BaseModel):
@@ -50,8 +22,10 @@ class SourcePublic(BaseModel):
     interval_minutes: int | None
     posts: int
     healthy: bool | None
+    #: Why the source is unhealthy (Chinese); ``code`` is the same as a machine code.
     reason: str | None
     reason_zh: str | None = None
+    code: str | None = None
     last_crawl_started: datetime | None
     last_crawl_finished: datetime | None
     finish_reason: str
@@ -95,7 +69,8 @@ def list_sources(
                 posts=per_source.get(src.name, 0),
                 healthy=h.healthy,
                 reason=h.reason,
-                reason_zh=reason_zh(h.reason),
+                reason_zh=h.reason,  # kept: the API once had English in reason
+                code=h.code,
                 last_crawl_started=h.started_at,
                 last_crawl_finished=h.finished_at,
                 finish_reason=h.finish_reason,

@@ -19,6 +19,9 @@ NEW = "tingfeng/items/new"
 UPDATED = "tingfeng/items/updated"
 UNCHANGED = "tingfeng/items/unchanged"
 LAST_NEW = "tingfeng/last_new_item_at"
+#: Items this crawl found that are stored under another source (a feed's articles read by
+#: a ``site`` source's template): new to this source, so they count for its health.
+DISCOVERED = "tingfeng/items/discovered"
 
 
 def to_post(item: PostItem) -> Post:
@@ -113,5 +116,13 @@ class StorePipeline(Step):
         stats.inc_value(NEW, result.inserted)
         stats.inc_value(UPDATED, result.updated)
         stats.inc_value(UNCHANGED, result.unchanged)
-        if result.inserted:
+        # A feed yields only entries it has not collected before; those it stores under a
+        # site source are that source's posts (often stored by the site's own crawl first)
+        # but the feed's discoveries: without them such a feed is stale by construction.
+        spider = self.crawler.spider
+        own = getattr(spider, "name", None)
+        discovered = sum(1 for p in posts if p.id not in failed and own and p.source != own)
+        if discovered:
+            stats.inc_value(DISCOVERED, discovered)
+        if result.inserted or discovered:
             stats.set_value(LAST_NEW, (self.clock or datetime.now(UTC)).isoformat())

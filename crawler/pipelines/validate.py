@@ -49,7 +49,8 @@ class ValidatePipeline(Step):
       HTTP ``Date`` (else the fetch time: the ``TINGFENG_NOW`` clock when set); missing,
       unreadable, in the future (beyond
       ``TINGFENG_FUTURE_TOLERANCE_MINUTES``) or before 2000 (a zero timestamp) are counted
-      and replaced by the fetch time, with the raw value kept in ``extra["raw_created_at"]``;
+      and replaced by the fetch time, with the raw value kept in ``extra["raw_created_at"]``
+      (the store keeps the earliest estimate of a post read again, ``store.merge``);
     * with a reference clock (``TINGFENG_NOW``, ``tingfeng crawl --at``), a post written
       after it is counted ``after_clock`` and dropped: a crawl at T stores what was written
       by T, and the next crawl fetches that page again;

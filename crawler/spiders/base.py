@@ -246,6 +246,12 @@ class SourceSpider(scrapy.Spider):
             self.incomplete = True
         return []
 
+    def selector_checks(self) -> list[dict[str, Any]]:
+        """The settings that must match on this source's pages (see
+        :class:`crawler.health.SelectorCheck`): a list selector that matches nothing, or a
+        content selector that misses most items, makes the source unhealthy."""
+        return []
+
     def stop_when_blocked(self, kind: str) -> bool:
         """Whether a wall of ``kind`` (``blocked_login``...) stops the whole source. By
         default yes: one wall means the next requests meet it too, and hammering it gets

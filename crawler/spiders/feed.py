@@ -96,6 +96,9 @@ class FeedSpider(SourceSpider):
             item = self.item(
                 response,
                 native_id=native_id,
+                # The entry's id stays its seen id when the article is stored under another
+                # id: an article left out (after the clock) is forgotten by this id.
+                seen_id=native_id,
                 kind=self.opts.post_kind,
                 url=url,
                 title=first(entry, "./title/text()"),

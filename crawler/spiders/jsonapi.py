@@ -128,6 +128,16 @@ class JsonApiSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         yield self.page_request(0, None)
 
+    def selector_checks(self) -> list[dict[str, Any]]:
+        checks = [{"role": "list", "setting": "items", "value": self.opts.items,
+                   "problem": "items_unmatched", "endpoint": "api"}]  # fmt: skip
+        for name in ("text", "html"):
+            if name in self.opts.fields:
+                checks.append({"role": "content", "setting": f"fields.{name}",
+                               "value": self.opts.fields[name]})  # fmt: skip
+                break
+        return checks
+
     def page_request(self, index: int, cursor: str | None) -> Request:
         paging = self.opts.paging
         values = {
@@ -163,7 +173,8 @@ class JsonApiSpider(SourceSpider):
             return
         rows = self._items.search(data)
         if not isinstance(rows, list):
-            self.problem("bad_json", "items expression gave no list", response.url)
+            # Valid JSON where the items path finds no list: the path (or the API) changed.
+            self.problem("items_unmatched", f"items {self.opts.items!r} gave no list", response.url)
             return
         fresh = 0
         for row in rows:

@@ -178,6 +178,19 @@ class SiteSpider(SourceSpider):
                 url, self.parse, endpoint="list", cb_kwargs={"page": 1}, meta={"listing": True}
             )
 
+    def selector_checks(self) -> list[dict[str, Any]]:
+        entry = ("list.item", self.opts.list.item) if self.opts.list.item else None
+        setting, value = entry or ("list.link", self.opts.list.link)
+        checks = [{"role": "list", "setting": setting, "value": value,
+                   "problem": "empty_list", "endpoint": "list"}]  # fmt: skip
+        thread = self.opts.thread
+        if thread is not None:
+            checks.append({"role": "list", "setting": "thread.floors", "value": thread.floors,
+                           "problem": "empty_thread", "endpoint": "parse_thread"})  # fmt: skip
+            checks.append({"role": "content", "setting": "thread.content",
+                           "value": thread.content})  # fmt: skip
+        return checks
+
     def stop_when_blocked(self, kind: str) -> bool:
         """A login wall on a site is usually one members-only board or thread: the other
         boards are still crawled (the source is reported unhealthy all the same). A captcha

@@ -80,6 +80,8 @@ class WeiboSpider(SourceSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.failed_targets: set[str] = set()
+        #: Post ids listed on each timeline's pages in this crawl.
+        self.listed: dict[str, set[int]] = {}
 
     def api(self, path: str) -> str:
         return self.opts.api_base.rstrip("/") + path
@@ -164,9 +166,9 @@ class WeiboSpider(SourceSpider):
             if mid and mid <= newest and not blog.get("isTop"):
                 caught_up = True
             if mid:
-                self.cursor.setdefault("next_newest", {})
-                current = self.cursor["next_newest"].get(target, newest)
-                self.cursor["next_newest"][target] = max(current, mid)
+                # Only a candidate: the cursor moves past it only if the post is accepted
+                # (a post dated after the reference clock is forgotten, see next_cursor).
+                self.listed.setdefault(target, set()).add(mid)
             yield from self.from_blog(response, blog)
         if blogs and not caught_up and page < self.opts.max_pages:
             yield self.timeline_request(target, page + 1)
@@ -336,13 +338,19 @@ class WeiboSpider(SourceSpider):
         return super().on_error(failure)
 
     def next_cursor(self) -> dict[str, Any]:
-        """Advance each timeline's newest id, except where a page of it failed: those are
-        read again from the old position next time (upserts make that harmless)."""
+        """Advance each timeline's newest id to the newest post that was accepted, except
+        where a page of it failed: those are read again from the old position next time
+        (upserts make that harmless). A post left out as written after the reference
+        clock (``forget``) does not count, so the next crawl pages down to it again."""
         cursor = super().next_cursor()
+        cursor.pop("next_newest", None)  # written by older versions
         newest = dict(cursor.get("newest") or {})
-        for target, mid in (cursor.pop("next_newest", None) or {}).items():
-            if target not in self.failed_targets:
-                newest[target] = mid
+        for target, mids in self.listed.items():
+            if target in self.failed_targets:
+                continue
+            accepted = [m for m in mids if str(m) not in self._forgotten]
+            if accepted:
+                newest[target] = max(int(newest.get(target, 0)), *accepted)
         cursor["newest"] = newest
         return cursor
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from alerting.engine import AlertEngine
+from alerting.render import AlertText
 from models import Alert, AlertStatus, OutboxMessage, Tier
 from store.base import ConflictError
 from tests.alerting.support import T0, incident, put, webhook_config
@@ -395,9 +396,14 @@ def test_unhealthy_source_alerts_admin_and_recovers(store, policy, clock):
     eng = AlertEngine(store, policy, webhook_config("http://127.0.0.1:9"), sources=[src])
     assert eng.run(clock()).source_alerts == 1
     alert = store.get_record(Alert, "source-qc-forum")
-    assert "captcha" in alert.reason
+    assert alert.reason.startswith("被拦截：验证码")
     (msg,) = messages(store, "source_unhealthy")
     assert msg.channel == "lead"  # the admin route
+    # Said as a source problem in Chinese, without an incident tier's label (较大...).
+    text = AlertText.model_validate(msg.content)
+    assert text.title.startswith("【数据源异常】") and "级" not in text.title
+    said = "\n".join(text.plain_lines())
+    assert "被拦截：验证码" in said and "较大" not in said
     eng.run(clock())
     assert len(messages(store, "source_unhealthy")) == 1
     ok = SourceHealth(
@@ -413,7 +419,9 @@ def test_unhealthy_source_alerts_admin_and_recovers(store, policy, clock):
     store.set_state(state_key("qc-forum"), ok.model_dump(mode="json"))
     eng.run(clock())
     assert store.get_record(Alert, "source-qc-forum").status == AlertStatus.CLOSED
-    assert len(messages(store, "source_recovered")) == 1
+    (back,) = messages(store, "source_recovered")
+    title = AlertText.model_validate(back.content).title
+    assert "恢复" in title and "异常" not in title
 
 
 def test_alert_and_its_message_are_saved_together(store, policy, clock):
@@ -489,7 +497,7 @@ def test_a_source_that_breaks_again_gets_a_new_alert(store, policy, clock):
     ids = sorted(a.id for a in store.list_records(Alert))
     assert ids == ["source-qc-news", "source-qc-news-2", "source-qc-news-3"]
     assert [a.id for a in svc.list_alerts(store)] == ["source-qc-news-3"]
-    assert "only errors" in store.get_record(Alert, "source-qc-news-3").reason
+    assert store.get_record(Alert, "source-qc-news-3").reason.startswith("只有错误：")
 
 
 def test_failing_endpoint_and_silence_are_source_alerts(store, policy, clock):
@@ -519,7 +527,7 @@ def test_failing_endpoint_and_silence_are_source_alerts(store, policy, clock):
     )
     eng.run(clock())
     alert = store.get_record(Alert, "source-qc-weibo")
-    assert alert.reason.startswith("failing endpoint: comments 4 of 4")
+    assert alert.reason.startswith("部分页面类型采集失败：评论（comments）4 次请求中 4 次失败")
     assert messages(store, "source_unhealthy")[0].channel == "lead"
 
 

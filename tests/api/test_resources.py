@@ -199,14 +199,15 @@ def test_sources_health_and_last_crawl(env: Env) -> None:
     assert names[:2] == ["lj-bbs", "lj-portal"]
     assert body["unhealthy"] == 2
     by = {s["name"]: s for s in body["data"]}
-    assert by["lj-portal"]["reason"].startswith("blocked")
-    assert by["lj-bbs"]["reason"] == "never crawled"
+    assert by["lj-portal"]["reason"].startswith("被拦截：登录墙")
+    assert by["lj-portal"]["code"] == "blocked"
+    assert by["lj-bbs"]["reason"] == "从未采集" and by["lj-bbs"]["code"] == "never_crawled"
     assert by["lj-weibo"]["healthy"] is True and by["lj-weibo"]["last_crawl_finished"]
     assert by["lj-weibo"]["cursor"] == {"since_id": "5023000000001006"}
     assert by["ced-import"]["configured"] is False and by["ced-import"]["posts"] == 1
     # Goes stale by the clock alone.
     env.clock.advance(hours=3)
-    assert c.get("/api/v1/sources/lj-weibo").json()["reason"].startswith("stale")
+    assert c.get("/api/v1/sources/lj-weibo").json()["reason"].startswith("停滞：")
     assert c.get("/api/v1/sources/nope").status_code == 404
 
 

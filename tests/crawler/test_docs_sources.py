@@ -74,3 +74,19 @@ def test_example_config_sources_are_valid() -> None:
     assert {s.kind for s in config.sources} == set(kinds())
     assert config.gazetteer
     check_sources(config.sources)
+
+
+def test_the_weibo_paths_documented_are_the_ones_asked_for() -> None:
+    from urllib.parse import unquote
+
+    from tests.crawler.conftest import make_spider
+
+    spider = make_spider("weibo", {"api_base": "http://m.example", "users": ["42"]})
+    part = TEXT.split("## kind: weibo", 1)[1].split("\n## ", 1)[0]
+    user = spider.timeline_request("user:42", 2).url.removeprefix("http://m.example")
+    assert user.replace("42", "<uid>").replace("page=2", "page=<n>") in part
+    search = unquote(spider.timeline_request("search:青川", 1).url)
+    assert "containerid=100103type=1&q=青川&page_type=searchall&page=1" in search
+    assert "/api/container/getIndex?containerid=<100103type=1&q=<keyword>" in part
+    for field in ("card_group", "isTop", "total_number", "max_id", "longTextContent"):
+        assert f"`{field}" in part or f".{field}`" in part, field

@@ -157,10 +157,10 @@ def test_weibo_api(crawled: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("source", "word"),
     [
-        ("wb-locked", "login wall"),
+        ("wb-locked", "登录墙"),
         ("wb-432", "432"),
-        ("wb-redirect", "login wall"),
-        ("wb-visitor", "login wall"),
+        ("wb-redirect", "登录墙"),
+        ("wb-visitor", "登录墙"),
     ],
 )
 def test_walls_are_reported_never_parsed_as_empty(
@@ -175,7 +175,7 @@ def test_walls_are_reported_never_parsed_as_empty(
 
 def test_only_errors_is_unhealthy(crawled: dict[str, Any]) -> None:
     done = crawled["done"]["down"]
-    assert not done["healthy"] and done["reason"].startswith("only errors")
+    assert not done["healthy"] and done["reason"].startswith("只有错误：")
 
 
 def test_json_board_with_replies_and_malformed_page(crawled: dict[str, Any]) -> None:

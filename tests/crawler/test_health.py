@@ -26,18 +26,21 @@ def test_working_source_is_healthy() -> None:
 
 
 def test_login_wall_is_unhealthy_with_reason() -> None:
-    h = evaluate(health(errors={"blocked_login": 1}, blocked="blocked_login at http://x"), NOW)
-    assert not h.healthy and h.reason and h.reason.startswith("blocked: login wall")
+    h = evaluate(health(errors={"blocked_login": 1}, blocked="http://x：页面提示“请先登录”"), NOW)
+    assert not h.healthy and h.code == "blocked"
+    assert h.reason == "被拦截：登录墙（http://x：页面提示“请先登录”）"
 
 
 def test_captcha_and_432() -> None:
-    assert "captcha" in (evaluate(health(errors={"blocked_captcha": 1}), NOW).reason or "")
-    assert "432" in (evaluate(health(errors={"blocked_432": 2}), NOW).reason or "")
+    assert evaluate(health(errors={"blocked_captcha": 1}), NOW).reason == "被拦截：验证码"
+    assert evaluate(health(errors={"blocked_432": 2}), NOW).reason == "被拦截：HTTP 432 反爬"
 
 
 def test_only_errors() -> None:
     h = evaluate(health(pages=4, pages_ok=0, errors={"http_500": 2, "timeout": 2}), NOW)
-    assert h.reason == "only errors: 2× http_500, 2× timeout"
+    assert h.code == "only_errors" and h.reason == "只有错误：HTTP 500×2、超时×2"
+    refused = evaluate(health(pages=1, pages_ok=0, errors={"connection_refused": 1}), NOW)
+    assert refused.reason == "只有错误：连接被拒绝×1"
 
 
 def test_some_errors_are_fine() -> None:
@@ -46,12 +49,13 @@ def test_some_errors_are_fine() -> None:
 
 def test_nothing_new_for_longer_than_expected() -> None:
     h = evaluate(health(last_new_item_at=NOW - timedelta(hours=5)), NOW)
-    assert not h.healthy and h.reason == "stale: no new items for 5.0 h (expected within 2.0 h)"
+    assert not h.healthy and h.code == "stale"
+    assert h.reason == "停滞：5.0 小时没有新帖（应在 2.0 小时内有新帖）"
 
 
 def test_never_a_new_item() -> None:
     h = evaluate(health(last_new_item_at=None, first_crawl_at=NOW - timedelta(days=3)), NOW)
-    assert h.reason and "never a new item" in h.reason
+    assert h.code == "never_new" and h.reason and "从未有新帖" in h.reason
 
 
 def test_previous_facts_carry_over() -> None:
@@ -80,7 +84,7 @@ def test_read_health_re_evaluates_and_knows_never_crawled() -> None:
     assert read_health(Store(), source, NOW).healthy
     assert not read_health(Store(), source, NOW + timedelta(hours=3)).healthy  # stale now
     never = read_health(Store(), Source(name="t", kind="feed"), NOW)
-    assert not never.healthy and never.reason == "never crawled"
+    assert not never.healthy and never.code == "never_crawled" and never.reason == "从未采集"
 
 
 def test_an_endpoint_that_keeps_failing_is_unhealthy() -> None:
@@ -92,7 +96,8 @@ def test_an_endpoint_that_keeps_failing_is_unhealthy() -> None:
     )  # fmt: skip
     h = evaluate(health(endpoints=endpoints), NOW)
     assert not h.healthy
-    assert h.reason == "failing endpoint: comments 5 of 5 requests failed (5× http_404)"
+    assert h.code == "failing_endpoint"
+    assert h.reason == "部分页面类型采集失败：评论（comments）5 次请求中 5 次失败（HTTP 404×5）"
     # One timeout among forty articles is weather, not a broken endpoint.
     del endpoints["comments"]
     assert evaluate(health(endpoints=endpoints), NOW).healthy

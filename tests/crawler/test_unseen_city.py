@@ -215,7 +215,7 @@ def test_forum_dates_from_span_titles_and_plain_text(crawl: dict[str, Any]) -> N
 
 def test_login_wall_board_is_unhealthy_and_the_others_are_crawled(crawl: dict[str, Any]) -> None:
     done = crawl["done"]["lc-bbs"]  # every thread of the open board is in (test above)
-    assert not done["healthy"] and done["reason"].startswith("blocked: login wall")
+    assert not done["healthy"] and done["reason"].startswith("被拦截：登录墙")
     assert "forum-15-1.html" in done["reason"] and done["finish_reason"] == "finished"
 
 
@@ -294,7 +294,9 @@ def test_a_failing_endpoint_is_a_health_problem(crawl: dict[str, Any]) -> None:
     done = crawl["done"]["lc-weibo-old"]
     assert done["items"] > 0  # the timelines work ...
     assert not done["healthy"]  # ... but every comment page is a 404
-    assert done["reason"] == "failing endpoint: comments 2 of 2 requests failed (2× http_404)"
+    assert (
+        done["reason"] == "部分页面类型采集失败：评论（comments）2 次请求中 2 次失败（HTTP 404×2）"
+    )
 
 
 def test_message_board_with_replies(crawl: dict[str, Any]) -> None:

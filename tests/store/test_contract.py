@@ -19,6 +19,43 @@ def test_upsert_is_idempotent(store: Store, sample_posts: list[Post]) -> None:
     assert store.count_posts() == len(sample_posts)
 
 
+def test_an_estimated_date_keeps_the_earliest_and_yields_to_a_read_one(store: Store) -> None:
+    # The fetch time stands in for a date that could not be read: re-reading the post an
+    # hour later must not move it later; a copy whose date was read replaces the estimate.
+    est = {"created_at_estimated": True, "raw_created_at": "发表于"}
+    first = make_post("e1", "日期读不出的帖子", extra=dict(est))
+    store.upsert_posts([first])
+    later = first.model_copy(
+        update={
+            "created_at": first.created_at + timedelta(hours=1),
+            "fetched_at": first.fetched_at + timedelta(hours=1),
+            "likes": 5,
+        }
+    )
+    store.upsert_posts([later])
+    got = store.get_post(first.id)
+    assert got is not None and got.created_at == first.created_at and got.likes == 5
+    assert got.extra.get("created_at_estimated")
+    read = first.model_copy(
+        update={
+            "created_at": first.created_at - timedelta(minutes=30),
+            "fetched_at": first.fetched_at + timedelta(hours=2),
+            "extra": {},
+        }
+    )
+    store.upsert_posts([read])
+    got = store.get_post(first.id)
+    assert got is not None and got.created_at == first.created_at - timedelta(minutes=30)
+    assert "created_at_estimated" not in got.extra and "raw_created_at" not in got.extra
+    # An estimate arriving after a read date does not replace it.
+    store.upsert_posts(
+        [later.model_copy(update={"fetched_at": later.fetched_at + timedelta(hours=3)})]
+    )
+    got = store.get_post(first.id)
+    assert got is not None and got.created_at == first.created_at - timedelta(minutes=30)
+    assert "created_at_estimated" not in got.extra
+
+
 def test_newer_counts_win_and_nothing_is_lost(store: Store) -> None:
     old = make_post("9", "原帖内容", reposts=10, url="http://m.example/9", region_tags=["东城区"])
     store.upsert_posts([old])

@@ -14,19 +14,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from crawler.errors import error_label
 from tingfeng.cli.app import app, console, open_configured_store, state
 from tingfeng.services.crawl import crawl_clock, crawl_sources, source_health
 from tingfeng.services.errors import ServiceError
 
 
-def _counts(values: dict[str, int] | None) -> str:
-    return " ".join(f"{k}×{v}" for k, v in sorted((values or {}).items())) or "-"
+def _counts(values: dict[str, int] | None, label: Any = str) -> str:
+    return " ".join(f"{label(k)}×{v}" for k, v in sorted((values or {}).items())) or "-"
 
 
 def _reason(text: str | None) -> str:
-    from api.services.sources import reason_zh  # the dashboard's wording of the same reasons
-
-    return reason_zh(text) or "原因不明"
+    return text or "原因不明"  # crawler.health writes the reason in Chinese
 
 
 def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
@@ -37,7 +36,8 @@ def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
         health = "[green]正常[/]" if row.get("healthy") else "[red]异常[/]"
         table.add_row(
             row.get("source", "?"), health, str(row.get("pages", 0)), str(row.get("items", 0)),
-            str(row.get("new_items", 0)), _counts(row.get("errors")), _counts(row.get("problems")),
+            str(row.get("new_items", 0)), _counts(row.get("errors"), error_label),
+            _counts(row.get("problems")),
         )  # fmt: skip
     console.print(table)
     for row in rows:

@@ -86,7 +86,9 @@ def demo_config(base_url: str, data_dir: str | Path, story: Story | None = None)
                             "created_at": {
                                 "select": "em[id^=authorposton] span::attr(title), "
                                 "em[id^=authorposton]::text",
-                                "re": r"(\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(?::\d{2})?)",
+                                "re": r"(\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(?::\d{2})?"
+                                r"|[今昨前]天\s*\d{1,2}:\d{2}|半小时前"
+                                r"|\d+\s*个?\s*(?:秒|分钟|小时|天|周)前|刚刚)",
                             },
                         },
                         "next_page": "div.pg a.nxt::attr(href)",
