@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from alerting.yamlpos import PolicyError, describe, load_yaml
 from models import Deadline, Incident, Tier
+from nlp.rumor.incident import DENIAL
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 
@@ -138,8 +139,9 @@ def authors_of(incident: Incident) -> int:
 _NEGATION = re.compile(r"无|未|没|否认|排除|并非|不是")
 #: ... but not these words, which only contain one: 抢救无效死亡, 未成年人溺亡, 无辜群众伤亡.
 _NOT_NEGATION = re.compile(r"无效|未成年|无辜|无名|未知|未婚")
-#: A quoted claim (网传“城管打死人”) or one called false in the same sentence is not said.
-_DENIED_AFTER = re.compile(r"不实|谣言|与事实不符|不属实|辟谣|假消息")
+#: A quoted claim (网传“城管打死人”) or one called false in the same sentence is not said:
+#: the words by which an official post denies a claim (the incident rumor score's too).
+_DENIED_AFTER = DENIAL
 _CLAUSE_END = re.compile(r"[，。！？；：,!?;:\s]")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 NEGATION_WINDOW = 8

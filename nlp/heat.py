@@ -88,11 +88,9 @@ def chance(p: float) -> str:
         return "不到百万分之一"
     if p >= 0.01:
         return f"约 {p * 100:.0f}%"
-    scales = ((1e-3, "千分之"), (1e-4, "万分之"), (1e-5, "十万分之"), (1e-6, "百万分之"))
-    for scale, word in scales:
-        if p >= scale:
-            return f"约{word}{max(1, round(p / scale))}"
-    return f"约 {p:.2g}"  # pragma: no cover - every p ≥ 1e-6 matched above
+    scales = ((1e-3, "千分之"), (1e-4, "万分之"), (1e-5, "十万分之"))
+    scale, word = next(((s, w) for s, w in scales if p >= s), (1e-6, "百万分之"))
+    return f"约{word}{max(1, round(p / scale))}"
 
 
 def poisson_tail(count: int, expected: float) -> float:

@@ -11,7 +11,7 @@ post scored high, and an official announcement (which often reads like CED's rum
   (``office.sources``, matched against ``Post.source``) and of verified government and
   media accounts (``office.verified_types``, Weibo's ``verified_type``; 1 and 3 by
   default). They are listed as such and never scored as rumors. An official response
-  that *denies* the claim (不实, 谣言, 与事实不符…: :data:`_DENIES`) confirms it is a
+  that *denies* the claim (不实, 谣言, 与事实不符…: :data:`DENIAL`) confirms it is a
   rumor: it takes no weight, and an incident with a claim post and such a denial scores
   at least :data:`DENIED_FLOOR`, so a rebutted rumor stays a rumor in lists, filters and
   reports. Any other official post (an announcement, a notice) lowers the score;
@@ -53,7 +53,7 @@ OFFICIAL_WEIGHT = 1.0
 #: An incident whose claim an official response denies scores at least this.
 DENIED_FLOOR = 0.9
 #: Words by which an official post says the claim is false (a rebuttal, 辟谣).
-_DENIES = re.compile(
+DENIAL = re.compile(
     r"辟谣|不实|不属实|与事实不符|谣言|造谣|谣传|假消息|虚假信息|没有这回事|并非如此|系编造"
 )
 #: Weibo ``verified_type`` values of government (1) and media (3) accounts.
@@ -146,7 +146,7 @@ def score_incident(
             children[p.root_id].append(p)  # type: ignore[index]
     official = [p for p in sources if accounts.is_official(p)]
     official_ids = {p.id for p in official}
-    denials = [p for p in official if _DENIES.search(p.text or "")]
+    denials = [p for p in official if DENIAL.search(p.text or "")]
     rest = [p for p in sources if p.id not in official_ids]
     scores = _scores(rest, children, model)
     unscored = len(rest) - len(scores)
@@ -216,6 +216,7 @@ def _median(values: Sequence[float]) -> float:
 
 __all__ = [
     "CLAIM_THRESHOLD",
+    "DENIAL",
     "DENIED_FLOOR",
     "OFFICIAL_WEIGHT",
     "IncidentRumor",

@@ -116,14 +116,14 @@ def detect(
     rescan_hours: float | None = None,
 ) -> DetectResult:
     """One detection pass at ``at`` (default now), then the response tracker at the same
-    time (:func:`alerting.responses.link_responses`), as the worker's detection job runs
+    time (:func:`tingfeng.services.bulletins.track_responses`), as the worker's detection job runs
     them: passes stepped with ``--at`` link the office's 情况通报 when the live system would
     have, so the alerting pass after them sees the answer. See
     :func:`nlp.detect.run_detect`."""
     from datetime import timedelta
 
-    from alerting.responses import link_responses
     from nlp.detect import run_detect
+    from tingfeng.services.bulletins import track_responses
 
     when = check_detect_options(at, rescan_hours)
     check_section(config.hot)
@@ -136,7 +136,7 @@ def detect(
         rumor_model=_rumor_model(config),
         office=config.office,
     )
-    linked = link_responses(store, config.office, now=report.at)
+    linked = track_responses(store, config, now=report.at)
     hot = list_incidents(store, hot_only=True, limit=10_000).data
     return DetectResult(
         responses=[r.id for r in linked],
