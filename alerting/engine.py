@@ -34,6 +34,7 @@ from models import (
     Tier,
 )
 from models.common import now_utc
+from nlp.incidents import title_of
 from store.base import ConflictError, PostFilter, Store
 
 #: Official posts this soon after the one that met a clock are the same answer (the account
@@ -261,8 +262,16 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         for inc in incidents:
             posts = waiting.get(inc.id, [])
             arrived = max((_arrival(p) for p in posts), default=None)
+            first = min(posts, key=lambda p: (p.created_at, p.id), default=None)
             self.incident_pass(
-                inc, by_incident.get(inc.id), len(posts), now, silences, report, arrived
+                inc,
+                by_incident.get(inc.id),
+                len(posts),
+                now,
+                silences,
+                report,
+                arrived,
+                appeal_title=title_of(first) if first is not None else None,
             )
         self.source_pass(now, alerts, silences, report)
         # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
@@ -382,9 +391,13 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         silences: list[Silence],
         report: PassReport,
         appeal_arrived: datetime | None = None,
+        appeal_title: str | None = None,
     ) -> None:
         """Open, follow or close the alert of one incident. ``appeals``: its unanswered
-        direct appeals, the latest of which arrived at ``appeal_arrived``."""
+        direct appeals, the latest of which arrived at ``appeal_arrived``; the earliest is
+        titled ``appeal_title``, the title of an alert opened by a direct-appeal rule (a
+        noise complaint about a shop is 「望海路夜间音乐演出噪音」, not the shop's own
+        「今晚有民谣弹唱，欢迎来坐坐」 that the incident's first post says)."""
         decision = self.policy.decide(inc, appeals, lambda: self.source_texts(inc))
         # An incident is over when quiet, unless a direct appeal in it still waits for its
         # answer: that one is due whatever the incident did since (or before) it came in.
@@ -407,6 +420,8 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                 return
             new_id = chain_id(alert_id_for_incident(inc.id), n)
             alert = self.new_alert(new_id, inc, decision, now)
+            if decision.rule.when.direct_appeal and appeal_title:
+                alert.title = appeal_title
             report.created += 1
             events = [Event("created", self.tier_routes(decision.tier))]
             events += self.clock_events(alert, now, report)
@@ -428,7 +443,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                     AlertEvent(
                         at=now,
                         action="escalated",
-                        text=f"{old.value} → {decision.tier.value}：规则「{decision.rule.name}」",
+                        text=f"{old.label} → {decision.tier.label}：规则「{decision.rule.name}」",
                         detail={
                             "from": old.value,
                             "to": decision.tier.value,
@@ -442,7 +457,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                     Event(
                         "escalated",
                         self.tier_routes(alert.tier),
-                        f"由 {old.value} 级升为 {alert.tier.value} 级",
+                        f"由 {old.label}升为 {alert.tier.label}",
                     )
                 )
             if alert.recovered_at is not None and not self.policy.recovered(inc, now):
@@ -520,7 +535,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             AlertEvent(
                 at=now,
                 action="created",
-                text=f"{decision.tier.value} 级：规则「{decision.rule.name}」",
+                text=f"{decision.tier.label}：规则「{decision.rule.name}」",
                 detail={
                     "rule": decision.rule.name,
                     "figures": decision.figures,

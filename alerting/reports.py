@@ -29,6 +29,7 @@ from models import (
     BulletinStatus,
     Incident,
     OfficialResponse,
+    Tier,
 )
 
 log = logging.getLogger(__name__)
@@ -302,7 +303,8 @@ def to_markdown(report: Report) -> str:
         lines += ["| 响应级别 | 预警数 | 按时回应 | 超时 | 未回应（未到期） | 按时率 |"]
         lines += ["| --- | --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {c.tier}级 | {c.alerts} | {c.on_time} | {c.late} | {c.open} | {_pct(c.rate)} |"
+            f"| {Tier(c.tier).label} | {c.alerts} | {c.on_time} | {c.late} | {c.open} "
+            f"| {_pct(c.rate)} |"
             for c in report.compliance
         ]
     else:
@@ -363,7 +365,7 @@ def charts(report: Report) -> list[tuple[str, str, bytes]]:
     if report.compliance:
         fig, ax = plt.subplots(figsize=(6, 3), dpi=120)
         tiers = (
-            [f"{c.tier}级" for c in report.compliance]
+            [Tier(c.tier).label for c in report.compliance]
             if props
             else [c.tier for c in report.compliance]
         )

@@ -26,6 +26,11 @@ class Tier(StrEnum):
     III = "III"
     IV = "IV"
 
+    @property
+    def label(self) -> str:
+        """Ⅰ级…Ⅳ级: the tier as users read it (never "I 级" or "III级")."""
+        return {"I": "Ⅰ级", "II": "Ⅱ级", "III": "Ⅲ级", "IV": "Ⅳ级"}[self.value]
+
 
 class Record(BaseModel):
     """Base of every versioned record kept by the store."""

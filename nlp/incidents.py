@@ -274,7 +274,7 @@ def _clip(text: str, limit: int = TITLE_CHARS) -> str:
     return head.rstrip("，,；;：:、 ") + "…"
 
 
-def _title_of(post: Post) -> str:
+def title_of(post: Post) -> str:
     if post.title and post.title.strip():
         return _clip(post.title)
     # A short leading 【...】 is the account's tag (【青川消防】), not a headline.
@@ -499,7 +499,7 @@ class IncidentEngine:
         if root or not cluster.title:
             engaged = post.reposts + post.comments + post.likes + (1e6 if root else 0)
             if engaged > cluster.title_score and (post.text.strip() or post.title):
-                cluster.title, cluster.title_score = _title_of(post), engaged
+                cluster.title, cluster.title_score = title_of(post), engaged
         cluster.dirty = True
 
     # -- maintenance ----------------------------------------------------------------------

@@ -314,10 +314,10 @@ def test_an_incident_title_skips_the_opener_and_is_cut_at_a_clause() -> None:
     from datetime import datetime
 
     from models import Post
-    from nlp.incidents import _title_of
+    from nlp.incidents import title_of
 
     def title(text: str) -> str:
-        return _title_of(Post(source="x", native_id="1", text=text, created_at=datetime.now(UTC)))
+        return title_of(Post(source="x", native_id="1", text=text, created_at=datetime.now(UTC)))
 
     assert (
         title("紧急扩散！北塘化工园刚刚爆炸泄漏了，有人晕倒")

@@ -156,6 +156,38 @@ def test_direct_complaint_is_at_least_tier_three(store, policy, clock):
     assert alert.figures["direct_appeals"] == 1
 
 
+def test_an_appeal_alert_is_titled_by_the_appeal(store, policy, clock):
+    """A resident's noise complaint joined the shop's own post about its evening concert:
+    the incident is titled by the shop's post, the alert by the complaint it is about; an
+    escalation later keeps that title."""
+    from models import Post
+
+    shop = Post(
+        source="wb",
+        native_id="shop",
+        text="望海路小店今晚有民谣弹唱，八点半开始，欢迎来坐坐",
+        created_at=T0 - timedelta(hours=2),
+        incident_id="inc-s",
+    )
+    complaint = Post(
+        source="12345",
+        native_id="m1",
+        kind="message",
+        title="望海路夜间音乐演出噪音",
+        text="望海路有商铺晚上在门口弹唱，声音较大，希望十点后控制音量。",
+        created_at=T0 - timedelta(minutes=20),
+        incident_id="inc-s",
+    )
+    store.upsert_posts([shop, complaint])
+    store.save_record(
+        incident("inc-s", heat=5, posts=2, pph=1, hot=False, title="望海路小店今晚有民谣弹唱")
+    )
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-s")
+    assert alert.rule == "直接诉求" and alert.title == "望海路夜间音乐演出噪音"
+    assert alert.history[0].text == "Ⅲ级：规则「直接诉求」"
+
+
 def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
     """The department's reply under the message (written by now) answers it; the resident
     adding to their own message does not; a reply written later does not count yet."""
@@ -451,7 +483,7 @@ def test_digest_is_queued_once_per_period(store, policy, clock):
     assert queue_digest(store, runtime, "daily", clock()) == 1
     assert queue_digest(store, runtime, "daily", clock()) == 0
     text = "\n".join(digest_text(store, "daily", clock()).plain_lines())
-    assert "新增预警：1 条" in text and "未关闭：I级 1，II级 0" in text
+    assert "新增预警：1 条" in text and "未关闭：Ⅰ级 1，Ⅱ级 0" in text
     assert "超时未回应：1 条" in text
 
 

@@ -48,7 +48,7 @@ def test_weekly_report(city_store, city_config):
     assert report.complaints == 3 and report.resolved == 2
     md = to_markdown(report)
     assert "本周网民反映问题 3 件，已办结 2 件" in md
-    assert "| I级 | 1 | 0 | 1 | 0 | 0% |" in md
+    assert "| Ⅰ级 | 1 | 0 | 1 | 0 | 0% |" in md
     assert "关于网传“" in md
 
 
@@ -92,7 +92,7 @@ def test_docx_with_charts(city_store, city_config, tmp_path):
         "按时回应",
         "超时",
     ]
-    assert [c.text for c in compliance.rows[1].cells] == ["I级", "1", "0", "1", "0", "0%"]
+    assert [c.text for c in compliance.rows[1].cells] == ["Ⅰ级", "1", "0", "1", "0", "0%"]
     assert texts[-1] == "2026年6月11日"
 
 

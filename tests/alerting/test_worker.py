@@ -160,7 +160,7 @@ def test_weekly_report_job_reaches_the_route(city_store, city_config, tmp_path, 
     assert "本周网民反映问题 3 件，已办结 2 件" in weekly
     assert "舆情事件" in weekly and "2 起" in weekly
     assert "北塘区东门菜市场城管打死卖菜老人" in weekly
-    assert "I级响应" in weekly
+    assert "Ⅰ级响应" in weekly
     assert "舆情月报" in monthly and "本月网民反映问题 3 件，已办结 2 件" in monthly
 
 

@@ -58,12 +58,12 @@ def seed_answers(store: SQLiteStore) -> None:
             deadlines=[Deadline(name="first_response", label="首次回应", hours=2, due=due_a)],
             history=[
                 AlertEvent(
-                    at=T0 + timedelta(minutes=10), action="created", text="III 级：规则「热度」"
+                    at=T0 + timedelta(minutes=10), action="created", text="Ⅲ级：规则「热度」"
                 ),
                 AlertEvent(
                     at=T0 + timedelta(minutes=20),
                     action="escalated",
-                    text="III → II：规则「谣言快速传播」",
+                    text="Ⅲ级 → Ⅱ级：规则「谣言快速传播」",
                     detail={"from": "III", "to": "II", "rule": "谣言快速传播"},
                 ),
             ],
@@ -158,7 +158,7 @@ def test_draft_edit_submit_approve_export_and_reports(browser, live: LiveServer)
     expect(page.locator("#rebuttals")).not_to_contain_text("加载中")
     assert "未找到以往的类似辟谣" in page.locator("#rebuttals").inner_text()
     assert page.locator("#tier-now").inner_text() == "Ⅱ级"
-    assert "升级：III → II" in page.locator("#tier-history").inner_text()
+    assert "升级：Ⅲ级 → Ⅱ级" in page.locator("#tier-history").inner_text()
     responses = page.locator("#responses").inner_text()
     assert "临江发布" in responses and "首次回应按时" in responses
     page.locator("#effect-chart svg").wait_for()

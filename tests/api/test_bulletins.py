@@ -236,11 +236,11 @@ def test_incident_response_panel(env: Env) -> None:
             rule="rumor-fast",
             opened_at=t - timedelta(hours=3),
             history=[
-                AlertEvent(at=t - timedelta(hours=3), action="created", text="III 级：规则「x」"),
+                AlertEvent(at=t - timedelta(hours=3), action="created", text="Ⅲ级：规则「x」"),
                 AlertEvent(
                     at=t - timedelta(hours=2),
                     action="escalated",
-                    text="III → II：规则「rumor-fast」",
+                    text="Ⅲ级 → Ⅱ级：规则「rumor-fast」",
                     detail={"from": "III", "to": "II", "rule": "rumor-fast"},
                 ),
             ],

@@ -197,7 +197,7 @@ def alerts_show(alert_id: AlertId, as_json: JsonOption = False) -> None:
             }
         )
         return
-    stdout.print(f"[bold]{a.id}[/bold] {a.tier.value} 级 {a.title}")
+    stdout.print(f"[bold]{a.id}[/bold] {a.tier.label} {a.title}")
     stdout.print(f"规则：{a.rule}（{a.reason}）  责任单位：{a.department or '-'}")
     for d in a.deadlines:
         stdout.print(
@@ -219,7 +219,7 @@ def _done(a: Any, what: str, as_json: bool) -> None:
     if as_json:
         _json(a.model_dump(mode="json"))
     else:
-        stdout.print(f"{what}：{a.id}（{a.tier.value} 级，{STATUS_LABELS[a.status]}）")
+        stdout.print(f"{what}：{a.id}（{a.tier.label}，{STATUS_LABELS[a.status]}）")
 
 
 @alert_app.command("ack")

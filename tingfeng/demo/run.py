@@ -329,7 +329,7 @@ def local(at: datetime | None) -> str:
 def describe_alert(alert: Any) -> str:
     first = alert.deadlines[0] if alert.deadlines else None
     due = f"，{first.label}截止 {local(first.due)}" if first else ""
-    return f"{alert.tier.value}级预警「{alert.title[:30]}」（规则：{alert.rule}{due}）"
+    return f"{alert.tier.label}预警「{alert.title[:30]}」（规则：{alert.rule}{due}）"
 
 
 def describe_effect(eff: Any) -> str:
@@ -768,7 +768,7 @@ class Demo:
             }
             self.say(f"  预警：{describe_alert(alert)}，{local(alert.opened_at)} 发出")
             others = Counter(
-                f"{a.tier.value}级{a.rule}" for a in incident_alerts(self.store) if a.id != alert.id
+                f"{a.tier.label}{a.rule}" for a in incident_alerts(self.store) if a.id != alert.id
             )
             listed = "、".join(f"{k} {n} 条" for k, n in others.items())
             self.say(

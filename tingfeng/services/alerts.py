@@ -32,6 +32,7 @@ from models import (
     Silence,
     SilenceTarget,
     Source,
+    Tier,
 )
 from models.common import now_utc
 from store.base import ConflictError, NotFoundError, Store
@@ -341,11 +342,11 @@ def digest_text(store: Store, period: str, now: datetime) -> AlertText:
         Line(label="统计区间", value=f"{local(since)} 至 {local(now)}"),
         Line(label="新增预警", value=f"{len(new)} 条"),
         Line(label="已关闭", value=f"{len(closed)} 条"),
-        Line(label="未关闭", value="，".join(f"{t}级 {n}" for t, n in by_tier.items())),
+        Line(label="未关闭", value="，".join(f"{Tier(t).label} {n}" for t, n in by_tier.items())),
         Line(label="超时未回应", value=f"{len(overdue)} 条"),
     ]
     for a in sorted(open_, key=lambda a: (-RANK[a.tier], a.opened_at))[:5]:
-        lines.append(Line(label=f"{a.tier.value}级", value=f"{a.title}（{a.rule}）"))
+        lines.append(Line(label=a.tier.label, value=f"{a.title}（{a.rule}）"))
     return AlertText(event="digest", title=f"【{name}舆情预警摘要】{local(now)}", lines=lines)
 
 

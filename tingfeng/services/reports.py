@@ -15,6 +15,7 @@ from alerting.reports import (
     to_docx,
     to_markdown,
 )
+from models import Tier
 
 __all__ = ["ReportError", "build", "docx", "markdown", "queue_report", "report_text"]
 
@@ -58,7 +59,7 @@ def report_text(report: Report) -> Any:
         rate = "—" if c.rate is None else f"{c.rate * 100:.0f}%"
         lines.append(
             Line(
-                label=f"{c.tier}级响应",
+                label=f"{Tier(c.tier).label}响应",
                 value=f"预警 {c.alerts}，按时 {c.on_time}，超时 {c.late}，按时率 {rate}",
             )
         )
