@@ -261,18 +261,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                 incidents.append(record)
         for inc in incidents:
             posts = waiting.get(inc.id, [])
-            arrived = max((_arrival(p) for p in posts), default=None)
-            first = min(posts, key=lambda p: (p.created_at, p.id), default=None)
-            self.incident_pass(
-                inc,
-                by_incident.get(inc.id),
-                len(posts),
-                now,
-                silences,
-                report,
-                arrived,
-                appeal_title=title_of(first) if first is not None else None,
-            )
+            self.incident_pass(inc, by_incident.get(inc.id), posts, now, silences, report)
         self.source_pass(now, alerts, silences, report)
         # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
         handled = set(report.changed)
@@ -386,18 +375,19 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         self,
         inc: Incident,
         alert: Alert | None,
-        appeals: int,
+        waiting: list[Post],
         now: datetime,
         silences: list[Silence],
         report: PassReport,
-        appeal_arrived: datetime | None = None,
-        appeal_title: str | None = None,
     ) -> None:
-        """Open, follow or close the alert of one incident. ``appeals``: its unanswered
-        direct appeals, the latest of which arrived at ``appeal_arrived``; the earliest is
-        titled ``appeal_title``, the title of an alert opened by a direct-appeal rule (a
-        noise complaint about a shop is 「望海路夜间音乐演出噪音」, not the shop's own
-        「今晚有民谣弹唱，欢迎来坐坐」 that the incident's first post says)."""
+        """Open, follow or close the alert of one incident. ``waiting``: its unanswered
+        direct appeals. An alert opened by a direct-appeal rule is titled by the earliest
+        of them (a noise complaint about a shop is 「望海路夜间音乐演出噪音」, not the shop's
+        own 「今晚有民谣弹唱，欢迎来坐坐」 that the incident's first post says)."""
+        appeals = len(waiting)
+        appeal_arrived = max((_arrival(p) for p in waiting), default=None)
+        first = min(waiting, key=lambda p: (p.created_at, p.id), default=None)
+        appeal_title = title_of(first) if first is not None else None
         decision = self.policy.decide(inc, appeals, lambda: self.source_texts(inc))
         # An incident is over when quiet, unless a direct appeal in it still waits for its
         # answer: that one is due whatever the incident did since (or before) it came in.
@@ -460,6 +450,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                         f"由 {old.label}升为 {alert.tier.label}",
                     )
                 )
+            events += self.new_appeal(alert, decision, waiting, now)
             if alert.recovered_at is not None and not self.policy.recovered(inc, now):
                 alert.recovered_at = None
                 alert.history.append(AlertEvent(at=now, action="reheated", text="再度升温"))
@@ -487,6 +478,41 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         after = alert.model_dump(exclude={"history", "figures", "updated_at"})
         if events or before != after or _moved(old_figures, alert.figures):
             self.commit(alert, events, now, report, inc, self.silence_for(silences, alert, inc))
+
+    def new_appeal(
+        self, alert: Alert, decision: Decision, waiting: list[Post], now: datetime
+    ) -> list[Event]:
+        """Direct appeals that reached an alert already answered after its last answer are
+        a new question waiting (another resident writes to the same incident): the alert
+        gets a fresh first-response clock of its tier, counted from now, and staff a
+        【新诉求】 notice naming them. Once per arrival: the history's ``new_appeal`` entries
+        record the latest arrival told."""
+        met = [d.met_at for d in alert.deadlines if d.met_at is not None]
+        if not waiting or not met:
+            return []  # not answered yet: the first answer covers these too
+        told = [e for e in alert.history if e.action == "new_appeal"]
+        since = max([max(met), *(datetime.fromisoformat(e.detail["arrived"]) for e in told)])
+        new = sorted((p for p in waiting if _arrival(p) > since), key=lambda p: p.created_at)
+        if not new:
+            return []
+        fresh = self.policy.deadlines(alert.tier, decision.rule, now)[0]
+        fresh.name = f"{fresh.name}-appeal-{len(told) + 2}"
+        fresh.label = f"答复新诉求（{fresh.label}）"
+        alert.deadlines = sorted([*alert.deadlines, fresh], key=lambda d: d.due)
+        text = f"已回应后又有 {len(new)} 条直接诉求尚未答复：{title_of(new[0])}"
+        alert.history.append(
+            AlertEvent(
+                at=now,
+                action="new_appeal",
+                text=text,
+                detail={
+                    "arrived": max(_arrival(p) for p in new).isoformat(),
+                    "posts": [p.id for p in new],
+                    "deadline": fresh.name,
+                },
+            )
+        )
+        return [Event("new_appeal", self.tier_routes(alert.tier), text)]
 
     def tracked_responses(self, alert: Alert, now: datetime) -> None:
         """Official posts the response tracker linked to the incident meet the alert's

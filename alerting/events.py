@@ -12,6 +12,7 @@ from store.base import Store
 PRIORITY = [
     "escalated",
     "created",
+    "new_appeal",
     "overdue",
     "escalation",
     "dead_letter",

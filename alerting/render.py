@@ -20,6 +20,7 @@ from models import SHANGHAI, Alert, AlertKind, Deadline, Incident, Post
 EVENT_LABELS = {
     "created": "新预警",
     "escalated": "预警升级",
+    "new_appeal": "新诉求",
     "reminder": "时限提醒",
     "overdue": "已超时",
     "escalation": "超时升级",

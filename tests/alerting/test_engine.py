@@ -188,6 +188,47 @@ def test_an_appeal_alert_is_titled_by_the_appeal(store, policy, clock):
     assert alert.history[0].text == "Ⅲ级：规则「直接诉求」"
 
 
+def test_an_appeal_after_the_answer_gets_a_new_clock_and_one_notice(store, policy, clock):
+    """The office answered the first complaint; an hour later another resident writes to
+    the same incident: staff are told once (【新诉求】) and a fresh 4-hour clock runs."""
+    from models import Author, Post
+
+    def message(n: int, hours_ago: float) -> Post:
+        return Post(
+            source="12345",
+            native_id=f"m{n}",
+            kind="message",
+            author=Author(id=f"r{n}", name=f"居民{n}"),
+            title="滨江路夜市噪音扰民" if n == 1 else "滨江路夜市噪音又来了",
+            text="滨江路夜市噪音扰民，多次反映无人处理",
+            created_at=T0 - timedelta(hours=hours_ago),
+            fetched_at=T0 - timedelta(hours=hours_ago),
+            incident_id="inc-n",
+        )
+
+    store.upsert_posts([message(1, 3)])
+    store.save_record(incident("inc-n", heat=5, posts=1, pph=1, hot=False))
+    engine(store, policy).run(clock())
+    svc.respond(store, "alert-inc-n", "https://12345.example/r/1", "李明", now=clock())
+    clock.advance(minutes=30)
+    engine(store, policy).run(clock())
+    assert not messages(store, "new_appeal")  # the first complaint was answered
+
+    clock.advance(minutes=30)
+    store.upsert_posts([message(2, -0.9)])  # written a few minutes ago
+    engine(store, policy).run(clock())
+    engine(store, policy).run(clock() + timedelta(minutes=5))
+    sent = messages(store, "new_appeal")
+    assert len(sent) == 1
+    alert = store.get_record(Alert, "alert-inc-n")
+    fresh = [d for d in alert.deadlines if d.met_at is None]
+    assert [d.label for d in fresh] == ["答复新诉求（首次回应）", "答复办结"]
+    assert fresh[0].due == clock() + timedelta(hours=4)
+    assert "已回应后又有 1 条直接诉求尚未答复：滨江路夜市噪音又来了" in [
+        e.text for e in alert.history
+    ]
+
+
 def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
     """The department's reply under the message (written by now) answers it; the resident
     adding to their own message does not; a reply written later does not count yet."""
