@@ -29,6 +29,7 @@ ACTIONS = {
     "escalation": "上报",
     "recovered": "平息",
     "reheated": "再次升温",
+    "new_appeal": "新诉求",
     "reminded": "提醒",
     "overdue": "超时",
     "muted": "静默",
