@@ -70,6 +70,8 @@ class DraftOnAlert(_Section):
     tiers: list[str] = Field(default_factory=lambda: [t.value for t in Tier])
     #: Recorded as the draft's author (a person edits and another approves it).
     by: str = Field(default="tingfeng", min_length=1)
+    #: Draft the text again each pass while the incident grows, until a person edits it.
+    refresh: bool = True
 
     @field_validator("tiers")
     @classmethod

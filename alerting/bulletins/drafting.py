@@ -83,6 +83,81 @@ def draft_bulletin(
     return store.save_record(bulletin) if save else bulletin
 
 
+#: Context fields that change with the clock alone, not with what the incident holds.
+_CLOCK_FIELDS = frozenset({"now_text", "issued_on_text"})
+#: History actions of the system's own making: a draft with only these is untouched.
+_SYSTEM_ACTIONS = frozenset({"draft", "refresh"})
+
+
+def _facts_of(context: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in context.items() if k not in _CLOCK_FIELDS}
+
+
+def untouched(bulletin: Bulletin) -> bool:
+    """Whether no person has edited or moved the draft since the system drafted it."""
+    return bulletin.status == BulletinStatus.DRAFT and all(
+        e.get("action") in _SYSTEM_ACTIONS for e in bulletin.history
+    )
+
+
+def refresh_bulletin(
+    store: Any,
+    bulletin_id: str,
+    *,
+    templates: TemplateSet,
+    office: Any,
+    now: datetime,
+    by: str,
+    version: int | None = None,
+    only_untouched: bool = False,
+    **context: Any,
+) -> Bulletin | None:
+    """Draft the text again from the incident as it is now, with the same template: the
+    automatic draft made when the alert opened knew 12 posts, the incident has 80 and an
+    official answer since. Only a draft can be refreshed; ``only_untouched`` (the worker's
+    pass) leaves a draft alone once a person edited it. Returns None when the incident's
+    facts did not change (no new version). The text replaced is kept in the history entry,
+    so a person's edits overwritten by their own request are not lost."""
+    bulletin = _get(store, bulletin_id, version)
+    if only_untouched and not untouched(bulletin):
+        return None
+    if bulletin.status != BulletinStatus.DRAFT:
+        raise WorkflowError(
+            f"通报 {bulletin_id} 当前状态为 {bulletin.status.value}，只有草稿可按最新情况重新生成"
+        )
+    incident = store.get_record(Incident, bulletin.incident_id or "")
+    if incident is None:
+        raise WorkflowError(f"通报 {bulletin_id} 所属的事件 {bulletin.incident_id} 已不存在")
+    fresh = draft_bulletin(
+        store,
+        incident,
+        templates=templates,
+        office=office,
+        now=now,
+        by=by,
+        template=bulletin.template if bulletin.template in templates.templates else None,
+        kind=bulletin.bulletin_kind,
+        issuer=bulletin.issuer,
+        save=False,
+        **context,
+    )
+    old = _facts_of(bulletin.facts.get("context") or {})
+    if old == _facts_of(fresh.facts["context"]) and fresh.template == bulletin.template:
+        return None
+    previous = {"title": bulletin.title, "body": bulletin.body}
+    posts = fresh.facts["context"].get("spread", {}).get("posts")
+    event = _event("refresh", by, now, posts=posts, previous=previous)
+    changes = {
+        "title": fresh.title,
+        "body": fresh.body,
+        "facts": fresh.facts,
+        "template": fresh.template,
+        "issued_on": fresh.issued_on,
+        "history": [*bulletin.history, event],
+    }
+    return _save(store, bulletin, changes)
+
+
 def _get(store: Any, bulletin_id: str, version: int | None = None) -> Bulletin:
     """The stored bulletin; with ``version``, only if that is the stored version (else
     :class:`ConflictError`: someone else changed it since it was read)."""

@@ -106,6 +106,22 @@ def approve(
     return b.public(b.step(store, bulletin_id, "approve", body, user, now=now, ip=ip), user)
 
 
+@router.post("/{bulletin_id}/refresh", response_model=BulletinPublic, responses=WRITE_RESPONSES)
+def refresh(
+    bulletin_id: str,
+    body: StepRequest,
+    user: CurrentUser,
+    store: StoreDep,
+    config: ConfigDep,
+    now: NowDep,
+    ip: ClientIp,
+) -> BulletinPublic:
+    """Draft the ``version`` you read again from its incident as it is now (same template;
+    the replaced text stays in the history). Unchanged (same version) when the incident
+    holds nothing new; only a draft can be redrafted."""
+    return b.public(b.refresh(store, config, bulletin_id, body, user, now=now, ip=ip), user)
+
+
 @router.post("/{bulletin_id}/publish", response_model=BulletinPublic, responses=WRITE_RESPONSES)
 def publish(
     bulletin_id: str,

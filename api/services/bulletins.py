@@ -408,6 +408,44 @@ def edit(
     return saved
 
 
+def refresh(
+    store: Store,
+    config: Any,
+    bulletin_id: str,
+    body: StepRequest,
+    user: Principal,
+    *,
+    now: datetime,
+    ip: str,
+) -> Bulletin:
+    """Draft the ``version`` read again from its incident as it is now (same template). The
+    stored record is returned unchanged (same version) when the incident holds nothing new."""
+    _writer(user)
+    current = get_bulletin(store, bulletin_id)
+    _check_version(current, body.version, user)
+    if current.status != BulletinStatus.DRAFT:
+        raise _state(current, "只有草稿可以按最新情况重新生成", user)
+    try:
+        saved = svc.refresh(store, config, bulletin_id, by=user.name, now=now, version=body.version)
+    except ConflictError:
+        raise conflict(get_bulletin(store, bulletin_id), body.version, user) from None
+    except svc.BulletinServiceError as exc:
+        raise _service_error(exc, "status") from None
+    if saved is None:
+        return current
+    audit(
+        store,
+        user.name,
+        "bulletin.refresh",
+        target=saved,
+        before=masked(current),
+        after=masked(saved),
+        ip=ip,
+        at=now,
+    )
+    return saved
+
+
 def step(
     store: Store,
     bulletin_id: str,

@@ -3,6 +3,10 @@ for every open alert on a likely rumor, once, and says so in the alert's history
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
 from models import Alert, Bulletin, BulletinKind
 from tests.alerting.city import at
 from tingfeng.services.alerts import draft_on_alerts
@@ -38,3 +42,39 @@ def test_drafts_follow_the_configuration(city_store, city_config):
     city_config.alerting.drafts.tiers = []
     assert draft_on_alerts(city_store, city_config, NOW) == []
     assert not city_store.list_records(Bulletin, limit=10, incident_id="inc-lz-1")
+
+
+def test_the_automatic_draft_follows_its_incident_until_a_person_edits_it(city_store, city_config):
+    """Drafted when the alert opened (30 minutes in), the text is drafted again as posts
+    come in, once per change; after an officer's edit it is left alone, and the officer
+    can still ask for it (the replaced text kept in the history)."""
+    from tingfeng.services import bulletins
+
+    made = draft_on_alerts(city_store, city_config, at(30))
+    first = city_store.get_record(Bulletin, made[0])
+    early_posts = first.facts["context"]["spread"]["posts"]
+    assert draft_on_alerts(city_store, city_config, at(31)) == []
+    assert city_store.get_record(Bulletin, first.id).version == first.version  # nothing new
+
+    draft_on_alerts(city_store, city_config, NOW)
+    later = city_store.get_record(Bulletin, first.id)
+    assert later.version == first.version + 1
+    assert later.facts["context"]["spread"]["posts"] > early_posts
+    assert [e["action"] for e in later.history] == ["draft", "refresh"]
+    assert later.history[-1]["previous"]["body"] == first.body
+
+    edited = bulletins.edit(
+        city_store, first.id, by="李明", now=NOW, body=later.body + "\n（李明补充）"
+    )
+    draft_on_alerts(city_store, city_config, NOW + timedelta(hours=1))
+    assert city_store.get_record(Bulletin, first.id).body == edited.body  # a person's text
+
+    later_at = NOW + timedelta(hours=1)
+    asked = bulletins.refresh(city_store, city_config, first.id, by="李明", now=later_at)
+    assert asked is not None and asked.history[-1]["previous"]["body"] == edited.body
+    again = bulletins.refresh(city_store, city_config, first.id, by="李明", now=later_at)
+    assert again is None  # the incident holds nothing new since
+    bulletins.submit(city_store, first.id, by="李明", now=later_at)
+    with pytest.raises(bulletins.BulletinServiceError, match="只有草稿"):
+        bulletins.refresh(city_store, city_config, first.id, by="李明", now=later_at)
+    draft_on_alerts(city_store, city_config, later_at)  # a submitted draft: left alone

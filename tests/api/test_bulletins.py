@@ -313,3 +313,44 @@ def test_a_blank_title_or_body_is_refused_and_nothing_is_saved(env: Env) -> None
         assert problem["field"] == f"body.{field}" and "不能为空" in problem["problem"]
     stored = env.store.get_record(Bulletin, b["id"])
     assert stored.version == 1 and stored.title == b["title"]
+
+
+def test_redraft_from_the_incident_as_it_is_now(env: Env) -> None:
+    """POST /refresh drafts the version read again from the incident; nothing new is no new
+    version; a new post of the incident is in the text; the replaced text is kept and the
+    change audited; only a draft can be redrafted."""
+    from datetime import timedelta
+
+    from models import Author, Post
+
+    c, h, b = draft(env, "situation")
+    bid = b["id"]
+    r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 1}, headers=h)
+    assert r.status_code == 200 and r.json()["version"] == 1  # the incident holds nothing new
+    when = env.clock() - timedelta(minutes=5)
+    env.store.upsert_posts(
+        [
+            Post(
+                source="lj-weibo",
+                native_id=f"late{i}",
+                text=f"江北区化工厂附近的朋友说听到了巨响，第{i}位网友",
+                created_at=when,
+                fetched_at=when,
+                author=Author(id=f"late{i}", name=f"晚到网友{i}"),
+                incident_id="inc-a",
+            )
+            for i in range(3)
+        ]
+    )
+    r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 1}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2
+    stored = env.store.get_record(Bulletin, bid)
+    assert stored.history[-1]["action"] == "refresh"
+    assert stored.history[-1]["previous"]["body"] == b["body"].replace("138****5678", "13812345678")
+    assert len(env.store.list_records(AuditEntry, action="bulletin.refresh")) == 1
+    r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 1}, headers=h)
+    assert r.status_code == 409  # stale version
+    c.post(f"/api/v1/bulletins/{bid}/submit", json={"version": 2}, headers=h)
+    r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 3}, headers=h)
+    assert r.status_code == 409 and "只有草稿" in str(r.json()["detail"])

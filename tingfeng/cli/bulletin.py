@@ -181,6 +181,36 @@ bulletin_app.command("submit")(_step("submit"))
 bulletin_app.command("approve")(_step("approve"))
 
 
+@bulletin_app.command("refresh")
+def refresh(
+    bulletin_id: Annotated[str, typer.Argument(metavar="通报编号", help="通报编号。")],
+    at: AtOption = None,
+    by: ByOption = None,
+    version: VersionOption = None,
+) -> None:
+    """按事件最新情况重新生成草稿（同一模板；被替换的文字留在记录中）。Redraft from the incident."""
+    from tingfeng.services import bulletins as svc
+
+    with open_configured_store() as store:
+        bulletin = _service(
+            svc.refresh,
+            store,
+            state.config,
+            bulletin_id,
+            by=_by(by),
+            now=_at(at),
+            version=version,
+        )
+    if bulletin is None:
+        stdout.print(f"通报 {bulletin_id}：事件没有新情况，草稿未变", markup=False)
+        return
+    posts = bulletin.history[-1].get("posts")
+    stdout.print(
+        f"通报 {bulletin.id}：已按最新情况重新生成（事件 {posts} 帖，第 {bulletin.version} 版）",
+        markup=False,
+    )
+
+
 @bulletin_app.command("publish")
 def publish(
     bulletin_id: Annotated[str, typer.Argument(metavar="通报编号", help="通报编号。")],

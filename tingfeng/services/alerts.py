@@ -386,7 +386,10 @@ def draft_on_alerts(store: Store, config: Any, now: datetime | None = None) -> l
     for alert in list_alerts(store):
         if alert.alert_kind != AlertKind.INCIDENT or not alert.incident_id:
             continue
-        if alert.tier.value not in opts.tiers or any(e.action == "drafted" for e in alert.history):
+        drafted = [e for e in alert.history if e.action == "drafted"]
+        if drafted and opts.refresh and alert.is_open:
+            _refresh_draft(store, config, str(drafted[0].detail.get("bulletin_id")), at)
+        if alert.tier.value not in opts.tiers or drafted:
             continue
         incident = store.get_record(Incident, alert.incident_id)
         if incident is None or incident.rumor_score is None:
@@ -412,3 +415,17 @@ def draft_on_alerts(store: Store, config: Any, now: datetime | None = None) -> l
         _change(store, alert.id, lambda a, e=event: a.history.append(e))
         made.append(bulletin.id)
     return made
+
+
+def _refresh_draft(store: Store, config: Any, bulletin_id: str, at: datetime) -> None:
+    """Keep the automatic draft in step with its incident until a person edits it."""
+    import logging
+
+    from tingfeng.services import bulletins
+
+    opts = config.alerting.drafts
+    try:
+        bulletins.refresh(store, config, bulletin_id, by=opts.by, now=at, only_untouched=True)
+    except (bulletins.BulletinServiceError, ConflictError) as exc:
+        # deleted, submitted meanwhile, a broken template, an edit in the same second
+        logging.getLogger("tingfeng.alerts").info("draft %s not refreshed: %s", bulletin_id, exc)

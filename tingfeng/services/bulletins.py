@@ -13,6 +13,7 @@ from alerting.bulletins.drafting import (
     draft_bulletin,
     edit_bulletin,
     publish_bulletin,
+    refresh_bulletin,
     submit_bulletin,
 )
 from alerting.bulletins.loader import TemplateError, TemplateSet, resolve_kind
@@ -35,6 +36,7 @@ __all__ = [
     "export_docx",
     "load_templates",
     "publish",
+    "refresh",
     "responses",
     "submit",
     "track_responses",
@@ -90,7 +92,6 @@ def draft(
             else:
                 known = ", ".join(templates.names())
                 raise BulletinServiceError(f"--kind: 未知的通报类型 {kind!r}（可选：{known}）")
-    titles = {s.name: s.title or s.name for s in config.sources}
     try:
         return draft_bulletin(
             store,
@@ -102,10 +103,46 @@ def draft(
             template=template,
             kind=chosen_kind,
             issuer=config.bulletins.issuer,
-            source_titles=titles,
-            gazetteer=config.gazetteer,
-            summary_sentences=config.bulletins.summary_sentences,
-            max_claims=config.bulletins.max_claims,
+            **_context_options(config),
+        )
+    except TemplateError as exc:
+        raise BulletinServiceError(str(exc)) from None
+
+
+def _context_options(config: Any) -> dict[str, Any]:
+    """What the office configured about filling a draft from its incident."""
+    return {
+        "source_titles": {s.name: s.title or s.name for s in config.sources},
+        "gazetteer": config.gazetteer,
+        "summary_sentences": config.bulletins.summary_sentences,
+        "max_claims": config.bulletins.max_claims,
+    }
+
+
+def refresh(
+    store: Any,
+    config: Any,
+    bulletin_id: str,
+    *,
+    by: str,
+    now: datetime,
+    version: int | None = None,
+    only_untouched: bool = False,
+) -> Bulletin | None:
+    """Draft a draft again from its incident as it is now (same template); None when the
+    incident's facts are unchanged. See :func:`alerting.bulletins.drafting.refresh_bulletin`."""
+    try:
+        return _step(
+            refresh_bulletin,
+            store,
+            bulletin_id,
+            templates=load_templates(config),
+            office=config.office,
+            now=now,
+            by=by,
+            version=version,
+            only_untouched=only_untouched,
+            **_context_options(config),
         )
     except TemplateError as exc:
         raise BulletinServiceError(str(exc)) from None
