@@ -432,3 +432,72 @@ def test_a_feed_whose_articles_the_site_stores_is_credited(base: str, tmp_path: 
     # Later, nothing new for longer than expected: stale as any source.
     result = tingfeng(config, "crawl", "tw-feed", "--at", at("23:00"))
     assert result.returncode == 1 and health_of(config, "tw-feed")["code"] == "stale"
+
+
+def _weibo_pages(path: str, pages: list[list[dict[str, Any]]]) -> dict[str, tuple[bytes, str]]:
+    """``path``'s pages 1..n as the API answers them, then the end of the list."""
+    out = {}
+    for n, blogs in enumerate([*pages, []], start=1):
+        cards = [{"card_type": 9, "mblog": b} for b in blogs]
+        data: dict[str, Any] = {"ok": 1, "data": {"cards": cards}}
+        if not blogs:
+            data = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
+        body = json.dumps(data, ensure_ascii=False).encode()
+        out[f"{path}&page={n}"] = (body, "application/json")
+    return out
+
+
+#: 桐湾's posts of the evening; ids grow with time, as on Weibo. 1xx are found by the
+#: search, 2xx are a watched user's.
+EVENING = {
+    101: "19:00", 102: "19:10", 103: "19:20", 104: "19:50", 105: "20:31", 106: "20:40",
+    107: "20:50", 201: "19:05", 202: "19:30", 203: "20:10", 204: "20:45",
+}  # fmt: skip
+
+
+def _post(mid: int) -> dict[str, Any]:
+    return _blog(mid, EVENING[mid], f"桐湾码头第{mid}条：晚上的灯光秀排队情况")
+
+
+def test_a_search_listed_out_of_id_order_loses_no_post(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    # A search is ordered by relevance and time, not by id: at 20:00 page 1 lists 103
+    # (19:20) above 105 (20:31, after the clock), and page 2 has 106 (20:40). The cursor
+    # moves to 104; a crawl that then stopped at "caught up" (103 <= 104 on page 1) would
+    # never read 106 on page 2, nor 105 once it moved there.
+    search = "/wbs/api/container/getIndex?containerid=100103type%3D1%26q%3D%E6%A1%90%E6%B9%BE"
+    search += "&page_type=searchall"
+    user = "/wbs/api/container/getIndex?type=uid&value=7100001&containerid=1076037100001"
+    evening = [[_post(103), _post(105), _post(101)], [_post(106), _post(102), _post(104)]]
+    later = [[_post(107), _post(103), _post(101)], [_post(105), _post(106), _post(102)],
+             [_post(104)]]  # fmt: skip
+    # A user's own timeline, newest first: only what was after a clock makes it unfinished.
+    own = [[_post(204), _post(203), _post(202)], [_post(201)]]
+    server.pages.update(_weibo_pages(user, own))  # type: ignore[attr-defined]
+    config = write_config(tmp_path, [
+        {"name": "tw-wb", "kind": "weibo", "title": "微博 · 桐湾",
+         "settings": {"api_base": f"{base}/wbs", "keywords": ["桐湾"], "users": ["7100001"],
+                      "max_pages": 4}},
+    ])  # fmt: skip
+    for hhmm, pages in (("20:00", evening), ("20:35", evening), ("21:00", later),
+                        ("22:00", later)):  # fmt: skip
+        server.pages.update(_weibo_pages(search, pages))  # type: ignore[attr-defined]
+        result = tingfeng(config, "crawl", "--at", at(hhmm))
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        due = {str(m) for m, t in EVENING.items() if t <= hhmm}
+        assert set(stored(config)) == due, hhmm
+        with SQLiteStore(tmp_path / "tingfeng.db") as store:
+            assert store.count_posts(PostFilter()) == len(due)  # no duplicates
+            cursor = store.get_state("cursor:tw-wb")
+        if hhmm == "20:00":
+            assert cursor["newest"] == {"search:桐湾": 104, "user:7100001": 202}
+            assert cursor["unfinished"] == ["search:桐湾", "user:7100001"]
+        if hhmm == "21:00":
+            # The user timeline was read to its end, in order, with nothing left out.
+            assert cursor["unfinished"] == ["search:桐湾"]
+    # The search is still out of order, so it stays unfinished (read to max_pages); the
+    # user timeline stops at its first page again, where a known id shows.
+    assert cursor["unfinished"] == ["search:桐湾"]
+    endpoints = health_of(config, "tw-wb")["endpoints"]
+    assert endpoints["timeline"]["ok"] == 1 and endpoints["search"]["ok"] == 4
