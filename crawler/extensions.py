@@ -19,7 +19,7 @@ from scrapy.http import Response
 from twisted.internet import task
 
 from crawler.dates import NOW_SETTING, reference_clock
-from crawler.errors import DROPPED, ENDPOINTS, ERRORS, PROBLEMS
+from crawler.errors import DROPPED, ENDPOINTS, ERRORS, LOGIN_URLS, PROBLEMS
 from crawler.health import (
     SourceHealth,
     cursor_key,
@@ -138,6 +138,7 @@ class SourceHealthExtension:
             problems=_prefixed(stats, PROBLEMS),
             endpoints=endpoint_counts(_prefixed(stats, ENDPOINTS)),
             blocked=stats.get("tingfeng/blocked"),
+            login_required_urls=list(stats.get(LOGIN_URLS) or []),
             last_new_item_at=datetime.fromisoformat(last_new) if last_new else None,
             first_crawl_at=self.started_at,
             crawls=1,

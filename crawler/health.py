@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from crawler.errors import endpoint_label, error_counts_zh, error_label
+from crawler.errors import LOGIN_REQUIRED, endpoint_label, error_counts_zh, error_label
 from models import Source
 from models.common import now_utc
 from models.post import AwareTime
@@ -49,6 +49,8 @@ class EndpointHealth(BaseModel):
     failed: int = 0
     #: Failures by kind (``http_404``, ``api_error``, ``timeout``...).
     errors: dict[str, int] = Field(default_factory=dict)
+    #: Pages behind a login wall, skipped (需要登录): neither answers nor failures.
+    login_required: int = 0
 
 
 def endpoint_counts(flat: dict[str, int]) -> dict[str, EndpointHealth]:
@@ -59,6 +61,8 @@ def endpoint_counts(flat: dict[str, int]) -> dict[str, EndpointHealth]:
         record = out.setdefault(name, EndpointHealth())
         if rest == "ok":
             record.ok += value
+        elif rest == LOGIN_REQUIRED:
+            record.login_required += value
         elif rest.startswith("failed/"):
             kind = rest.removeprefix("failed/")
             record.failed += value
@@ -123,6 +127,10 @@ class SourceHealth(BaseModel):
     #: Answers and failures per endpoint (what kind of page was asked for).
     endpoints: dict[str, EndpointHealth] = Field(default_factory=dict)
     blocked: str | None = None
+    #: The first pages skipped behind a login wall (counted per endpoint).
+    login_required_urls: list[str] = Field(default_factory=list)
+    #: What a person should know even of a healthy source, in Chinese (需要登录 pages).
+    notes: list[str] = Field(default_factory=list)
     last_new_item_at: AwareTime | None = None
     first_crawl_at: AwareTime | None = None
     crawls: int = 0
@@ -135,6 +143,7 @@ def evaluate(health: SourceHealth, now: datetime | None = None) -> SourceHealth:
     """Set ``healthy``, ``code`` and ``reason`` (Chinese) from the record and the time."""
     now = now or now_utc()
     code, reason = _diagnose(health, now)
+    health.notes = _notes(health)
     health.healthy = code is None
     health.code = code
     health.reason = reason
@@ -153,6 +162,8 @@ def _diagnose(health: SourceHealth, now: datetime) -> tuple[str | None, str | No
         if health.blocked:
             reason += f"（{health.blocked}）"
         return "blocked", reason
+    if walled := _walled(health):
+        return "blocked", "被拦截：登录墙（" + "；".join(walled) + _walled_urls(health) + "）"
     if health.pages_ok == 0 and error_total:
         return "only_errors", f"只有错误：{error_counts_zh(health.errors)}"
     if failing := failing_endpoints(health.endpoints):
@@ -193,6 +204,33 @@ def _diagnose(health: SourceHealth, now: datetime) -> tuple[str | None, str | No
             return "stale", f"停滞：{idle}没有新帖（应在 {_human(limit)}内有新帖）"
         return "never_new", f"停滞：{idle}从未有新帖（应在 {_human(limit)}内有新帖）"
     return None, None
+
+
+def _walled_counts(health: SourceHealth, most: bool) -> list[str]:
+    parts = []
+    for name, e in sorted(health.endpoints.items()):
+        if e.login_required and (not most or e.login_required > e.ok):
+            total = e.ok + e.failed + e.login_required
+            parts.append(f"{endpoint_label(name)}{total} 个页面中 {e.login_required} 个需要登录")
+    return parts
+
+
+def _walled(health: SourceHealth) -> list[str]:
+    """Endpoints where most pages asked for (more than answered) were behind a login wall."""
+    return _walled_counts(health, most=True)
+
+
+def _walled_urls(health: SourceHealth) -> str:
+    urls = health.login_required_urls
+    return f"：{'、'.join(urls)}" if urls else ""
+
+
+def _notes(health: SourceHealth) -> list[str]:
+    """Skipped pages behind a login wall, said even when the source is healthy."""
+    parts = _walled_counts(health, most=False)
+    if not parts:
+        return []
+    return ["需要登录（已跳过）：" + "；".join(parts) + _walled_urls(health)]
 
 
 def read_health(store: Any, source: Source, now: datetime | None = None) -> SourceHealth:

@@ -157,7 +157,8 @@ BOARD = [
 
 
 class _Pages(BaseHTTPRequestHandler):
-    """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more."""
+    """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more (a
+    ``(location, "redirect")`` entry answers 302)."""
 
     protocol_version = "HTTP/1.1"
 
@@ -193,6 +194,12 @@ class _Pages(BaseHTTPRequestHandler):
             body, kind = json.dumps(data, ensure_ascii=False).encode(), "application/json"
         elif parts.path in FORUM:
             body, kind = FORUM[parts.path]
+        elif self.path in extra and extra[self.path][1] == "redirect":
+            self.send_response(302)
+            self.send_header("Location", extra[self.path][0].decode().replace("__BASE__", base))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         elif self.path in extra:
             body, kind = extra[self.path]
             body = body.replace(b"__BASE__", base.encode())
@@ -501,3 +508,95 @@ def test_a_search_listed_out_of_id_order_loses_no_post(
     assert cursor["unfinished"] == ["search:桐湾"]
     endpoints = health_of(config, "tw-wb")["endpoints"]
     assert endpoints["timeline"]["ok"] == 1 and endpoints["search"]["ok"] == 4
+
+
+#: Under every open Discuz thread for a guest: not a login wall.
+REPLY_BOX = '<div id="f_pst">您需要登录后才可以回帖 <a href="member.php?mod=logging">登录</a></div>'
+#: Discuz's answer to a guest for a thread above their read permission.
+NO_PERMISSION = (
+    '<html><head><meta charset="gbk"><title>提示信息 - 桐湾论坛</title></head><body>'
+    '<div id="messagetext" class="alert_error"><p>抱歉，本帖要求阅读权限高于 10 才能浏览</p>'
+    "</div></body></html>"
+).encode("gbk")
+
+
+def _open_thread(tid: int) -> bytes:
+    floor = _floor(tid * 10 + 1, "码头老吴", "发表于 2026-3-20 19:40", f"第{tid}帖：码头今晚人多")
+    html = _thread(f"码头杂谈{tid}", floor).decode("gbk")
+    return html.replace("</body>", REPLY_BOX + "</body>").encode("gbk")
+
+
+def _walled_forum(server: ThreadingHTTPServer, board: int, open_: list[int], walled: list[int]):
+    """Board ``board`` lists the ``open_`` threads and the ``walled`` ones: the first
+    walled one answers the read-permission page, the others redirect to the login."""
+    pages = server.pages  # type: ignore[attr-defined]
+    tids = sorted(open_ + walled)
+    pages[f"/bbs/forum-{board}-1.html"] = (_forum(*((t, f"码头杂谈{t}", 1) for t in tids)), GBK)
+    for tid in open_:
+        pages[f"/bbs/thread-{tid}-1-1.html"] = (_open_thread(tid), GBK)
+    for n, tid in enumerate(walled):
+        if n == 0:
+            pages[f"/bbs/thread-{tid}-1-1.html"] = (NO_PERMISSION, GBK)
+        else:
+            login = f"__BASE__/bbs/member.php?mod=logging&action=login&referer=thread-{tid}"
+            pages[f"/bbs/thread-{tid}-1-1.html"] = (login.encode(), "redirect")
+
+
+def test_a_members_only_thread_is_skipped_not_a_broken_forum(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    _walled_forum(server, 5, open_=[501, 502, 503], walled=[504, 505])
+    source = documented_forum(f"{base}/bbs/forum-5-1.html")
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl", "--at", at("21:00"))
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said[-3000:]
+    assert set(stored(config)) == {"thread-501", "thread-502", "thread-503"}
+    health = health_of(config, "qc-bbs")
+    assert health["healthy"] and health["code"] is None
+    assert health["errors"] == {"login_required": 2} and health["blocked"] is None
+    thread = health["endpoints"]["parse_thread"]
+    assert (thread["ok"], thread["failed"], thread["login_required"]) == (3, 0, 2)
+    urls = [f"{base}/bbs/thread-504-1-1.html", f"{base}/bbs/thread-505-1-1.html"]
+    assert sorted(health["login_required_urls"]) == urls
+    note = health["notes"][0]
+    assert note.startswith("需要登录（已跳过）：帖子页（parse_thread）5 个页面中 2 个需要登录：")
+    assert all(u in note for u in urls)
+    assert "正常" in said and "需要登录×2" in said and "需要登录（已跳过）" in said
+
+    # The office knows these two: excluded, they are not even asked for.
+    source["settings"]["exclude"] = [r"thread-50[45]-"]
+    (tmp_path / "ex").mkdir()
+    config = write_config(tmp_path / "ex", [source])
+    assert tingfeng(config, "crawl", "--at", at("21:00")).returncode == 0
+    health = health_of(config, "qc-bbs")
+    assert health["healthy"] and health["errors"] == {} and health["notes"] == []
+    assert health["endpoints"]["parse_thread"]["ok"] == 3
+
+
+def test_a_forum_mostly_behind_a_login_wall_is_unhealthy(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    _walled_forum(server, 6, open_=[601], walled=[602, 603])
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-6-1.html")])
+    result = tingfeng(config, "crawl", "--at", at("21:00"))
+    assert result.returncode == 1
+    health = health_of(config, "qc-bbs")
+    assert health["code"] == "blocked"
+    assert health["reason"].startswith(
+        "被拦截：登录墙（帖子页（parse_thread）3 个页面中 2 个需要登录："
+    )
+    assert set(stored(config)) == {"thread-601"}
+
+
+@pytest.mark.parametrize("exclude", [["thread-(50"], "thread-50"])
+def test_a_bad_exclude_is_refused_in_chinese(base: str, tmp_path: Path, exclude: Any) -> None:
+    source = documented_forum(f"{base}/bbs/forum-5-1.html")
+    source["settings"]["exclude"] = exclude
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl", "--at", at("21:00"))
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert "sources.qc-bbs.settings.exclude" in result.stderr
+    assert "Traceback" not in result.stderr
+    if isinstance(exclude, list):
+        assert "不是有效的正则表达式" in result.stderr
