@@ -25,6 +25,7 @@ from crawler.health import (
     cursor_key,
     endpoint_counts,
     evaluate,
+    history_for,
     merge_previous,
     state_key,
 )
@@ -148,7 +149,7 @@ class SourceHealthExtension:
         if self.store_settings:
             store = shared_store(self.store_settings)
             health = merge_previous(health, store.get_state(state_key(spider.name)))
-            evaluate(health, now)
+            evaluate(health, now, history_for(store, health, now))
             store.set_state(state_key(spider.name), health.model_dump(mode="json"))
             if reason == "finished" and hasattr(spider, "next_cursor"):
                 store.set_state(cursor_key(spider.name), spider.next_cursor())

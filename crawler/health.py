@@ -8,6 +8,8 @@ when the record is read: a source goes stale by the clock, not only when it is c
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -15,8 +17,11 @@ from pydantic import BaseModel, Field
 
 from crawler.errors import LOGIN_REQUIRED, endpoint_label, error_counts_zh, error_label
 from models import Source
-from models.common import now_utc
+from models.common import SHANGHAI, now_utc
 from models.post import AwareTime
+from store.base import SearchQuery, StoreError
+
+logger = logging.getLogger(__name__)
 
 STATE_PREFIX = "source_health:"
 CURSOR_PREFIX = "cursor:"
@@ -139,10 +144,106 @@ class SourceHealth(BaseModel):
     checks: list[SelectorCheck] = Field(default_factory=list)
 
 
-def evaluate(health: SourceHealth, now: datetime | None = None) -> SourceHealth:
-    """Set ``healthy``, ``code`` and ``reason`` (Chinese) from the record and the time."""
+#: Days of a source's own posts that say how many new items each hour of the day brings.
+HISTORY_DAYS = 7
+#: With fewer days watched, or fewer posts in them, the configured limit alone decides.
+MIN_HISTORY_DAYS = 2.0
+MIN_HISTORY_POSTS = 5
+#: A silence is stale when it would happen less often than this at the source's own rate.
+STALE_P = 0.01
+#: Hours of weight the source's flat rate has in each hour-of-day rate, so an hour never
+#: seen busy is not taken for one that cannot have a post (as nlp/heat.py shrinks).
+HOUR_PRIOR_HOURS = 2.0
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
+
+
+class SourceHistory(BaseModel):
+    """A source's posts by local (Asia/Shanghai) hour of day over ``[start, end)``: what
+    says whether a silence is ordinary (a small forum at night) or a broken source."""
+
+    start: AwareTime
+    end: AwareTime
+    #: Posts written in each hour of the day (0–23) within the span.
+    by_hour: dict[int, int] = Field(default_factory=dict)
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start) / _DAY
+
+    @property
+    def posts(self) -> int:
+        return sum(self.by_hour.values())
+
+    @property
+    def enough(self) -> bool:
+        return self.days >= MIN_HISTORY_DAYS and self.posts >= MIN_HISTORY_POSTS
+
+    def rates(self) -> list[float]:
+        """Posts per hour in each hour of the day, shrunk towards the flat rate."""
+        exposure = [0.0] * 24
+        for start, hours in _hour_segments(self.start, self.end):
+            exposure[start.astimezone(SHANGHAI).hour] += hours
+        total = sum(exposure)
+        flat = self.posts / total if total > 0 else 0.0
+        prior = flat * HOUR_PRIOR_HOURS
+        return [
+            (self.by_hour.get(h, 0) + prior) / (exposure[h] + HOUR_PRIOR_HOURS) for h in range(24)
+        ]
+
+    def expected(self, start: datetime, end: datetime) -> float:
+        """New items expected in ``[start, end)`` at the source's rate for each hour."""
+        rates = self.rates()
+        days = max(int((end - start) / _DAY), 0)
+        total = days * sum(rates)
+        for seg, hours in _hour_segments(start + days * _DAY, end):
+            total += rates[seg.astimezone(SHANGHAI).hour] * hours
+        return total
+
+
+def _hour_segments(start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+    """``[start, end)`` cut at whole hours: each piece's start and its length in hours."""
+    out = []
+    at = start
+    while at < end:
+        edge = min(at.replace(minute=0, second=0, microsecond=0) + _HOUR, end)
+        out.append((at, (edge - at) / _HOUR))
+        at = edge
+    return out
+
+
+def history_for(store: Any, health: SourceHealth, now: datetime) -> SourceHistory | None:
+    """The source's history before its silence began, when the silence is longer than its
+    configured limit (else none is needed); ``None`` as well without a stored new item or
+    when the store cannot answer (the limit then decides)."""
+    since = health.last_new_item_at
+    if since is None or now - since <= timedelta(minutes=health.expect_new_within_minutes):
+        return None
+    watched = health.first_crawl_at or since
+    start = min(max(since - HISTORY_DAYS * _DAY, watched), since)
+    query = SearchQuery(
+        sources=[health.source], since=start, until=since, limit=0, facets=["hour"],
+        snippets=False,
+    )  # fmt: skip
+    try:
+        buckets = store.search(query).facets.get("hour", [])
+    except StoreError as exc:
+        logger.warning("%s: no history for staleness (%s)", health.source, exc)
+        return None
+    by_hour: dict[int, int] = {}
+    for label, n in buckets:  # local hours, "2026-03-20T19:00"
+        hour = int(label[11:13])
+        by_hour[hour] = by_hour.get(hour, 0) + n
+    return SourceHistory(start=start, end=since, by_hour=by_hour)
+
+
+def evaluate(
+    health: SourceHealth, now: datetime | None = None, history: SourceHistory | None = None
+) -> SourceHealth:
+    """Set ``healthy``, ``code`` and ``reason`` (Chinese) from the record and the time;
+    ``history`` (:func:`history_for`) lets a silence in the source's quiet hours pass."""
     now = now or now_utc()
-    code, reason = _diagnose(health, now)
+    code, reason = _diagnose(health, now, history)
     health.notes = _notes(health)
     health.healthy = code is None
     health.code = code
@@ -153,7 +254,9 @@ def evaluate(health: SourceHealth, now: datetime | None = None) -> SourceHealth:
 _LIST_NAMES = {"list": "列表选择器", "items": "条目路径"}
 
 
-def _diagnose(health: SourceHealth, now: datetime) -> tuple[str | None, str | None]:
+def _diagnose(
+    health: SourceHealth, now: datetime, history: SourceHistory | None = None
+) -> tuple[str | None, str | None]:
     blocks = {k: n for k, n in health.errors.items() if k.startswith("blocked_") and n}
     error_total = sum(health.errors.values())
     if blocks or health.blocked:
@@ -200,6 +303,17 @@ def _diagnose(health: SourceHealth, now: datetime) -> tuple[str | None, str | No
     limit = timedelta(minutes=health.expect_new_within_minutes)
     if since is not None and now - since > limit:
         idle = _human(now - since)
+        if health.last_new_item_at and history is not None and history.enough:
+            # Longer than the limit (the crawl cadence); stale only if the source's own
+            # hours make such a silence unlikely: P(no item) = exp(-expected).
+            expected = history.expected(since, now)
+            if math.exp(-expected) >= STALE_P:
+                return None, None
+            days = max(round(history.days), 1)
+            return "stale", (
+                f"停滞：{_span(now - since)}没有新帖（按近 {days} 天同时段，"
+                f"此时段应有约 {expected:.0f} 帖）"
+            )
         if health.last_new_item_at:
             return "stale", f"停滞：{idle}没有新帖（应在 {_human(limit)}内有新帖）"
         return "never_new", f"停滞：{idle}从未有新帖（应在 {_human(limit)}内有新帖）"
@@ -243,7 +357,9 @@ def read_health(store: Any, source: Source, now: datetime | None = None) -> Sour
     if saved is None:
         return SourceHealth(source=source.name, kind=source.kind, healthy=False,
                             code="never_crawled", reason="从未采集")  # fmt: skip
-    return evaluate(SourceHealth.model_validate(saved), now)
+    now = now or now_utc()
+    health = SourceHealth.model_validate(saved)
+    return evaluate(health, now, history_for(store, health, now))
 
 
 def merge_previous(current: SourceHealth, previous: dict[str, Any] | None) -> SourceHealth:
@@ -269,3 +385,15 @@ def _human(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours:.1f} 小时"
     return f"{hours / 24:.1f} 天"
+
+
+def _span(delta: timedelta) -> str:
+    """``3 小时 20 分``, ``45 分钟``, ``2 天 5 小时``."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} 小时 {rest} 分" if rest else f"{hours} 小时"
+    days, hours = divmod(hours, 24)
+    return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
