@@ -152,8 +152,9 @@ MIN_HISTORY_POSTS = 5
 #: A silence is stale when it would happen less often than this at the source's own rate.
 STALE_P = 0.01
 #: Hours of weight the source's flat rate has in each hour-of-day rate, so an hour never
-#: seen busy is not taken for one that cannot have a post (as nlp/heat.py shrinks).
-HOUR_PRIOR_HOURS = 2.0
+#: seen busy is not taken for one that cannot have a post (as nlp/heat.py shrinks), but
+#: light enough that two or three days of history do not make quiet hours look busy.
+HOUR_PRIOR_HOURS = 0.5
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 

@@ -600,3 +600,48 @@ def test_a_bad_exclude_is_refused_in_chinese(base: str, tmp_path: Path, exclude:
     assert "Traceback" not in result.stderr
     if isinstance(exclude, list):
         assert "不是有效的正则表达式" in result.stderr
+
+
+def _busy_thread(tid: int, last: str) -> bytes:
+    """A thread with two replies an hour from 09:00 to 22:59 on 16–18 March, none at
+    night, up to ``last`` on the 18th (``HH:MM``)."""
+    floors = [_floor(tid * 1000, "码头老吴", "发表于 2026-3-15 20:00", "码头夜市开张了")]
+    for day in (16, 17, 18):
+        for hour in range(9, 23):
+            for minute in (10, 40):
+                if day == 18 and f"{hour:02d}:{minute:02d}" > last:
+                    continue
+                pid = tid * 1000 + len(floors)
+                posted = f"发表于 2026-3-{day} {hour:02d}:{minute:02d}"
+                floors.append(_floor(pid, f"网友{pid % 97}", posted, f"夜市第{pid}帖：今天人多"))
+    return _thread("码头夜市", *floors)
+
+
+@pytest.mark.parametrize(
+    ("last", "silent_from", "checked", "healthy"),
+    [("22:40", "2026-03-18T23:00", "2026-03-19T07:00", True),
+     ("12:40", "2026-03-18T13:00", "2026-03-18T16:20", False)],
+)  # fmt: skip
+def test_a_quiet_night_is_not_stale_a_silent_afternoon_is(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path, last: str, silent_from: str,
+    checked: str, healthy: bool,
+) -> None:  # fmt: skip
+    board = 7 if healthy else 8
+    tid = board * 100 + 1
+    pages = server.pages  # type: ignore[attr-defined]
+    pages[f"/bbs/forum-{board}-1.html"] = (_forum((tid, "码头夜市", 90)), GBK)
+    pages[f"/bbs/thread-{tid}-1-1.html"] = (_busy_thread(tid, last), GBK)
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-{board}-1.html")])
+    # Watched since the 16th; the crawl at the start of the silence takes in the replies.
+    for clock in ("2026-03-16T08:00", silent_from):
+        assert tingfeng(config, "crawl", "--at", f"{clock}:00+08:00").returncode == 0
+    result = tingfeng(config, "crawl", "--at", f"{checked}:00+08:00")
+    health = health_of(config, "qc-bbs")
+    assert health["new_items"] == 0 and health["expect_new_within_minutes"] == 60
+    if healthy:  # 8 hours without a reply, as every night of its history
+        assert result.returncode == 0 and health["healthy"], health["reason"]
+    else:
+        assert result.returncode == 1 and health["code"] == "stale"
+        assert health["reason"] == (
+            "停滞：3 小时 20 分没有新帖（按近 2 天同时段，此时段应有约 6 帖）"
+        )
