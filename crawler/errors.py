@@ -26,6 +26,11 @@ DROPPED = "tingfeng/dropped/"
 ENDPOINTS = "tingfeng/endpoints/"
 
 BLOCK_KINDS = ("blocked_login", "blocked_captcha", "blocked_432")
+#: A login wall on one page of a source that is otherwise open (a members-only thread):
+#: counted per endpoint and skipped, unlike ``blocked_login`` which blocks the source.
+LOGIN_REQUIRED = "login_required"
+#: Stats key: the first addresses of pages skipped as :data:`LOGIN_REQUIRED`.
+LOGIN_URLS = "tingfeng/login_required_urls"
 
 
 class BlockedError(IgnoreRequest):
@@ -59,6 +64,7 @@ ERROR_LABELS = {
     "robots_disallowed": "robots.txt 禁止抓取",
     "ignored": "请求被忽略",
     "blocked_login": "登录墙",
+    "login_required": "需要登录",
     "blocked_captcha": "验证码",
     "blocked_432": "HTTP 432 反爬",
     "api_error": "接口报错",

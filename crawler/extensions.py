@@ -19,12 +19,13 @@ from scrapy.http import Response
 from twisted.internet import task
 
 from crawler.dates import NOW_SETTING, reference_clock
-from crawler.errors import DROPPED, ENDPOINTS, ERRORS, PROBLEMS
+from crawler.errors import DROPPED, ENDPOINTS, ERRORS, LOGIN_URLS, PROBLEMS
 from crawler.health import (
     SourceHealth,
     cursor_key,
     endpoint_counts,
     evaluate,
+    history_for,
     merge_previous,
     state_key,
 )
@@ -138,6 +139,7 @@ class SourceHealthExtension:
             problems=_prefixed(stats, PROBLEMS),
             endpoints=endpoint_counts(_prefixed(stats, ENDPOINTS)),
             blocked=stats.get("tingfeng/blocked"),
+            login_required_urls=list(stats.get(LOGIN_URLS) or []),
             last_new_item_at=datetime.fromisoformat(last_new) if last_new else None,
             first_crawl_at=self.started_at,
             crawls=1,
@@ -147,7 +149,7 @@ class SourceHealthExtension:
         if self.store_settings:
             store = shared_store(self.store_settings)
             health = merge_previous(health, store.get_state(state_key(spider.name)))
-            evaluate(health, now)
+            evaluate(health, now, history_for(store, health, now))
             store.set_state(state_key(spider.name), health.model_dump(mode="json"))
             if reason == "finished" and hasattr(spider, "next_cursor"):
                 store.set_state(cursor_key(spider.name), spider.next_cursor())

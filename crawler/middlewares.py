@@ -19,7 +19,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 
-from crawler.errors import ERRORS, PROBLEMS, BlockedError
+from crawler.errors import (
+    ENDPOINTS,
+    ERRORS,
+    LOGIN_REQUIRED,
+    LOGIN_URLS,
+    PROBLEMS,
+    BlockedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +48,9 @@ LOGIN_MARKERS = (
     "本版块只有特定用户可以访问",
     "只有登录后才能访问",
     "请登录后继续",
+    # a thread above the guest's read permission ("抱歉，本帖要求阅读权限高于 10 才能浏览");
+    # not "您需要登录后才可以回帖": that is the reply box under every open thread
+    "本帖要求阅读权限高于",
 )
 #: Phrases of captcha walls. Generic words like "验证码" are left out on purpose: posts
 #: warning about SMS scams ("不要透露验证码") are everyday content for a monitor.
@@ -58,7 +68,26 @@ _OK_MINUS_100 = re.compile(rb'"ok"\s*:\s*-100\b')
 _WALL_MAX_BYTES = 40_000
 
 
-def _block(crawler: Crawler, kind: str, url: str, detail: str) -> BlockedError:
+#: Walled pages whose address a health record keeps (it counts them all).
+LOGIN_URLS_KEPT = 5
+
+
+def _block(
+    crawler: Crawler, kind: str, url: str, detail: str, request: Request | None = None
+) -> BlockedError:
+    spider = crawler.spider
+    endpoint = request.meta.get("endpoint") if request is not None else None
+    skips = getattr(spider, "skips_login_wall", None)
+    if kind == "blocked_login" and endpoint and skips is not None and skips(request):
+        # One members-only page among open ones (a thread of a Discuz board): counted for
+        # its endpoint as 需要登录 and skipped; the source is not blocked by it.
+        crawler.stats.inc_value(f"{ERRORS}{LOGIN_REQUIRED}")
+        crawler.stats.inc_value(f"{ENDPOINTS}{endpoint}/{LOGIN_REQUIRED}")
+        urls = list(crawler.stats.get_value(LOGIN_URLS) or [])
+        if url not in urls and len(urls) < LOGIN_URLS_KEPT:
+            crawler.stats.set_value(LOGIN_URLS, [*urls, url])
+        logger.warning("login required at %s (%s): skipped", url, detail)
+        return BlockedError(LOGIN_REQUIRED, url, detail)
     crawler.stats.inc_value(f"{ERRORS}{kind}")
     crawler.stats.set_value("tingfeng/blocked", f"{url}：{detail}")
     logger.error("blocked (%s) at %s: %s", kind, url, detail)
@@ -82,9 +111,13 @@ class LoginRedirectMiddleware:
         if response.status in (301, 302, 303, 307, 308):
             location = response.headers.get("Location", b"").decode("latin-1")
             if _CAPTCHA_URL.search(location):
-                raise _block(self.crawler, "blocked_captcha", request.url, f"跳转到 {location}")
+                raise _block(
+                    self.crawler, "blocked_captcha", request.url, f"跳转到 {location}", request
+                )
             if _LOGIN_URL.search(location):
-                raise _block(self.crawler, "blocked_login", request.url, f"跳转到 {location}")
+                raise _block(
+                    self.crawler, "blocked_login", request.url, f"跳转到 {location}", request
+                )
         return response
 
 
@@ -111,11 +144,11 @@ class BlockPageMiddleware:
         body = response.body
         head = body[:400]
         if head.lstrip()[:1] == b"{" and _OK_MINUS_100.search(head):
-            raise _block(self.crawler, "blocked_login", url, '"ok": -100（需要登录）')
+            raise _block(self.crawler, "blocked_login", url, '"ok": -100（需要登录）', request)
         if _CAPTCHA_URL.search(url):
             raise _block(self.crawler, "blocked_captcha", url, "来自验证码网址")
         if request.meta.get("redirect_urls") and _LOGIN_URL.search(url):
-            raise _block(self.crawler, "blocked_login", url, "跳转到登录页")
+            raise _block(self.crawler, "blocked_login", url, "跳转到登录页", request)
         # Markers are looked for in small HTML pages only: JSON answers carry user posts,
         # and a wall is a short page, not an article.
         if len(body) <= _WALL_MAX_BYTES and isinstance(response, HtmlResponse):
@@ -124,7 +157,7 @@ class BlockPageMiddleware:
             extra = tuple(getattr(getattr(spider, "opts", None), "login_markers", ()) or ())
             for marker in LOGIN_MARKERS + extra:
                 if marker in text:
-                    raise _block(self.crawler, "blocked_login", url, f"页面提示“{marker}”")
+                    raise _block(self.crawler, "blocked_login", url, f"页面提示“{marker}”", request)
             for marker in CAPTCHA_MARKERS:
                 if marker in text:
                     raise _block(self.crawler, "blocked_captcha", url, f"页面提示“{marker}”")

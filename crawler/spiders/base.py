@@ -22,7 +22,14 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.dates import NOW_SETTING, http_date, reference_clock
-from crawler.errors import ENDPOINTS, ERRORS, PROBLEMS, BlockedError, classify_failure
+from crawler.errors import (
+    ENDPOINTS,
+    ERRORS,
+    LOGIN_REQUIRED,
+    PROBLEMS,
+    BlockedError,
+    classify_failure,
+)
 from crawler.items import PostItem
 from models import Source
 from text.zh import describe as zh_describe
@@ -229,6 +236,8 @@ class SourceSpider(scrapy.Spider):
         kind = classify_failure(failure)
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if isinstance(failure.value, BlockedError) and failure.value.kind == LOGIN_REQUIRED:
+            return []  # one members-only page, counted and skipped (skips_login_wall)
         if isinstance(failure.value, BlockedError):
             # Counted by the middleware that recognised it (the source is unhealthy).
             if self.stop_when_blocked(failure.value.kind):
@@ -251,6 +260,12 @@ class SourceSpider(scrapy.Spider):
         :class:`crawler.health.SelectorCheck`): a list selector that matches nothing, or a
         content selector that misses most items, makes the source unhealthy."""
         return []
+
+    def skips_login_wall(self, request: Request) -> bool:
+        """Whether a login wall met by ``request`` is one page to skip (counted for its
+        endpoint as ``login_required``, 需要登录) rather than a wall blocking the source.
+        By default no: a wall on an API means every request meets it."""
+        return False
 
     def stop_when_blocked(self, kind: str) -> bool:
         """Whether a wall of ``kind`` (``blocked_login``...) stops the whole source. By

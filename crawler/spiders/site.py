@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scrapy.http import Request, Response, TextResponse
 
 from crawler.items import PostItem
@@ -97,6 +97,9 @@ class SiteSettings(SourceSettings):
     id_pattern: Regex | None = None
     #: Stop paginating the list once a page holds nothing new.
     stop_when_caught_up: bool = True
+    #: Regular expressions on the (absolute) detail URL: a listed link one matches is not
+    #: fetched (a known members-only thread, a pinned rules page).
+    exclude: list[Regex] = Field(default_factory=list)
     list: ListSettings
     #: The article page, or a list of templates tried in order (first whose ``match``
     #: fits the URL and whose ``content`` is on the page).
@@ -193,9 +196,14 @@ class SiteSpider(SourceSpider):
 
     def stop_when_blocked(self, kind: str) -> bool:
         """A login wall on a site is usually one members-only board or thread: the other
-        boards are still crawled (the source is reported unhealthy all the same). A captcha
-        or an anti-crawler status stops the source."""
+        boards are still crawled (a walled board's list makes the source unhealthy all the
+        same). A captcha or an anti-crawler status stops the source."""
         return kind != "blocked_login"
+
+    def skips_login_wall(self, request: Request) -> bool:
+        """A wall on an article or thread page (a members-only thread among open ones) is
+        that page's: counted as 需要登录 and skipped. On a list page it is the board's."""
+        return not request.meta.get("listing")
 
     def decoded(self, response: Response) -> TextResponse | None:
         if not isinstance(response, TextResponse):
@@ -225,6 +233,8 @@ class SiteSpider(SourceSpider):
                 continue
             found += 1
             url = page_response.urljoin(link.strip())
+            if any(re.search(pattern, url) for pattern in self.opts.exclude):
+                continue
             mark = first(entry, opts.fingerprint) if entry is not None and opts.fingerprint else ""
             seen_id = self.native_id(url)
             if not self.is_fresh(seen_id, mark or ""):

@@ -82,6 +82,13 @@ class WeiboSpider(SourceSpider):
         self.failed_targets: set[str] = set()
         #: Post ids listed on each timeline's pages in this crawl.
         self.listed: dict[str, set[int]] = {}
+        #: The last (not pinned) id listed on each timeline, to see the order of the next.
+        self._last_mid: dict[str, int] = {}
+        #: Timelines whose ids were not in descending order in this crawl (a search is
+        #: ordered by relevance and time, not by id: "caught up" means nothing there).
+        self.disordered: set[str] = set()
+        #: Timelines read to their end (an empty page or ``max_pages``) in this crawl.
+        self.ended: set[str] = set()
 
     def api(self, path: str) -> str:
         return self.opts.api_base.rstrip("/") + path
@@ -155,6 +162,8 @@ class WeiboSpider(SourceSpider):
             # any other message ("请求过于频繁") is counted and the page tried next time.
             if self.api_failed(response, data):
                 self.failed_targets.add(target)
+            else:
+                self.ended.add(target)
             return
         cards = (data.get("data") or {}).get("cards") or []
         blogs = [c.get("mblog") for c in _flatten_cards(cards)]
@@ -163,15 +172,30 @@ class WeiboSpider(SourceSpider):
         caught_up = False
         for blog in blogs:
             mid = _int(blog.get("mid") or blog.get("id"))
-            if mid and mid <= newest and not blog.get("isTop"):
-                caught_up = True
+            if mid and not blog.get("isTop"):
+                if mid <= newest:
+                    caught_up = True
+                last = self._last_mid.get(target)
+                if last is not None and mid >= last:
+                    self.disordered.add(target)
+                self._last_mid[target] = mid
             if mid:
                 # Only a candidate: the cursor moves past it only if the post is accepted
                 # (a post dated after the reference clock is forgotten, see next_cursor).
                 self.listed.setdefault(target, set()).add(mid)
             yield from self.from_blog(response, blog)
+        if target in self.unfinished:
+            # The last crawl could not trust "caught up" here: read it to max_pages.
+            caught_up = False
         if blogs and not caught_up and page < self.opts.max_pages:
             yield self.timeline_request(target, page + 1)
+        elif not blogs or page >= self.opts.max_pages:
+            self.ended.add(target)
+
+    @property
+    def unfinished(self) -> set[str]:
+        """Timelines the last crawl marked as not safely caught up (see next_cursor)."""
+        return set(self.cursor.get("unfinished") or [])
 
     def from_blog(self, response: Response, blog: dict[str, Any]) -> Iterator[Any]:
         retweeted = blog.get("retweeted_status")
@@ -341,17 +365,32 @@ class WeiboSpider(SourceSpider):
         """Advance each timeline's newest id to the newest post that was accepted, except
         where a page of it failed: those are read again from the old position next time
         (upserts make that harmless). A post left out as written after the reference
-        clock (``forget``) does not count, so the next crawl pages down to it again."""
+        clock (``forget``) does not count, so the next crawl pages down to it again.
+
+        The newest id only says where to stop when a timeline lists ids newest first. A
+        search lists by relevance and time (mid 112 of 19:20 above mid 102 of 20:31), and
+        a post left out as after the clock may sit below one that moved the cursor, so
+        such a timeline is marked ``unfinished``: the next crawl reads it to
+        ``max_pages`` without stopping at known ids. The mark goes once a crawl read it
+        to its end in order with nothing left out."""
         cursor = super().next_cursor()
         cursor.pop("next_newest", None)  # written by older versions
         newest = dict(cursor.get("newest") or {})
+        unfinished = self.unfinished
         for target, mids in self.listed.items():
             if target in self.failed_targets:
                 continue
             accepted = [m for m in mids if str(m) not in self._forgotten]
             if accepted:
                 newest[target] = max(int(newest.get(target, 0)), *accepted)
+            if target in self.disordered or len(accepted) < len(mids):
+                unfinished.add(target)
+            elif target in self.ended:
+                unfinished.discard(target)
+        # Read to an empty end without listing anything: nothing can be missing there.
+        unfinished -= self.ended - set(self.listed) - self.failed_targets
         cursor["newest"] = newest
+        cursor["unfinished"] = sorted(unfinished)
         return cursor
 
 

@@ -205,8 +205,12 @@ def test_sources_health_and_last_crawl(env: Env) -> None:
     assert by["lj-weibo"]["healthy"] is True and by["lj-weibo"]["last_crawl_finished"]
     assert by["lj-weibo"]["cursor"] == {"since_id": "5023000000001006"}
     assert by["ced-import"]["configured"] is False and by["ced-import"]["posts"] == 1
-    # Goes stale by the clock alone.
+    # Goes stale by the clock alone: with its few posts of the last days a 3-hour silence
+    # is ordinary for this source (crawler/health.py weighs it by hour), two days are not.
     env.clock.advance(hours=3)
+    assert c.get("/api/v1/sources/lj-weibo").json()["healthy"] is True
+    env.clock.advance(days=2)
+    c, _ = env.login(Role.MONITOR)  # the session of two days ago has expired
     assert c.get("/api/v1/sources/lj-weibo").json()["reason"].startswith("停滞：")
     assert c.get("/api/v1/sources/nope").status_code == 404
 

@@ -157,7 +157,8 @@ BOARD = [
 
 
 class _Pages(BaseHTTPRequestHandler):
-    """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more."""
+    """桐湾's pages, answered without a ``Date`` header. ``server.pages`` adds more (a
+    ``(location, "redirect")`` entry answers 302)."""
 
     protocol_version = "HTTP/1.1"
 
@@ -193,6 +194,12 @@ class _Pages(BaseHTTPRequestHandler):
             body, kind = json.dumps(data, ensure_ascii=False).encode(), "application/json"
         elif parts.path in FORUM:
             body, kind = FORUM[parts.path]
+        elif self.path in extra and extra[self.path][1] == "redirect":
+            self.send_response(302)
+            self.send_header("Location", extra[self.path][0].decode().replace("__BASE__", base))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         elif self.path in extra:
             body, kind = extra[self.path]
             body = body.replace(b"__BASE__", base.encode())
@@ -432,3 +439,209 @@ def test_a_feed_whose_articles_the_site_stores_is_credited(base: str, tmp_path: 
     # Later, nothing new for longer than expected: stale as any source.
     result = tingfeng(config, "crawl", "tw-feed", "--at", at("23:00"))
     assert result.returncode == 1 and health_of(config, "tw-feed")["code"] == "stale"
+
+
+def _weibo_pages(path: str, pages: list[list[dict[str, Any]]]) -> dict[str, tuple[bytes, str]]:
+    """``path``'s pages 1..n as the API answers them, then the end of the list."""
+    out = {}
+    for n, blogs in enumerate([*pages, []], start=1):
+        cards = [{"card_type": 9, "mblog": b} for b in blogs]
+        data: dict[str, Any] = {"ok": 1, "data": {"cards": cards}}
+        if not blogs:
+            data = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
+        body = json.dumps(data, ensure_ascii=False).encode()
+        out[f"{path}&page={n}"] = (body, "application/json")
+    return out
+
+
+#: 桐湾's posts of the evening; ids grow with time, as on Weibo. 1xx are found by the
+#: search, 2xx are a watched user's.
+EVENING = {
+    101: "19:00", 102: "19:10", 103: "19:20", 104: "19:50", 105: "20:31", 106: "20:40",
+    107: "20:50", 201: "19:05", 202: "19:30", 203: "20:10", 204: "20:45",
+}  # fmt: skip
+
+
+def _post(mid: int) -> dict[str, Any]:
+    return _blog(mid, EVENING[mid], f"桐湾码头第{mid}条：晚上的灯光秀排队情况")
+
+
+def test_a_search_listed_out_of_id_order_loses_no_post(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    # A search is ordered by relevance and time, not by id: at 20:00 page 1 lists 103
+    # (19:20) above 105 (20:31, after the clock), and page 2 has 106 (20:40). The cursor
+    # moves to 104; a crawl that then stopped at "caught up" (103 <= 104 on page 1) would
+    # never read 106 on page 2, nor 105 once it moved there.
+    search = "/wbs/api/container/getIndex?containerid=100103type%3D1%26q%3D%E6%A1%90%E6%B9%BE"
+    search += "&page_type=searchall"
+    user = "/wbs/api/container/getIndex?type=uid&value=7100001&containerid=1076037100001"
+    evening = [[_post(103), _post(105), _post(101)], [_post(106), _post(102), _post(104)]]
+    later = [[_post(107), _post(103), _post(101)], [_post(105), _post(106), _post(102)],
+             [_post(104)]]  # fmt: skip
+    # A user's own timeline, newest first: only what was after a clock makes it unfinished.
+    own = [[_post(204), _post(203), _post(202)], [_post(201)]]
+    server.pages.update(_weibo_pages(user, own))  # type: ignore[attr-defined]
+    config = write_config(tmp_path, [
+        {"name": "tw-wb", "kind": "weibo", "title": "微博 · 桐湾",
+         "settings": {"api_base": f"{base}/wbs", "keywords": ["桐湾"], "users": ["7100001"],
+                      "max_pages": 4}},
+    ])  # fmt: skip
+    for hhmm, pages in (("20:00", evening), ("20:35", evening), ("21:00", later),
+                        ("22:00", later)):  # fmt: skip
+        server.pages.update(_weibo_pages(search, pages))  # type: ignore[attr-defined]
+        result = tingfeng(config, "crawl", "--at", at(hhmm))
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        due = {str(m) for m, t in EVENING.items() if t <= hhmm}
+        assert set(stored(config)) == due, hhmm
+        with SQLiteStore(tmp_path / "tingfeng.db") as store:
+            assert store.count_posts(PostFilter()) == len(due)  # no duplicates
+            cursor = store.get_state("cursor:tw-wb")
+        if hhmm == "20:00":
+            assert cursor["newest"] == {"search:桐湾": 104, "user:7100001": 202}
+            assert cursor["unfinished"] == ["search:桐湾", "user:7100001"]
+        if hhmm == "21:00":
+            # The user timeline was read to its end, in order, with nothing left out.
+            assert cursor["unfinished"] == ["search:桐湾"]
+    # The search is still out of order, so it stays unfinished (read to max_pages); the
+    # user timeline stops at its first page again, where a known id shows.
+    assert cursor["unfinished"] == ["search:桐湾"]
+    endpoints = health_of(config, "tw-wb")["endpoints"]
+    assert endpoints["timeline"]["ok"] == 1 and endpoints["search"]["ok"] == 4
+
+
+#: Under every open Discuz thread for a guest: not a login wall.
+REPLY_BOX = '<div id="f_pst">您需要登录后才可以回帖 <a href="member.php?mod=logging">登录</a></div>'
+#: Discuz's answer to a guest for a thread above their read permission.
+NO_PERMISSION = (
+    '<html><head><meta charset="gbk"><title>提示信息 - 桐湾论坛</title></head><body>'
+    '<div id="messagetext" class="alert_error"><p>抱歉，本帖要求阅读权限高于 10 才能浏览</p>'
+    "</div></body></html>"
+).encode("gbk")
+
+
+def _open_thread(tid: int) -> bytes:
+    floor = _floor(tid * 10 + 1, "码头老吴", "发表于 2026-3-20 19:40", f"第{tid}帖：码头今晚人多")
+    html = _thread(f"码头杂谈{tid}", floor).decode("gbk")
+    return html.replace("</body>", REPLY_BOX + "</body>").encode("gbk")
+
+
+def _walled_forum(server: ThreadingHTTPServer, board: int, open_: list[int], walled: list[int]):
+    """Board ``board`` lists the ``open_`` threads and the ``walled`` ones: the first
+    walled one answers the read-permission page, the others redirect to the login."""
+    pages = server.pages  # type: ignore[attr-defined]
+    tids = sorted(open_ + walled)
+    pages[f"/bbs/forum-{board}-1.html"] = (_forum(*((t, f"码头杂谈{t}", 1) for t in tids)), GBK)
+    for tid in open_:
+        pages[f"/bbs/thread-{tid}-1-1.html"] = (_open_thread(tid), GBK)
+    for n, tid in enumerate(walled):
+        if n == 0:
+            pages[f"/bbs/thread-{tid}-1-1.html"] = (NO_PERMISSION, GBK)
+        else:
+            login = f"__BASE__/bbs/member.php?mod=logging&action=login&referer=thread-{tid}"
+            pages[f"/bbs/thread-{tid}-1-1.html"] = (login.encode(), "redirect")
+
+
+def test_a_members_only_thread_is_skipped_not_a_broken_forum(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    _walled_forum(server, 5, open_=[501, 502, 503], walled=[504, 505])
+    source = documented_forum(f"{base}/bbs/forum-5-1.html")
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl", "--at", at("21:00"))
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said[-3000:]
+    assert set(stored(config)) == {"thread-501", "thread-502", "thread-503"}
+    health = health_of(config, "qc-bbs")
+    assert health["healthy"] and health["code"] is None
+    assert health["errors"] == {"login_required": 2} and health["blocked"] is None
+    thread = health["endpoints"]["parse_thread"]
+    assert (thread["ok"], thread["failed"], thread["login_required"]) == (3, 0, 2)
+    urls = [f"{base}/bbs/thread-504-1-1.html", f"{base}/bbs/thread-505-1-1.html"]
+    assert sorted(health["login_required_urls"]) == urls
+    note = health["notes"][0]
+    assert note.startswith("需要登录（已跳过）：帖子页（parse_thread）5 个页面中 2 个需要登录：")
+    assert all(u in note for u in urls)
+    assert "正常" in said and "需要登录×2" in said and "需要登录（已跳过）" in said
+
+    # The office knows these two: excluded, they are not even asked for.
+    source["settings"]["exclude"] = [r"thread-50[45]-"]
+    (tmp_path / "ex").mkdir()
+    config = write_config(tmp_path / "ex", [source])
+    assert tingfeng(config, "crawl", "--at", at("21:00")).returncode == 0
+    health = health_of(config, "qc-bbs")
+    assert health["healthy"] and health["errors"] == {} and health["notes"] == []
+    assert health["endpoints"]["parse_thread"]["ok"] == 3
+
+
+def test_a_forum_mostly_behind_a_login_wall_is_unhealthy(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    _walled_forum(server, 6, open_=[601], walled=[602, 603])
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-6-1.html")])
+    result = tingfeng(config, "crawl", "--at", at("21:00"))
+    assert result.returncode == 1
+    health = health_of(config, "qc-bbs")
+    assert health["code"] == "blocked"
+    assert health["reason"].startswith(
+        "被拦截：登录墙（帖子页（parse_thread）3 个页面中 2 个需要登录："
+    )
+    assert set(stored(config)) == {"thread-601"}
+
+
+@pytest.mark.parametrize("exclude", [["thread-(50"], "thread-50"])
+def test_a_bad_exclude_is_refused_in_chinese(base: str, tmp_path: Path, exclude: Any) -> None:
+    source = documented_forum(f"{base}/bbs/forum-5-1.html")
+    source["settings"]["exclude"] = exclude
+    config = write_config(tmp_path, [source])
+    result = tingfeng(config, "crawl", "--at", at("21:00"))
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert "sources.qc-bbs.settings.exclude" in result.stderr
+    assert "Traceback" not in result.stderr
+    if isinstance(exclude, list):
+        assert "不是有效的正则表达式" in result.stderr
+
+
+def _busy_thread(tid: int, last: str) -> bytes:
+    """A thread with two replies an hour from 09:00 to 22:59 on 16–18 March, none at
+    night, up to ``last`` on the 18th (``HH:MM``)."""
+    floors = [_floor(tid * 1000, "码头老吴", "发表于 2026-3-15 20:00", "码头夜市开张了")]
+    for day in (16, 17, 18):
+        for hour in range(9, 23):
+            for minute in (10, 40):
+                if day == 18 and f"{hour:02d}:{minute:02d}" > last:
+                    continue
+                pid = tid * 1000 + len(floors)
+                posted = f"发表于 2026-3-{day} {hour:02d}:{minute:02d}"
+                floors.append(_floor(pid, f"网友{pid % 97}", posted, f"夜市第{pid}帖：今天人多"))
+    return _thread("码头夜市", *floors)
+
+
+@pytest.mark.parametrize(
+    ("last", "silent_from", "checked", "healthy"),
+    [("22:40", "2026-03-18T23:00", "2026-03-19T07:00", True),
+     ("12:40", "2026-03-18T13:00", "2026-03-18T16:20", False)],
+)  # fmt: skip
+def test_a_quiet_night_is_not_stale_a_silent_afternoon_is(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path, last: str, silent_from: str,
+    checked: str, healthy: bool,
+) -> None:  # fmt: skip
+    board = 7 if healthy else 8
+    tid = board * 100 + 1
+    pages = server.pages  # type: ignore[attr-defined]
+    pages[f"/bbs/forum-{board}-1.html"] = (_forum((tid, "码头夜市", 90)), GBK)
+    pages[f"/bbs/thread-{tid}-1-1.html"] = (_busy_thread(tid, last), GBK)
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-{board}-1.html")])
+    # Watched since the 16th; the crawl at the start of the silence takes in the replies.
+    for clock in ("2026-03-16T08:00", silent_from):
+        assert tingfeng(config, "crawl", "--at", f"{clock}:00+08:00").returncode == 0
+    result = tingfeng(config, "crawl", "--at", f"{checked}:00+08:00")
+    health = health_of(config, "qc-bbs")
+    assert health["new_items"] == 0 and health["expect_new_within_minutes"] == 60
+    if healthy:  # 8 hours without a reply, as every night of its history
+        assert result.returncode == 0 and health["healthy"], health["reason"]
+    else:
+        assert result.returncode == 1 and health["code"] == "stale"
+        assert health["reason"] == (
+            "停滞：3 小时 20 分没有新帖（按近 2 天同时段，此时段应有约 6 帖）"
+        )

@@ -285,7 +285,12 @@ def test_weibo_every_repost_page_and_comment(crawl: dict[str, Any]) -> None:
     assert len(hotflow) == w["rumor_comment_pages"]
     done = crawl["done"]["lc-weibo"]
     assert done["healthy"], done["reason"]
-    assert done["endpoints"]["comments"] == {"ok": 4, "failed": 0, "errors": {}}
+    assert done["endpoints"]["comments"] == {
+        "ok": 4,
+        "failed": 0,
+        "errors": {},
+        "login_required": 0,
+    }
     reply = crawl["by_id"]["lc-weibo:comment-4100000000000101"]
     assert reply.parent_id == f"lc-weibo:{rumor}" and reply.extra["reply_to"] == "4100000000000001"
 

@@ -45,6 +45,8 @@ def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
         line = f"{row.get('source')}：最近新增 {last}"
         if not row.get("healthy"):
             line += f" — [red]{escape(_reason(row.get('reason')))}[/]"
+        for note in row.get("notes") or []:
+            line += f" — {escape(note)}"
         console.print(line, highlight=False)
 
 
