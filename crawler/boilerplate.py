@@ -131,13 +131,19 @@ _DATE = (
     r"(?:\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?|(?:昨天|前天|今天)\s*\d{1,2}:\d{2}|"
     r"\d+\s*(?:秒|分钟|小时|天)前)"
 )
+#: A post's time as a quote header gives it: always with the time of day (a line such as
+#: "本文发表于 2026-12-03" in an article is not a quote header).
+_POST_TIME = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?|(?:昨天|前天|今天)\s*\d{1,2}:\d{2}|"
+    r"\d+\s*(?:秒|分钟|小时|天)前)"
+)
 #: Discuz's edit stamp, bare or bracketed, at the start of a line.
 EDIT_STAMP = re.compile(rf"^\s*\[?\s*本帖最后由\s*.{{1,40}}?\s*于\s*{_DATE}\s*编辑\s*\]?\s*")
 #: The header line of a quoted post: "张三 发表于 2026-12-3 20:11" (Discuz X),
 #: "原帖由 张三 于 2026-12-3 20:11 发表" (Discuz 7), "引用 3楼 张三 于 … 发表的 :" (phpwind).
 QUOTE_HEADER = re.compile(
-    rf"^\s*(?:\S.{{0,30}}?\s*发表于\s*{_DATE}|原帖由\s*.{{1,30}}?\s*于\s*{_DATE}\s*发表|"
-    rf"引用.{{0,30}}?于\s*{_DATE}\s*发表的?)\s*[:：]?\s*$"
+    rf"^\s*(?:\S.{{0,30}}?\s*发表于\s*{_POST_TIME}|原帖由\s*.{{1,30}}?\s*于\s*{_POST_TIME}\s*发表|"
+    rf"引用.{{0,30}}?于\s*{_POST_TIME}\s*发表的?)\s*[:：]?\s*$"
 )
 #: "回复 3# 张三" / "回复 #3 张三" / "回复 张三 的帖子" before the reply's own words.
 REPLY_PREFIX = re.compile(
@@ -152,7 +158,8 @@ MASKED = re.compile(
 #: Attachment captions Discuz puts inside the post ("下载附件 (52.3 KB)", "… 上传").
 ATTACHMENT = re.compile(
     r"^\s*(?:下载附件(?:\s*\(.{0,30}\))?|保存到相册|\(\s*[\d.]+\s*[KMG]B\s*,\s*下载次数\s*[:：]\s*\d+\s*\)|"
-    rf"{_DATE}\s*上传|\S{{1,60}}\.(?:jpe?g|png|gif|webp|bmp)(?:\s*\(.{{0,40}}\))?)\s*$",
+    rf"{_DATE}\s*上传|(?!https?://|www\.)\S{{1,60}}\.(?:jpe?g|png|gif|webp|bmp)(?:\s*\(.{{0,40}}\))?)"
+    r"\s*$",
     re.I,
 )
 #: A mobile client's signature ("来自 iPhone 客户端", "—— 来自 掌上岑江 Android 版",

@@ -278,6 +278,9 @@ def test_a_masked_post_is_reported_as_masked(notice: str) -> None:
         f"{_OWN}\n--------------------\n我打了 12345 电话反映\n物业电话：0879-6667788",
         f"{_OWN}\n-----\n详见通知原文\nhttp://www.luchuan.gov.example/zwgk/1.html",
         "来自江北的朋友说他们那边也停水了",
+        # an article's own date line is not a quote header; an image URL is a citation
+        "本文发表于 2026-12-03\n滨江路排水改造工程今天开工。",
+        f"{_OWN}\n现场照片：\nhttp://img.example.com/2026/binjiang.jpg",
         "回复一下楼主，这事我也遇到过。",
     ],
 )
