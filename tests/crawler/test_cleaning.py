@@ -293,6 +293,8 @@ def test_a_discuz_thread_crawled_through_scrapy_is_stored_clean(
 ) -> None:
     """GBK Discuz! page on 127.0.0.1 with every kind of furniture (generate.py, 2007)."""
     settings = {**forum_settings(server), "start_urls": [f"{server}/bbs/forum-7-1.html"]}
+    # Discuz shows a masked floor's notice in div.locked instead of td.t_f (docs/sources.md)
+    settings["thread"] = {**settings["thread"], "content": "td.t_f, div.locked"}
     config = write_config(tmp_path, [{"name": "qc-bbs", "kind": "site", "settings": settings}])
     done, _ = run_crawl(config)
     store = SQLiteStore(tmp_path / "tingfeng.db")

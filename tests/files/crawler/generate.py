@@ -312,12 +312,16 @@ def forum_list_html(page: int, tids: list[str]) -> str:
 
 
 def floor_html(pid: str, author: str, date: str, content: str, uid: str = "39999") -> str:
+    if content.startswith('<div class="locked">'):  # Discuz shows the notice instead of t_f
+        body = content
+    else:
+        body = f"""<div class="t_fsz"><table cellspacing="0" cellpadding="0"><tr><td class="t_f" id="postmessage_{pid}">
+{content}
+</td></tr></table></div>"""
     return f"""<div id="post_{pid}"><table id="pid{pid}" class="plhin"><tr>
 <td class="pls"><div class="pi"><div class="authi"><a href="space-uid-{uid}.html" class="xw1">{author}</a></div></div></td>
 <td class="plc"><div class="pi"><div class="pti"><div class="authi"><em id="authorposton{pid}">发表于 {date}</em></div></div></div>
-<div class="pct"><div class="t_fsz"><table cellspacing="0" cellpadding="0"><tr><td class="t_f" id="postmessage_{pid}">
-{content}
-</td></tr></table></div></div></td></tr></table></div>"""
+<div class="pct">{body}</div></td></tr></table></div>"""
 
 
 def thread_html(t: dict, page: int) -> str:
