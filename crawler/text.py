@@ -10,6 +10,8 @@ import re
 import lxml.html
 from lxml import etree
 
+from crawler.boilerplate import QUOTE_HEADER
+
 #: Blocks after which a line break belongs in the text.
 _BLOCK_TAGS = frozenset(
     [
@@ -79,6 +81,7 @@ def html_to_text(markup: str) -> str:
     except (etree.ParserError, ValueError):
         return re.sub(r"<[^>]+>", " ", markup)
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
+    _drop_quoted_posts(root)
     for img in root.iter("img"):
         alt = (img.get("alt") or img.get("title") or "").strip()
         img.text = alt if EMOTICON.fullmatch(alt) else ""
@@ -94,6 +97,22 @@ def html_to_text(markup: str) -> str:
     parts: list[str] = []
     _walk(root, parts)
     return "".join(parts)
+
+
+def _drop_quoted_posts(root: etree._Element) -> None:
+    """Remove quoted posts: a ``<blockquote>`` or ``<div class="quote">`` whose first line
+    names who wrote it and when ("张三 发表于 2026-12-3 20:11"). The quote is another
+    post's text; a reply quoting a rumor must not store the rumor as its own words."""
+    for node in list(root.iter("blockquote", "div")):
+        if node.tag == "div" and "quote" not in (node.get("class") or "").split():
+            continue
+        if node.getparent() is None:
+            continue
+        parts: list[str] = []
+        _walk(node, parts)
+        first = next((line for line in "".join(parts).split("\n") if line.strip()), "")
+        if QUOTE_HEADER.match(normalise_text(first)):
+            node.drop_tree()  # keeps the tail: the reply's own words after the quote
 
 
 def _walk(node: etree._Element, parts: list[str]) -> None:

@@ -167,7 +167,9 @@ ONE_LINE = [
     (("search", "停水", "--sort", "newest"), "应为 relevance、time 或 time_asc", "--sort"),
     (("search", "停水", "--since", "yesterday"), "无法把 'yesterday' 识别为时间", "--since"),
     (("search", "停水", "--since", "2020-13-01"), "无法把 '2020-13-01' 识别为时间", "--since"),
-    (("explain",), "请给出 --text 文本，或 --data 目录 加 --event 编号", "--text"),
+    (("explain",), "请给出 --text 文本、--post 帖子编号、--incident 事件编号", "--text"),
+    (("explain", "--post", "bbs:99"), "没有编号为 'bbs:99' 的帖子", "--post"),
+    (("incidents", "--history", "inc-x"), "没有编号为 'inc-x' 的事件记录", "--history"),
     (("import", "jsonl", "missing.jsonl"), "文件不存在（未导入任何数据）", "missing.jsonl"),
     (("replay", "nowhere"), "文件或目录不存在", "nowhere"),
 ]

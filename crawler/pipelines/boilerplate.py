@@ -1,4 +1,5 @@
-"""Strip boilerplate: site footers, "相关阅读" blocks and ads glued to articles."""
+"""Strip boilerplate: site footers, "相关阅读" blocks and ads glued to articles, and forum
+furniture (edit stamps, quoted posts, signatures); drop posts a moderator masked."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class BoilerplatePipeline(Step):
         if not isinstance(item, PostItem) or not item.text:
             return item
         text, fired = self._stripper(item.source).clean(item.text)
+        if "masked" in fired:
+            # Not a fault of the source: the forum shows a notice instead of the post.
+            raise DropItem(f"masked_post: {item.post_id}", log_level="INFO")
         if fired:
             item.extra["stripped"] = fired
             item.text = text

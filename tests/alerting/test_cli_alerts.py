@@ -177,3 +177,30 @@ def test_errors_are_one_line(tmp_path, monkeypatch, capsys):
     env = setup(tmp_path)
     code, err = run_main(env, monkeypatch, capsys, "alert", "ack", "nope", "--by", "王芳")
     assert code == 2 and "没有编号为 'nope' 的预警" in err
+
+
+def test_alerts_show_is_as_of_the_reference_clock(tmp_path):
+    env = setup(tmp_path)
+    with SQLiteStore(tmp_path / "tf.db") as store:
+        put(store, incident(heat=65))
+    cli(env, "alerts", "run", "--at", AT, "--no-send")
+    cli(env, "alert", "ack", "alert-inc-1", "--by", "李明", "--at", at(minutes=30))
+    before = cli(env, "alerts", "show", "alert-inc-1", "--at", at(minutes=10))
+    assert "状态：新建（截至 03月14日 09:10）" in before
+    assert "首次回应：03月14日 11:00（剩余 1小时50分钟）" in before
+    assert "确认 李明" not in before and "参考时间之后另有 1 条处理记录" in before
+    after = cli(env, "alerts", "show", "alert-inc-1", "--at", at(minutes=40))
+    assert "状态：已确认" in after and "确认 李明：已确认" in after
+    late = cli(env, "alerts", "show", "alert-inc-1", "--at", at(hours=30))
+    assert "首次回应：03月14日 11:00（已超时 1天4小时）" in late
+    shown = json.loads(cli(env, "alerts", "show", "alert-inc-1", "--json", "--at", at(minutes=10)))
+    assert shown["status"] == "acknowledged" and shown["status_as_of"] == "new"
+    assert shown["deadlines_as_of"][0]["overdue"] is False
+    bad = CliRunner().invoke(app, ["alerts", "show", "alert-inc-1", "--at", "昨天"], env=env)
+    assert bad.exit_code != 0 and "--at: 不是 ISO 8601 时间" in str(bad.exception or bad.output)
+
+
+def at(**delta: float) -> str:
+    from datetime import timedelta
+
+    return (T0 + timedelta(**delta)).isoformat()

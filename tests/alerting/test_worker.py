@@ -72,11 +72,13 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
     again = worker(path, "--once")
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0
-    assert "任务 digest（kept）" in err  # the stored schedule survives a restart
+    assert "任务 digest（沿用）" in err  # the stored schedule survives a restart
+    assert "kept" not in err and "Run time of job" not in err
 
 
-def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path):
-    """The crawl job's subprocess fails (here: the source is not configured, exit 2)."""
+def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path, caplog):
+    """The crawl job's subprocess fails (here: the source is not configured, exit 2); the
+    worker's log line says so in Chinese, with the code the health record uses."""
     from crawler.health import read_health
     from models import Source
     from tingfeng.services import worker as w
@@ -89,6 +91,8 @@ def test_a_crashing_crawl_becomes_an_unhealthy_source(tmp_path):
     finally:
         w.close_contexts()
     assert not health.healthy and "crawl_crashed" in health.reason
+    line = next(r for r in caplog.records if r.name == "tingfeng.worker").getMessage()
+    assert line.startswith("采集 qc-gone 异常退出（退出码 2，crawl_crashed）："), line
 
 
 def test_planned_jobs_include_the_weekly_and_monthly_reports():

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from crawler.boilerplate import BoilerplateStripper, is_ad_line
 from crawler.gazetteer import RegionTagger
 from crawler.minhash import NearDuplicateIndex, features, signature, similarity
 from crawler.text import emoticons, html_to_text, normalise_text
-from tests.crawler.conftest import GAZETTEER, WWW
+from store.base import PostFilter
+from store.sqlite import SQLiteStore
+from tests.crawler.conftest import GAZETTEER, WWW, forum_settings, run_crawl, write_config
 
 WEIBO_HTML = (
     "<a href='/n/青川发布'>@青川发布</a>：滨江路积水"
@@ -170,3 +174,144 @@ def test_canonical_url() -> None:
     assert canonical_url("http://x.example/p?id=3", "javascript:void(0)") == (
         "http://x.example/p?id=3"
     )
+
+
+# -- forum furniture (Discuz! and the like) ---------------------------------------------
+_OWN = "今天去看了，滨江路积水已经退了。"
+
+
+def strip(text: str) -> tuple[str, list[str]]:
+    return BoilerplateStripper().clean(text)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["本帖最后由 望湖老张 于 2026-12-3 21:05 编辑", "[ 本帖最后由 xx 于 2026-12-03 21:05 编辑 ]"],
+)
+def test_the_edit_stamp_is_removed(stamp: str) -> None:
+    assert strip(f"{stamp}\n{_OWN}") == (_OWN, ["edit_stamp"])
+
+
+def test_the_edit_stamp_from_markup_is_removed() -> None:
+    html = '<i class="pstatus"> 本帖最后由 望湖老张 于 2026-12-3 21:05 编辑 </i><br />' + _OWN
+    assert strip(clean(html))[0] == _OWN
+
+
+def test_an_ad_block_under_a_dash_rule_goes_as_a_whole() -> None:
+    text = f"{_OWN}\n--------------------\n本地装修找老王，十年口碑\n电话：139 0000 1234"
+    assert strip(text) == (_OWN, ["ad_block"])
+
+
+def test_an_ad_block_under_an_equals_rule_ending_in_a_url_goes() -> None:
+    text = f"{_OWN}\n==========\n专业开锁 换锁芯 24小时上门\n欢迎访问 http://kaisuo.example.com"
+    assert strip(text) == (_OWN, ["ad_block"])
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "来自 iPhone 客户端",
+        "发自我的 iPhone",
+        "—— 来自 掌上岑江 Android 版",
+        "来自: 手机版",
+        "来自小米手机",
+    ],
+)
+def test_a_mobile_client_signature_is_removed(signature: str) -> None:
+    assert strip(f"{_OWN}\n{signature}") == (_OWN, ["signature"])
+
+
+def test_a_signature_after_a_space_on_the_last_line_is_removed() -> None:
+    assert strip(f"{_OWN} 来自 iPhone 客户端") == (_OWN, ["signature"])
+
+
+def test_a_quoted_post_is_not_the_reply_s_own_text() -> None:
+    text = (
+        "山里人 发表于 2026-12-3 20:11\n龙潭水库今晚开闸，白石镇要淹了...\n"
+        "别信谣，南山县已经辟谣了。"
+    )
+    assert strip(text) == ("别信谣，南山县已经辟谣了。", ["quote"])
+
+
+def test_a_quoted_post_in_markup_is_dropped_whole() -> None:
+    html = (
+        '<div class="quote"><blockquote><font size="2"><a href="forum.php?mod=redirect">'
+        '<font color="#999999">山里人 发表于 2026-12-3 20:11</font></a></font><br />'
+        "龙潭水库今晚开闸<br />白石镇要淹了</blockquote></div><br />别信谣，南山县已经辟谣了。"
+    )
+    assert clean(html) == "别信谣，南山县已经辟谣了。"
+
+
+def test_a_blockquote_without_a_post_header_is_kept() -> None:
+    html = "<p>转一下通知：</p><blockquote>龙潭水库水位正常，无泄洪计划。</blockquote>"
+    assert "无泄洪计划" in clean(html)
+
+
+@pytest.mark.parametrize("reply", ["回复 3# 张三\n你说的不对。", "回复 3# 张三 你说的不对。"])
+def test_the_reply_prefix_is_removed(reply: str) -> None:
+    assert strip(reply) == ("你说的不对。", ["reply_prefix"])
+
+
+def test_attachment_captions_are_removed() -> None:
+    text = f"{_OWN}\nIMG_0528.jpg (52.3 KB, 下载次数: 0)\n下载附件\n2026-5-28 20:05 上传"
+    assert strip(text) == (_OWN, ["attachment"])
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "提示: 作者被禁止或删除 内容自动屏蔽",
+        "提示: 该帖被管理员或版主屏蔽",
+        "该帖被管理员或版主屏蔽",
+    ],
+)
+def test_a_masked_post_is_reported_as_masked(notice: str) -> None:
+    assert strip(notice) == ("", ["masked"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我打了 12345 电话反映，还没人回。",
+        "水务局的通知原文：http://www.qingchuan.gov.example/swj/tz/20260528.html",
+        # a citizen's addendum under a rule, ending in a number, is the post's own text
+        f"{_OWN}\n--------------------\n我打了 12345 电话反映\n物业电话：0879-6667788",
+        f"{_OWN}\n-----\n详见通知原文\nhttp://www.luchuan.gov.example/zwgk/1.html",
+        "来自江北的朋友说他们那边也停水了",
+        # an article's own date line is not a quote header; an image URL is a citation
+        "本文发表于 2026-12-03\n滨江路排水改造工程今天开工。",
+        f"{_OWN}\n现场照片：\nhttp://img.example.com/2026/binjiang.jpg",
+        "回复一下楼主，这事我也遇到过。",
+    ],
+)
+def test_forum_rules_keep_the_author_s_own_words(text: str) -> None:
+    assert strip(text) == (text, [])
+
+
+def test_a_discuz_thread_crawled_through_scrapy_is_stored_clean(
+    server: str, tmp_path: Path
+) -> None:
+    """GBK Discuz! page on 127.0.0.1 with every kind of furniture (generate.py, 2007)."""
+    settings = {**forum_settings(server), "start_urls": [f"{server}/bbs/forum-7-1.html"]}
+    # Discuz shows a masked floor's notice in div.locked instead of td.t_f (docs/sources.md)
+    settings["thread"] = {**settings["thread"], "content": "td.t_f, div.locked"}
+    config = write_config(tmp_path, [{"name": "qc-bbs", "kind": "site", "settings": settings}])
+    done, _ = run_crawl(config)
+    store = SQLiteStore(tmp_path / "tingfeng.db")
+    try:
+        posts = {p.native_id: p for p in store.iter_posts(PostFilter(sources=["qc-bbs"]))}
+    finally:
+        store.close()
+    assert posts["thread-2007"].text == (
+        "群里有人说龙潭水库明天上午开闸放水，白石镇河边的住户要提前搬东西，是真的吗？"
+    )
+    assert posts["post-30702"].text == "南山县发布刚刚辟谣了，水库水位正常，没有放水计划。"
+    assert posts["post-30703"].text == "谢谢，我也看到辟谣了。"
+    assert posts["post-30705"].text == (
+        "我打了 12345 电话反映，工作人员说已经转给水务局核实。\n"
+        "水务局的通知原文：http://www.qingchuan.gov.example/swj/tz/20260528.html"
+    )
+    assert posts["post-30706"].text == "转发辟谣，大家别再传了。"
+    assert "post-30704" not in posts and "post-30707" not in posts  # masked by moderators
+    assert done[0]["dropped"] == {"masked_post": 2}
+    assert done[0]["problems"] == {}

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from tingfeng.cli.app import UserError, app, open_configured_store, state
+from tingfeng.cli.tables import add_id_column
 
 stdout = Console()
 
@@ -132,9 +134,12 @@ def alerts(
     if as_json:
         _json({"count": len(rows), "data": [a.model_dump(mode="json") for a in rows]})
         return
-    table = Table(title=f"预警 / alerts（{len(rows)}）")
-    for col in ("编号", "级别", "状态", "标题", "规则", "责任单位", "最近时限", "承办"):
-        table.add_column(col)
+    table = Table(title=f"预警 / alerts（{len(rows)}）", box=box.SIMPLE_HEAD, pad_edge=False)
+    add_id_column(table, "编号", [a.id for a in rows])  # never cut: alerts show / alert ack ID
+    table.add_column("级别", no_wrap=True)
+    table.add_column("状态", no_wrap=True)
+    for col in ("标题", "规则", "责任单位", "最近时限", "承办"):
+        table.add_column(col, overflow="fold")
     for a in rows:
         running = [d for d in a.deadlines if d.met_at is None]
         nxt = min(running, key=lambda d: d.due) if running else None
@@ -182,30 +187,84 @@ def alerts_run(
             stdout.print(f"  渠道错误：{err}")
 
 
+#: The status each history action leaves an alert in (for ``alerts show --at``).
+STATUS_AFTER = {
+    "created": "new",
+    "notified": "notified",
+    "acknowledged": "acknowledged",
+    "assigned": "assigned",
+    "handed_over": "assigned",
+    "responded": "responded",
+    "closed": "closed",
+}
+
+
+def status_at(a: Any, now: datetime) -> Any:
+    """The alert's status as of ``now``: that left by its last state-changing history
+    entry at or before ``now`` (its current status when none is later than ``now``)."""
+    from models import AlertStatus
+
+    if all(h.at <= now for h in a.history):
+        return a.status
+    status = AlertStatus.NEW
+    for h in sorted(a.history, key=lambda h: h.at):
+        if h.at > now:
+            break
+        status = AlertStatus(STATUS_AFTER.get(h.action, status.value))
+    return status
+
+
 @alerts_app.command("show")
-def alerts_show(alert_id: AlertId, as_json: JsonOption = False) -> None:
-    """一条预警的详情与处理记录 / one alert with its history."""
+def alerts_show(alert_id: AlertId, as_json: JsonOption = False, at: AtOption = None) -> None:
+    """一条预警的详情与处理记录；--at 时状态与时限倒计时按该参考时间 / one alert with its
+    history, as of the reference clock."""
+    from alerting.lifecycle import STATUS_LABELS
+    from alerting.render import deadline_text
+    from models.common import now_utc
     from tingfeng.services.alerts import get_alert, outbox
 
+    clock = parse_at(at)
+    now = clock or now_utc()
     with open_configured_store() as store:
         a = get_alert(store, alert_id)
         messages = outbox(store, alert_id)
+    status = status_at(a, now)
     if as_json:
         _json(
             {
                 **a.model_dump(mode="json"),
+                "as_of": now.isoformat(),
+                "status_as_of": status.value,
+                "deadlines_as_of": [
+                    {"label": d.label, "due": d.due.isoformat(),
+                     "met": d.met_at is not None and d.met_at <= now,
+                     "overdue": (d.met_at is None or d.met_at > now) and d.due < now}
+                    for d in a.deadlines
+                ],
                 "outbox": [m.model_dump(mode="json", exclude={"content"}) for m in messages],
             }
-        )
+        )  # fmt: skip
         return
-    stdout.print(f"[bold]{a.id}[/bold] {a.tier.label} {a.title}")
+    stdout.print(f"[bold]{a.id}[/bold] {a.tier.label} {a.title}", highlight=False)
+    stdout.print(
+        f"状态：{STATUS_LABELS[status]}"
+        + ("·已平息" if a.recovered_at and a.recovered_at <= now else "")
+        + f"（截至 {_local(now)}）",
+        highlight=False,
+    )
     stdout.print(f"规则：{a.rule}（{a.reason}）  责任单位：{a.department or '-'}")
     for d in a.deadlines:
-        stdout.print(
-            f"  {d.label}：{_local(d.due)}" + (f" 已完成 {_local(d.met_at)}" if d.met_at else "")
-        )
+        if d.met_at is not None and d.met_at > now:  # met later than the clock: running then
+            d = d.model_copy(update={"met_at": None})
+        stdout.print(f"  {d.label}：{deadline_text(d, now)}", highlight=False)
+    later = 0
     for h in a.history:
+        if clock is not None and h.at > clock:
+            later += 1
+            continue
         stdout.print(f"  {_local(h.at)} {ACTIONS.get(h.action, h.action)} {h.actor}：{h.text}")
+    if later:
+        stdout.print(f"  （参考时间之后另有 {later} 条处理记录，未列出）", highlight=False)
     for m in messages:
         stdout.print(
             f"  消息 {m.channel} 第 {m.revision} 版 {m.event}："
@@ -352,8 +411,9 @@ def silence_list(
         _json({"count": len(rows), "data": [s.model_dump(mode="json") for s in rows]})
         return
     table = Table(title=f"静默 / silences（{len(rows)}）")
-    for col in ("编号", "对象", "值", "原因", "设置人", "结束", "状态"):
-        table.add_column(col)
+    add_id_column(table, "编号", [s.id for s in rows])  # never cut: silence remove ID
+    for col in ("对象", "值", "原因", "设置人", "结束", "状态"):
+        table.add_column(col, overflow="fold")
     for s in rows:
         table.add_row(
             s.id,

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from crawler.errors import error_label
 from tingfeng.cli.app import app, console, open_configured_store, state
+from tingfeng.cli.tables import add_id_column
 from tingfeng.services.crawl import crawl_clock, crawl_sources, source_health
 from tingfeng.services.errors import ServiceError
 
@@ -30,7 +31,9 @@ def _reason(text: str | None) -> str:
 
 def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
     table = Table(title=title, title_justify="left")
-    for column in ("数据源", "状态", "页面", "条目", "新增", "错误", "问题"):
+    # The source name is never cut: it is what `tingfeng crawl NAME` takes.
+    add_id_column(table, "数据源", [str(row.get("source", "?")) for row in rows])
+    for column in ("状态", "页面", "条目", "新增", "错误", "问题"):
         table.add_column(column, overflow="fold")
     for row in rows:
         health = "[green]正常[/]" if row.get("healthy") else "[red]异常[/]"

@@ -34,6 +34,7 @@ from tingfeng.cli.app import (
     open_configured_store,
     state,
 )
+from tingfeng.cli.tables import add_id_column
 from tingfeng.services.export import export_posts, open_output
 from tingfeng.services.imports import (
     ImportOutcome,
@@ -261,13 +262,15 @@ def _print_search(page: SearchPage) -> None:
         head += "（短语/排除条件只检查了前 20000 条匹配）"
     stdout.print(head, highlight=False)
     table = Table(show_lines=False)
-    for column in ("时间", "来源", "内容"):
-        table.add_column(column)
+    table.add_column("时间", no_wrap=True)
+    # The post id (来源:编号) is never cut: it is what `tingfeng explain --post` takes.
+    add_id_column(table, "编号", [hit.post.id for hit in page.hits])
+    table.add_column("内容", overflow="fold")
     for hit in page.hits:
         local = hit.post.created_at.astimezone(_shanghai())
         text = hit.snippet.replace("[", "\\[").replace("<mark>", "[bold yellow]")
         text = text.replace("</mark>", "[/]")
-        table.add_row(local.strftime("%Y-%m-%d %H:%M"), hit.post.source, text)
+        table.add_row(local.strftime("%Y-%m-%d %H:%M"), hit.post.id, text)
     stdout.print(table)
     for name, label, top in FACET_LINES:
         values = page.facets.get(name) or []

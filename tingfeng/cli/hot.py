@@ -17,6 +17,7 @@ from models import Incident, Tier
 from models.records import IncidentHistory
 from text.zh import reason
 from tingfeng.cli.app import UserError, app, open_configured_store, state
+from tingfeng.cli.tables import add_id_column
 from tingfeng.services.detect import DetectInputError
 
 #: Tables are laid out for an 80-column terminal (and for pipes and logs).
@@ -64,9 +65,10 @@ def incidents_table(
     from tingfeng.services.incidents import tier_label
 
     table = Table(title=title, box=None, pad_edge=False, header_style="bold")
-    table.add_column("编号", no_wrap=True, min_width=12, max_width=20, overflow="ellipsis")
-    table.add_column("标题", no_wrap=True, overflow="ellipsis", min_width=10, max_width=22)
-    table.add_column("区域", no_wrap=True, min_width=4, max_width=8, overflow="ellipsis")
+    # The id is never cut (tingfeng.cli.tables); the title and the place give way.
+    add_id_column(table, "编号", [r.id for r in records])
+    table.add_column("标题", overflow="ellipsis", max_width=22)
+    table.add_column("区域", overflow="ellipsis", max_width=8)
     table.add_column("级别", no_wrap=True, min_width=4)
     table.add_column("热度", justify="right", no_wrap=True, min_width=5)
     table.add_column("帖/时", justify="right", no_wrap=True, min_width=5)
@@ -254,7 +256,9 @@ def incidents(
         if history is not None:
             record = service.incident_history(store, history)
             if record is None:
-                raise UserError(f"--history: no incident history for {history!r}")
+                raise UserError(
+                    f"--history：没有编号为 {history!r} 的事件记录（见 tingfeng incidents）"
+                )
             if as_json:
                 _print_json(record.model_dump(mode="json"))
             else:

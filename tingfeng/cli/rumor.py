@@ -215,6 +215,18 @@ def explain(
     text: Annotated[
         str | None, typer.Option("--text", metavar="文本", help="只对这段文本评分。")
     ] = None,
+    post: Annotated[
+        str | None,
+        typer.Option(
+            "--post", metavar="帖子编号", help="已入库的帖子（来源:原始编号），带作者资料与转发。"
+        ),
+    ] = None,
+    incident: Annotated[
+        str | None,
+        typer.Option(
+            "--incident", metavar="事件编号", help="已入库的事件：说法帖、官方回应、谣言分及依据。"
+        ),
+    ] = None,
     data: Annotated[
         Path | None, typer.Option("--data", metavar="目录", help="CED 格式的数据目录。")
     ] = None,
@@ -229,10 +241,35 @@ def explain(
         Path | None, typer.Option("--model", metavar="文件", help="模型文件。")
     ] = None,
 ) -> None:
-    """解释谣言概率：一段文本或一个 CED 事件的概率及依据（JSON）。Explain a rumor score."""
+    """解释谣言概率：一段文本、一条已入库帖子、一个事件或一个 CED 事件的概率及依据（JSON）。
+    Explain a rumor score."""
     from nlp.rumor.explain import explain as run_explain
     from nlp.rumor.features import RumorInput
 
+    given = [
+        name
+        for name, value in (("--text", text), ("--post", post), ("--incident", incident))
+        if value is not None
+    ] + (["--data"] if data is not None else [])
+    if len(given) > 1:
+        raise UserError(f"{'、'.join(given)} 只能选一个（见 tingfeng explain --help）")
+    if post is not None or incident is not None:
+        from tingfeng.services import explain as service
+
+        def load() -> Any:
+            return _model(model)
+
+        with open_configured_store(readonly=True) as store:
+            if post is not None:
+                result = service.explain_post(
+                    store, load, post.strip(), horizon=_parse_horizon(horizon)
+                )
+            else:
+                result = service.explain_incident(
+                    store, state.config.office, str(incident).strip(), load_model=load
+                )
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        return
     loaded = _model(model)
     if text is not None:
         inp = RumorInput(source_id=None, text=text, created_at=None, author=None)
@@ -245,7 +282,8 @@ def explain(
         inp = RumorInput.from_posts(found.source, found.reposts)
     else:
         raise UserError(
-            "请给出 --text 文本，或 --data 目录 加 --event 编号（见 tingfeng explain --help）"
+            "请给出 --text 文本、--post 帖子编号、--incident 事件编号，"
+            "或 --data 目录 加 --event 编号（见 tingfeng explain --help）"
         )
     result = run_explain(loaded, inp, horizon=_parse_horizon(horizon))
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")

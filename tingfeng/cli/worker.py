@@ -22,6 +22,7 @@ def worker(
     from alerting.channels import ChannelError
     from alerting.yamlpos import PolicyError
     from tingfeng.services.worker import (
+        CHANGE_LABELS,
         WorkerError,
         next_runs,
         scheduler_alive,
@@ -38,7 +39,7 @@ def worker(
         raise UserError(str(exc)) from None
     changes = getattr(scheduler, "tingfeng_changes", {})
     for job_id, when in sorted(next_runs(scheduler).items()):
-        state_of = changes.get(job_id, "")
+        state_of = CHANGE_LABELS.get(changes.get(job_id, ""), changes.get(job_id, ""))
         console.print(f"任务 {job_id}（{state_of}）：下次 {when.isoformat() if when else '-'}")
     stop = threading.Event()
     if not once:

@@ -87,13 +87,13 @@ def job_crawl(config_path: str | None, source: str) -> int:
     try:
         code, stderr = run_crawl(config_path, [source], timeout)
     except subprocess.TimeoutExpired:
-        log.error("crawl %s: stopped after %.0f min", source, timeout / 60)
+        log.error("采集 %s：运行超过 %.0f 分钟，已停止（crawl_timeout）", source, timeout / 60)
         record_crawl_failure(config_path, source, "crawl_timeout", started)
         return -1
     if code < 0 and _stopping.is_set():
         return code  # stopped with the worker: not the source's fault
     if code not in (0, 1):  # 1 = crawled but unhealthy: its health says so
-        log.error("crawl %s: exit %s: %s", source, code, stderr[-500:])
+        log.error("采集 %s 异常退出（退出码 %s，crawl_crashed）：%s", source, code, stderr[-500:])
         record_crawl_failure(config_path, source, "crawl_crashed", started)
     return code
 
@@ -329,10 +329,13 @@ def build_scheduler(config: Any) -> Any:
 
     def listen(event: Any) -> None:
         if event.code == EVENT_JOB_MISSED:
-            log.warning("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
+            log.warning("任务 %s 错过了计划运行时间 %s", event.job_id, event.scheduled_run_time)
         elif event.exception is not None:
-            log.error("job %s failed: %s", event.job_id, event.exception)
+            log.error("任务 %s 运行失败：%s", event.job_id, event.exception)
 
+    # APScheduler's own warnings are English ("Run time of job ... was missed by ..."):
+    # the listener says them in Chinese. Its errors (with the traceback) stay.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     scheduler.add_listener(listen, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
     return scheduler
 
@@ -405,6 +408,10 @@ def planned_jobs(config: Any, config_path: str | None, speed: float = 1.0) -> li
     return jobs
 
 
+#: How :func:`sync_jobs` changed a stored job, as the worker tells its user.
+CHANGE_LABELS = {"kept": "沿用", "added": "新增", "removed": "已移除"}
+
+
 def sync_jobs(scheduler: Any, jobs: list[dict[str, Any]]) -> dict[str, str]:
     """Keep stored jobs whose trigger and arguments did not change (so a digest missed while
     the worker was down still runs, within the grace time); replace or add the others and
@@ -454,7 +461,10 @@ def start_worker(
         scheduler = build_scheduler(config)
         scheduler.start(paused=True)
         changes = sync_jobs(scheduler, planned_jobs(config, config_path, speed))
-        log.info("worker jobs: %s", changes)
+        log.info(
+            "计划任务：%s",
+            "，".join(f"{job} {CHANGE_LABELS.get(c, c)}" for job, c in sorted(changes.items())),
+        )
         scheduler.tingfeng_changes = changes
         scheduler.resume()
     except BaseException:

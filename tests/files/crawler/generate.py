@@ -248,10 +248,47 @@ THREADS = [
 FORUM_PAGES = [["2001", "2002", "2003"], ["2004", "2005", "2006"]]
 
 
+# A board no other page links to: one thread whose floors carry what real Discuz! posts
+# add around the author's words (tests/crawler/test_cleaning.py crawls it).
+FURNITURE_THREAD = {
+    "tid": "2007", "title": "听说龙潭水库明天要开闸放水？", "author": "望湖老张",
+    "uid": "30077", "date": "2026-5-28 20:05", "views": "960", "replies": "6",
+    "body": '<i class="pstatus"> 本帖最后由 望湖老张 于 2026-5-28 21:05 编辑 </i><br />\n'
+            "群里有人说龙潭水库明天上午开闸放水，白石镇河边的住户要提前搬东西，是真的吗？<br />\n"
+            '<ignore_js_op><img src="data/attachment/forum/202605/28/a.jpg" alt="" />'
+            '<div class="tip tip_4 aimg_tip"><div class="xs0"><p><strong>IMG_0528.jpg</strong> '
+            '<em class="xg1">(52.3 KB, 下载次数: 0)</em></p><p><a href="forum.php?mod=attachment&amp;aid=1">'
+            '下载附件</a></p><p class="xg1 y">2026-5-28 20:05 上传</p></div></div></ignore_js_op><br />\n'
+            "<br />\n来自 iPhone 客户端",
+    "floors": [
+        ("30702", "桃源乡小张", "2026-5-28 20:30",
+         '<div class="quote"><blockquote><font size="2"><a href="forum.php?mod=redirect&amp;goto='
+         'findpost&amp;pid=20070&amp;ptid=2007" target="_blank"><font color="#999999">望湖老张 发表于 '
+         '2026-5-28 20:05</font></a></font><br />\n群里有人说龙潭水库明天上午开闸放水，白石镇河边的住户要提前搬东西<br />\n'
+         "是真的吗？</blockquote></div><br />\n南山县发布刚刚辟谣了，水库水位正常，没有放水计划。<br />\n"
+         "<br />\n—— 来自 掌上青川 Android 版"),
+        ("30703", "江北老王", "2026-5-28 20:41",
+         '<strong>回复 <a href="forum.php?mod=redirect&amp;goto=findpost&amp;pid=30702&amp;ptid=2007" '
+         'target="_blank">2#</a> <i>桃源乡小张</i> </strong><br />\n谢谢，我也看到辟谣了。<br />\n'
+         "--------------------<br />\n本地装修找老王，十年口碑<br />\n水电改造 包工包料<br />\n"
+         "电话：139 0000 1234"),
+        ("30704", "禁言用户", "2026-5-28 20:50",
+         '<div class="locked">提示: <em>作者被禁止或删除 内容自动屏蔽</em></div>'),
+        ("30705", "白石镇居民", "2026-5-28 21:02",
+         "我打了 12345 电话反映，工作人员说已经转给水务局核实。<br />\n"
+         "水务局的通知原文：http://www.qingchuan.gov.example/swj/tz/20260528.html"),
+        ("30706", "沙湾小李", "2026-5-28 21:10",
+         "[ 本帖最后由 沙湾小李 于 2026-05-28 21:12 编辑 ]<br />\n转发辟谣，大家别再传了。<br />\n发自我的 iPhone"),
+        ("30707", "广告号", "2026-5-28 21:20",
+         '<div class="locked">提示: <em>该帖被管理员或版主屏蔽</em></div>'),
+    ],
+}
+
+
 def forum_list_html(page: int, tids: list[str]) -> str:
     rows = []
     for tid in tids:
-        t = next(x for x in THREADS if x["tid"] == tid)
+        t = next(x for x in [*THREADS, FURNITURE_THREAD] if x["tid"] == tid)
         rows.append(f"""<tbody id="normalthread_{tid}"><tr>
 <th class="common"><a href="thread-{tid}-1-1.html" onclick="atarget(this)" class="s xst">{t['title']}</a></th>
 <td class="by"><cite><a href="space-uid-{t['uid']}.html" c="1">{t['author']}</a></cite><em><span>{t['date']}</span></em></td>
@@ -275,12 +312,16 @@ def forum_list_html(page: int, tids: list[str]) -> str:
 
 
 def floor_html(pid: str, author: str, date: str, content: str, uid: str = "39999") -> str:
+    if content.startswith('<div class="locked">'):  # Discuz shows the notice instead of t_f
+        body = content
+    else:
+        body = f"""<div class="t_fsz"><table cellspacing="0" cellpadding="0"><tr><td class="t_f" id="postmessage_{pid}">
+{content}
+</td></tr></table></div>"""
     return f"""<div id="post_{pid}"><table id="pid{pid}" class="plhin"><tr>
 <td class="pls"><div class="pi"><div class="authi"><a href="space-uid-{uid}.html" class="xw1">{author}</a></div></div></td>
 <td class="plc"><div class="pi"><div class="pti"><div class="authi"><em id="authorposton{pid}">发表于 {date}</em></div></div></div>
-<div class="pct"><div class="t_fsz"><table cellspacing="0" cellpadding="0"><tr><td class="t_f" id="postmessage_{pid}">
-{content}
-</td></tr></table></div></div></td></tr></table></div>"""
+<div class="pct">{body}</div></td></tr></table></div>"""
 
 
 def thread_html(t: dict, page: int) -> str:
@@ -512,6 +553,8 @@ def main() -> None:
         write(f"bbs/thread-{t['tid']}-1-1.html", page, "gbk")
         if t.get("page2"):
             write(f"bbs/thread-{t['tid']}-2-1.html", thread_html(t, 2), "gbk")
+    write("bbs/forum-7-1.html", forum_list_html(len(FORUM_PAGES), ["2007"]), "gbk")
+    write("bbs/thread-2007-1-1.html", thread_html(FURNITURE_THREAD, 1), "gbk")
     write("bbs/forum-9-1.html", forum_list_html(1, ["2001"]).replace(
         '<tbody id="normalthread_2001">', '<tbody id="normalthread_2001"><tr><th><a class="s xst" href="thread-2001-1-1.html">'
         "<b>未闭合的标签<i>").replace("</table>", "", 1), "gbk")
