@@ -39,7 +39,6 @@ import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timedelta
-from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +159,7 @@ def rumor_purity(incidents: dict[str, str | None], gold: dict[str, str], story: 
 def detail(name: str, posts: list[Post], incidents: dict[str, str | None], gold: dict) -> None:
     by_id = {p.id: p for p in posts}
     by_inc: dict[str, list[str]] = {}
-    for p, s in gold.items():
+    for p in gold:
         by_inc.setdefault(incidents.get(p) or "none", []).append(p)
     for inc, members in sorted(by_inc.items()):
         counts = Counter(gold[p] for p in members)
@@ -344,7 +343,8 @@ def main() -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
     cols = ["posts", "stories", "incidents", "b3_precision", "b3_recall", "pair_precision",
-            "pair_recall", "stories_split", "incidents_mixed", "foreign_posts", "rumor_purity"]  # fmt: skip
+            "pair_recall", "stories_split", "incidents_mixed", "foreign_posts",
+            "rumor_purity"]  # fmt: skip
     heads = ["posts", "stories", "incid.", "B3 P", "B3 R", "pair P", "pair R", "split",
              "mixed", "foreign", "rumor pur."]  # fmt: skip
     print(f"{'city':<16}" + "".join(f"{h:>9}" for h in heads))
