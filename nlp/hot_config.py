@@ -25,6 +25,8 @@ class HotClusterConfig(_Section):
     tau_hours: float = Field(default=24.0, gt=0)
     threshold: float = Field(default=0.2, gt=0, le=1)
     min_shared: int = Field(default=2, ge=1)
+    #: Shared words other than place names must add this much to the similarity (0: off).
+    min_event_similarity: float = Field(default=0.04, ge=0, le=1)
     top_terms: int = Field(default=30, ge=1)
     centroid_terms: int = Field(default=60, ge=1)
     probe_terms: int = Field(default=8, ge=1)

@@ -35,7 +35,7 @@ import yaml
 from models import Post
 from nlp.hot_config import HotClusterConfig
 from nlp.spread import SpreadStats
-from nlp.tokenize import cut, office_stopwords
+from nlp.tokenize import cut, is_place, office_stopwords
 
 _URL = re.compile(r"https?:?/*[\w./?=&%#-]*|\bt\.cn/\w*|www\.[\w./-]+", re.IGNORECASE)
 _REPOST_CHAIN = re.compile(r"//\s*@[^:：\s]{1,30}[:：].*", re.DOTALL)
@@ -252,6 +252,35 @@ def _place_terms(vector: dict[str, float], regions: list[str]) -> set[str]:
     return {t for t in vector if any(t in r or r in t for r in regions)}
 
 
+#: A root at least this similar to an incident is a copy of its posts: it joins on its
+#: words whatever they are (a re-posted notice that names only the road).
+NEAR_DUPLICATE = 0.8
+#: A root whose words besides place names weigh less than this (of its unit vector) says
+#: nothing but the place: there is no other story in it to keep apart.
+PLACE_ONLY = 0.3
+
+
+def event_similarity(
+    vector: dict[str, float], centroid: dict[str, float], places: set[str]
+) -> tuple[float, float]:
+    """(the part of the cosine owed to shared words that are not place or landmark names,
+    the weight of the root's own words that are not), for :meth:`IncidentEngine._place_root`.
+
+    Place names are rare words, so their IDF makes them a post's strongest terms: two posts
+    that only name the same street (a lost cat near 锦绣小区, the heating complaint of
+    锦绣小区) had a cosine of 0.37. Names are :func:`nlp.tokenize.is_place` (the gazetteer's
+    names and their parts, words with a place ending) and the root's region names.
+    """
+    shared = own = 0.0
+    for term, weight in vector.items():
+        if term in places or is_place(term):
+            continue
+        own += weight * weight
+        if term in centroid:
+            shared += weight * centroid[term]
+    return shared, math.sqrt(own)
+
+
 #: Openers that say "spread this" or "urgent", not what happened: never a title alone.
 _URGENCY = re.compile(
     r"^(?:紧急|扩散|紧急扩散|求扩散|转发|求转|急|急急急|重磅|突发|注意|提醒|速看|刚刚|快看|"
@@ -420,13 +449,18 @@ class IncidentEngine:
                 if gap > window:
                     continue
                 centroid = cluster.centroid
-                shared = [w * centroid[t] for t, w in vector.items() if t in centroid]
                 topical = sum(1 for t in vector if t in centroid and t not in places)
                 if topical < cfg.min_shared:
                     # One shared word besides place names (the city's, the district's) is
                     # not the same story: 江北夜市 米线 and 江北夜市 城管打人 are two.
                     continue
-                sim = sum(shared)
+                sim = sum(w * centroid[t] for t, w in vector.items() if t in centroid)
+                if sim < NEAR_DUPLICATE and cfg.min_event_similarity > 0:
+                    event, own = event_similarity(vector, centroid, places)
+                    if event < cfg.min_event_similarity and own >= PLACE_ONLY:
+                        # A place and landmark in common, nothing of what happened: the
+                        # repair shop moving off 望湖路 is not the crash on 望湖路.
+                        continue
                 score = sim * math.exp(-gap / tau)
                 if score > best_score:
                     best_id, best_score = inc_id, score

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from models import Author, Post
+from nlp.hot_config import HotClusterConfig
 from nlp.incidents import IncidentEngine, categorise, clean_text, load_categories
 from tests.hot.conftest import fixture_posts, minutes, repost
 
@@ -164,3 +165,54 @@ def test_generic_words_of_the_evening_glue_no_unrelated_posts() -> None:
     noise = post(4, 200, "望江路琴行晚上在门口吉他弹唱，声音太大，希望十点以后小声一点")
     assert books != food and late != food
     assert noise == books
+
+
+def test_a_shared_landmark_alone_joins_nothing_with_event_words_it_does() -> None:
+    """Posts naming the same street and road (fictional 澜州, names from its gazetteer):
+    a lost cat near 锦绣小区 is not the heating complaint of 锦绣小区, a repair shop leaving
+    望湖路 is not the crash on 望湖路; a second heating complaint, a post asking about
+    "望湖化工园那事" with the rumor's word 泄漏, and a copy of a post all join. And the
+    reported case: a heating complaint from the estate beside 望湖化工园, written while the
+    gas-leak rumor spreads, had joined the rumor (whose first alert then took the
+    complaint's tier)."""
+    from text.gazetteer import RegionTagger
+
+    RegionTagger({"湖滨区": ["望湖街道", "望湖化工园", "望湖路", "锦绣小区", "滨湖大道"]})
+    t0 = datetime.fromisoformat("2026-11-20T18:00:00+08:00")
+
+    def run(config: HotClusterConfig, texts: dict[str, str]) -> dict[str, str]:
+        engine = IncidentEngine(config)
+        out = {}
+        for n, (key, text) in enumerate(texts.items()):
+            p = Post(source="t", native_id=key, author=Author(id=key), text=text,
+                     created_at=minutes(t0, 10 * n), region_tags=["湖滨区"])  # fmt: skip
+            out[key] = engine.assign(p).incident_id
+        return out
+
+    street = {
+        "heat": "望湖街道锦绣小区8栋暖气片一直是温的，室内只有15度，热力公司一直没人来",
+        "smell": "望湖化工园泄漏了？望湖街道一股刺鼻的化学品味道，大家赶紧关窗",
+        "crash": "望湖路与滨湖大道路口电动车和渣土车相撞，骑车人倒地，望湖路严重拥堵",
+        "cat": "昨天傍晚在望湖街道锦绣小区附近走失一只橘猫，戴红色项圈，必有重谢",
+        "shop": "在望湖路开了八年的修车铺，下个月搬到滨湖大道，老客户别跑错地方",
+        "heat2": "锦绣小区暖气不热的事有人管吗，热力公司说明天上门，一晚上怎么熬",
+        "ask": "望湖化工园那事，到底泄漏没有？",
+        "copy": "望湖路与滨湖大道路口电动车和渣土车相撞，骑车人倒地，望湖路严重拥堵！",
+    }
+    rumor_then_complaint = {
+        "leak": "刚才在望湖街道散步，闻到一股很冲的化学品味道，听说是化工园那边泄漏了，"
+        "有毒气体飘过来了，大家赶紧关窗！",
+        "smell": "望湖化工园那边的气味从七点多一直到现在，孩子一直咳嗽。家里窗户都关了",
+        "beside": "望湖街道化工园旁边的小区暖气一直不热，找热力公司也没用",
+    }
+    got = run(HotClusterConfig(), street)
+    assert len({got["heat"], got["smell"], got["crash"], got["cat"], got["shop"]}) == 5
+    assert got["heat2"] == got["heat"] and got["ask"] == got["smell"]
+    assert got["copy"] == got["crash"]
+    alone = run(HotClusterConfig(), rumor_then_complaint)
+    assert alone["beside"] not in (alone["leak"], alone["smell"])
+    # Without the rule the names alone join the chatter to the stories.
+    before = run(HotClusterConfig(min_event_similarity=0), street)
+    assert before["cat"] == before["heat"] and before["shop"] == before["crash"]
+    before = run(HotClusterConfig(min_event_similarity=0), rumor_then_complaint)
+    assert before["beside"] == before["leak"]
