@@ -17,7 +17,7 @@ from alerting.channels.base import idempotency_key
 from alerting.clocks import DeadlineClocks
 from alerting.config import AlertingConfig
 from alerting.events import OPEN_STATUSES, PRIORITY, Event, PassReport, chain_id, list_all
-from alerting.policy import RANK, Decision, TierPolicy, incident_figures
+from alerting.policy import RANK, Decision, TierPolicy, incident_figures, tier_zh
 from alerting.render import EVENT_LABELS, AlertText, claim_of, compose
 from alerting.sources import SystemAlerts
 from models import (
@@ -428,7 +428,10 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                     AlertEvent(
                         at=now,
                         action="escalated",
-                        text=f"{old.value} → {decision.tier.value}：规则「{decision.rule.name}」",
+                        text=(
+                            f"{tier_zh(old)} → {tier_zh(decision.tier)}"
+                            f"：规则「{decision.rule.name}」"
+                        ),
                         detail={
                             "from": old.value,
                             "to": decision.tier.value,
@@ -442,7 +445,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                     Event(
                         "escalated",
                         self.tier_routes(alert.tier),
-                        f"由 {old.value} 级升为 {alert.tier.value} 级",
+                        f"由 {tier_zh(old)}升为 {tier_zh(alert.tier)}",
                     )
                 )
             if alert.recovered_at is not None and not self.policy.recovered(inc, now):
@@ -520,7 +523,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             AlertEvent(
                 at=now,
                 action="created",
-                text=f"{decision.tier.value} 级：规则「{decision.rule.name}」",
+                text=f"{tier_zh(decision.tier)}：规则「{decision.rule.name}」",
                 detail={
                     "rule": decision.rule.name,
                     "figures": decision.figures,
