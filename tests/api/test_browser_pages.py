@@ -360,7 +360,8 @@ def test_audit_log_reads_in_words_with_raw_json_behind_a_toggle(browser, live: L
     expect(summary).to_have_text("角色：分析员 → 监测员")
     created = page.locator("#audit tbody tr", has_text="新建用户").first
     expect(created.locator("td").nth(3)).to_have_text("用户 audit-temp")
-    expect(created.locator("td.change > span")).to_have_text("姓名：“临时审计”；角色：分析员；停用：否")
+    created_text = "姓名：“临时审计”；角色：分析员；停用：否"
+    expect(created.locator("td.change > span")).to_have_text(created_text)
     raw = entry.locator("details pre")
     expect(raw).to_be_hidden()
     entry.get_by_text("原始数据").click()
