@@ -29,6 +29,11 @@ COLOUR_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue":
 TIER_NUMERALS = {Tier.I: "Ⅰ", Tier.II: "Ⅱ", Tier.III: "Ⅲ", Tier.IV: "Ⅳ"}
 
 
+def tier_zh(tier: Tier | str) -> str:
+    """Ⅰ级…Ⅳ级: a tier as people read it in every text (never "III 级"): :attr:`Tier.label`."""
+    return Tier(tier).label
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

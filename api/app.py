@@ -114,12 +114,18 @@ def create_app(
     app.state.metrics.registry.register(AlertCollector(store, clock))
     for module in (health, auth, posts, incidents, alerts, sources, users, tokens, audit):
         app.include_router(module.router)
-    from api.routers import bulletins, reports
+    from api.routers import bulletins, reports, tasks
 
     app.include_router(bulletins.router)
     app.include_router(bulletins.incident_router)
     app.include_router(reports.router)
+    app.include_router(tasks.router)
     app.include_router(openapi_router)
+    from api.pages_incidents import router as incident_list_router
+    from api.pages_tasks import router as tasks_router
+
+    app.include_router(incident_list_router)
+    app.include_router(tasks_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -64,6 +64,8 @@ KIND_LABELS = {
 }
 NAV = [
     ("/", "监测台"),
+    ("/tasks", "我的待办"),
+    ("/incidents", "事件"),
     ("/search", "检索"),
     ("/bulletins", "通报"),
     ("/reports", "报告"),
@@ -76,12 +78,19 @@ NAV = [
 def render(
     request: Request, name: str, user: Principal | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    from api.services.alerts import CHANGERS
+    from api.services.tasks import task_count
+
     settings = request.app.state.config.api
     nav = [
         (href, label)
         for href, label in NAV
-        if href != "/admin" or (user and user.role == Role.ADMIN)
+        if (href != "/admin" or (user and user.role == Role.ADMIN))
+        and (href != "/tasks" or (user and user.role in CHANGERS))
     ]
+    counts = {}
+    if user is not None and user.role in CHANGERS:
+        counts["/tasks"] = task_count(request.app.state.store, user.name, user.role)
     return templates.TemplateResponse(
         request,
         name,
@@ -89,6 +98,7 @@ def render(
             "user": user,
             "role_label": ROLE_LABELS.get(user.role, "") if user else "",
             "nav": nav,
+            "nav_counts": counts,
             "path": request.url.path,
             "poll_ms": int(settings.poll_seconds * 1000),
             "band_labels": BAND_LABELS,

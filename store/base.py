@@ -87,7 +87,7 @@ class SearchResult(BaseModel):
     facets: Facets = Field(default_factory=dict)
 
 
-IncidentSort = Literal["heat", "last_seen", "rumor"]
+IncidentSort = Literal["heat", "last_seen", "rumor", "size"]
 #: A value of the incident list's tier filter: a tier, or ``none`` for never alerted.
 TierFilter = Literal["I", "II", "III", "IV", "none"]
 
@@ -104,7 +104,8 @@ class IncidentQuery(BaseModel):
     its current alert: the open one, else the latest; ``none``: never alerted) is one of
     these; the store keeps it beside the incident, written with every alert change.
     Orders: ``heat`` highest first; ``last_seen``
-    and ``rumor`` latest/highest first with unknown values last; ties by id.
+    and ``rumor`` latest/highest first with unknown values last; ``size`` most posts
+    first; ties by id.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -22,7 +22,8 @@ from typing import Any
 
 #: 2: incident records carry the typed ``listing`` fields (store.incident_fields).
 #: 3: ``listing.tier``, the incident's current tier (响应级别 of its current alert).
-MAPPING_VERSION = 3
+#: 4: ``listing.post_count``, for the incident list's ``size`` order.
+MAPPING_VERSION = 4
 
 #: The pretokenised field: jieba tokens joined by spaces (``nlp.tokenize.index_text``), so a
 #: whitespace analyzer is all the server needs (no analysis-ik / smartcn plugin).
@@ -113,6 +114,7 @@ RECORDS_MAPPING: dict[str, Any] = {
                 "category": _KEYWORD,
                 "rumor_score": {"type": "double"},
                 "heat": {"type": "double"},
+                "post_count": _LONG,
                 "first_seen_us": _LONG,
                 "last_seen_us": _LONG,
                 # Lower-cased title and keywords for substring (wildcard) filters; 8,000

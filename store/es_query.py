@@ -208,6 +208,7 @@ _INCIDENT_SORT_FIELD = {
     "heat": "listing.heat",
     "last_seen": "listing.last_seen_us",
     "rumor": "listing.rumor_score",
+    "size": "listing.post_count",
 }
 
 

@@ -41,6 +41,7 @@ def incident_fields(inc: Incident) -> dict[str, Any]:
         "category": inc.category,
         "rumor_score": inc.rumor_score,
         "heat": float(inc.heat),
+        "post_count": int(inc.post_count),
         "first_seen_us": micros(inc.first_seen),
         "last_seen_us": micros(inc.last_seen),
         "title_lc": fold(inc.title),

@@ -24,6 +24,7 @@ _INCIDENT_ORDER = {
     "heat": "i.heat DESC, i.id",
     "last_seen": "i.last_seen_us DESC, i.id",
     "rumor": "i.rumor_score DESC, i.id",
+    "size": "i.post_count DESC, i.id",
 }
 
 

@@ -128,6 +128,17 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX incidents_tier ON incidents(tier, heat DESC, id);
         """,
     ),
+    (
+        5,
+        # Each incident's number of posts on its listing row, for the list's ``size``
+        # order (the dashboard's 事件 page sorts by 规模); filled from the records.
+        """
+        ALTER TABLE incidents ADD COLUMN post_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE incidents SET post_count = COALESCE((SELECT json_extract(r.doc, '$.post_count')
+            FROM records r WHERE r.kind = 'incident' AND r.id = incidents.id), 0);
+        CREATE INDEX incidents_size ON incidents(post_count DESC, id);
+        """,
+    ),
 ]
 
 
@@ -153,8 +164,8 @@ CURRENT_TIER_SQL = (
 
 INCIDENT_ROW_SQL = (
     "INSERT OR REPLACE INTO incidents(id, hot, district, category, rumor_score, heat,"
-    " first_seen_us, last_seen_us, title_lc, keywords_lc, tier)"
-    f" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,({CURRENT_TIER_SQL}))"
+    " first_seen_us, last_seen_us, title_lc, keywords_lc, post_count, tier)"
+    f" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,({CURRENT_TIER_SQL}))"
 )
 #: The row as schema version 3 had it (no tier yet), for migration 3's backfill.
 _INCIDENT_ROW_V3_SQL = (
@@ -169,6 +180,7 @@ def incident_row(inc: Incident) -> tuple[Any, ...]:
     return (
         inc.id, int(f["hot"]), f["district"], f["category"], f["rumor_score"], f["heat"],
         f["first_seen_us"], f["last_seen_us"], f["title_lc"], KEYWORD_SEP.join(f["keywords_lc"]),
+        f["post_count"],
     )  # fmt: skip
 
 
@@ -177,7 +189,7 @@ def _backfill_incidents(db: sqlite3.Connection) -> None:
     while rows := cursor.fetchmany(2000):
         db.executemany(
             _INCIDENT_ROW_V3_SQL,
-            [incident_row(Incident.model_validate_json(d)) for (d,) in rows],
+            [incident_row(Incident.model_validate_json(d))[:10] for (d,) in rows],
         )
 
 

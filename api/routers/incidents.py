@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ConfigDep, CurrentUser, StoreDep
+from api.deps import ConfigDep, CurrentUser, NowDep, StoreDep
 from api.errors import ApiError
+from api.services.incident_export import export_incidents
 from api.services.incidents import (
     IncidentDetail,
     IncidentFilters,
@@ -17,7 +20,7 @@ from api.services.incidents import (
     kept_incidents_json,
     list_incidents_json,
 )
-from models import Incident
+from models import SHANGHAI, Incident
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -40,6 +43,31 @@ async def list_(
     if body is None:
         body = await run_in_threadpool(list_incidents_json, store, filters, cache)
     return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a BOM"}},
+)
+def export(
+    filters: Annotated[IncidentFilters, Query()],
+    user: CurrentUser,
+    store: StoreDep,
+    config: ConfigDep,
+    now: NowDep,
+) -> StreamingResponse:
+    """Every incident the list's filters match (``page``/``per_page`` ignored, at most
+    10,000), in the list's ``sort``, as CSV with Chinese headers (事件编号, 标题, 区域, 类别,
+    首次出现, 最近出现, 帖数, 热度, 热点, 谣言分, 谣言可能, 响应级别, 关键词, 链接), UTF-8
+    with a BOM so Excel opens it; times in 北京时间."""
+    name = f"事件列表-{now.astimezone(SHANGHAI):%Y%m%d-%H%M}.csv"
+    disposition = f"attachment; filename=\"incidents.csv\"; filename*=UTF-8''{quote(name)}"
+    return StreamingResponse(
+        export_incidents(store, filters, config.api.base_url or ""),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

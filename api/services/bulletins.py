@@ -10,11 +10,13 @@ bulletin, monitors and analysts only read), optimistic concurrency on every step
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from alerting.policy import tier_zh
 from api.deps import Principal
 from api.errors import ApiError
 from api.security import mask_personal
@@ -608,6 +610,21 @@ CHANGE_LABELS = {
 }
 
 
+def _tier_zh(value: str) -> str:
+    try:
+        return tier_zh(value)
+    except ValueError:
+        return value
+
+
+_TIER_LETTERS = re.compile(r"(?<![A-Za-z])(IV|III|II|I)(?![A-Za-z])(?:\s*级)?")
+
+
+def _tier_words(text: str) -> str:
+    """A stored history text with its tier letters as Ⅰ级…Ⅳ级 ("III 级" → "Ⅲ级")."""
+    return _TIER_LETTERS.sub(lambda m: tier_zh(m.group(1)), text)
+
+
 def _tier_history(store: Store, incident_id: str) -> tuple[str | None, list[TierStep]]:
     steps: list[TierStep] = []
     alerts = store.list_records(Alert, limit=200, incident_id=incident_id)
@@ -617,19 +634,22 @@ def _tier_history(store: Store, incident_id: str) -> tuple[str | None, list[Tier
         ups = [ev for ev in alert.history if ev.action == "escalated"]
         opened = str(ups[0].detail.get("from")) if ups else alert.tier.value
         for ev in alert.history:
+            # The line is written from the event's fields, not its stored text: alerts
+            # saved before the engine wrote Ⅲ级 carry "III 级" / "III → II" in it.
+            rule = ev.detail.get("rule")
+            by_rule = f"：规则「{rule}」" if rule else ""
             if ev.action == "created":
-                steps.append(
-                    TierStep(at=ev.at, tier=opened, text=f"预警开启：{ev.text}", source="alert")
-                )
+                text = f"预警开启：{_tier_zh(opened)}{by_rule}" if rule else ev.text
+                text = text if rule else f"预警开启：{_tier_words(text)}"
+                steps.append(TierStep(at=ev.at, tier=opened, text=text, source="alert"))
             elif ev.action == "escalated":
-                steps.append(
-                    TierStep(
-                        at=ev.at,
-                        tier=str(ev.detail.get("to") or ""),
-                        text=f"升级：{ev.text}",
-                        source="alert",
-                    )
+                to, was = str(ev.detail.get("to") or ""), str(ev.detail.get("from") or "")
+                text = (
+                    f"升级：{_tier_zh(was)} → {_tier_zh(to)}{by_rule}"
+                    if to and was
+                    else f"升级：{_tier_words(ev.text)}"
                 )
+                steps.append(TierStep(at=ev.at, tier=to, text=text, source="alert"))
             elif ev.action in ("responded", "closed", "recovered"):
                 label = {"responded": "已回应", "closed": "已关闭", "recovered": "事件平息"}
                 steps.append(

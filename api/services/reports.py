@@ -91,6 +91,19 @@ def _at(period: Period, on: date | None, now: datetime) -> datetime:
     return max(min(end - timedelta(microseconds=1), now), start)
 
 
+def report_docx(
+    store: Any, config: Any, period: Period, *, on: date | None, now: datetime
+) -> tuple[bytes, str]:
+    """The report as a Word document (the layout of ``tingfeng report --docx``), with
+    personal numbers masked in the titles it quotes, and its file name."""
+    built = svc.build(store, config, period, at=_at(period, on, now))
+    for row in built.top + built.rebutted:
+        row["title"] = mask_personal(row.get("title")) or ""
+    start = built.start.astimezone(SHANGHAI)
+    name = f"{built.office}舆情{PERIOD_LABELS[period]}-{start:%Y%m%d}.docx"
+    return svc.docx(built, config), name
+
+
 def report(
     store: Any, config: Any, period: Period, *, on: date | None, now: datetime
 ) -> ReportPublic:

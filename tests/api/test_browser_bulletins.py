@@ -158,7 +158,11 @@ def test_draft_edit_submit_approve_export_and_reports(browser, live: LiveServer)
     expect(page.locator("#rebuttals")).not_to_contain_text("加载中")
     assert "未找到以往的类似辟谣" in page.locator("#rebuttals").inner_text()
     assert page.locator("#tier-now").inner_text() == "Ⅱ级"
-    assert "升级：Ⅲ级 → Ⅱ级" in page.locator("#tier-history").inner_text()
+    history = page.locator("#tier-history").inner_text()
+    # Written from the event's fields: this alert's stored text still says "III → II".
+    assert "升级：Ⅲ级 → Ⅱ级：规则「谣言快速传播」" in history
+    assert "预警开启：Ⅲ级：规则" in history
+    assert "III" not in history and "II " not in history
     responses = page.locator("#responses").inner_text()
     assert "临江发布" in responses and "首次回应按时" in responses
     page.locator("#effect-chart svg").wait_for()

@@ -260,6 +260,9 @@ def test_incident_response_panel(env: Env) -> None:
     panel = c.get("/api/v1/incidents/inc-a/response").json()
     assert panel["tier"] == "II" and panel["can_draft"] is True
     assert [s["tier"] for s in panel["tier_history"] if s["source"] == "alert"] == ["III", "II"]
+    # Tiers in words as everywhere else, also for histories stored as "III 级" / "III → II".
+    texts = [s["text"] for s in panel["tier_history"] if s["source"] == "alert"]
+    assert texts[:2] == ["预警开启：Ⅲ级：规则「x」", "升级：Ⅲ级 → Ⅱ级：规则「rumor-fast」"]
     assert panel["responses"] and panel["responses"][0]["bulletin_id"] == bid
     assert panel["bulletins"][0]["id"] == bid
     assert panel["effect"] is not None and panel["effect"]["before"]["claim_posts"] >= 3

@@ -18,7 +18,7 @@ def test_unknown_page_is_the_chinese_error_page_for_a_browser(env: Env) -> None:
     assert '"detail"' not in r.text and "Not Found" not in r.text
     assert 'aria-label="主导航"' in r.text  # the logged-in user keeps the navigation
     # Not logged in: the same page, without the navigation.
-    anon = env.client().get("/incidents", headers=HTML)
+    anon = env.client().get("/nosuchpage", headers=HTML)
     assert anon.status_code == 404 and "页面不存在" in anon.text
     assert 'aria-label="主导航"' not in anon.text
 

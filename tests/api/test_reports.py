@@ -50,3 +50,19 @@ def test_bad_report_requests_name_the_field(env: Env) -> None:
     r = c.get("/api/v1/reports/daily", params={"on": "明天"})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "query.on"
     assert env.client().get("/api/v1/reports/daily").status_code == 401
+
+
+def test_report_as_word_document(env: Env) -> None:
+    import io
+    import zipfile
+    from urllib.parse import unquote
+
+    c, _ = env.login(Role.ANALYST)
+    r = c.get("/api/v1/reports/daily/docx", params={"on": "2026-11-30"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    name = unquote(r.headers["content-disposition"].split("UTF-8''")[1])
+    assert name.endswith("舆情日报-20261130.docx")
+    xml = zipfile.ZipFile(io.BytesIO(r.content)).read("word/document.xml").decode()
+    assert "日报" in xml and "网传江北区化工厂爆炸致多人死亡" in xml
+    assert c.get("/api/v1/reports/yearly/docx").status_code == 422

@@ -42,6 +42,8 @@ def _incidents(n: int = 36) -> list[Incident]:
                 # Repeated heats and scores: the id decides ties.
                 heat=float(rnd.choice([0, 12.5, 40, 40, 77.25, 99])),
                 rumor_score=rnd.choice(SCORES),
+                # Repeated sizes too: the id decides ties.
+                post_count=rnd.choice([0, 1, 3, 3, 12, 250]),
                 first_seen=first if seen else None,
                 last_seen=first + timedelta(hours=rnd.randrange(0, 30)) if seen else None,
             )
@@ -83,6 +85,7 @@ def _expected(records: list[Incident], q: IncidentQuery) -> tuple[int, list[str]
             "heat": r.heat,
             "last_seen": r.last_seen.timestamp() if r.last_seen else None,
             "rumor": r.rumor_score,
+            "size": r.post_count,
         }[q.sort]
         return (1, 0.0, r.id) if value is None else (0, -value, r.id)
 
@@ -136,12 +139,12 @@ def test_filters_orders_and_totals_agree_with_the_documented_semantics(
         {"ids": [f"inc-{i:02d}" for i in range(0, 36, 2)], "exclude_ids": ["inc-04"]},
     ]
     checked = 0
-    for flt, sort in itertools.product(filters, ["heat", "last_seen", "rumor"]):
+    for flt, sort in itertools.product(filters, ["heat", "last_seen", "rumor", "size"]):
         for offset, limit in [(0, 5), (5, 5), (0, 100), (30, 10)]:
             q = IncidentQuery(**flt, sort=sort, offset=offset, limit=limit)
             assert _answer(store, q) == _expected(records, q), q
             checked += 1
-    assert checked == len(filters) * 3 * 4
+    assert checked == len(filters) * 4 * 4
     everything = IncidentQuery(limit=1000)
     assert _answer(store, everything)[0] == len(records)
 

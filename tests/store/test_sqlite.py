@@ -359,6 +359,8 @@ def test_version_3_store_gets_each_incidents_current_tier_on_upgrade(tmp_path: P
                       tier=tier, rule="r", status=status, opened_at=at + timedelta(hours=hours))
             )  # fmt: skip
         db = store._db  # what version 3 had: no tier column, no alert_incidents table
+        db.execute("DROP INDEX incidents_size")
+        db.execute("ALTER TABLE incidents DROP COLUMN post_count")
         db.execute("DROP INDEX incidents_tier")
         db.execute("ALTER TABLE incidents DROP COLUMN tier")
         db.execute("DROP TABLE alert_incidents")
@@ -370,6 +372,24 @@ def test_version_3_store_gets_each_incidents_current_tier_on_upgrade(tmp_path: P
         assert [i.id for i in store.list_incidents(IncidentQuery(tiers=["none"])).incidents] == [
             "never"
         ]
+
+
+def test_version_4_store_gets_each_incidents_size_on_upgrade(tmp_path: Path) -> None:
+    from models import Incident
+    from store import IncidentQuery
+
+    path = tmp_path / "v4.db"
+    with SQLiteStore(path) as store:
+        for name, posts in (("small", 2), ("large", 40), ("mid", 7)):
+            store.save_record(Incident(id=name, title=name, heat=1.0, post_count=posts))
+        db = store._db  # what version 4 had: no post_count column
+        db.execute("DROP INDEX incidents_size")
+        db.execute("ALTER TABLE incidents DROP COLUMN post_count")
+        db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    with SQLiteStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        page = store.list_incidents(IncidentQuery(sort="size"))
+        assert [i.id for i in page.incidents] == ["large", "mid", "small"]
 
 
 def test_update_state_is_atomic_across_processes(tmp_path: Path) -> None:

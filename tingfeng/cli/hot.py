@@ -235,7 +235,10 @@ def incidents(
     until: Annotated[str | None, typer.Option(help="首次出现时间早于此时（ISO 8601）。")] = None,
     text: Annotated[str, typer.Option("--text", "-q", help="标题或关键词包含此文字。")] = "",
     sort: Annotated[
-        str, typer.Option(help="排序：heat（热度）、last_seen（最近出现）或 rumor（谣言概率）。")
+        str,
+        typer.Option(
+            help="排序：heat（热度）、last_seen（最近出现）、rumor（谣言概率）或 size（帖数）。"
+        ),
     ] = "heat",
     page: Annotated[str, typer.Option(help="页码，从 1 开始。")] = "1",
     limit: Annotated[str, typer.Option(help="每页事件数，1–100。")] = "20",

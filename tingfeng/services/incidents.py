@@ -23,7 +23,7 @@ BAND_HIGH, BAND_MEDIUM = RUMOR_BANDS[0][0], RUMOR_BANDS[1][0]
 #: The deepest a list can be paged, on every backend (Elasticsearch answers no page past
 #: its ``index.max_result_window``, 10,000).
 MAX_LIST_WINDOW = 10_000
-IncidentOrder = Literal["heat", "last_seen", "rumor"]
+IncidentOrder = Literal["heat", "last_seen", "rumor", "size"]
 RumorFilter = Literal["low", "medium", "high", "unscored"]
 
 
@@ -129,7 +129,7 @@ CLI_OPTIONS: dict[str, tuple[str, str]] = {
     "rumor": ("--rumor", "低、中、高、未评分 之一（或 low、medium、high、unscored）"),
     "tier": ("--tier", "I、II、III、IV 或 none（不曾预警），可重复给出"),
     "q": ("--text", "不超过 100 个字"),
-    "sort": ("--sort", "heat（热度）、last_seen（最近出现）、rumor（谣言分）之一"),
+    "sort": ("--sort", "heat（热度）、last_seen（最近出现）、rumor（谣言分）、size（规模）之一"),
     "page": ("--page", "1 至 1000 的整数"),
     "per_page": ("--limit", "1 至 100 的整数"),
 }

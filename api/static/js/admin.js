@@ -7,11 +7,87 @@
   const roleLabel = { monitor: "监测员", officer: "宣传/发言人", analyst: "分析员", admin: "管理员" };
   const actionLabel = {
     "user.create": "新建用户", "user.update": "修改用户", "session.login": "登录",
-    "session.logout": "退出", "token.create": "新建令牌", "token.revoke": "吊销令牌",
+    "session.logout": "退出", "session.login_failed": "登录失败", "session.login_locked": "登录锁定",
+    "token.create": "新建令牌", "token.revoke": "吊销令牌",
     "post.read_raw": "查看原始帖子", "alert.acknowledge": "确认预警", "alert.assign": "交办预警",
     "alert.respond": "登记回应", "alert.close": "关闭预警", "silence.create": "新建静默",
-    "silence.remove": "解除静默",
+    "silence.remove": "解除静默", "bulletin.draft": "起草通报", "bulletin.edit": "修改通报",
+    "bulletin.submit": "提交审核", "bulletin.approve": "审核通过", "bulletin.publish": "发布通报",
   };
+  /* The audit log in words: record kinds, fields and coded values as users know them. */
+  const kindLabel = {
+    user: "用户", token: "令牌", alert: "预警", bulletin: "通报", silence: "静默", incident: "事件",
+    session: "会话",
+  };
+  const fieldLabel = {
+    name: "名称", display_name: "姓名", role: "角色", disabled: "停用", expires_at: "到期",
+    revoked: "吊销", revoked_at: "吊销时间", status: "状态", assignee: "承办人",
+    assigned_department: "承办部门", acknowledged_by: "确认人", acknowledged_at: "确认时间",
+    response_url: "回应链接", responded_at: "回应时间", closed_at: "关闭时间",
+    close_reason: "关闭原因", tier: "级别", deadlines: "回应时限", title: "标题", body: "正文",
+    submitted_by: "提交人", approved_by: "审核人", approved_at: "审核时间",
+    published_at: "发布时间", published_url: "发布链接", issuer: "发文单位", issued_on: "成文日期",
+    drafted_by: "起草人", target: "对象", value: "值", reason: "原因", starts_at: "开始",
+    ends_at: "结束", removed_at: "解除时间", removed_by: "解除人", post_id: "帖子",
+    incident_id: "事件", department: "部门", recovered_at: "平息时间", rule: "规则",
+  };
+  const valueLabel = {
+    status: {
+      new: "新建", notified: "已通知", acknowledged: "已确认", assigned: "已交办", responded: "已回应",
+      closed: "已关闭", draft: "草稿", submitted: "待审核", approved: "已审核", published: "已发布",
+    },
+    tier: { I: "Ⅰ级", II: "Ⅱ级", III: "Ⅲ级", IV: "Ⅳ级" },
+    target: { incident: "事件", keyword: "关键词", source: "来源" },
+  };
+  const ignored = new Set(["updated_at", "version", "created_at", "facts", "figures", "departments", "history", "id"]);
+  const isTime = (v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v);
+
+  function shown(key, v) {
+    if (v === null || v === undefined || v === "") return "空";
+    if (typeof v === "boolean") return v ? "是" : "否";
+    if (key === "role") return roleLabel[v] || v;
+    if (valueLabel[key] && valueLabel[key][v]) return valueLabel[key][v];
+    if (isTime(v)) return localTime(v);
+    if (key === "deadlines" && Array.isArray(v)) {
+      return v.map((d) => (d.label || d.name) + (d.met_at ? "（已完成）" : "")).join("、") || "空";
+    }
+    if (typeof v === "string") return v.length > 40 ? "“" + v.slice(0, 40) + "…”" : "“" + v + "”";
+    if (typeof v === "object") return JSON.stringify(v).slice(0, 60);
+    return String(v);
+  }
+
+  /* One readable line of what changed: 状态：待审核 → 已审核；审核人：空 → “zhaoqing”. A long
+     text (a bulletin's body) says only that it changed and its length. */
+  function summary(e) {
+    const before = e.before || {}, after = e.after || {};
+    if (!e.before && !e.after) return e.ip ? "来自 " + e.ip : "";
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .filter((k) => !ignored.has(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+    if (!e.before) {
+      const parts = keys.filter((k) => fieldLabel[k] && after[k] !== null && after[k] !== "" && k !== "body")
+        .map((k) => fieldLabel[k] + "：" + shown(k, after[k]));
+      return parts.join("；");
+    }
+    return keys.filter((k) => fieldLabel[k]).map((k) => {
+      if (k === "body") return "正文已修改（" + String(after.body || "").length + " 字）";
+      return fieldLabel[k] + "：" + shown(k, before[k]) + " → " + shown(k, after[k]);
+    }).join("；");
+  }
+
+  function changeCell(e) {
+    const cell = el("td", { class: "change" }, el("span", { text: summary(e) || "—" }));
+    if (e.before || e.after) {
+      const raw = el("details", { class: "raw" }, el("summary", { text: "原始数据" }),
+        el("pre", { text: JSON.stringify({ before: e.before, after: e.after }, null, 2) }));
+      cell.append(raw);
+    }
+    return cell;
+  }
+
+  function targetText(e) {
+    if (!e.target_kind && !e.target_id) return "—";
+    return [kindLabel[e.target_kind] || e.target_kind, e.target_id].filter(Boolean).join(" ");
+  }
   const targetLabel = { incident: "事件", keyword: "关键词", source: "来源" };
   const conditionLabel = {
     heat_min: "热度 ≥", posts_per_hour_min: "每小时帖数 ≥", burst: "爆发", hot: "热点",
@@ -81,22 +157,13 @@
     }));
   }
 
-  function change(e) {
-    if (!e.before && !e.after) return "";
-    const before = e.before || {}, after = e.after || {};
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
-      .filter((k) => !["updated_at", "version", "created_at"].includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-    return keys.map((k) => `${k}: ${before[k] === undefined ? "∅" : JSON.stringify(before[k])} → ${after[k] === undefined ? "∅" : JSON.stringify(after[k])}`).join("；");
-  }
-
   async function loadAudit() {
     const r = await api("GET", "/api/v1/audit?per_page=20&page=" + auditPage);
     if (!r.ok) return;
     const body = document.querySelector("#audit tbody");
     body.replaceChildren(...r.data.data.map((e) => el("tr", {},
       el("td", { text: localTime(e.at) }), el("td", { text: e.actor }), el("td", { text: actionLabel[e.action] || e.action, title: e.action }),
-      el("td", { text: [e.target_kind, e.target_id].filter(Boolean).join(" ") || "—" }),
-      el("td", { class: "change", text: change(e) || "—" }))));
+      el("td", { text: targetText(e) }), changeCell(e))));
     document.getElementById("audit-page").textContent = "第 " + auditPage + " 页";
     document.getElementById("audit-prev").disabled = auditPage <= 1;
     document.getElementById("audit-next").disabled = r.data.data.length < 20;

@@ -1,5 +1,8 @@
 /* Bulletin editor: live preview with [待核实] gaps highlighted, save with the version read
-   (a 409 shows the stored text), submit / approve / publish, .docx and Weibo text. */
+   (a 409 shows the stored text), submit / approve / publish, .docx and Weibo text.
+   Unsaved edits are kept in localStorage (per user, bulletin and version read) as they are
+   typed, so a session that expires mid-edit loses nothing: after logging in again the page
+   offers to restore them. */
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   const TF = window.TF;
@@ -56,6 +59,67 @@ document.addEventListener("DOMContentLoaded", () => {
     $("dirty").hidden = !dirty;
   }
 
+  /* The unsaved text, kept locally: key tf-draft:<user>:<bulletin>:<version read>. */
+  const user = root.dataset.user || "";
+  const prefix = `tf-draft:${user}:${id}:`;
+  const storage = (() => { try { return window.localStorage; } catch (e) { return null; } })();
+  const isDirty = () => current && (title.value !== current.title || body.value !== current.body);
+  function stashKeys() {
+    if (!storage) return [];
+    const keys = [];
+    for (let i = 0; i < storage.length; i++) {
+      const k = storage.key(i);
+      if (k && k.startsWith(prefix)) keys.push(k);
+    }
+    return keys;
+  }
+  function clearStash() { for (const k of stashKeys()) storage.removeItem(k); }
+  function stash() {
+    if (!storage || !current || title.readOnly) return;
+    if (!isDirty()) { clearStash(); return; }
+    const record = { version: current.version, title: title.value, body: body.value, at: new Date().toISOString() };
+    try {
+      for (const k of stashKeys()) if (k !== prefix + current.version) storage.removeItem(k);
+      storage.setItem(prefix + current.version, JSON.stringify(record));
+    } catch (e) { /* storage full or refused: the leave-page prompt still warns */ }
+  }
+  function stashed() {
+    let best = null;
+    for (const k of stashKeys()) {
+      try {
+        const r = JSON.parse(storage.getItem(k));
+        if (r && typeof r.body === "string" && (!best || r.at > best.at)) best = r;
+      } catch (e) { storage.removeItem(k); }
+    }
+    return best;
+  }
+  function offerRestore() {
+    const saved = stashed();
+    if (!saved || !current.actions.includes("edit")) return;
+    if (saved.title === current.title && saved.body === current.body) { clearStash(); return; }
+    let text = `你在 ${TF.localTime(saved.at)} 对第 ${saved.version} 版所做的修改尚未保存（可能因登录过期而中断）。`;
+    if (saved.version !== current.version) {
+      text += `通报现已是第 ${current.version} 版（其间有人修改过），恢复后请对照当前版本核对再保存。`;
+    }
+    $("restore-text").textContent = text;
+    const box = $("restore");
+    box.hidden = false;
+    $("restore-load").onclick = () => {
+      title.value = saved.title;
+      body.value = saved.body;
+      box.hidden = true;
+      preview();
+      stash();
+      say("已恢复未保存的修改，请核对后点击“保存修改”");
+      body.focus();
+    };
+    $("restore-drop").onclick = () => {
+      clearStash();
+      box.hidden = true;
+      say("已放弃未保存的修改");
+    };
+  }
+
   function render(b) {
     current = b;
     $("b-version").textContent = String(b.version);
@@ -100,6 +164,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (resp.ok) {
       $("conflict").hidden = true;
       render(resp.data);
+      stash();
       say(done);
       return true;
     }
@@ -161,6 +226,7 @@ document.addEventListener("DOMContentLoaded", () => {
     title.value = conflictRecord.title;
     body.value = conflictRecord.body;
     render(conflictRecord);
+    stash();
     $("conflict").hidden = true;
     say(`已载入第 ${conflictRecord.version} 版`);
     body.focus();
@@ -172,6 +238,7 @@ document.addEventListener("DOMContentLoaded", () => {
     title.value = mine.title;
     body.value = mine.body;
     preview();
+    stash();
     $("conflict").hidden = true;
     say(`你的修改将基于第 ${conflictRecord.version} 版保存，请确认后点击“保存修改”`);
     $("save").focus();
@@ -218,13 +285,15 @@ document.addEventListener("DOMContentLoaded", () => {
     say(copied ? "微博文本已复制" : "请按 Ctrl+C 复制已选中的微博文本");
   });
 
-  title.addEventListener("input", preview);
-  body.addEventListener("input", preview);
+  title.addEventListener("input", () => { preview(); stash(); });
+  body.addEventListener("input", () => { preview(); stash(); });
   window.addEventListener("beforeunload", (ev) => {
-    if (current && (title.value !== current.title || body.value !== current.body)) {
+    stash();
+    if (isDirty()) {
       ev.preventDefault();
       ev.returnValue = "";
     }
   });
   render(current);
+  offerRestore();
 });
