@@ -41,6 +41,6 @@ def test_bulletin_and_report_routes_never_answer_5xx(env: Env, role: Role) -> No
 
         run()
         checked.append(f"{op.method.upper()} {op.path}")
-    assert len(checked) == 12, checked
+    assert len(checked) == 13, checked
     assert 200 in statuses and any(400 <= s < 500 for s in statuses)
     print(f"{role.value}: {len(statuses)} calls over {len(checked)} operations, 0 server errors")
