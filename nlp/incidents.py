@@ -7,6 +7,9 @@
   decay ``exp(-|Δt| / tau)``; it joins the best incident scoring at least ``threshold`` or
   starts a new one. Candidates come from an inverted index (term → incidents), so a root is
   compared only with incidents that share one of its strongest terms.
+* A candidate is skipped when the words it shares with the root are only place and landmark
+  names (plus generic words bringing less than ``min_event_similarity`` to the cosine), unless
+  the root is a near-copy or says nothing but the place: see :func:`event_similarity`.
 * IDF weights are jieba's bundled general-corpus table (static, so the same post always gets
   the same vector, whatever arrived before it).
 
