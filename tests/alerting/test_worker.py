@@ -66,6 +66,9 @@ def test_worker_delivers_and_a_second_one_refuses(tmp_path, webhook):
         _, err = first.communicate(timeout=30)
     assert first.returncode == 0, err
     assert "调度已停止" in err
+    # INFO lines show (bootstrap's WARNING root made them vanish): the pass that alerted
+    assert "预警：新增 1，" in err and "发送 1 条" in err, err
+    assert "HTTP Request" not in err  # httpx's English line per request
     with sqlite3.connect(tmp_path / "tf.db.jobs.db") as db:
         ids = {row[0] for row in db.execute("SELECT id FROM apscheduler_jobs")}
     assert ids == {"detect", "alerts", "send", "digest", "weekly", "monthly"}

@@ -21,6 +21,7 @@ def worker(
     """运行调度：抓取、检测、预警评估、发送、每日摘要与每周汇总 / run the scheduler."""
     from alerting.channels import ChannelError
     from alerting.yamlpos import PolicyError
+    from tingfeng.bootstrap import setup_logging
     from tingfeng.services.worker import (
         CHANGE_LABELS,
         WorkerError,
@@ -30,8 +31,11 @@ def worker(
         stop_worker,
     )
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    config = state.config
+    config = state.config  # loads the configuration and sets up logging (WARNING)
+    # INFO: each detection pass says what it did. (after bootstrap, which set
+    # the root logger to WARNING: basicConfig here was a no-op and no INFO line showed).
+    setup_logging(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # an English line per request
     path = str(state.config_path) if state.config_path else None
     try:
         scheduler, guard = start_worker(config, path)

@@ -203,8 +203,27 @@ def job_detect(config_path: str | None) -> dict[str, Any]:
         "detect": result.model_dump(mode="json", exclude={"hot_incidents", "responses"}),
         "responses": result.responses,
     }
+    log.info(
+        "检测：读入 %d 帖，新事件 %d 个，热点 %d 个，关联官方回应 %d 条",
+        result.read,
+        result.new_incidents,
+        result.hot,
+        len(result.responses),
+    )
     out.update(job_alerts(config_path))
     return out
+
+
+def alerts_line(out: dict[str, Any]) -> str:
+    """One line of what an alerting pass did, as the worker's log says it."""
+    ev, sent = out.get("evaluate", {}), out.get("send", {})
+    return (
+        f"预警：新增 {ev.get('created', 0)}，升级 {ev.get('escalated', 0)}，"
+        f"提醒 {ev.get('reminders', 0)}，超时 {ev.get('overdue', 0)}，"
+        f"草稿 {len(out.get('drafts', []))}；"
+        f"发送 {sent.get('sent', 0)} 条，失败 {sent.get('failed', 0)}，"
+        f"待发 {sent.get('waiting', 0)}"
+    )
 
 
 def job_alerts(config_path: str | None) -> dict[str, Any]:
@@ -217,7 +236,19 @@ def job_alerts(config_path: str | None) -> dict[str, Any]:
         out = run_pass(_store(config_path), _runtime(config_path), now, send=False)
         out["drafts"] = draft_on_alerts(_store(config_path), _config(config_path), now)
         out["send"] = send_pending_now(config_path)
+        if _did_something(out):  # a pass runs every minute: a line only when it acted
+            log.info("%s", alerts_line(out))
         return out
+
+
+def _did_something(out: dict[str, Any]) -> bool:
+    ev, sent = out.get("evaluate", {}), out.get("send", {})
+    keys = ("created", "escalated", "reminders", "overdue", "escalations", "recovered")
+    return bool(
+        any(ev.get(k) for k in keys)
+        or out.get("drafts")
+        or any(sent.get(k) for k in ("sent", "failed", "dead"))
+    )
 
 
 def send_pending_now(config_path: str | None) -> dict[str, Any]:
