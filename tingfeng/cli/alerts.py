@@ -134,6 +134,9 @@ def alerts(
     if as_json:
         _json({"count": len(rows), "data": [a.model_dump(mode="json") for a in rows]})
         return
+    if stdout.width < NARROW:
+        _alert_cards(rows, now)
+        return
     table = Table(title=f"预警 / alerts（{len(rows)}）", box=box.SIMPLE_HEAD, pad_edge=False)
     add_id_column(table, "编号", [a.id for a in rows])  # never cut: alerts show / alert ack ID
     table.add_column("级别", no_wrap=True)
@@ -145,7 +148,7 @@ def alerts(
         nxt = min(running, key=lambda d: d.due) if running else None
         table.add_row(
             a.id,
-            a.tier.value,
+            a.tier.label,
             STATUS_LABELS[a.status] + ("·已平息" if a.recovered_at else ""),
             a.title[:24],
             a.rule,
@@ -154,6 +157,34 @@ def alerts(
             a.assignee or "-",
         )
     stdout.print(table)
+
+
+#: Below this many columns the alert list is one block per alert: eight table columns
+#: in 80 wrapped every cell a character or two at a time.
+NARROW = 110
+
+
+def _alert_cards(rows: list[Any], now: Any) -> None:
+    from alerting.lifecycle import STATUS_LABELS
+    from alerting.render import deadline_text
+
+    stdout.print(f"预警 / alerts（{len(rows)}）", highlight=False)
+    for a in rows:
+        running = [d for d in a.deadlines if d.met_at is None]
+        nxt = min(running, key=lambda d: d.due) if running else None
+        status = STATUS_LABELS[a.status] + ("·已平息" if a.recovered_at else "")
+        stdout.print(f"\n[bold]{a.id}[/bold]  {a.tier.label}  {status}", highlight=False)
+        stdout.print(f"  {a.title}", markup=False, highlight=False)
+        stdout.print(
+            f"  规则：{a.rule}  责任单位：{a.assigned_department or a.department or '-'}"
+            f"  承办：{a.assignee or '-'}",
+            markup=False,
+            highlight=False,
+        )
+        if nxt is not None:
+            stdout.print(
+                f"  最近时限：{nxt.label} {deadline_text(nxt, now)}", markup=False, highlight=False
+            )
 
 
 @alerts_app.command("run")
