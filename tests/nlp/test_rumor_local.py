@@ -265,13 +265,18 @@ def test_the_held_out_cities_are_real_test_sets(path: Path, size: int) -> None:
     assert not {p.post.text for p in load_local(other).posts} & texts
 
 
-def test_shipped_model_on_the_held_out_city(shipped: RumorModel, held_out) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path", [HELD_OUT, HELD_OUT_2], ids=["yunxi", "heting"])
+def test_shipped_model_on_the_held_out_cities(shipped: RumorModel, path: Path) -> None:
     """Goal of the issue: ROC-AUC ≥ 0.9 and at most 10 % of non-rumors at ≥ 0.5, on a
-    city the model never saw (figures in the model card)."""
-    result = evaluate_local(shipped, held_out)
+    city the model never saw (figures in the model card); and at most 10 % of the ordinary
+    incidents (topics without a claim) reach 0.5 — a red team found 4 of 19 there on an
+    unseen city with model 1.4.0 (鹤汀市, written after it, gave 4 of 16)."""
+    result = evaluate_local(shipped, load_local(path))
     assert result["roc_auc"] >= 0.9, result
     assert result["false_rumor_rate"] <= 0.10, result
     assert result["by_profile"]["without profile"]["roc_auc"] >= 0.85, result
+    ordinary = result["incidents"]["other"]
+    assert ordinary["score_at_least"] <= 0.10 * ordinary["incidents"], result
 
 
 def test_local_set_errors_name_the_file_and_line(tmp_path: Path) -> None:
