@@ -27,7 +27,7 @@ from text.report import ImportReport
 if TYPE_CHECKING:
     from ingest.ced import EventFiles
 
-MODEL_VERSION = "1.4.0"
+MODEL_VERSION = "1.4.1"
 #: Share of training rows (per event and horizon, drawn at random) that get an extra copy
 #: with the author's profile masked, and with the source time masked (since 1.4.0). Every
 #: CED event has a full Weibo profile, so without these copies "no profile" never occurs

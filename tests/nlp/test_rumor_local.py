@@ -22,8 +22,12 @@ from tingfeng.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = REPO / "nlp" / "data" / "local"
-#: The held-out city: written apart from the training city, never trained or tuned on.
+#: The held-out cities: written apart from the training cities, never trained or tuned on.
 HELD_OUT = LOCAL / "yunxi.tsv"
+#: The second held-out city (2026-12-04), written before the model was changed for it.
+HELD_OUT_2 = LOCAL / "heting.tsv"
+#: The cities the shipped model is trained on (``tingfeng train --local``).
+TRAINING = (LOCAL / "linjiang.tsv", LOCAL / "wangchuan.tsv")
 runner = CliRunner()
 
 
@@ -242,26 +246,37 @@ def test_score_roots_leaves_official_and_short_posts_unscored(
 
 
 # -- the held-out city ----------------------------------------------------------------------------
-def test_the_held_out_city_is_a_real_test_set(held_out) -> None:  # type: ignore[no-untyped-def]
-    assert len(held_out) >= 300
+@pytest.mark.parametrize(("path", "size"), [(HELD_OUT, 300), (HELD_OUT_2, 250)])
+def test_the_held_out_cities_are_real_test_sets(path: Path, size: int) -> None:
+    held_out = load_local(path)
+    assert len(held_out) >= size
     assert {p.shape for p in held_out.posts} == {"weibo", "forum", "news", "board"}
     kinds = {p.kind for p in held_out.posts}
     assert kinds >= {"notice", "news", "complaint", "consult", "claim", "doubt", "rebuttal"}
     assert kinds >= {"ad", "chatter"}
     assert any(p.has_profile for p in held_out.posts)
     assert sum(not p.has_profile for p in held_out.posts) >= 100
-    # Never trained on: the training city shares no text with it.
-    training = {p.post.text for p in load_local(LOCAL / "linjiang.tsv").posts}
-    assert not training & {p.post.text for p in held_out.posts}
+    # Never trained on: the training cities share no text with it, nor do the two held-out
+    # cities with each other.
+    texts = {p.post.text for p in held_out.posts}
+    training = {p.post.text for p in load_local(*TRAINING).posts}
+    assert not training & texts
+    other = HELD_OUT_2 if path == HELD_OUT else HELD_OUT
+    assert not {p.post.text for p in load_local(other).posts} & texts
 
 
-def test_shipped_model_on_the_held_out_city(shipped: RumorModel, held_out) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path", [HELD_OUT, HELD_OUT_2], ids=["yunxi", "heting"])
+def test_shipped_model_on_the_held_out_cities(shipped: RumorModel, path: Path) -> None:
     """Goal of the issue: ROC-AUC ≥ 0.9 and at most 10 % of non-rumors at ≥ 0.5, on a
-    city the model never saw (figures in the model card)."""
-    result = evaluate_local(shipped, held_out)
+    city the model never saw (figures in the model card); and at most 10 % of the ordinary
+    incidents (topics without a claim) reach 0.5 — a red team found 4 of 19 there on an
+    unseen city with model 1.4.0 (鹤汀市, written after it, gave 4 of 16)."""
+    result = evaluate_local(shipped, load_local(path))
     assert result["roc_auc"] >= 0.9, result
     assert result["false_rumor_rate"] <= 0.10, result
     assert result["by_profile"]["without profile"]["roc_auc"] >= 0.85, result
+    ordinary = result["incidents"]["other"]
+    assert ordinary["score_at_least"] <= 0.10 * ordinary["incidents"], result
 
 
 def test_local_set_errors_name_the_file_and_line(tmp_path: Path) -> None:
