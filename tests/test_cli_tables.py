@@ -70,3 +70,12 @@ def test_ids_are_never_cut(home: Path, args: tuple[str, ...], wanted: str, colum
     lines = out.splitlines()
     assert any(wanted in line for line in lines), out
     assert max(len(line) for line in lines) <= int(columns)
+
+
+def test_a_wide_terminal_shows_more_of_each_incident_title(home: Path) -> None:
+    """At 80 columns the title gives way; at 160 an analyst reads it (it was cut to 22
+    characters whatever the terminal)."""
+    narrow = run_main("incidents", cwd=home, env={"COLUMNS": "80"}).stdout
+    wide = run_main("incidents", cwd=home, env={"COLUMNS": "160"}).stdout
+    assert LONG[:30] not in narrow and LONG[:30] in wide, wide
+    assert max(len(line) for line in wide.splitlines()) <= 160

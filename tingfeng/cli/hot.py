@@ -32,7 +32,10 @@ CHANGE_NAMES = {
 
 
 def _console() -> Console:
-    return Console(width=WIDTH, highlight=False, soft_wrap=False)
+    """At least 80 columns (a pipe, a narrow window), the terminal's width when wider: an
+    analyst's 140-column terminal shows whole titles."""
+    width = max(WIDTH, Console().width)
+    return Console(width=width, highlight=False, soft_wrap=False)
 
 
 def _print_json(data: object) -> None:
@@ -59,15 +62,19 @@ def _time(value) -> str:
 
 
 def incidents_table(
-    records: list[Incident], title: str, tiers: Mapping[str, Tier] | None = None
+    records: list[Incident],
+    title: str,
+    tiers: Mapping[str, Tier] | None = None,
+    width: int = WIDTH,
 ) -> Table:
-    """Incidents in 80 columns: id, title, place, tier, heat, velocity, rumor, signals."""
+    """Incidents in ``width`` (≥ 80) columns: id, title, place, tier, heat, velocity,
+    rumor, signals; the title takes what is wider than 80."""
     from tingfeng.services.incidents import tier_label
 
     table = Table(title=title, box=None, pad_edge=False, header_style="bold")
     # The id is never cut (tingfeng.cli.tables); the title and the place give way.
     add_id_column(table, "编号", [r.id for r in records])
-    table.add_column("标题", overflow="ellipsis", max_width=22)
+    table.add_column("标题", overflow="ellipsis", max_width=22 + max(0, width - WIDTH))
     table.add_column("区域", overflow="ellipsis", max_width=8)
     table.add_column("级别", no_wrap=True, min_width=4)
     table.add_column("热度", justify="right", no_wrap=True, min_width=5)
@@ -202,7 +209,11 @@ def detect(
     for inc_id in result.notify:
         out.print(f"新热点：{inc_id}")
     if result.hot_incidents:
-        out.print(incidents_table(result.hot_incidents, f"当前热点（{len(result.hot_incidents)}）"))
+        out.print(
+            incidents_table(
+                result.hot_incidents, f"当前热点（{len(result.hot_incidents)}）", width=out.width
+            )
+        )
 
 
 def history_table(history: IncidentHistory) -> Table:
@@ -281,4 +292,5 @@ def incidents(
         title = f"事件（第 {filters.page} 页无结果，共 {result.total} 个）"
     else:
         title = "事件（无符合条件的事件）"
-    _console().print(incidents_table(result.incidents, title, result.tiers))
+    out = _console()
+    out.print(incidents_table(result.incidents, title, result.tiers, width=out.width))
