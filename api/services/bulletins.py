@@ -68,7 +68,8 @@ class DraftRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     incident_id: str = Field(min_length=1, max_length=200, description="事件编号")
     kind: KindCode = Field(
-        default="situation", description="situation 情况通报 / rebuttal 辟谣声明"
+        default="situation",
+        description="situation 情况通报 / rebuttal 辟谣声明 / response 回应 / progress 进展通报",
     )
 
 
