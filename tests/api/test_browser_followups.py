@@ -316,12 +316,16 @@ def test_sources_page_shows_why_a_forum_skipped_pages(browser, live: LiveServer)
     assert bbs["notes"] and bbs["notes"][0].startswith("需要登录（已跳过）：")
     assert bbs["login_required_urls"][0] == WALL_URL
     row = page.locator("#src-lj-bbs")
-    note = row.locator(".source-note")
-    expect(note).to_contain_text("需要登录（已跳过）")
-    expect(note).to_contain_text("5 个页面中 2 个需要登录")
     expect(row).to_contain_text("正常")
-    row.locator(".source-urls summary").click()
-    expect(row.locator(".source-urls li").first).to_have_text(WALL_URL)
+    expect(row).to_contain_text("有说明，见下行")
+    notes = page.locator("#notes-lj-bbs")  # the row under the source's own
+    note = notes.locator(".source-note")
+    expect(note).to_contain_text("需要登录（已跳过）")
+    expect(note).to_contain_text("帖子页（parse_thread）5 个页面中 2 个需要登录")
+    notes.locator(".source-urls summary").click()
+    expect(notes.locator(".source-urls li a").first).to_have_attribute("href", WALL_URL)
+    # A source with nothing to say has no notes row.
+    assert page.locator("#notes-lj-weibo").count() == 0
     page.set_viewport_size({"width": 390, "height": 844})
     no_horizontal_scroll(page)
     shot(page, "sources-notes-390")
