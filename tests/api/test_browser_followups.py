@@ -51,6 +51,7 @@ def seed_followups(store: SQLiteStore) -> None:
             opened_at=opened,
             created_at=opened,
             status="responded",
+            assignee=USERS[Role.MONITOR],
             responded_at=opened + timedelta(hours=1),
             deadlines=[
                 Deadline(
@@ -293,6 +294,17 @@ def test_new_appeal_reads_well_on_the_monitor_card_and_the_incident_page(
     expect(clocks).to_contain_text("首次回应 已完成")
     no_horizontal_scroll(page)
     shot(page, "monitor-new-appeal-390")
+
+    # 我的待办 (the alert is handed to this monitor): the same words, the time not bracketed
+    # after a label that carries brackets of its own.
+    page.goto(live.url + "/tasks")
+    task = page.locator('li.alert[data-id="al-inc-c"]')
+    expect(task.locator(".clocks")).to_contain_text("答复新诉求（首次回应） · ")
+    assert "）（" not in task.inner_text()
+    expect(task.locator(".new-appeal")).to_have_text(
+        "新诉求：已回应后又有 2 条直接诉求尚未答复：物业乱收费"
+    )
+    no_horizontal_scroll(page)
 
     page.goto(live.url + "/incidents/inc-c")
     history = page.locator("#tier-history")
