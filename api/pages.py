@@ -299,23 +299,33 @@ def incident_page(
         )
     model = str(config.nlp.rumor_model) if config.nlp.rumor_model else None
     detail = incident_detail(store, inc, model_path=model)
-    from api.services.bulletins import WRITERS
+    from api.services.bulletins import WRITERS, draft_choices
+    from models import Bulletin
 
+    alerts = store.list_records(Alert, limit=200, incident_id=inc.id)
+    can_draft = user.role in WRITERS
+    choices = []
+    if can_draft:
+        bulletins = store.list_records(Bulletin, limit=200, incident_id=inc.id)
+        choices = draft_choices(inc, alerts, bulletins)
     return render(
         request,
         "incident.html",
         user,
         title=detail.incident.title or inc.id,
         d=detail,
-        can_draft=user.role in WRITERS,
+        can_draft=can_draft,
+        draft_choices=choices,
         page_data={
             "series": [s.model_dump() for s in detail.series],
-            "deadline_labels": deadline_labels(request, store, inc.id),
+            "deadline_labels": deadline_labels(request, store, inc.id, alerts),
         },
     )
 
 
-def deadline_labels(request: Request, store: Any, incident_id: str) -> dict[str, str]:
+def deadline_labels(
+    request: Request, store: Any, incident_id: str, alerts: list[Alert] | None = None
+) -> dict[str, str]:
     """Each deadline's Chinese label by its name (``tonggao`` → 通稿): the tier policy's
     clocks and tracks, then the clocks this incident's alerts actually carry (an older
     policy's names stay readable)."""
@@ -332,7 +342,9 @@ def deadline_labels(request: Request, store: Any, incident_id: str) -> dict[str,
             labels.update({d.name: d.label for d in spec.follow_up})
         for rule in policy.rules:
             labels.update({t.name: t.label for t in rule.tracks})
-    for alert in store.list_records(Alert, limit=200, incident_id=incident_id):
+    if alerts is None:
+        alerts = store.list_records(Alert, limit=200, incident_id=incident_id)
+    for alert in alerts:
         labels.update({d.name: d.label for d in alert.deadlines})
     return labels
 

@@ -56,8 +56,9 @@ def draft(
     now: NowDep,
     ip: ClientIp,
 ) -> BulletinPublic:
-    """Draft a 情况通报 (``situation``) or 辟谣声明 (``rebuttal``) from an incident's own
-    posts; facts the office must confirm are left as ``[待核实：…]`` gaps."""
+    """Draft a 情况通报 (``situation``), 辟谣声明 (``rebuttal``), 回应 (``response``) or 进展通报
+    (``progress``) from an incident's own posts; facts the office must confirm are left as
+    ``[待核实：…]`` gaps."""
     return b.public(b.draft(store, config, body, user, now=now, ip=ip), user)
 
 

@@ -90,6 +90,10 @@ class AlertPublic(BaseModel):
     draft_id: str | None = Field(
         default=None, description="the bulletin drafted for this alert (draft on alert), if any"
     )
+    new_appeal: str | None = Field(
+        default=None,
+        description="新诉求 waiting: the latest new_appeal entry's text while its clock runs",
+    )
     updated_at: datetime
 
 
@@ -261,8 +265,22 @@ def _fields(alert: Alert, policy: TierPolicy, now: datetime, names: dict[str, st
             ),
             None,
         ),
+        "new_appeal": _new_appeal(alert),
         "updated_at": alert.updated_at,
     }
+
+
+def _new_appeal(alert: Alert) -> str | None:
+    """The latest 新诉求 (appeals that came after the alert was answered) while the clock it
+    started still runs: the card says why an answered alert counts down again."""
+    running = {d.name for d in alert.deadlines if d.met_at is None}
+    for e in reversed(alert.history):
+        if e.action == "new_appeal":
+            name = e.detail.get("deadline")
+            if name is not None and name not in running:
+                return None  # answered since
+            return mask_personal(e.text) or ""
+    return None
 
 
 def _display_names(store: Store) -> dict[str, str]:

@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "submit": "提交审核",
     "approve": "审核通过",
     "publish": "发布",
+    "refresh": "按最新情况重新生成",
 }
 KIND_CODES = {
     "situation": BulletinKind.SITUATION,
@@ -67,7 +68,8 @@ class DraftRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     incident_id: str = Field(min_length=1, max_length=200, description="事件编号")
     kind: KindCode = Field(
-        default="situation", description="situation 情况通报 / rebuttal 辟谣声明"
+        default="situation",
+        description="situation 情况通报 / rebuttal 辟谣声明 / response 回应 / progress 进展通报",
     )
 
 
@@ -221,6 +223,13 @@ def permissions(user: Principal, b: Bulletin) -> tuple[list[str], dict[str, str]
             else None
         ),
         "publish": None if b.status == BulletinStatus.APPROVED else "须审核通过后才能发布",
+        "refresh": (
+            "只有草稿可以按最新情况重新生成"
+            if b.status != BulletinStatus.DRAFT
+            else "通报没有所属事件，无法重新生成"
+            if not b.incident_id
+            else None
+        ),
     }
     for action, reason in checks.items():
         if not writer:
@@ -232,13 +241,23 @@ def permissions(user: Principal, b: Bulletin) -> tuple[list[str], dict[str, str]
     return allowed, withheld
 
 
+def history_label(entry: dict[str, Any]) -> str:
+    """A history step in words: 按最新情况重新生成（依据 80 条帖子） for a redraft."""
+    action = str(entry.get("action", ""))
+    label = ACTION_LABELS.get(action, action)
+    posts = entry.get("posts")
+    if action == "refresh" and isinstance(posts, int):
+        label += f"（依据 {posts} 条帖子，原文已保留）"
+    return label
+
+
 def public(b: Bulletin, user: Principal) -> BulletinPublic:
     m = masked(b)
     allowed, withheld = permissions(user, b)
     history = [
         HistoryEntry(
             action=str(h.get("action", "")),
-            action_label=ACTION_LABELS.get(str(h.get("action", "")), str(h.get("action", ""))),
+            action_label=history_label(h),
             by=str(h.get("by", "")),
             at=_at(h.get("at")),
         )
@@ -650,6 +669,14 @@ def _tier_history(store: Store, incident_id: str) -> tuple[str | None, list[Tier
                     else f"升级：{_tier_words(ev.text)}"
                 )
                 steps.append(TierStep(at=ev.at, tier=to, text=text, source="alert"))
+            elif ev.action == "new_appeal":
+                name = ev.detail.get("deadline")
+                clock = next((d for d in alert.deadlines if d.name == name), None)
+                text = f"新诉求：{_m(ev.text)}"
+                if clock is not None:
+                    state = "已答复" if clock.met_at else f"须在 {clock.hours:g} 小时内答复"
+                    text += f"；{state}"
+                steps.append(TierStep(at=ev.at, tier=alert.tier.value, text=text, source="alert"))
             elif ev.action in ("responded", "closed", "recovered"):
                 label = {"responded": "已回应", "closed": "已关闭", "recovered": "事件平息"}
                 steps.append(
@@ -774,3 +801,81 @@ DEADLINE_LABELS = {
     "progress_update": "进展通报",
     "answer": "答复办结",
 }
+
+
+# -- which draft the incident page offers first ---------------------------------------------
+class DraftChoice(BaseModel):
+    kind: KindCode
+    label: str
+    #: Why this kind comes first (only on the first choice), in Chinese.
+    reason: str | None = None
+
+
+DRAFT_BUTTONS: dict[str, str] = {
+    "rebuttal": "起草辟谣",
+    "situation": "起草情况通报",
+    "response": "起草回应",
+    "progress": "起草进展通报",
+}
+#: The alert rule that opens an alert on residents' own questions or complaints.
+APPEAL_RULE = "直接诉求"
+#: Category words of complaints (民生诉求 in nlp/categories.yaml, or an office's 投诉).
+APPEAL_CATEGORY_WORDS = ("诉求", "投诉", "咨询")
+#: Rumor score from which a rebuttal comes before a situation report (the high band).
+REBUTTAL_FIRST = 0.8
+
+
+def draft_choices(
+    inc: Incident, alerts: list[Alert], bulletins: list[Bulletin]
+) -> list[DraftChoice]:
+    """The bulletin kinds the incident page offers, the natural one first, with its reason.
+
+    - an approved or published bulletin on the incident: 进展通报 first (it refers to the
+      last one; without one it is not offered, having nothing to follow up);
+    - an alert opened by the 直接诉求 rule, or a complaint category: 回应 next;
+    - rumor score in the high band (≥ 0.8): 辟谣 before 情况通报, else 情况通报 first.
+    Every kind stays available; only the order (and the first one's reason) changes."""
+    order: list[tuple[str, str | None]] = []
+    issued = [b for b in bulletins if b.status in svc.ISSUED]
+    if issued:
+        last = max(issued, key=lambda b: b.published_at or b.approved_at or b.updated_at)
+        what = "已发布" if last.status == BulletinStatus.PUBLISHED else "已审核"
+        order.append(
+            ("progress", f"本事件已有{what}的{last.bulletin_kind.value}，后续情况宜发进展通报")
+        )
+    rules = {a.rule for a in alerts}
+    category = inc.category or ""
+    if APPEAL_RULE in rules:
+        why = f"预警由「{APPEAL_RULE}」规则开启（网民直接向政务账号咨询或投诉）"
+        order.append(("response", why))
+    elif any(w in category for w in APPEAL_CATEGORY_WORDS):
+        order.append(("response", f"事件类别为{category}，网民反映的问题宜直接回应"))
+    score = inc.rumor_score
+    if score is not None and score >= REBUTTAL_FIRST:
+        order.append(("rebuttal", f"谣言可能高（{score:.2f}），宜先辟谣"))
+        order.append(("situation", None))
+    else:
+        band = (
+            "尚无谣言评分"
+            if score is None
+            else f"谣言可能中等（{score:.2f}），先通报已知情况、核实后再辟谣"
+            if score >= 0.5
+            else f"谣言可能低（{score:.2f}）"
+        )
+        order.append(("situation", band if "核实" in band else f"{band}，宜先通报情况"))
+        order.append(("rebuttal", None))
+    order.append(("response", None))
+    seen: set[str] = set()
+    choices: list[DraftChoice] = []
+    for kind, reason in order:
+        if kind in seen:
+            continue
+        seen.add(kind)
+        choices.append(
+            DraftChoice(
+                kind=kind,  # type: ignore[arg-type]
+                label=DRAFT_BUTTONS[kind],
+                reason=reason if not choices else None,
+            )
+        )
+    return choices

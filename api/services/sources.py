@@ -35,6 +35,11 @@ class SourcePublic(BaseModel):
     new_items: int
     errors: dict[str, int]
     blocked: str | None
+    #: What a person should know even of a healthy source, in Chinese: pages skipped
+    #: behind a login wall (需要登录（已跳过）：帖子页（parse_thread）5 个页面中 2 个需要登录：…).
+    notes: list[str] = []
+    #: The first pages skipped because they asked for a login.
+    login_required_urls: list[str] = []
     last_new_item_at: datetime | None
     crawls: int
     cursor: Any = None
@@ -80,6 +85,8 @@ def list_sources(
                 new_items=h.new_items,
                 errors=h.errors,
                 blocked=h.blocked,
+                notes=h.notes,
+                login_required_urls=h.login_required_urls,
                 last_new_item_at=h.last_new_item_at,
                 crawls=h.crawls,
                 cursor=store.get_state(cursor_key(src.name)),

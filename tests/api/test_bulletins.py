@@ -50,7 +50,7 @@ def test_officer_drafts_rebuttal_with_gaps_masked_and_audited(env: Env) -> None:
     assert "138****5678" in b["body"]
     # The title names the claim, not the clause that carries the phone number.
     assert b["title"] == "关于网传“临江市江北区化工厂爆炸”的情况说明"
-    assert b["actions"] == ["edit", "submit"]
+    assert b["actions"] == ["edit", "submit", "refresh"]
     assert "起草人" in b["withheld"]["approve"] or "提交" in b["withheld"]["approve"]
     entries = env.store.list_records(AuditEntry, action="bulletin.draft")
     assert len(entries) == 1 and entries[0].target_id == b["id"]
@@ -348,12 +348,17 @@ def test_redraft_from_the_incident_as_it_is_now(env: Env) -> None:
     r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 1}, headers=h)
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 2
+    # The step in words, with the posts it was drafted from (the dashboard's history).
+    label = r.json()["history"][-1]["action_label"]
+    assert label.startswith("按最新情况重新生成（依据 ") and "条帖子" in label
     stored = env.store.get_record(Bulletin, bid)
     assert stored.history[-1]["action"] == "refresh"
     assert stored.history[-1]["previous"]["body"] == b["body"].replace("138****5678", "13812345678")
     assert len(env.store.list_records(AuditEntry, action="bulletin.refresh")) == 1
     r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 1}, headers=h)
     assert r.status_code == 409  # stale version
-    c.post(f"/api/v1/bulletins/{bid}/submit", json={"version": 2}, headers=h)
+    r = c.post(f"/api/v1/bulletins/{bid}/submit", json={"version": 2}, headers=h)
+    assert "refresh" not in r.json()["actions"]
+    assert r.json()["withheld"]["refresh"] == "只有草稿可以按最新情况重新生成"
     r = c.post(f"/api/v1/bulletins/{bid}/refresh", json={"version": 3}, headers=h)
     assert r.status_code == 409 and "只有草稿" in str(r.json()["detail"])

@@ -13,6 +13,7 @@
     "alert.respond": "登记回应", "alert.close": "关闭预警", "silence.create": "新建静默",
     "silence.remove": "解除静默", "bulletin.draft": "起草通报", "bulletin.edit": "修改通报",
     "bulletin.submit": "提交审核", "bulletin.approve": "审核通过", "bulletin.publish": "发布通报",
+    "bulletin.refresh": "按最新情况重新生成通报",
   };
   /* The audit log in words: record kinds, fields and coded values as users know them. */
   const kindLabel = {

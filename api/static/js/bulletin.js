@@ -15,7 +15,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const $ = (x) => document.getElementById(x);
   const title = $("f-title"), body = $("f-body"), msg = $("b-msg");
   const GAP = /\[待核实[^\]]*\]/g;
-  const STEP_LABELS = { edit: "修改", submit: "提交审核", approve: "审核", publish: "发布" };
+  const STEP_LABELS = {
+    edit: "修改", submit: "提交审核", approve: "审核", publish: "发布", refresh: "按最新情况重新生成",
+  };
 
   function say(text, bad) {
     msg.textContent = text;
@@ -57,6 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     const dirty = current && (title.value !== current.title || body.value !== current.body);
     $("dirty").hidden = !dirty;
+    $("discard").hidden = !dirty;
   }
 
   /* The unsaved text, kept locally: key tf-draft:<user>:<bulletin>:<version read>. */
@@ -133,6 +136,9 @@ document.addEventListener("DOMContentLoaded", () => {
     $("act-submit").hidden = !b.actions.includes("submit");
     $("act-approve").hidden = !b.actions.includes("approve");
     $("publish-form").hidden = !b.actions.includes("publish");
+    $("act-refresh").hidden = !b.actions.includes("refresh");
+    $("refresh-version").textContent = String(b.version);
+    if (!b.actions.includes("refresh")) $("refresh-confirm").hidden = true;
     const withheld = $("withheld");
     withheld.textContent = "";
     for (const [action, why] of Object.entries(b.withheld || {})) {
@@ -185,7 +191,7 @@ document.addEventListener("DOMContentLoaded", () => {
   async function step(fn) {
     if (sending) return;
     sending = true;
-    const buttons = [$("save"), $("act-submit"), $("act-approve"), $("act-publish")];
+    const buttons = [$("save"), $("act-submit"), $("act-approve"), $("act-publish"), $("act-refresh"), $("refresh-go")];
     try {
       await TF.busy(buttons, fn);
     } finally {
@@ -213,6 +219,49 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   }
+  /* 按最新情况重新生成: redraft from the incident as it is now. The current text is
+     replaced (the server keeps it in the history entry), so it asks first, and refuses
+     while there are unsaved edits: those would be lost, not kept. */
+  $("act-refresh").addEventListener("click", () => {
+    if (isDirty()) {
+      $("refresh-confirm").hidden = true;
+      say("有未保存的修改：请先保存修改或放弃未保存的修改，再按最新情况重新生成", true);
+      return;
+    }
+    $("refresh-confirm").hidden = false;
+    $("refresh-go").focus();
+  });
+  $("refresh-cancel").addEventListener("click", () => {
+    $("refresh-confirm").hidden = true;
+    say("已取消重新生成");
+    $("act-refresh").focus();
+  });
+  $("refresh-go").addEventListener("click", () => {
+    if (isDirty()) {
+      $("refresh-confirm").hidden = true;
+      say("有未保存的修改：请先保存修改或放弃未保存的修改，再按最新情况重新生成", true);
+      return;
+    }
+    step(async () => {
+      const before = current.version;
+      const resp = await TF.api("POST", `${url}/refresh`, { version: before });
+      $("refresh-confirm").hidden = true;
+      if (resp.ok) {
+        title.value = resp.data.title;
+        body.value = resp.data.body;
+      }
+      const same = resp.ok && resp.data.version === before;
+      await handle(resp, same ? "事件没有新情况，草稿未变" : `已按最新情况重新生成（第 ${resp.data && resp.data.version} 版），原文已保留在处理记录中`);
+    });
+  });
+  $("discard").addEventListener("click", () => {
+    if (!current) return;
+    title.value = current.title;
+    body.value = current.body;
+    clearStash();
+    preview();
+    say("已放弃未保存的修改");
+  });
   $("publish-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     step(async () => {

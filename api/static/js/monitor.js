@@ -173,6 +173,10 @@
       where ? el("span", { text: " · " + where }) : "",
       figures(a) ? el("span", { text: " · " + figures(a) }) : "",
       el("span", { text: " · 开始于 " + localTime(a.opened_at) }));
+    if (a.new_appeal) {
+      // Answered, yet a clock runs again: say why (another resident's appeal came in).
+      meta.append(el("div", { class: "new-appeal", text: "新诉求：" + a.new_appeal }));
+    }
     if (a.draft_id && !DRAFT_DONE.has(state.drafts.get(a.draft_id))) {
       meta.append(el("div", { class: "draft-ready", "data-bulletin": a.draft_id },
         el("a", { href: "/bulletins/" + encodeURIComponent(a.draft_id), "data-action": "draft",

@@ -33,13 +33,16 @@ document.addEventListener("DOMContentLoaded", () => {
     const clocks = el("div", { class: "clocks" });
     const next = a.next_deadline;
     if (next) {
-      clocks.append(el("span", { class: "other", text: next.label + "（" + localTime(next.due) + "）" }),
+      // "label · time" as on the 监测台: a label of its own in brackets, 答复新诉求（首次回应）,
+      // would read 答复新诉求（首次回应）（12-04 13:28） with the time bracketed after it.
+      clocks.append(el("span", { class: "other", text: next.label + " · " + localTime(next.due) }),
         el("span", { class: "countdown", "data-due": next.due, role: "timer" }));
     } else {
       clocks.append(el("span", { class: "other", text: "时限均已完成" }));
     }
     const li = el("li", { class: "alert tier-" + a.colour, "data-id": a.id }, head, clocks,
       el("div", { class: "meta", text: meta }));
+    if (a.new_appeal) li.append(el("div", { class: "new-appeal", text: "新诉求：" + a.new_appeal }));
     const actions = el("div", { class: "actions" }, el("a", { href: "/", text: "到监测台处理" }));
     if (a.draft_id) actions.append(el("a", { href: "/bulletins/" + encodeURIComponent(a.draft_id), text: "查看通报草稿" }));
     li.append(actions);
