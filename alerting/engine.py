@@ -490,12 +490,16 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         met = [d.met_at for d in alert.deadlines if d.met_at is not None]
         if not waiting or not met:
             return []  # not answered yet: the first answer covers these too
+        first = self.policy.deadlines(alert.tier, decision.rule, now)[0]
+        asks = [d for d in alert.deadlines if d.name.startswith(f"{first.name}-appeal-")]
+        if any(d.met_at is None for d in asks):
+            return []  # a 新诉求 clock still runs: its answer covers these too
         told = [e for e in alert.history if e.action == "new_appeal"]
         since = max([max(met), *(datetime.fromisoformat(e.detail["arrived"]) for e in told)])
         new = sorted((p for p in waiting if _arrival(p) > since), key=lambda p: p.created_at)
         if not new:
             return []
-        fresh = self.policy.deadlines(alert.tier, decision.rule, now)[0]
+        fresh = first
         fresh.name = f"{fresh.name}-appeal-{len(told) + 2}"
         fresh.label = f"答复新诉求（{fresh.label}）"
         alert.deadlines = sorted([*alert.deadlines, fresh], key=lambda d: d.due)

@@ -227,6 +227,14 @@ def test_an_appeal_after_the_answer_gets_a_new_clock_and_one_notice(store, polic
     assert "已回应后又有 1 条直接诉求尚未答复：滨江路夜市噪音又来了" in [
         e.text for e in alert.history
     ]
+    # A third resident while that clock runs: the answer to come covers it (no second
+    # clock of the same name on the card, no second notice).
+    clock.advance(minutes=30)
+    store.upsert_posts([message(3, -1.4)])
+    engine(store, policy).run(clock())
+    assert len(messages(store, "new_appeal")) == 1
+    alert = store.get_record(Alert, "alert-inc-n")
+    assert len([d for d in alert.deadlines if d.met_at is None]) == 2
 
 
 def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
