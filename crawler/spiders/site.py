@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scrapy.http import Request, Response, TextResponse
 
+from crawler.errors import ENDPOINTS
 from crawler.items import PostItem
 from crawler.registry import register
 from crawler.spiders.base import (
@@ -237,11 +238,14 @@ class SiteSpider(SourceSpider):
                 continue
             mark = first(entry, opts.fingerprint) if entry is not None and opts.fingerprint else ""
             seen_id = self.native_id(url)
+            callback = self.parse_detail if self.opts.detail else self.parse_thread
             if not self.is_fresh(seen_id, mark or ""):
+                # Collected before and unchanged: it answered then. Counted for its endpoint
+                # so that one walled page asked for again is not "most pages" of a board.
+                self.crawler.stats.inc_value(f"{ENDPOINTS}{callback.__name__}/unchanged")
                 continue
             fresh += 1
             listed = _fields(entry, opts.fields, join=False) if entry is not None else {}
-            callback = self.parse_detail if self.opts.detail else self.parse_thread
             yield self.request(
                 url,
                 callback,

@@ -589,6 +589,34 @@ def test_a_forum_mostly_behind_a_login_wall_is_unhealthy(
     assert set(stored(config)) == {"thread-601"}
 
 
+def test_one_walled_thread_asked_again_is_not_a_blocked_forum(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    # A quiet board: the second crawl finds every open thread unchanged (same reply count)
+    # and asks only for the members-only one again, which is still walled. That one page is
+    # not "most of the board": the threads it did not ask for answered before.
+    _walled_forum(server, 7, open_=[701, 702, 703], walled=[704])
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-7-1.html")])
+    for hhmm in ("21:00", "21:15"):
+        result = tingfeng(config, "crawl", "--at", at(hhmm))
+        said = result.stdout + result.stderr
+        assert result.returncode == 0, said[-3000:]
+        health = health_of(config, "qc-bbs")
+        assert health["healthy"] and health["code"] is None, (hhmm, health["reason"])
+        assert "需要登录（已跳过）" in health["notes"][0]
+    thread = health["endpoints"]["parse_thread"]
+    assert (thread["ok"], thread["login_required"], thread["unchanged"]) == (0, 1, 3)
+    assert set(stored(config)) == {"thread-701", "thread-702", "thread-703"}
+
+    # A board mostly behind the wall stays unhealthy when crawled again unchanged.
+    _walled_forum(server, 8, open_=[801], walled=[802, 803])
+    (tmp_path / "b8").mkdir()
+    config = write_config(tmp_path / "b8", [documented_forum(f"{base}/bbs/forum-8-1.html")])
+    for hhmm in ("21:00", "21:15"):
+        assert tingfeng(config, "crawl", "--at", at(hhmm)).returncode == 1, hhmm
+        assert health_of(config, "qc-bbs")["code"] == "blocked", hhmm
+
+
 @pytest.mark.parametrize("exclude", [["thread-(50"], "thread-50"])
 def test_a_bad_exclude_is_refused_in_chinese(base: str, tmp_path: Path, exclude: Any) -> None:
     source = documented_forum(f"{base}/bbs/forum-5-1.html")
