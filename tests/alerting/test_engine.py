@@ -270,6 +270,59 @@ def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
     assert store.get_record(Alert, "alert-inc-b").rule == "直接诉求"
 
 
+def test_the_boards_reply_meets_the_clock_of_an_open_appeal_alert(store, policy, clock):
+    """A complaint alerted while unanswered, then answered under the message by the
+    department (not an office account): the answer meets the first-response clock at the
+    time it was written, so the alert is not overdue and not escalated four hours later
+    (枫川 red-team evening: 桂花路路灯 answered at 19:00, escalated twice from 22:15)."""
+    from models import Author, Post
+
+    message = Post(
+        source="12345",
+        native_id="m1",
+        kind="message",
+        author=Author(id="r1", name="东湖居民"),
+        title="桂花路路灯不亮",
+        text="桂花路一段路灯已经一周不亮了，晚上走路很危险，请尽快维修",
+        created_at=T0 - timedelta(minutes=30),
+        incident_id="inc-l",
+    )
+    store.upsert_posts([message])
+    store.save_record(incident("inc-l", heat=5, posts=1, pph=1, hot=False))
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert alert.rule == "直接诉求" and alert.deadline("first_response").met_at is None
+
+    answered_at = T0 + timedelta(minutes=45)
+    reply = Post(
+        source="12345",
+        native_id="m1-reply-1",
+        kind="reply",
+        author=Author(id="东湖区城市管理局", name="东湖区城市管理局"),
+        text="经核实线路老化，已安排今晚抢修",
+        created_at=answered_at,
+        parent_id="12345:m1",
+        root_id="12345:m1",
+        incident_id="inc-l",
+    )
+    store.upsert_posts([reply])
+    clock.advance(minutes=60)
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert alert.deadline("first_response").met_at == answered_at
+    assert alert.responded_at == answered_at
+    assert [e.actor for e in alert.history if e.action == "responded"] == ["回应追踪"]
+    for _ in range(3):  # well past the 4-hour first-response due time
+        clock.advance(hours=2)
+        engine(store, policy).run(clock())
+    assert not messages(store, "overdue") and not messages(store, "escalation")
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert next(e for e in alert.history if e.action == "responded").detail["url"] == (
+        "12345:m1-reply-1"
+    )
+    assert "overdue" not in {e.action for e in alert.history}
+
+
 def test_on_a_forum_only_an_official_reply_answers(store, policy, clock):
     """A complaint in a forum thread (a ``direct_appeal.sources`` forum): a resident's
     reply is no answer, the office's account's or a verified government account's is; on
