@@ -201,6 +201,13 @@ class SiteSpider(SourceSpider):
         same). A captcha or an anti-crawler status stops the source."""
         return kind != "blocked_login"
 
+    def first_collected(self, source: str, native_id: str) -> bool:
+        """An article of this source that its own earlier crawls had not collected: a new
+        item for its health even when a feed reaching the same article stored it first
+        (docs/sources.md, kind: feed), so a portal whose articles keep coming is not
+        stale. Forum floors are not listed entries, so threads never count here."""
+        return bool(self.opts.detail) and source == self.name and native_id not in self._seen
+
     def skips_login_wall(self, request: Request) -> bool:
         """A wall on an article or thread page (a members-only thread among open ones) is
         that page's: counted as 需要登录 and skipped. On a list page it is the board's."""

@@ -441,6 +441,64 @@ def test_a_feed_whose_articles_the_site_stores_is_credited(base: str, tmp_path: 
     assert result.returncode == 1 and health_of(config, "tw-feed")["code"] == "stale"
 
 
+def test_a_site_whose_feed_stores_its_articles_first_is_not_stale(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    # The other order: the feed is crawled first each time and stores every article as the
+    # site's post, so the site's own crawl inserts nothing. The articles are still new to
+    # the site (its cursor had not collected them): its health counts them, and it is not
+    # stale while they keep coming (枫川 red-team evening: 停滞 alert on a live portal).
+    dated = {81: ("18:00", "码头路交通管制通告"), 82: ("21:30", "关于码头“有人落水”的情况说明")}
+    pages = server.pages  # type: ignore[attr-defined]
+    items = "".join(
+        f"<item><title>{title}</title><link>__BASE__/gov2/a/{n}.html</link><guid>tw2-{n}</guid>"
+        f"<pubDate>Fri, 20 Mar 2026 {hhmm}:00 +0800</pubDate><description>{title}</description>"
+        "</item>"
+        for n, (hhmm, title) in dated.items()
+    )
+    pages["/gov2/rss.xml"] = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>桐湾发布'
+        f"</title>{items}</channel></rss>".encode(),
+        "application/xml",
+    )
+    links = "".join(f'<li><a href="/gov2/a/{n}.html">{t}</a></li>' for n, (_, t) in dated.items())
+    pages["/gov2/list.html"] = (
+        f'<html><head><meta charset="utf-8"></head><body><ul class="list">{links}</ul>'
+        "</body></html>".encode(),
+        "text/html; charset=utf-8",
+    )
+    for n, (hhmm, title) in dated.items():
+        pages[f"/gov2/a/{n}.html"] = (
+            f'<html><head><meta charset="utf-8"><title>{title}</title></head><body><h1>{title}'
+            f'</h1><span class="time">2026-03-20 {hhmm}</span><article><p>{title}：经桐湾海事局'
+            "核实，情况如下，请市民按指引出行。</p></article></body></html>".encode(),
+            "text/html; charset=utf-8",
+        )
+    site = {"start_urls": [f"{base}/gov2/list.html"], "id_pattern": r"/a/(\d+)\.html$",
+            "list": {"item": "ul.list li", "link": "a::attr(href)"},
+            "detail": {"title": "h1::text", "content": "article",
+                       "fields": {"created_at": ".time::text"}},
+            "expect_new_within_minutes": 30}  # fmt: skip
+    config = write_config(tmp_path, [
+        {"name": "tw-site", "kind": "site", "title": "桐湾发布网站", "settings": site},
+        {"name": "tw-feed", "kind": "feed", "title": "桐湾发布 RSS",
+         "settings": {"urls": [f"{base}/gov2/rss.xml"]}},
+    ])  # fmt: skip
+    for hhmm in ("21:00", "22:00", "22:20"):
+        assert tingfeng(config, "crawl", "tw-feed", "--at", at(hhmm)).returncode == 0
+        result = tingfeng(config, "crawl", "tw-site", "--at", at(hhmm))
+        health = health_of(config, "tw-site")
+        assert result.returncode == 0, (hhmm, health["reason"])
+    assert {p.source for p in stored(config).values()} == {"tw-site"}
+    assert len(stored(config)) == 2
+    assert health["healthy"] and health["new_items"] == 0
+    assert health["last_new_item_at"] == at("22:00")  # the 21:30 notice, found at 22:00
+    # Nothing new for longer than expected: stale as any source.
+    tingfeng(config, "crawl", "tw-feed", "--at", at("23:00"))
+    result = tingfeng(config, "crawl", "tw-site", "--at", at("23:00"))
+    assert result.returncode == 1 and health_of(config, "tw-site")["code"] == "stale"
+
+
 def _weibo_pages(path: str, pages: list[list[dict[str, Any]]]) -> dict[str, tuple[bytes, str]]:
     """``path``'s pages 1..n as the API answers them, then the end of the list."""
     out = {}
