@@ -552,8 +552,14 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         found = self.store.list_records(OfficialResponse, limit=1000, incident_id=alert.incident_id)
         candidates = [(r.posted_at, r.id, r.url or r.post_id) for r in found]
         candidates += [(p.created_at, f"appeal-answer:{p.id}", p.url or p.id) for p in answers]
+        asked_from = self.first_resident_post(alert.incident_id) if candidates else None
         for posted_at, response_id, url in sorted(candidates):
             if response_id in applied or posted_at > now or not alert.is_open:
+                continue
+            if asked_from is not None and posted_at < asked_from:
+                # Written before anyone outside the office posted in the incident: the
+                # announcement it grew from (a district's roadworks notice a noise complaint
+                # then joined), not an answer to it.
                 continue
             if all(d.met_at for d in alert.deadlines):
                 break
@@ -561,6 +567,19 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                 continue
             met.append(posted_at)
             lifecycle.respond(alert, url, "回应追踪", posted_at, response_id=response_id)
+
+    def first_resident_post(self, incident_id: str) -> datetime | None:
+        """When the first source post of the incident not by the office was written (its
+        official posts before that answer nothing yet); ``None`` when none is stored."""
+        inc = self.store.get_record(Incident, incident_id)
+        if inc is None:
+            return None
+        times = [
+            p.created_at
+            for p in self.store.get_posts(inc.root_ids)
+            if not self.office.is_official(p)
+        ]
+        return min(times, default=None)
 
     def new_alert(self, alert_id: str, inc: Incident, decision: Decision, now: datetime) -> Alert:
         alert = Alert(
