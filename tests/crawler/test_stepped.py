@@ -499,6 +499,23 @@ def test_a_site_whose_feed_stores_its_articles_first_is_not_stale(
     assert result.returncode == 1 and health_of(config, "tw-site")["code"] == "stale"
 
 
+def test_health_is_read_at_the_reference_clock(base: str, tmp_path: Path) -> None:
+    # Stepping a past evening, an officer asks how the sources stood at a moment of it:
+    # `crawl --health --at T` judges staleness at T, not at the wall clock (months later,
+    # where every source of a recorded evening is stale).
+    config = write_config(tmp_path, [
+        {"name": "tw-feed", "kind": "feed", "title": "桐湾发布 RSS",
+         "settings": {"urls": [f"{base}/gov/rss.xml"], "expect_new_within_minutes": 30}},
+    ])  # fmt: skip
+    assert tingfeng(config, "crawl", "--at", at("22:00")).returncode == 0
+    result = tingfeng(config, "crawl", "--health", "--at", at("22:10"))
+    said = result.stdout + result.stderr
+    assert result.returncode == 0 and "停滞" not in said, said[-2000:]
+    result = tingfeng(config, "crawl", "--health", "--at", at("23:00"))
+    said = result.stdout + result.stderr
+    assert result.returncode == 1 and "停滞：60 分钟没有新帖" in said, said[-2000:]
+
+
 def _weibo_pages(path: str, pages: list[list[dict[str, Any]]]) -> dict[str, tuple[bytes, str]]:
     """``path``'s pages 1..n as the API answers them, then the end of the list."""
     out = {}
