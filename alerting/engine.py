@@ -251,7 +251,8 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         by_incident = {a.incident_id: a for a in alerts if a.incident_id}
         incidents = self.active_incidents(now, set(by_incident))
         report.incidents = len(incidents)
-        waiting = self.unanswered_appeals(now)
+        answered: dict[str, list[Post]] = {}
+        waiting = self.unanswered_appeals(now, answered)
         # An unanswered appeal keeps its incident in the pass however long ago the incident
         # was last active (an appeal crawled hours late, or written to a quiet incident).
         known = {inc.id for inc in incidents}
@@ -261,7 +262,10 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                 incidents.append(record)
         for inc in incidents:
             posts = waiting.get(inc.id, [])
-            self.incident_pass(inc, by_incident.get(inc.id), posts, now, silences, report)
+            self.incident_pass(
+                inc, by_incident.get(inc.id), posts, now, silences, report,
+                answers=answered.get(inc.id, []),
+            )  # fmt: skip
         self.source_pass(now, alerts, silences, report)
         # Clocks of alerts whose incident was not evaluated this pass (and source alerts).
         handled = set(report.changed)
@@ -314,10 +318,15 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         :meth:`unanswered_appeals`)."""
         return Counter({k: len(v) for k, v in self.unanswered_appeals(now).items()})
 
-    def unanswered_appeals(self, now: datetime) -> dict[str, list[Post]]:
+    def unanswered_appeals(
+        self, now: datetime, answered: dict[str, list[Post]] | None = None
+    ) -> dict[str, list[Post]]:
         """Unanswered direct appeals per incident: posts of ``direct_appeal.kinds`` or
         ``sources`` written or collected within ``active_hours`` (an appeal crawled late
-        counts from when it arrived), less those answered by ``now`` (:meth:`answers`)."""
+        counts from when it arrived), less those answered by ``now`` (:meth:`answers`).
+        ``answered``, when given, receives per incident the first answer to each appeal
+        answered by ``now`` (the board's own reply meets the alert's clock, as an official
+        response does)."""
         da = self.policy.direct_appeal
         out: dict[str, list[Post]] = {}
         if not da.kinds and not da.sources:
@@ -343,13 +352,20 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
             if any(k in appeals and k != post.id for k in (post.root_id, post.parent_id)):
                 del appeals[post.id]
         ids = list(appeals)
+        answers_of: dict[str, list[Post]] = {}
         for i in range(0, len(ids) if da.answered_kinds else 0, 500):
             flt = PostFilter(until=now + timedelta(microseconds=1), root_ids=ids[i : i + 500])
             for reply in self.store.iter_posts(flt):
                 for key in (reply.parent_id, reply.root_id):
                     asked = appeals.get(key or "")
                     if asked is not None and self.answers(asked, reply):
-                        del appeals[asked.id]
+                        answers_of.setdefault(asked.id, []).append(reply)
+                        break
+        for asked_id, replies in answers_of.items():
+            asked = appeals.pop(asked_id)
+            if answered is not None:
+                first = min(replies, key=lambda p: (p.created_at, p.id))
+                answered.setdefault(asked.incident_id or "", []).append(first)
         for post in appeals.values():
             out.setdefault(post.incident_id or "", []).append(post)
         return out
@@ -379,9 +395,11 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         now: datetime,
         silences: list[Silence],
         report: PassReport,
+        answers: list[Post] | None = None,
     ) -> None:
         """Open, follow or close the alert of one incident. ``waiting``: its unanswered
-        direct appeals. An alert opened by a direct-appeal rule is titled by the earliest
+        direct appeals; ``answers``: the first answer to each of its answered ones. An alert
+        opened by a direct-appeal rule is titled by the earliest
         of them (a noise complaint about a shop is 「望海路夜间音乐演出噪音」, not the shop's
         own 「今晚有民谣弹唱，欢迎来坐坐」 that the incident's first post says)."""
         appeals = len(waiting)
@@ -473,7 +491,7 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
                     "recovered", self.tier_routes(alert.tier), "传播已明显放缓，请评估是否关闭预警"
                 )
             )
-        self.tracked_responses(alert, now)
+        self.tracked_responses(alert, now, answers or [])
         events += self.clock_events(alert, now, report)
         after = alert.model_dump(exclude={"history", "figures", "updated_at"})
         if events or before != after or _moved(old_figures, alert.figures):
@@ -518,11 +536,14 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         )
         return [Event("new_appeal", self.tier_routes(alert.tier), text)]
 
-    def tracked_responses(self, alert: Alert, now: datetime) -> None:
+    def tracked_responses(self, alert: Alert, now: datetime, answers: list[Post]) -> None:
         """Official posts the response tracker linked to the incident meet the alert's
         clocks (first response, then the earliest running one), at the time they were
         posted; each is applied once. Posts within :data:`SAME_ANSWER` of any one that met a
-        clock are recorded as responses but meet no clock (reposts of one answer)."""
+        clock are recorded as responses but meet no clock (reposts of one answer).
+        ``answers`` (a message board's own reply to a direct appeal in the incident) meet
+        them the same way: the appeal is answered, so its clock must not run on and
+        escalate."""
         from alerting import lifecycle
         from models import OfficialResponse
 
@@ -533,17 +554,36 @@ class AlertEngine(DeadlineClocks, SystemAlerts):
         # still that answer when a 23:38 rebuttal met the next clock in between.
         met = [d.met_at for d in alert.deadlines if d.met_at is not None]
         found = self.store.list_records(OfficialResponse, limit=1000, incident_id=alert.incident_id)
-        for resp in sorted(found, key=lambda r: r.posted_at):
-            if resp.id in applied or resp.posted_at > now or not alert.is_open:
+        candidates = [(r.posted_at, r.id, r.url or r.post_id) for r in found]
+        candidates += [(p.created_at, f"appeal-answer:{p.id}", p.url or p.id) for p in answers]
+        asked_from = self.first_resident_post(alert.incident_id) if candidates else None
+        for posted_at, response_id, url in sorted(candidates):
+            if response_id in applied or posted_at > now or not alert.is_open:
+                continue
+            if asked_from is not None and posted_at < asked_from:
+                # Written before anyone outside the office posted in the incident: the
+                # announcement it grew from (a district's roadworks notice a noise complaint
+                # then joined), not an answer to it.
                 continue
             if all(d.met_at for d in alert.deadlines):
                 break
-            if any(abs(resp.posted_at - m) < SAME_ANSWER for m in met):
+            if any(abs(posted_at - m) < SAME_ANSWER for m in met):
                 continue
-            met.append(resp.posted_at)
-            lifecycle.respond(
-                alert, resp.url or resp.post_id, "回应追踪", resp.posted_at, response_id=resp.id
-            )
+            met.append(posted_at)
+            lifecycle.respond(alert, url, "回应追踪", posted_at, response_id=response_id)
+
+    def first_resident_post(self, incident_id: str) -> datetime | None:
+        """When the first source post of the incident not by the office was written (its
+        official posts before that answer nothing yet); ``None`` when none is stored."""
+        inc = self.store.get_record(Incident, incident_id)
+        if inc is None:
+            return None
+        times = [
+            p.created_at
+            for p in self.store.get_posts(inc.root_ids)
+            if not self.office.is_official(p)
+        ]
+        return min(times, default=None)
 
     def new_alert(self, alert_id: str, inc: Incident, decision: Decision, now: datetime) -> Alert:
         alert = Alert(

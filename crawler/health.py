@@ -56,6 +56,9 @@ class EndpointHealth(BaseModel):
     errors: dict[str, int] = Field(default_factory=dict)
     #: Pages behind a login wall, skipped (需要登录): neither answers nor failures.
     login_required: int = 0
+    #: Listed pages not asked for because they were collected before and have not changed
+    #: (a thread whose reply count is the same): they answered then.
+    unchanged: int = 0
 
 
 def endpoint_counts(flat: dict[str, int]) -> dict[str, EndpointHealth]:
@@ -68,6 +71,8 @@ def endpoint_counts(flat: dict[str, int]) -> dict[str, EndpointHealth]:
             record.ok += value
         elif rest == LOGIN_REQUIRED:
             record.login_required += value
+        elif rest == "unchanged":
+            record.unchanged += value
         elif rest.startswith("failed/"):
             kind = rest.removeprefix("failed/")
             record.failed += value
@@ -324,14 +329,15 @@ def _diagnose(
 def _walled_counts(health: SourceHealth, most: bool) -> list[str]:
     parts = []
     for name, e in sorted(health.endpoints.items()):
-        if e.login_required and (not most or e.login_required > e.ok):
+        if e.login_required and (not most or e.login_required > e.ok + e.unchanged):
             total = e.ok + e.failed + e.login_required
             parts.append(f"{endpoint_label(name)}{total} 个页面中 {e.login_required} 个需要登录")
     return parts
 
 
 def _walled(health: SourceHealth) -> list[str]:
-    """Endpoints where most pages asked for (more than answered) were behind a login wall."""
+    """Endpoints where most pages (more than answered now or unchanged since they last
+    answered) were behind a login wall."""
     return _walled_counts(health, most=True)
 
 

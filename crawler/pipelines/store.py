@@ -124,5 +124,11 @@ class StorePipeline(Step):
         discovered = sum(1 for p in posts if p.id not in failed and own and p.source != own)
         if discovered:
             stats.inc_value(DISCOVERED, discovered)
-        if result.inserted or discovered:
+        # A site's article new to its own crawls is new for its health, whoever (its feed)
+        # stored it first: otherwise the site goes stale while its feed wins every race.
+        first_collected = getattr(spider, "first_collected", None)
+        firsts = first_collected is not None and any(
+            first_collected(p.source, p.native_id) for p in posts if p.id not in failed
+        )
+        if result.inserted or discovered or firsts:
             stats.set_value(LAST_NEW, (self.clock or datetime.now(UTC)).isoformat())

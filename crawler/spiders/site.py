@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scrapy.http import Request, Response, TextResponse
 
+from crawler.errors import ENDPOINTS
 from crawler.items import PostItem
 from crawler.registry import register
 from crawler.spiders.base import (
@@ -200,6 +201,13 @@ class SiteSpider(SourceSpider):
         same). A captcha or an anti-crawler status stops the source."""
         return kind != "blocked_login"
 
+    def first_collected(self, source: str, native_id: str) -> bool:
+        """An article of this source that its own earlier crawls had not collected: a new
+        item for its health even when a feed reaching the same article stored it first
+        (docs/sources.md, kind: feed), so a portal whose articles keep coming is not
+        stale. Forum floors are not listed entries, so threads never count here."""
+        return bool(self.opts.detail) and source == self.name and native_id not in self._seen
+
     def skips_login_wall(self, request: Request) -> bool:
         """A wall on an article or thread page (a members-only thread among open ones) is
         that page's: counted as 需要登录 and skipped. On a list page it is the board's."""
@@ -237,11 +245,14 @@ class SiteSpider(SourceSpider):
                 continue
             mark = first(entry, opts.fingerprint) if entry is not None and opts.fingerprint else ""
             seen_id = self.native_id(url)
+            callback = self.parse_detail if self.opts.detail else self.parse_thread
             if not self.is_fresh(seen_id, mark or ""):
+                # Collected before and unchanged: it answered then. Counted for its endpoint
+                # so that one walled page asked for again is not "most pages" of a board.
+                self.crawler.stats.inc_value(f"{ENDPOINTS}{callback.__name__}/unchanged")
                 continue
             fresh += 1
             listed = _fields(entry, opts.fields, join=False) if entry is not None else {}
-            callback = self.parse_detail if self.opts.detail else self.parse_thread
             yield self.request(
                 url,
                 callback,

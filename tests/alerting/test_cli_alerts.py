@@ -204,3 +204,31 @@ def at(**delta: float) -> str:
     from datetime import timedelta
 
     return (T0 + timedelta(**delta)).isoformat()
+
+
+def test_alerts_run_drafts_for_a_likely_rumor_as_the_worker_does(tmp_path, webhook):
+    """Stepping an evening with ``tingfeng alerts run --at T`` (no worker): the alert on a
+    likely rumor gets its 辟谣声明 draft in the same pass, once (the 枫川 red-team evening
+    found none after a tier II alert on a rumor scored 0.98)."""
+    from models import Alert, Bulletin
+
+    env = setup(tmp_path, webhook)
+    with SQLiteStore(tmp_path / "tf.db") as store:
+        put(store, incident(heat=65, rumor_score=0.9))
+    out = cli(env, "alerts", "run", "--at", AT)
+    assert "新建 1" in out and "已自动起草通报" in out
+    with SQLiteStore(tmp_path / "tf.db") as store:
+        (draft,) = store.list_records(Bulletin, limit=10, incident_id="inc-1")
+        assert draft.drafted_by == "tingfeng" and draft.status.value == "draft"
+        alert = store.get_record(Alert, "alert-inc-1")
+        assert [e.detail["bulletin_id"] for e in alert.history if e.action == "drafted"] == [
+            draft.id
+        ]
+    again = cli(env, "alerts", "run", "--at", AT)
+    assert "已自动起草通报" not in again
+    # Drafts off: the pass drafts nothing.
+    (tmp_path / "off").mkdir()
+    env = setup(tmp_path / "off", webhook, drafts={"enabled": False})
+    with SQLiteStore(tmp_path / "off" / "tf.db") as store:
+        put(store, incident(heat=65, rumor_score=0.9))
+    assert "已自动起草通报" not in cli(env, "alerts", "run", "--at", AT)

@@ -278,6 +278,125 @@ def test_a_complaint_answered_on_the_board_is_no_appeal(store, policy, clock):
     assert store.get_record(Alert, "alert-inc-b").rule == "直接诉求"
 
 
+def test_the_boards_reply_meets_the_clock_of_an_open_appeal_alert(store, policy, clock):
+    """A complaint alerted while unanswered, then answered under the message by the
+    department (not an office account): the answer meets the first-response clock at the
+    time it was written, so the alert is not overdue and not escalated four hours later
+    (枫川 red-team evening: 桂花路路灯 answered at 19:00, escalated twice from 22:15)."""
+    from models import Author, Post
+
+    message = Post(
+        source="12345",
+        native_id="m1",
+        kind="message",
+        author=Author(id="r1", name="东湖居民"),
+        title="桂花路路灯不亮",
+        text="桂花路一段路灯已经一周不亮了，晚上走路很危险，请尽快维修",
+        created_at=T0 - timedelta(minutes=30),
+        incident_id="inc-l",
+    )
+    store.upsert_posts([message])
+    store.save_record(incident("inc-l", heat=5, posts=1, pph=1, hot=False))
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert alert.rule == "直接诉求" and alert.deadline("first_response").met_at is None
+
+    answered_at = T0 + timedelta(minutes=45)
+    reply = Post(
+        source="12345",
+        native_id="m1-reply-1",
+        kind="reply",
+        author=Author(id="东湖区城市管理局", name="东湖区城市管理局"),
+        text="经核实线路老化，已安排今晚抢修",
+        created_at=answered_at,
+        parent_id="12345:m1",
+        root_id="12345:m1",
+        incident_id="inc-l",
+    )
+    store.upsert_posts([reply])
+    clock.advance(minutes=60)
+    engine(store, policy).run(clock())
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert alert.deadline("first_response").met_at == answered_at
+    assert alert.responded_at == answered_at
+    assert [e.actor for e in alert.history if e.action == "responded"] == ["回应追踪"]
+    for _ in range(3):  # well past the 4-hour first-response due time
+        clock.advance(hours=2)
+        engine(store, policy).run(clock())
+    assert not messages(store, "overdue") and not messages(store, "escalation")
+    alert = store.get_record(Alert, "alert-inc-l")
+    assert next(e for e in alert.history if e.action == "responded").detail["url"] == (
+        "12345:m1-reply-1"
+    )
+    assert "overdue" not in {e.action for e in alert.history}
+
+
+def test_the_notice_an_incident_grew_from_does_not_answer_its_complaint(store, policy, clock):
+    """The district's roadworks notice (18:20, an office account) starts the incident; a
+    resident's noise complaint about the works joins it (18:55). The tracker links the
+    notice to the incident as an official post, but it was written before anyone asked:
+    it meets no clock, and the complaint's first response stays due (枫川 red-team evening:
+    the alert read 已回应 at 18:20 for a complaint nobody had answered). A later official
+    post meets it."""
+    from types import SimpleNamespace
+
+    from models import Author, OfficialResponse, Post
+
+    notice = Post(
+        source="wb",
+        native_id="n1",
+        kind="post",
+        author=Author(id="7001002", name="北岸区发布"),
+        text="北岸区滨河路今晚22时起继续夜间封闭施工，请绕行江滨大道",
+        created_at=T0 - timedelta(minutes=40),
+        incident_id="inc-w",
+    )
+    complaint = Post(
+        source="12345",
+        native_id="m1",
+        kind="message",
+        author=Author(id="r1", name="滨河住户"),
+        title="北岸区滨河路施工夜间噪音扰民",
+        text="滨河路施工每天晚上十一点以后还在打桩，严重影响休息",
+        created_at=T0 - timedelta(minutes=5),
+        incident_id="inc-w",
+    )
+    store.upsert_posts([notice, complaint])
+    inc = incident("inc-w", heat=5, posts=2, pph=2, hot=False)
+    store.save_record(inc.model_copy(update={"root_ids": [notice.id, complaint.id]}))
+
+    def linked(n: int, post: Post) -> OfficialResponse:
+        return OfficialResponse(
+            id=f"resp-{n}", incident_id="inc-w", post_id=post.id, url=f"https://m.weibo.cn/{n}",
+            author=post.author.name, source=post.source, posted_at=post.created_at,
+        )  # fmt: skip
+
+    store.save_record(linked(1, notice))
+    office = SimpleNamespace(accounts=["7001002"], sources=[], verified_types=[1, 3])
+    eng = AlertEngine(store, policy, webhook_config("http://127.0.0.1:9"), office=office)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-w")
+    assert alert.rule == "直接诉求"
+    assert alert.deadline("first_response").met_at is None and alert.responded_at is None
+    assert "responded" not in {e.action for e in alert.history}
+
+    answer = notice.model_copy(
+        update={
+            "native_id": "n2",
+            "text": "已责成施工单位22时后停止打桩作业",
+            "created_at": T0 + timedelta(minutes=50),
+        }
+    )
+    store.upsert_posts([answer])
+    store.save_record(linked(2, answer))
+    clock.advance(hours=1)
+    eng.run(clock())
+    alert = store.get_record(Alert, "alert-inc-w")
+    assert alert.deadline("first_response").met_at == answer.created_at
+    responded = [e.detail.get("response_id") for e in alert.history if e.action == "responded"]
+    assert responded == ["resp-2"]
+
+
 def test_on_a_forum_only_an_official_reply_answers(store, policy, clock):
     """A complaint in a forum thread (a ``direct_appeal.sources`` forum): a resident's
     reply is no answer, the office's account's or a verified government account's is; on

@@ -441,6 +441,81 @@ def test_a_feed_whose_articles_the_site_stores_is_credited(base: str, tmp_path: 
     assert result.returncode == 1 and health_of(config, "tw-feed")["code"] == "stale"
 
 
+def test_a_site_whose_feed_stores_its_articles_first_is_not_stale(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    # The other order: the feed is crawled first each time and stores every article as the
+    # site's post, so the site's own crawl inserts nothing. The articles are still new to
+    # the site (its cursor had not collected them): its health counts them, and it is not
+    # stale while they keep coming (枫川 red-team evening: 停滞 alert on a live portal).
+    dated = {81: ("18:00", "码头路交通管制通告"), 82: ("21:30", "关于码头“有人落水”的情况说明")}
+    pages = server.pages  # type: ignore[attr-defined]
+    items = "".join(
+        f"<item><title>{title}</title><link>__BASE__/gov2/a/{n}.html</link><guid>tw2-{n}</guid>"
+        f"<pubDate>Fri, 20 Mar 2026 {hhmm}:00 +0800</pubDate><description>{title}</description>"
+        "</item>"
+        for n, (hhmm, title) in dated.items()
+    )
+    pages["/gov2/rss.xml"] = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>桐湾发布'
+        f"</title>{items}</channel></rss>".encode(),
+        "application/xml",
+    )
+    links = "".join(f'<li><a href="/gov2/a/{n}.html">{t}</a></li>' for n, (_, t) in dated.items())
+    pages["/gov2/list.html"] = (
+        f'<html><head><meta charset="utf-8"></head><body><ul class="list">{links}</ul>'
+        "</body></html>".encode(),
+        "text/html; charset=utf-8",
+    )
+    for n, (hhmm, title) in dated.items():
+        pages[f"/gov2/a/{n}.html"] = (
+            f'<html><head><meta charset="utf-8"><title>{title}</title></head><body><h1>{title}'
+            f'</h1><span class="time">2026-03-20 {hhmm}</span><article><p>{title}：经桐湾海事局'
+            "核实，情况如下，请市民按指引出行。</p></article></body></html>".encode(),
+            "text/html; charset=utf-8",
+        )
+    site = {"start_urls": [f"{base}/gov2/list.html"], "id_pattern": r"/a/(\d+)\.html$",
+            "list": {"item": "ul.list li", "link": "a::attr(href)"},
+            "detail": {"title": "h1::text", "content": "article",
+                       "fields": {"created_at": ".time::text"}},
+            "expect_new_within_minutes": 30}  # fmt: skip
+    config = write_config(tmp_path, [
+        {"name": "tw-site", "kind": "site", "title": "桐湾发布网站", "settings": site},
+        {"name": "tw-feed", "kind": "feed", "title": "桐湾发布 RSS",
+         "settings": {"urls": [f"{base}/gov2/rss.xml"]}},
+    ])  # fmt: skip
+    for hhmm in ("21:00", "22:00", "22:20"):
+        assert tingfeng(config, "crawl", "tw-feed", "--at", at(hhmm)).returncode == 0
+        result = tingfeng(config, "crawl", "tw-site", "--at", at(hhmm))
+        health = health_of(config, "tw-site")
+        assert result.returncode == 0, (hhmm, health["reason"])
+    assert {p.source for p in stored(config).values()} == {"tw-site"}
+    assert len(stored(config)) == 2
+    assert health["healthy"] and health["new_items"] == 0
+    assert health["last_new_item_at"] == at("22:00")  # the 21:30 notice, found at 22:00
+    # Nothing new for longer than expected: stale as any source.
+    tingfeng(config, "crawl", "tw-feed", "--at", at("23:00"))
+    result = tingfeng(config, "crawl", "tw-site", "--at", at("23:00"))
+    assert result.returncode == 1 and health_of(config, "tw-site")["code"] == "stale"
+
+
+def test_health_is_read_at_the_reference_clock(base: str, tmp_path: Path) -> None:
+    # Stepping a past evening, an officer asks how the sources stood at a moment of it:
+    # `crawl --health --at T` judges staleness at T, not at the wall clock (months later,
+    # where every source of a recorded evening is stale).
+    config = write_config(tmp_path, [
+        {"name": "tw-feed", "kind": "feed", "title": "桐湾发布 RSS",
+         "settings": {"urls": [f"{base}/gov/rss.xml"], "expect_new_within_minutes": 30}},
+    ])  # fmt: skip
+    assert tingfeng(config, "crawl", "--at", at("22:00")).returncode == 0
+    result = tingfeng(config, "crawl", "--health", "--at", at("22:10"))
+    said = result.stdout + result.stderr
+    assert result.returncode == 0 and "停滞" not in said, said[-2000:]
+    result = tingfeng(config, "crawl", "--health", "--at", at("23:00"))
+    said = result.stdout + result.stderr
+    assert result.returncode == 1 and "停滞：60 分钟没有新帖" in said, said[-2000:]
+
+
 def _weibo_pages(path: str, pages: list[list[dict[str, Any]]]) -> dict[str, tuple[bytes, str]]:
     """``path``'s pages 1..n as the API answers them, then the end of the list."""
     out = {}
@@ -587,6 +662,34 @@ def test_a_forum_mostly_behind_a_login_wall_is_unhealthy(
         "被拦截：登录墙（帖子页（parse_thread）3 个页面中 2 个需要登录："
     )
     assert set(stored(config)) == {"thread-601"}
+
+
+def test_one_walled_thread_asked_again_is_not_a_blocked_forum(
+    server: ThreadingHTTPServer, base: str, tmp_path: Path
+) -> None:
+    # A quiet board: the second crawl finds every open thread unchanged (same reply count)
+    # and asks only for the members-only one again, which is still walled. That one page is
+    # not "most of the board": the threads it did not ask for answered before.
+    _walled_forum(server, 7, open_=[701, 702, 703], walled=[704])
+    config = write_config(tmp_path, [documented_forum(f"{base}/bbs/forum-7-1.html")])
+    for hhmm in ("21:00", "21:15"):
+        result = tingfeng(config, "crawl", "--at", at(hhmm))
+        said = result.stdout + result.stderr
+        assert result.returncode == 0, said[-3000:]
+        health = health_of(config, "qc-bbs")
+        assert health["healthy"] and health["code"] is None, (hhmm, health["reason"])
+        assert "需要登录（已跳过）" in health["notes"][0]
+    thread = health["endpoints"]["parse_thread"]
+    assert (thread["ok"], thread["login_required"], thread["unchanged"]) == (0, 1, 3)
+    assert set(stored(config)) == {"thread-701", "thread-702", "thread-703"}
+
+    # A board mostly behind the wall stays unhealthy when crawled again unchanged.
+    _walled_forum(server, 8, open_=[801], walled=[802, 803])
+    (tmp_path / "b8").mkdir()
+    config = write_config(tmp_path / "b8", [documented_forum(f"{base}/bbs/forum-8-1.html")])
+    for hhmm in ("21:00", "21:15"):
+        assert tingfeng(config, "crawl", "--at", at(hhmm)).returncode == 1, hhmm
+        assert health_of(config, "qc-bbs")["code"] == "blocked", hhmm
 
 
 @pytest.mark.parametrize("exclude", [["thread-(50"], "thread-50"])

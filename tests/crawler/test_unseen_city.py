@@ -290,6 +290,7 @@ def test_weibo_every_repost_page_and_comment(crawl: dict[str, Any]) -> None:
         "failed": 0,
         "errors": {},
         "login_required": 0,
+        "unchanged": 0,
     }
     reply = crawl["by_id"]["lc-weibo:comment-4100000000000101"]
     assert reply.parent_id == f"lc-weibo:{rumor}" and reply.extra["reply_to"] == "4100000000000001"

@@ -198,7 +198,7 @@ def alerts_run(
 
     rt = runtime()
     with open_configured_store() as store:
-        report = run_pass(store, rt, parse_at(at), send=send)
+        report = run_pass(store, rt, parse_at(at), send=send, config=state.config)
     if as_json:
         _json(report)
         return
@@ -208,6 +208,8 @@ def alerts_run(
         f"平息 {e['recovered']}，提醒 {e['reminders']}，超时 {e['overdue']}，"
         f"上报 {e['escalations']}，数据源 {e['source_alerts']}，入队消息 {e['messages']}"
     )
+    for bulletin_id in report.get("drafts", []):
+        stdout.print(f"已自动起草通报 {bulletin_id}，待编辑审核（tingfeng bulletin show ID）")
     if "send" in report:
         s = report["send"]
         stdout.print(

@@ -8,6 +8,7 @@ this module parses options and prints.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -53,9 +54,9 @@ def _print_summary(rows: list[dict[str, Any]], title: str) -> None:
         console.print(line, highlight=False)
 
 
-def _health(names: list[str]) -> int:
+def _health(names: list[str], now: datetime | None) -> int:
     with open_configured_store(readonly=True) as store:
-        rows = source_health(state.config, store, names)
+        rows = source_health(state.config, store, names, now)
     _print_summary(rows, "数据源状态")
     return 0 if all(r.get("healthy") for r in rows) else 1
 
@@ -84,7 +85,7 @@ def crawl(
     """采集一次配置的数据源（采集后有数据源异常则退出码为 1）。Crawl configured sources once."""
     names = list(sources or [])
     try:  # refused before anything else is looked at
-        crawl_clock(at, settings)
+        clock = crawl_clock(at, settings)
     except ServiceError as exc:
         message = str(exc)
         option, _, rest = message.partition(": ")
@@ -94,7 +95,7 @@ def crawl(
         cfg.source(name)  # unknown names fail here, with the list of known ones
     if health:
         # sys.exit, not typer.Exit: the exit status must survive standalone_mode=False.
-        sys.exit(_health(names))
+        sys.exit(_health(names, clock))
     outcome = crawl_sources(
         cfg, names, overrides=settings or [], at=at, on_event=_show_event, log_to_stderr=verbose
     )

@@ -103,12 +103,21 @@ def load_runtime(
 
 
 def run_pass(
-    store: Store, runtime: AlertingRuntime, now: datetime | None = None, *, send: bool = True
+    store: Store,
+    runtime: AlertingRuntime,
+    now: datetime | None = None,
+    *,
+    send: bool = True,
+    config: Any = None,
 ) -> dict[str, Any]:
-    """Evaluate every active incident and source, then (``send``) deliver what is due."""
+    """Evaluate every active incident and source, then with ``config`` draft bulletins for
+    the alerts on likely rumors (``alerting.drafts``, as the worker's pass does: ``drafts``
+    in the answer), then (``send``) deliver what is due."""
     now = now or now_utc()
     evaluated = runtime.engine(store).run(now)
     out: dict[str, Any] = {"evaluate": evaluated.as_dict()}
+    if config is not None:
+        out["drafts"] = draft_on_alerts(store, config, now)
     if send:
         out["send"] = send_pending(store, runtime, now).as_dict()
     return out

@@ -119,9 +119,12 @@ def crawl_sources(
     return outcome
 
 
-def source_health(settings: Config, store: Store, names: list[str]) -> list[dict[str, Any]]:
-    """Each named (default: every configured) source's last crawl and whether it works."""
+def source_health(
+    settings: Config, store: Store, names: list[str], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Each named (default: every configured) source's last crawl and whether it works, as
+    of ``now`` (default the current time; staleness is judged by the clock)."""
     from crawler.health import read_health
 
     wanted = [settings.source(n) for n in names] if names else settings.sources
-    return [read_health(store, source).model_dump(mode="json") for source in wanted]
+    return [read_health(store, source, now).model_dump(mode="json") for source in wanted]
