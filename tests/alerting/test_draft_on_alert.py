@@ -78,3 +78,19 @@ def test_the_automatic_draft_follows_its_incident_until_a_person_edits_it(city_s
     with pytest.raises(bulletins.BulletinServiceError, match="只有草稿"):
         bulletins.refresh(city_store, city_config, first.id, by="李明", now=later_at)
     draft_on_alerts(city_store, city_config, later_at)  # a submitted draft: left alone
+
+
+def test_an_appeal_alert_gets_a_reply_draft_not_a_rebuttal(city_store, city_config):
+    """The resident's complaint scores high for rumor (a single forum or board post often
+    does): its alert, opened by the direct-appeal rule, gets a 回应 draft."""
+    from models import BulletinKind, Incident
+
+    inc = city_store.get_record(Incident, "inc-lz-2")
+    city_store.save_record(inc.model_copy(update={"rumor_score": 0.89}))
+    alert = city_store.get_record(Alert, "alert-lz-2")
+    city_store.save_record(alert.model_copy(update={"rule": "直接诉求"}))
+    draft_on_alerts(city_store, city_config, NOW)
+    (draft,) = city_store.list_records(Bulletin, limit=10, incident_id="inc-lz-2")
+    assert draft.bulletin_kind == BulletinKind.RESPONSE
+    (rumor,) = city_store.list_records(Bulletin, limit=10, incident_id="inc-lz-1")
+    assert rumor.bulletin_kind == BulletinKind.REBUTTAL

@@ -392,6 +392,10 @@ def draft_on_alerts(store: Store, config: Any, now: datetime | None = None) -> l
         return []
     at = now or now_utc()
     made: list[str] = []
+    # An alert opened for a resident's unanswered complaint needs a reply (回应), not a
+    # 辟谣声明, however its single post scores for rumor.
+    policy = load_policy(policy_path(config))
+    appeal_rules = {r.name for r in policy.rules if r.when.direct_appeal}
     for alert in list_alerts(store):
         if alert.alert_kind != AlertKind.INCIDENT or not alert.incident_id:
             continue
@@ -407,10 +411,9 @@ def draft_on_alerts(store: Store, config: Any, now: datetime | None = None) -> l
             continue
         if store.list_records(Bulletin, limit=1, incident_id=incident.id):
             continue  # someone drafted already
+        kind = "response" if alert.rule in appeal_rules else opts.kind
         try:
-            bulletin = bulletins.draft(
-                store, config, incident.id, now=at, by=opts.by, kind=opts.kind
-            )
+            bulletin = bulletins.draft(store, config, incident.id, now=at, by=opts.by, kind=kind)
         except bulletins.BulletinServiceError as exc:
             logging.getLogger("tingfeng.alerts").error("draft for %s: %s", alert.id, exc)
             continue
