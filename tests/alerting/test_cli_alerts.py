@@ -60,7 +60,7 @@ def test_alert_flow(tmp_path, webhook):
     listed = json.loads(cli(env, "alerts", "--json", "--at", AT))
     assert listed["count"] == 1 and listed["data"][0]["tier"] == "II"
     table = cli(env, "alerts", "--at", AT)
-    assert "预警 / alerts（1）" in table and "高热度" in table
+    assert "预警（1 条）" in table and "高热度" in table
     cli(env, "alert", "ack", "alert-inc-1", "--by", "王芳", "--comment", "收到", "--at", AT)
     cli(
         env,
@@ -232,3 +232,32 @@ def test_alerts_run_drafts_for_a_likely_rumor_as_the_worker_does(tmp_path, webho
     with SQLiteStore(tmp_path / "off" / "tf.db") as store:
         put(store, incident(heat=65, rumor_score=0.9))
     assert "已自动起草通报" not in cli(env, "alerts", "run", "--at", AT)
+
+
+def test_alerts_show_lists_history_in_time_order(tmp_path):
+    """A board reply is recorded after the pass that marked the alert 已平息 but dated when
+    it was written: the history reads in time order."""
+    from datetime import timedelta
+
+    from models import Alert, AlertEvent, AlertKind, Tier
+
+    env = setup(tmp_path)
+    with SQLiteStore(tmp_path / "tf.db") as store:
+        store.save_record(
+            Alert(
+                id="alert-x",
+                alert_kind=AlertKind.INCIDENT,
+                tier=Tier.III,
+                rule="直接诉求",
+                title="桂花路路灯不亮",
+                opened_at=T0,
+                history=[
+                    AlertEvent(at=T0, action="created", text="Ⅲ级：规则「直接诉求」"),
+                    AlertEvent(at=T0 + timedelta(minutes=15), action="recovered", text="平息"),
+                    AlertEvent(at=T0 + timedelta(minutes=5), action="responded", text="已回应"),
+                ],
+            )
+        )
+    out = cli(env, "alerts", "show", "alert-x", "--at", (T0 + timedelta(hours=1)).isoformat())
+    history = [line.split()[-1] for line in out.splitlines() if line.startswith("  0")]
+    assert history[-3:] == ["系统：Ⅲ级：规则「直接诉求」", "系统：已回应", "系统：平息"], out

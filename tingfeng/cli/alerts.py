@@ -137,7 +137,7 @@ def alerts(
     if stdout.width < NARROW:
         _alert_cards(rows, now)
         return
-    table = Table(title=f"预警 / alerts（{len(rows)}）", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=f"预警（{len(rows)} 条）", box=box.SIMPLE_HEAD, pad_edge=False)
     add_id_column(table, "编号", [a.id for a in rows])  # never cut: alerts show / alert ack ID
     table.add_column("级别", no_wrap=True)
     table.add_column("状态", no_wrap=True)
@@ -168,7 +168,7 @@ def _alert_cards(rows: list[Any], now: Any) -> None:
     from alerting.lifecycle import STATUS_LABELS
     from alerting.render import deadline_text
 
-    stdout.print(f"预警 / alerts（{len(rows)}）", highlight=False)
+    stdout.print(f"预警（{len(rows)} 条）", highlight=False)
     for a in rows:
         running = [d for d in a.deadlines if d.met_at is None]
         nxt = min(running, key=lambda d: d.due) if running else None
@@ -291,11 +291,14 @@ def alerts_show(alert_id: AlertId, as_json: JsonOption = False, at: AtOption = N
             d = d.model_copy(update={"met_at": None})
         stdout.print(f"  {d.label}：{deadline_text(d, now)}", highlight=False)
     later = 0
-    for h in a.history:
+    # In time order: a board reply recorded later is dated when it was written (19:00
+    # 回应 above 19:15 平息), and sorting keeps entries of one time in recorded order.
+    for h in sorted(a.history, key=lambda h: h.at):
         if clock is not None and h.at > clock:
             later += 1
             continue
-        stdout.print(f"  {_local(h.at)} {ACTIONS.get(h.action, h.action)} {h.actor}：{h.text}")
+        actor = "系统" if h.actor == "system" else h.actor
+        stdout.print(f"  {_local(h.at)} {ACTIONS.get(h.action, h.action)} {actor}：{h.text}")
     if later:
         stdout.print(f"  （参考时间之后另有 {later} 条处理记录，未列出）", highlight=False)
     for m in messages:
