@@ -91,7 +91,9 @@ class OfficeAccounts:
             return True
         if author.name is not None and author.name in self.accounts:
             return True
-        if post.source in self.sources:
+        if post.source in self.sources and post.kind != "message":
+            # A message on an official board (12345, 领导留言板) is a resident's: only the
+            # board's replies speak for the office (as alerting.responses.is_official).
             return True
         return bool(author.verified and author.verified_type in self.verified_types)
 

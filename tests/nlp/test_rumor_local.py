@@ -177,6 +177,20 @@ def test_official_posts_are_never_rumors_and_lower_the_incident() -> None:
     assert score_incident([bulletin, portal], OFFICE).score == 0.0
 
 
+def test_a_residents_message_on_an_official_board_is_not_official() -> None:
+    """An office lists its 12345 board among its official sources (so the departments'
+    replies there are responses): a resident's message on it stays a resident's — scored,
+    never an official post, never a denial (「网传…是谣言吗？」 asked by a resident)."""
+    office = OfficeAccounts(sources=frozenset({"board"}))
+    claims = [_post(i, "网传化工厂爆炸死了十几个人", score=0.92) for i in range(3)]
+    asked = _post(40, "网传化工厂爆炸，这是谣言吗？请政府公开", source="board",
+                  kind="message", score=0.4)  # fmt: skip
+    reply = _post(41, "经核实，网传内容不实", source="board", kind="reply", score=0.9)
+    scored = score_incident([*claims, asked], office)
+    assert scored.official_post_ids == [] and scored.denial_post_ids == []
+    assert score_incident([*claims, asked, reply], office).denial_post_ids == [reply.id]
+
+
 def test_an_official_denial_keeps_a_rebutted_rumor_a_rumor() -> None:
     """The office's 情况通报 saying the claim is false confirms the rumor: it never lowers
     the score (a list filtered on 谣言可能 高, or the report's 辟谣情况, would lose the
